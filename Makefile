@@ -1,0 +1,66 @@
+# capsure-mesh: `make run` runs the platform, `make test` runs every test. Both install first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+PYTEST := $(PY) -m pytest
+
+.PHONY: help install generate check-generated lint run test test-unit test-integration \
+	test-contract test-e2e clean
+
+help:
+	@echo "make run               start every service on SQLite (Ctrl-C stops them)"
+	@echo "make test              the whole test suite"
+	@echo "make test-unit|test-integration|test-contract|test-e2e   one level of it"
+	@echo "make generate          contracts/ -> generated/"
+	@echo "make check-generated   fail when generated/ is stale; buf lint"
+	@echo "make lint              ruff"
+
+install: $(VENV)/.installed
+
+# uv resolves and installs in seconds; it is itself installed from PyPI into the venv.
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip install --quiet --python $(PY) -e '.[dev]'
+	@touch $@
+
+generate: install
+	$(PY) -m tools.codegen
+
+check-generated: install
+	buf lint
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PY) -m tools.codegen "$$tmp/generated" && \
+	if diff -r -x __pycache__ generated "$$tmp/generated" >"$$tmp/diff"; then \
+		echo "generated/ is up to date"; \
+	else \
+		head -50 "$$tmp/diff"; echo "generated/ is stale: run 'make generate' and commit"; exit 1; \
+	fi
+
+lint: install
+	$(BIN)/ruff check services mesh tests tools
+	$(BIN)/ruff format --check services mesh tests tools
+
+run: install
+	$(PY) -m mesh.launcher
+
+test: install lint
+	$(PYTEST) -n 2 tests
+
+test-unit: install
+	$(PYTEST) -m unit tests
+
+test-integration: install
+	$(PYTEST) -m integration tests
+
+test-contract: install
+	$(PYTEST) -m contract tests
+
+test-e2e: install
+	$(PYTEST) -m e2e tests
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

@@ -1,0 +1,17 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .attribute import Attribute
+from .mint_nft_request import MintNftRequest
+from .nft import Nft
+from .nft_metadata import NftMetadata
+from .problem import Problem
+from .transfer_nft_request import TransferNftRequest
+
+__all__ = (
+    "Attribute",
+    "MintNftRequest",
+    "Nft",
+    "NftMetadata",
+    "Problem",
+    "TransferNftRequest",
+)

@@ -1,0 +1,1 @@
+"""Plumbing every capsure service shares: settings, database, REST app, auth, health, serving."""

@@ -1,0 +1,107 @@
+"""One Tortoise ORM database per service: SQLite file by default, PostgreSQL when configured.
+
+Start-up order is: ensure the database exists -> apply migrations -> open the ORM -> serve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api import migrate
+
+POSTGRES_SCHEMES = ("postgres://", "postgresql://", "asyncpg://")
+# Acknowledged writes survive power loss (FULL); a writer waits for a lock instead of failing.
+SQLITE_PRAGMAS = "journal_mode=WAL&synchronous=FULL&busy_timeout=5000&foreign_keys=ON"
+
+
+@dataclass(frozen=True)
+class DatabaseSpec:
+    """Which database a service uses and where its models and migrations live."""
+
+    name: str  # connection and app name; unique per service (Tortoise caches SQL by it)
+    url: str
+    models_module: str
+    migrations_module: str
+
+    def tortoise_config(self) -> dict[str, Any]:
+        return {
+            "connections": {self.name: self.url},
+            "apps": {
+                self.name: {
+                    "models": [self.models_module],
+                    "default_connection": self.name,
+                    "migrations": self.migrations_module,
+                }
+            },
+            "use_tz": True,
+            "timezone": "UTC",
+        }
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith(POSTGRES_SCHEMES)
+
+
+def database_url(name: str, configured: str | None, data_dir: Path) -> str:
+    """The configured URL, or a SQLite file `<data_dir>/<name>.sqlite3` with durable pragmas."""
+    if configured:
+        return configured
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite://{data_dir.resolve() / f'{name}.sqlite3'}?{SQLITE_PRAGMAS}"
+
+
+async def ensure_postgres_database(url: str) -> bool:
+    """Create the PostgreSQL database named in `url` if missing; True when it was created."""
+    credentials = expand_db_url(url)["credentials"]
+    name = credentials["database"]
+    connection = await asyncpg.connect(
+        host=credentials["host"],
+        port=int(credentials["port"]),
+        user=credentials["user"],
+        password=credentials.get("password"),
+        database="postgres",
+        timeout=5,
+    )
+    try:
+        if await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            return False
+        try:
+            await connection.execute('CREATE DATABASE "{}"'.format(name.replace('"', '""')))
+        except asyncpg.DuplicateDatabaseError:
+            return False
+        return True
+    finally:
+        await connection.close()
+
+
+async def apply_migrations(spec: DatabaseSpec) -> None:
+    """Bring the schema up to date. Idempotent; runs in its own context so it cannot
+    disturb an ORM already open in this task."""
+    if spec.is_postgres:
+        await ensure_postgres_database(spec.url)
+    async with TortoiseContext():
+        await migrate(config=spec.tortoise_config())
+
+
+async def open_database(spec: DatabaseSpec) -> None:
+    """Open the ORM for the whole process: request tasks see it through the global fallback."""
+    await Tortoise.init(config=spec.tortoise_config(), _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+async def database_answers(name: str) -> bool:
+    """Readiness probe: a trivial query on the service's connection."""
+    try:
+        await Tortoise.get_connection(name).execute_query("SELECT 1")
+    except Exception:  # any failure means "not ready"; the probe must never raise
+        return False
+    return True

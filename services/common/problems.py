@@ -1,0 +1,43 @@
+"""RFC 7807 problem+json answers for domain errors and for anything unexpected."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.problem import problem
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
+
+
+def problem_for(status: int) -> ErrorHandler:
+    """An error handler answering `status` with the exception's message as detail."""
+
+    def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+        headers = {"Retry-After": "1"} if status in (503, 504) else None
+        return problem(status, TITLES.get(status, "Error"), str(error), headers=headers)
+
+    return handle
+
+
+def unexpected_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    # The detail stays generic: internals must not leak to clients; the log has the trace.
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem(500, "Internal Server Error", "an unexpected error occurred")
+
+
+ErrorMap = Mapping[type[Exception], int]

@@ -1,0 +1,107 @@
+"""Builds a service's REST app straight from its OpenAPI contract (the spec is the router)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from connexion import AsyncApp
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from services.common.problems import ErrorMap, problem_for, unexpected_error
+from services.common.rest_fixes import (
+    VALIDATOR_MAP,
+    AllowHeaderMiddleware,
+    bearer_security_map,
+    json_response,
+    most_specific_first,
+    register_uuid_format,
+)
+
+CONTRACTS = Path(__file__).resolve().parents[2] / "contracts" / "openapi"
+
+
+def load_contract(service: str) -> dict[str, Any]:
+    spec = yaml.safe_load((CONTRACTS / f"{service}.yaml").read_text())
+    spec["paths"] = most_specific_first(spec["paths"])
+    return spec
+
+
+@dataclass(frozen=True)
+class RestAppSpec:
+    """Everything that differs between services' REST apps."""
+
+    service: str  # contract name: contracts/openapi/<service>.yaml
+    api_prefix: str  # e.g. /api/nfts: Swagger UI at <prefix>/ui, spec at <prefix>/openapi.json
+    handlers: object  # has one async method per operationId
+    lifespan: Callable[[Any], AbstractAsyncContextManager[None]]
+    ready: Callable[[], Awaitable[bool]]
+    error_statuses: ErrorMap = field(default_factory=dict)
+    verify_token: Callable[[str], Any] | None = None
+    validate_responses: bool = False
+
+
+def build_rest_app(spec: RestAppSpec) -> AsyncApp:
+    register_uuid_format()
+    contract = load_contract(spec.service)
+    security = bearer_security_map(spec.verify_token) if spec.verify_token else None
+    app = AsyncApp(
+        f"capsure.{spec.service}",
+        lifespan=spec.lifespan,
+        security_map=security,
+        validator_map=VALIDATOR_MAP,
+    )
+    app.add_api(
+        contract,
+        resolver=Resolver(
+            function_resolver=lambda operation_id: json_response(
+                getattr(spec.handlers, operation_id)
+            )
+        ),
+        strict_validation=True,
+        validate_responses=spec.validate_responses,
+        swagger_ui_options=SwaggerUIOptions(
+            spec_path=f"{spec.api_prefix}/openapi.json",
+            swagger_ui_path=f"{spec.api_prefix}/ui",
+        ),
+    )
+    app.add_url_rule(
+        "/healthz", "healthz", _health_endpoint(spec.service, spec.ready), methods=["GET"]
+    )
+    for error_type, status in spec.error_statuses.items():
+        app.add_error_handler(error_type, problem_for(status))
+    app.add_error_handler(Exception, unexpected_error)
+    app.add_middleware(
+        AllowHeaderMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        paths=contract["paths"],
+    )
+    return app
+
+
+def _health_endpoint(
+    service: str, ready: Callable[[], Awaitable[bool]]
+) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def healthz(request: Request) -> JSONResponse:
+        if await ready():
+            return JSONResponse({"status": "ok", "service": service})
+        return JSONResponse(
+            {
+                "type": "about:blank",
+                "title": "Service Unavailable",
+                "status": 503,
+                "detail": f"{service} is not ready: its database does not answer",
+            },
+            status_code=503,
+            media_type="application/problem+json",
+        )
+
+    return healthz

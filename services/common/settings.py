@@ -1,0 +1,42 @@
+"""Typed settings shared by every service; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has. Subclasses set `model_config` with their env prefix (NFT_ …)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    # Where the default SQLite file lives; ignored when database_url is set.
+    data_dir: Path = Path("var/data")
+    # e.g. postgres://user@127.0.0.1:5432/capsure_nft; unset means SQLite in data_dir.
+    database_url: str | None = None
+    log_level: str = "INFO"
+    # Validate every response against the contract (on in tests; costs time in production).
+    validate_responses: bool = False
+
+    # Mesh-wide settings, read without the service's prefix.
+    environment: str = Field(default="development", validation_alias="CAPSURE_ENV")
+    jwt_secret: str = Field(
+        default=PLACEHOLDER_JWT_SECRET, min_length=32, validation_alias="CAPSURE_JWT_SECRET"
+    )
+    jwt_issuer: str = Field(default="capsure-user", validation_alias="CAPSURE_JWT_ISSUER")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret_outside_development(self) -> ServiceSettings:
+        if self.environment != "development" and self.jwt_secret == PLACEHOLDER_JWT_SECRET:
+            raise ValueError(
+                "CAPSURE_JWT_SECRET is the development placeholder; set a real secret "
+                f"when CAPSURE_ENV={self.environment!r}"
+            )
+        return self

@@ -1,0 +1,20 @@
+"""Tortoise models of the nft database. Schema changes go through migrations/."""
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+
+class NftRecord(Model):
+    id = fields.UUIDField(primary_key=True)
+    name = fields.CharField(max_length=128)
+    description = fields.CharField(max_length=2000)
+    metadata = fields.JSONField()
+    owner_id = fields.UUIDField()
+    creator_id = fields.UUIDField()
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "nft"
+        indexes = (Index(fields=("owner_id", "created_at"), name="idx_nft_owner_created"),)

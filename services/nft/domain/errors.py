@@ -1,0 +1,27 @@
+"""What can go wrong with NFTs, in domain words; entrypoints map these to protocol errors."""
+
+from uuid import UUID
+
+
+class NftError(Exception):
+    """Base of the nft service's domain errors."""
+
+
+class NftNotFound(NftError):
+    def __init__(self, nft_id: UUID) -> None:
+        super().__init__(f"NFT {nft_id} does not exist")
+
+
+class NotNftOwner(NftError):
+    def __init__(self, nft_id: UUID) -> None:
+        super().__init__(f"only the owner of NFT {nft_id} may do this")
+
+
+class TransferToCurrentOwner(NftError):
+    def __init__(self, nft_id: UUID) -> None:
+        super().__init__(f"NFT {nft_id} already belongs to that user")
+
+
+class ConcurrentOwnershipChange(NftError):
+    def __init__(self, nft_id: UUID) -> None:
+        super().__init__(f"NFT {nft_id} changed owner meanwhile; read it again")

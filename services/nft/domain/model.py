@@ -1,0 +1,42 @@
+"""NFTs and the rules of owning them. Pure Python: no framework, no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from uuid import UUID
+
+from services.nft.domain.errors import NotNftOwner, TransferToCurrentOwner
+
+
+@dataclass(frozen=True)
+class Attribute:
+    trait_type: str
+    value: str
+
+
+@dataclass(frozen=True)
+class NftMetadata:
+    image: str | None = None
+    attributes: tuple[Attribute, ...] = ()
+    creator: str | None = None
+
+
+@dataclass(frozen=True)
+class Nft:
+    id: UUID
+    name: str
+    description: str
+    owner_id: UUID
+    creator_id: UUID
+    created_at: datetime
+    updated_at: datetime
+    metadata: NftMetadata = field(default_factory=NftMetadata)
+
+    def transferred(self, *, by: UUID, to: UUID, at: datetime) -> Nft:
+        """This NFT owned by `to`; only its owner may give it away, and not to themselves."""
+        if by != self.owner_id:
+            raise NotNftOwner(self.id)
+        if to == self.owner_id:
+            raise TransferToCurrentOwner(self.id)
+        return replace(self, owner_id=to, updated_at=at)

@@ -1,0 +1,39 @@
+"""Connexion handlers of the nft API: parse -> use case -> contract shape. Nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from services.nft.domain.model import Nft
+from services.nft.mappers import metadata_from_contract, nft_to_contract
+from services.nft.service_layer import use_cases
+from services.nft.service_layer.use_cases import NftDeps
+
+
+class NftHandlers:
+    def __init__(self, deps: NftDeps) -> None:
+        self._deps = deps
+
+    async def mint_nft(self, body: dict[str, Any], user: str) -> tuple[dict[str, Any], int, dict]:
+        nft: Nft = await use_cases.mint_nft(
+            self._deps,
+            minter_id=UUID(user),
+            name=body["name"],
+            description=body.get("description", ""),
+            metadata=metadata_from_contract(body.get("metadata", {})),
+        )
+        return nft_to_contract(nft), 201, {"Location": f"/api/nfts/{nft.id}"}
+
+    async def get_nft(self, nftId: str) -> dict[str, Any]:
+        return nft_to_contract(await use_cases.get_nft(self._deps, UUID(nftId)))
+
+    async def list_user_nfts(self, userId: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        nfts = await use_cases.list_user_nfts(self._deps, UUID(userId), limit=limit, offset=offset)
+        return [nft_to_contract(nft) for nft in nfts]
+
+    async def transfer_nft(self, nftId: str, body: dict[str, Any], user: str) -> dict[str, Any]:
+        nft = await use_cases.transfer_nft(
+            self._deps, UUID(nftId), caller_id=UUID(user), to_user_id=UUID(body["toUserId"])
+        )
+        return nft_to_contract(nft)
