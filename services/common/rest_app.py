@@ -19,11 +19,11 @@ from starlette.responses import JSONResponse
 from services.common.problems import ErrorMap, problem_for, unexpected_error
 from services.common.rest_fixes import (
     VALIDATOR_MAP,
-    AllowHeaderMiddleware,
+    MethodNotAllowedMiddleware,
     bearer_security_map,
     json_response,
     most_specific_first,
-    register_uuid_format,
+    register_formats,
 )
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts" / "openapi"
@@ -50,7 +50,7 @@ class RestAppSpec:
 
 
 def build_rest_app(spec: RestAppSpec) -> AsyncApp:
-    register_uuid_format()
+    register_formats()
     contract = load_contract(spec.service)
     security = bearer_security_map(spec.verify_token) if spec.verify_token else None
     app = AsyncApp(
@@ -80,7 +80,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
         app.add_error_handler(error_type, problem_for(status))
     app.add_error_handler(Exception, unexpected_error)
     app.add_middleware(
-        AllowHeaderMiddleware,
+        MethodNotAllowedMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         paths=contract["paths"],
     )

@@ -6,6 +6,7 @@ Each fix is here because schemathesis found the problem on our specs; see the no
 from __future__ import annotations
 
 import functools
+import json
 import inspect
 import uuid
 from collections.abc import Awaitable, Callable
@@ -27,9 +28,12 @@ from starlette.routing import compile_path
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
-def register_uuid_format() -> None:
-    """Connexion validates with Draft 4's format checker, which has no `uuid`: without this a
-    malformed id reaches the handler. Idempotent; jsonschema's checker is process-wide."""
+def register_formats() -> None:
+    """Connexion validates with Draft 4's format checker, which silently skips formats it has
+    no checker for: a malformed id or URL would reach the handler. `uri` comes from
+    rfc3986-validator; `uuid` is added here. Idempotent; jsonschema's checker is process-wide."""
+    if "uri" not in Draft4Validator.FORMAT_CHECKER.checkers:
+        raise RuntimeError("format 'uri' is not checked: install rfc3986-validator")
     if "uuid" in Draft4Validator.FORMAT_CHECKER.checkers:
         return
 
@@ -124,9 +128,13 @@ def most_specific_first(paths: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(paths.items(), key=lambda item: key(item[0])))
 
 
-class AllowHeaderMiddleware:
-    """Connexion registers one route per (path, method), so a 405 lists only the methods of
-    the first matching route. Recompute `Allow` from the spec."""
+class MethodNotAllowedMiddleware:
+    """Answer 405 with the contract's `Allow` for a method the matched resource lacks.
+
+    Connexion registers one route per (path, method): a 405 lists only the methods of the
+    first matching route, and GET /api/users/login falls through to GET /api/users/{userId}
+    (a 400) although /api/users/login is its own resource. The most specific matching path
+    decides, as it does for routing."""
 
     def __init__(self, app: Any, *, paths: dict[str, Any]) -> None:
         self.app = app
@@ -136,22 +144,37 @@ class AllowHeaderMiddleware:
             if "GET" in methods:
                 methods.add("HEAD")
             regex, _, _ = compile_path(template)
-            self.routes.append((regex, ", ".join(sorted(methods)).encode()))
+            self.routes.append((regex, methods))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            for regex, methods in self.routes:
+                if regex.match(scope["path"]):
+                    if scope["method"] not in methods:
+                        await self._method_not_allowed(scope, methods, send)
+                        return
+                    break
+        await self.app(scope, receive, send)
 
-        async def send_with_allow(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 405:
-                for regex, allow in self.routes:
-                    if regex.match(scope["path"]):
-                        headers = [
-                            (k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"
-                        ]
-                        message = {**message, "headers": [*headers, (b"allow", allow)]}
-                        break
-            await send(message)
-
-        await self.app(scope, receive, send_with_allow)
+    @staticmethod
+    async def _method_not_allowed(scope: Any, methods: set[str], send: Any) -> None:
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Method Not Allowed",
+                "status": 405,
+                "detail": f"{scope['method']} is not allowed on {scope['path']}",
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 405,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"allow", ", ".join(sorted(methods)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -14,6 +14,8 @@ def configure_logging(level: str) -> None:
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # One line per outgoing call is noise at INFO; failures surface as domain errors.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def serve(app: Any, *, host: str, port: int, log_level: str) -> None:

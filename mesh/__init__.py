@@ -1,0 +1,1 @@
+"""The mesh: topology of the services, and the launcher that runs them."""

@@ -1,0 +1,14 @@
+"""`python -m services.analytics`: settings -> bootstrap -> serve (REST and gRPC, one process)."""
+
+from services.analytics.bootstrap import bootstrap
+from services.analytics.config import AnalyticsSettings
+from services.common.serve import serve
+
+
+def main() -> None:
+    settings = AnalyticsSettings()
+    serve(bootstrap(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+
+
+if __name__ == "__main__":
+    main()

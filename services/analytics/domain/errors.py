@@ -1,0 +1,18 @@
+"""What can go wrong in analytics, in domain words; entrypoints map these to protocol errors."""
+
+from __future__ import annotations
+
+
+class AnalyticsError(Exception):
+    """Base of the analytics service's domain errors."""
+
+
+class InvalidTick(AnalyticsError):
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        self.problems = problems
+        super().__init__("invalid market data tick: " + "; ".join(problems))
+
+
+class NoMarketData(AnalyticsError):
+    def __init__(self, asset_symbol: str) -> None:
+        super().__init__(f"no market data received for asset {asset_symbol}")

@@ -1,0 +1,118 @@
+"""Market data ticks and the statistics drawn from them. Pure Python: no framework, no database."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from services.analytics.domain.errors import InvalidTick
+
+# fullmatch, never `$`: in Python `$` also matches before a trailing newline ("BTC\n").
+ASSET_SYMBOL = re.compile(r"[A-Z0-9]{1,12}(-[A-Z0-9]{1,12})?")
+MAX_PRICE = 1e12
+MAX_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
+MAX_SOURCE_ID_LENGTH = 128
+
+
+def tick_problems(
+    asset_symbol: object, price: object, timestamp: object, source_id: object
+) -> tuple[str, ...]:
+    """Every rule a tick breaks, in words a client can act on; empty when it is valid."""
+    problems = []
+    if not isinstance(asset_symbol, str) or not ASSET_SYMBOL.fullmatch(asset_symbol):
+        problems.append(
+            f"asset_symbol {asset_symbol!r} must be a ticker or a pair of tickers "
+            f"(1-12 of A-Z 0-9, joined by a dash: BTC, ETH-USD)"
+        )
+    if (
+        isinstance(price, bool)
+        or not isinstance(price, int | float)
+        or not (math.isfinite(price) and 0 < price <= MAX_PRICE)
+    ):
+        problems.append(f"price {price!r} must be a finite number > 0 and <= {MAX_PRICE:.0e}")
+    if (
+        isinstance(timestamp, bool)
+        or not isinstance(timestamp, int)
+        or not 0 <= timestamp <= MAX_TIMESTAMP_MS
+    ):
+        problems.append(
+            f"timestamp {timestamp!r} must be Unix time in milliseconds in [0, {MAX_TIMESTAMP_MS}]"
+        )
+    if source_id is not None and (
+        not isinstance(source_id, str) or not 0 < len(source_id) <= MAX_SOURCE_ID_LENGTH
+    ):
+        problems.append(f"source_id must be empty or 1-{MAX_SOURCE_ID_LENGTH} characters long")
+    return tuple(problems)
+
+
+@dataclass(frozen=True)
+class MarketTick:
+    """A price of an asset at a moment; it cannot exist unless it is valid."""
+
+    asset_symbol: str
+    price: float
+    timestamp: int  # Unix time in milliseconds
+    source_id: str | None = None  # the tick's id at its source: a repeat is counted once
+
+    def __post_init__(self) -> None:
+        problems = tick_problems(self.asset_symbol, self.price, self.timestamp, self.source_id)
+        if problems:
+            raise InvalidTick(problems)
+
+
+@dataclass(frozen=True)
+class ReceivedTick:
+    """A tick as analytics keeps it."""
+
+    id: UUID
+    tick: MarketTick
+    received_at: datetime
+
+    @property
+    def recency(self) -> tuple[int, datetime]:
+        """The latest tick has the newest timestamp; among equal ones, the last received."""
+        return (self.tick.timestamp, self.received_at)
+
+
+@dataclass(frozen=True)
+class AssetStats:
+    asset_symbol: str
+    count: int
+    min: float
+    max: float
+    mean: float
+    last: float  # price of the latest tick (see ReceivedTick.recency)
+    last_timestamp: int
+
+
+def summarise(ticks: Sequence[ReceivedTick]) -> AssetStats:
+    """The statistics of one asset's ticks; the reference the SQL adapter must agree with."""
+    if not ticks:
+        raise ValueError("no ticks to summarise")
+    prices = [t.tick.price for t in ticks]
+    latest = max(ticks, key=lambda t: t.recency)
+    return AssetStats(
+        asset_symbol=latest.tick.asset_symbol,
+        count=len(prices),
+        min=min(prices),
+        max=max(prices),
+        mean=math.fsum(prices) / len(prices),
+        last=latest.tick.price,
+        last_timestamp=latest.tick.timestamp,
+    )
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """The outcome of one stream of ticks."""
+
+    accepted: int  # kept, duplicates by source_id included (they were kept before)
+    rejected: int  # refused as invalid
+
+    @property
+    def success(self) -> bool:
+        return self.rejected == 0

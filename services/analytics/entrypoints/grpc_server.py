@@ -1,0 +1,72 @@
+"""The analytics gRPC endpoint: market data services plus grpc.health.v1, with a graceful stop.
+
+Built and started inside the REST app's lifespan: grpclib binds to the running event loop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from grpclib.server import Server
+
+from services.analytics.entrypoints.drain import Drain
+from services.analytics.entrypoints.grpc import LegacyMarketDataService, MarketDataService
+from services.analytics.service_layer.use_cases import AnalyticsDeps
+
+if TYPE_CHECKING:
+    from grpclib.health.service import Health
+
+log = logging.getLogger(__name__)
+
+# A health answer may be this old; the check itself is one `SELECT 1`.
+HEALTH_CHECK_TTL_SECONDS = 1.0
+HEALTH_CHECK_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class GrpcEndpoint:
+    server: Server
+    drain: Drain
+
+    async def stop(self, grace_seconds: float) -> None:
+        left = await self.drain.wait_idle(grace_seconds)
+        if left:
+            log.warning(
+                "gRPC shutdown: cancelling %d RPCs still running after %ss", left, grace_seconds
+            )
+        self.server.close()
+        await self.server.wait_closed()
+
+
+def _health(
+    services: list[MarketDataService | LegacyMarketDataService],
+    drain: Drain,
+    ready: Callable[[], Awaitable[bool]],
+) -> Health:
+    # Imported only when serving: grpclib's health_pb2 and grpcio-health-checking's cannot be
+    # loaded in one process (duplicate descriptor), and merely importing this app must not
+    # stop a test process from using a stock grpcio health client.
+    from grpclib.health.check import ServiceCheck
+    from grpclib.health.service import Health
+
+    async def serving() -> bool:
+        return not drain.draining and await ready()
+
+    check = ServiceCheck(
+        serving, check_ttl=HEALTH_CHECK_TTL_SECONDS, check_timeout=HEALTH_CHECK_TIMEOUT_SECONDS
+    )
+    # Named per service (Envoy checks by name); Health adds "" (overall) with the same check.
+    return Health({service: [check] for service in services})
+
+
+async def start_grpc_endpoint(
+    deps: AnalyticsDeps, ready: Callable[[], Awaitable[bool]], *, host: str, port: int
+) -> GrpcEndpoint:
+    drain = Drain()
+    services = [MarketDataService(deps, drain), LegacyMarketDataService(deps, drain)]
+    server = Server([*services, _health(services, drain, ready)])
+    await server.start(host, port)
+    log.info("analytics gRPC serving on %s:%s", host, port)
+    return GrpcEndpoint(server=server, drain=drain)

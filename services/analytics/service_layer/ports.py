@@ -1,0 +1,28 @@
+"""What the analytics use cases need from the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from services.analytics.domain.model import AssetStats, MarketTick, ReceivedTick
+
+
+class TickRepository(Protocol):
+    async def add(self, tick: ReceivedTick) -> bool:
+        """Keep the tick; False (and nothing kept) when its source_id is already stored."""
+        ...
+
+    async def add_many(self, ticks: Sequence[ReceivedTick]) -> None:
+        """Keep the ticks in one go, skipping any whose source_id is already stored."""
+        ...
+
+    async def latest(self, asset_symbol: str) -> MarketTick | None:
+        """The asset's latest tick (ReceivedTick.recency), or None when it has none."""
+        ...
+
+    async def stats(self, asset_symbol: str) -> AssetStats | None: ...
+
+    async def list_stats(self, *, limit: int, offset: int) -> Sequence[AssetStats]:
+        """Statistics of every asset seen, ordered by symbol."""
+        ...

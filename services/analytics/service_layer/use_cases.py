@@ -1,0 +1,70 @@
+"""One function per use case of the analytics service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from services.analytics.domain.errors import InvalidTick, NoMarketData
+from services.analytics.domain.model import AssetStats, IngestSummary, MarketTick, ReceivedTick
+from services.analytics.service_layer.ports import TickRepository
+
+
+@dataclass(frozen=True)
+class AnalyticsDeps:
+    ticks: TickRepository
+    clock: Callable[[], datetime]
+    new_id: Callable[[], UUID]
+    # Ticks of a stream are written in batches: one transaction per batch, not per tick.
+    stream_batch_size: int = 200
+
+
+def _received(deps: AnalyticsDeps, tick: MarketTick) -> ReceivedTick:
+    return ReceivedTick(id=deps.new_id(), tick=tick, received_at=deps.clock())
+
+
+async def record_tick(deps: AnalyticsDeps, tick: MarketTick) -> bool:
+    """Keep one tick; False when its source_id was seen before (acknowledged, kept once)."""
+    return await deps.ticks.add(_received(deps, tick))
+
+
+async def record_tick_stream(
+    deps: AnalyticsDeps, ticks: AsyncIterable[MarketTick | InvalidTick]
+) -> IngestSummary:
+    """Keep the valid ticks of a stream; the invalid ones are counted and skipped.
+
+    The caller parses each message, so one bad tick does not end the stream."""
+    accepted = rejected = 0
+    batch: list[ReceivedTick] = []
+    async for item in ticks:
+        if isinstance(item, InvalidTick):
+            rejected += 1
+            continue
+        batch.append(_received(deps, item))
+        accepted += 1
+        if len(batch) >= deps.stream_batch_size:
+            await deps.ticks.add_many(batch)
+            batch = []
+    if batch:
+        await deps.ticks.add_many(batch)
+    return IngestSummary(accepted=accepted, rejected=rejected)
+
+
+async def get_latest_price(deps: AnalyticsDeps, asset_symbol: str) -> MarketTick:
+    tick = await deps.ticks.latest(asset_symbol)
+    if tick is None:
+        raise NoMarketData(asset_symbol)
+    return tick
+
+
+async def get_asset_stats(deps: AnalyticsDeps, asset_symbol: str) -> AssetStats:
+    stats = await deps.ticks.stats(asset_symbol)
+    if stats is None:
+        raise NoMarketData(asset_symbol)
+    return stats
+
+
+async def list_asset_stats(deps: AnalyticsDeps, *, limit: int, offset: int) -> Sequence[AssetStats]:
+    return await deps.ticks.list_stats(limit=limit, offset=offset)

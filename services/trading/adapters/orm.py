@@ -1,0 +1,23 @@
+"""Tortoise models of the trading database. Schema changes go through migrations/."""
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+
+class MarketDataTickRecord(Model):
+    id = fields.UUIDField(primary_key=True)
+    asset_symbol = fields.CharField(max_length=25)
+    price = fields.FloatField()
+    timestamp = fields.BigIntField()  # Unix time in milliseconds
+    received_at = fields.DatetimeField()
+
+    class Meta:
+        table = "market_data_tick"
+        # Serves "recent ticks of one asset, newest first".
+        indexes = (
+            Index(
+                fields=("asset_symbol", "timestamp", "received_at"),
+                name="idx_market_data_tick_symbol_ts",
+            ),
+        )

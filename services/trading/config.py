@@ -1,0 +1,37 @@
+"""Settings of the trading service, from TRADING_* environment variables (and ANALYTICS_ADDR)."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import ServiceSettings
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """host:port -> (host, port); an IPv6 host is written in brackets: [::1]:50051."""
+    host, separator, port = address.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not separator or not host or not port.isdigit() or not 0 < int(port) <= 65535:
+        raise ValueError(f"{address!r} is not host:port (e.g. 127.0.0.1:50051)")
+    return host, int(port)
+
+
+class TradingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="TRADING_", extra="ignore", populate_by_name=True)
+
+    port: int = 8003
+    # Where analytics' gRPC endpoint is: in the mesh, this instance's sidecar egress port.
+    analytics_addr: str = Field(default="127.0.0.1:50051", validation_alias="ANALYTICS_ADDR")
+    # One forward may take this long, connecting included; then the client gets a 504.
+    analytics_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+
+    @field_validator("analytics_addr")
+    @classmethod
+    def _is_host_port(cls, value: str) -> str:
+        split_address(value)
+        return value
+
+    @property
+    def analytics_endpoint(self) -> tuple[str, int]:
+        return split_address(self.analytics_addr)

@@ -1,0 +1,14 @@
+"""`python -m services.user`: settings -> bootstrap -> serve."""
+
+from services.common.serve import serve
+from services.user.bootstrap import bootstrap
+from services.user.config import UserSettings
+
+
+def main() -> None:
+    settings = UserSettings()
+    serve(bootstrap(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""NftCatalog over the nft service's REST API, through the client generated from its contract."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from generated.rest.nft_client import Client
+from generated.rest.nft_client.api.nfts import list_user_nfts
+from generated.rest.nft_client.models import Nft
+from services.user.domain.errors import (
+    NftServiceBadResponse,
+    NftServiceTimeout,
+    NftServiceUnavailable,
+)
+
+
+def base_url(address: str) -> str:
+    return address if "://" in address else f"http://{address}"
+
+
+class RestNftCatalog:
+    def __init__(self, address: str, timeout_seconds: float) -> None:
+        self._client = Client(
+            base_url=base_url(address),
+            timeout=httpx.Timeout(timeout_seconds),
+            raise_on_unexpected_status=False,
+        )
+
+    async def list_owned(self, owner_id: UUID, *, limit: int, offset: int) -> list[dict[str, Any]]:
+        try:
+            response = await list_user_nfts.asyncio_detailed(
+                owner_id, client=self._client, limit=limit, offset=offset
+            )
+        except httpx.TimeoutException as error:
+            raise NftServiceTimeout() from error
+        except httpx.TransportError as error:
+            raise NftServiceUnavailable() from error
+        except (KeyError, ValueError, TypeError) as error:  # a body outside the contract
+            raise NftServiceBadResponse(200) from error
+        if response.status_code == 503:
+            raise NftServiceUnavailable()
+        if response.status_code == 504:
+            raise NftServiceTimeout()
+        if response.status_code != 200 or not isinstance(response.parsed, list):
+            raise NftServiceBadResponse(response.status_code)
+        return [_checked(nft).to_dict() for nft in response.parsed]
+
+    async def close(self) -> None:
+        await self._client.get_async_httpx_client().aclose()
+
+
+def _checked(nft: Any) -> Nft:
+    if not isinstance(nft, Nft):
+        raise NftServiceBadResponse(200)
+    return nft

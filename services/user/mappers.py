@@ -1,0 +1,29 @@
+"""The one place where the user contract's JSON meets domain objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.common.auth import IssuedToken
+from services.user.domain.model import User
+
+
+def _timestamp(user: User) -> str:
+    return user.created_at.isoformat().replace("+00:00", "Z")
+
+
+def user_to_contract(user: User) -> dict[str, Any]:
+    return {
+        "id": str(user.id),
+        "username": user.username,
+        "email": user.email,
+        "createdAt": _timestamp(user),
+    }
+
+
+def public_user_to_contract(user: User) -> dict[str, Any]:
+    return {"id": str(user.id), "username": user.username, "createdAt": _timestamp(user)}
+
+
+def token_to_contract(token: IssuedToken) -> dict[str, Any]:
+    return {"accessToken": token.value, "tokenType": "Bearer", "expiresIn": token.expires_in}

@@ -1,0 +1,89 @@
+"""TortoiseNftRepository against real databases, schema from the migrations."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+from tortoise import Tortoise
+
+from services.common.database import apply_migrations
+from services.nft.adapters.repository import TortoiseNftRepository
+from services.nft.bootstrap import database_spec
+from services.nft.config import NftSettings
+from services.nft.domain.model import Attribute, Nft, NftMetadata
+from tests.integration.conftest import migrated_and_open
+
+pytestmark = pytest.mark.integration
+
+ALICE, BOB = uuid4(), uuid4()
+T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+async def repo(database_url):
+    async with migrated_and_open(database_spec(NftSettings(database_url=database_url))):
+        yield TortoiseNftRepository()
+
+
+def an_nft(owner=ALICE, at=T0, name="Ape") -> Nft:
+    return Nft(
+        id=uuid4(),
+        name=name,
+        description="d",
+        owner_id=owner,
+        creator_id=owner,
+        created_at=at,
+        updated_at=at,
+        metadata=NftMetadata(
+            image="https://img.example/é.png",
+            attributes=(Attribute("eyes", "blue"), Attribute("hat", "")),
+            creator="Ålice",
+        ),
+    )
+
+
+async def test_an_nft_reads_back_exactly(repo):
+    nft = an_nft()
+    await repo.add(nft)
+    assert await repo.get(nft.id) == nft
+    assert await repo.get(uuid4()) is None
+
+
+async def test_list_by_owner_is_newest_first_with_pages(repo):
+    nfts = [an_nft(at=T0 + timedelta(seconds=i), name=f"n{i}") for i in range(5)]
+    for nft in nfts:
+        await repo.add(nft)
+    await repo.add(an_nft(owner=BOB))
+    pages = [await repo.list_by_owner(ALICE, limit=2, offset=o) for o in (0, 2, 4)]
+    assert [n.name for page in pages for n in page] == ["n4", "n3", "n2", "n1", "n0"]
+
+
+async def test_change_owner_is_compare_and_set(repo):
+    nft = an_nft()
+    await repo.add(nft)
+    later = T0 + timedelta(minutes=1)
+    assert await repo.change_owner(nft.id, expected_owner=ALICE, new_owner=BOB, at=later)
+    # A second writer that still believes ALICE owns it loses.
+    assert not await repo.change_owner(nft.id, expected_owner=ALICE, new_owner=uuid4(), at=later)
+    stored = await repo.get(nft.id)
+    assert (stored.owner_id, stored.updated_at) == (BOB, later)
+
+
+async def test_migrations_are_idempotent(repo, database_url):
+    await apply_migrations(database_spec(NftSettings(database_url=database_url)))
+    _, rows = await Tortoise.get_connection("nft").execute_query(
+        "SELECT COUNT(*) AS n FROM tortoise_migrations"
+    )
+    assert dict(rows[0])["n"] == 1
+
+
+async def test_default_sqlite_file_is_durable_wal(tmp_path):
+    # No database_url: the service's default, a SQLite file in its data dir.
+    spec = database_spec(NftSettings(data_dir=tmp_path))
+    async with migrated_and_open(spec):
+        connection = Tortoise.get_connection("nft")
+        _, journal = await connection.execute_query("PRAGMA journal_mode")
+        _, synchronous = await connection.execute_query("PRAGMA synchronous")
+    assert (tmp_path / "nft.sqlite3").exists()
+    assert tuple(journal[0])[0] == "wal"
+    assert tuple(synchronous[0])[0] == 2  # FULL

@@ -1,0 +1,243 @@
+"""The analytics service's rules, through its composition root with in-memory fakes.
+
+The fakes live here (not in a *_fakes module) because this session may only write
+tests/unit/test_analytics*.py; test_analytics_grpc.py and test_analytics_rest.py import them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import replace
+
+import pytest
+
+from services.analytics.bootstrap import build_deps
+from services.analytics.domain.errors import InvalidTick, NoMarketData
+from services.analytics.domain.model import (
+    MAX_TIMESTAMP_MS,
+    AssetStats,
+    MarketTick,
+    ReceivedTick,
+    summarise,
+)
+from services.analytics.service_layer import use_cases
+from services.analytics.service_layer.use_cases import AnalyticsDeps
+from tests.support.clock import FakeClock
+
+pytestmark = pytest.mark.unit
+
+
+class InMemoryTickRepository:
+    """Keeps ticks in a list; statistics come from the domain's reference `summarise`."""
+
+    def __init__(self) -> None:
+        self.ticks: list[ReceivedTick] = []
+        self.batches: list[int] = []  # sizes of add_many calls
+
+    def _known(self, source_id: str | None) -> bool:
+        return source_id is not None and any(t.tick.source_id == source_id for t in self.ticks)
+
+    async def add(self, tick: ReceivedTick) -> bool:
+        if self._known(tick.tick.source_id):
+            return False
+        self.ticks.append(tick)
+        return True
+
+    async def add_many(self, ticks: Sequence[ReceivedTick]) -> None:
+        self.batches.append(len(ticks))
+        for tick in ticks:
+            await self.add(tick)
+
+    def _of(self, asset_symbol: str) -> list[ReceivedTick]:
+        return [t for t in self.ticks if t.tick.asset_symbol == asset_symbol]
+
+    async def latest(self, asset_symbol: str) -> MarketTick | None:
+        mine = self._of(asset_symbol)
+        return max(mine, key=lambda t: t.recency).tick if mine else None
+
+    async def stats(self, asset_symbol: str) -> AssetStats | None:
+        mine = self._of(asset_symbol)
+        return summarise(mine) if mine else None
+
+    async def list_stats(self, *, limit: int, offset: int) -> Sequence[AssetStats]:
+        symbols = sorted({t.tick.asset_symbol for t in self.ticks})
+        return [summarise(self._of(s)) for s in symbols[offset : offset + limit]]
+
+
+async def items(values: Iterable[MarketTick | InvalidTick]) -> AsyncIterator:
+    for value in values:
+        yield value
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def repo() -> InMemoryTickRepository:
+    return InMemoryTickRepository()
+
+
+@pytest.fixture
+def deps(repo: InMemoryTickRepository, clock: FakeClock) -> AnalyticsDeps:
+    return build_deps(repo, clock=clock)
+
+
+def tick(symbol: str = "BTC", price: float = 100.0, timestamp: int = 1_000, source_id=None):
+    return MarketTick(asset_symbol=symbol, price=price, timestamp=timestamp, source_id=source_id)
+
+
+# --- the tick's rules ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("symbol", "price", "timestamp", "source_id"),
+    [
+        ("BTC", 0.01, 0, None),
+        ("ETH-USD", 1e12, MAX_TIMESTAMP_MS, "a"),
+        ("A" * 12 + "-" + "9" * 12, 5e-324, 1, "x" * 128),
+        ("1INCH", 3, 1_700_000_000_000, None),  # an int price is a valid number
+    ],
+    ids=["smallest", "largest", "longest pair", "int price"],
+)
+def test_valid_ticks_are_made(symbol, price, timestamp, source_id):
+    assert tick(symbol, price, timestamp, source_id).asset_symbol == symbol
+
+
+@pytest.mark.parametrize(
+    ("symbol", "price", "timestamp", "source_id", "rule"),
+    [
+        ("btc", 1.0, 1, None, "asset_symbol"),
+        ("BTC\n", 1.0, 1, None, "asset_symbol"),  # `$` would let the newline through
+        ("", 1.0, 1, None, "asset_symbol"),
+        ("A" * 13, 1.0, 1, None, "asset_symbol"),
+        ("BTC-", 1.0, 1, None, "asset_symbol"),
+        ("BTC-ETH-USD", 1.0, 1, None, "asset_symbol"),
+        ("BTC", 0.0, 1, None, "price"),
+        ("BTC", -1.0, 1, None, "price"),
+        ("BTC", math.nan, 1, None, "price"),
+        ("BTC", math.inf, 1, None, "price"),
+        ("BTC", 1e12 * (1 + 1e-15), 1, None, "price"),
+        ("BTC", True, 1, None, "price"),
+        ("BTC", 1.0, -1, None, "timestamp"),
+        ("BTC", 1.0, MAX_TIMESTAMP_MS + 1, None, "timestamp"),
+        ("BTC", 1.0, 1.5, None, "timestamp"),
+        ("BTC", 1.0, True, None, "timestamp"),
+        ("BTC", 1.0, 1, "", "source_id"),
+        ("BTC", 1.0, 1, "x" * 129, "source_id"),
+    ],
+)
+def test_invalid_ticks_are_refused_with_the_rule_they_break(
+    symbol, price, timestamp, source_id, rule
+):
+    with pytest.raises(InvalidTick) as refused:
+        tick(symbol, price, timestamp, source_id)
+    assert len(refused.value.problems) == 1
+    assert refused.value.problems[0].startswith(rule)
+
+
+def test_every_broken_rule_is_reported_at_once():
+    with pytest.raises(InvalidTick) as refused:
+        tick("", math.nan, -1)
+    assert [p.split()[0] for p in refused.value.problems] == ["asset_symbol", "price", "timestamp"]
+    assert "asset_symbol" in str(refused.value) and "timestamp" in str(refused.value)
+
+
+# --- recording ticks -----------------------------------------------------------------------
+
+
+async def test_a_tick_is_kept_with_an_id_and_the_time_it_arrived(deps, repo, clock):
+    assert await use_cases.record_tick(deps, tick(source_id="s-1")) is True
+    [kept] = repo.ticks
+    assert kept.tick == tick(source_id="s-1")
+    assert kept.received_at == clock.now
+
+
+async def test_a_repeated_source_id_is_acknowledged_and_kept_once(deps, repo):
+    assert await use_cases.record_tick(deps, tick(price=1.0, source_id="s-1")) is True
+    assert await use_cases.record_tick(deps, tick(price=2.0, source_id="s-1")) is False
+    assert [t.tick.price for t in repo.ticks] == [1.0]
+
+
+async def test_ticks_without_source_id_are_never_deduplicated(deps, repo):
+    for _ in range(3):
+        assert await use_cases.record_tick(deps, tick()) is True
+    assert len(repo.ticks) == 3
+    assert len({t.id for t in repo.ticks}) == 3
+
+
+async def test_a_stream_keeps_valid_ticks_and_counts_invalid_ones(deps, repo):
+    invalid = InvalidTick(("price nan must be ...",))
+    summary = await use_cases.record_tick_stream(
+        deps, items([tick(price=1.0), invalid, tick(price=2.0), invalid])
+    )
+    assert (summary.accepted, summary.rejected, summary.success) == (2, 2, False)
+    assert [t.tick.price for t in repo.ticks] == [1.0, 2.0]
+
+
+async def test_a_clean_stream_succeeds_and_an_empty_one_too(deps, repo):
+    clean = await use_cases.record_tick_stream(deps, items([tick(), tick()]))
+    assert (clean.accepted, clean.rejected, clean.success) == (2, 0, True)
+    empty = await use_cases.record_tick_stream(deps, items([]))
+    assert (empty.accepted, empty.rejected, empty.success) == (0, 0, True)
+    assert repo.batches == [2]  # nothing written for the empty stream
+
+
+async def test_a_stream_is_written_in_batches_and_deduplicated_across_them(deps, repo):
+    deps = replace(deps, stream_batch_size=2)
+    ticks = [tick(price=float(i + 1), source_id=f"s-{i % 3}") for i in range(5)]
+    summary = await use_cases.record_tick_stream(deps, items(ticks))
+    # Duplicates count as accepted: they were kept the first time.
+    assert (summary.accepted, summary.rejected) == (5, 0)
+    assert repo.batches == [2, 2, 1]
+    assert sorted(t.tick.source_id for t in repo.ticks) == ["s-0", "s-1", "s-2"]
+
+
+# --- prices and statistics -----------------------------------------------------------------
+
+
+async def test_the_latest_price_is_the_newest_timestamp_not_the_last_arrival(deps, clock):
+    await use_cases.record_tick(deps, tick(price=2.0, timestamp=2_000))
+    clock.advance()
+    await use_cases.record_tick(deps, tick(price=1.0, timestamp=1_000))  # late, older tick
+    latest = await use_cases.get_latest_price(deps, "BTC")
+    assert (latest.price, latest.timestamp) == (2.0, 2_000)
+
+
+async def test_on_equal_timestamps_the_tick_received_last_is_the_latest(deps, clock):
+    await use_cases.record_tick(deps, tick(price=1.0, timestamp=5))
+    clock.advance()
+    await use_cases.record_tick(deps, tick(price=3.0, timestamp=5))
+    assert (await use_cases.get_latest_price(deps, "BTC")).price == 3.0
+    assert (await use_cases.get_asset_stats(deps, "BTC")).last == 3.0
+
+
+async def test_stats_are_count_min_max_mean_and_last(deps, clock):
+    for price, timestamp in [(10.0, 3), (40.0, 1), (20.0, 4), (30.0, 2)]:
+        await use_cases.record_tick(deps, tick(price=price, timestamp=timestamp))
+        clock.advance()
+    await use_cases.record_tick(deps, tick("ETH", price=999.0, timestamp=9))
+    stats = await use_cases.get_asset_stats(deps, "BTC")
+    assert stats == AssetStats(
+        asset_symbol="BTC", count=4, min=10.0, max=40.0, mean=25.0, last=20.0, last_timestamp=4
+    )
+
+
+async def test_an_asset_without_data_is_not_found(deps):
+    await use_cases.record_tick(deps, tick("BTC"))
+    with pytest.raises(NoMarketData, match="ETH"):
+        await use_cases.get_asset_stats(deps, "ETH")
+    with pytest.raises(NoMarketData):
+        await use_cases.get_latest_price(deps, "ETH")
+
+
+async def test_stats_are_listed_by_symbol_and_paginated(deps):
+    for symbol in ["SOL", "BTC", "ETH-USD", "ADA", "BTC"]:
+        await use_cases.record_tick(deps, tick(symbol))
+    listed = await use_cases.list_asset_stats(deps, limit=10, offset=0)
+    assert [s.asset_symbol for s in listed] == ["ADA", "BTC", "ETH-USD", "SOL"]
+    assert [s.count for s in listed] == [1, 2, 1, 1]
+    page = await use_cases.list_asset_stats(deps, limit=2, offset=1)
+    assert [s.asset_symbol for s in page] == ["BTC", "ETH-USD"]
+    assert await use_cases.list_asset_stats(deps, limit=2, offset=4) == []

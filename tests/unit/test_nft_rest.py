@@ -1,0 +1,124 @@
+"""The nft REST API on fakes: contract validation, auth and the error mapping."""
+
+from uuid import uuid4
+
+import pytest
+
+from services.nft.bootstrap import bootstrap, build_deps
+from services.nft.config import NftSettings
+from tests.support.asgi import asgi_client
+from tests.support.tokens import bearer
+from tests.unit.nft_fakes import InMemoryNftRepository
+
+pytestmark = pytest.mark.unit
+
+ALICE, BOB = uuid4(), uuid4()
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+async def client():
+    settings = NftSettings(validate_responses=True)
+    app = bootstrap(settings, deps=build_deps(InMemoryNftRepository()))
+    async with asgi_client(app) as client:
+        yield client
+
+
+async def mint(client, owner=ALICE, **body):
+    response = await client.post("/api/nfts", json={"name": "Ape", **body}, headers=bearer(owner))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_mint_returns_the_nft_and_its_location(client):
+    body = {
+        "name": "Ape #1",
+        "description": "first",
+        "metadata": {
+            "image": "https://img.example/1.png",
+            "attributes": [{"traitType": "eyes", "value": "blue"}],
+            "creator": "Alice",
+        },
+    }
+    response = await client.post("/api/nfts", json=body, headers=bearer(ALICE))
+    assert response.status_code == 201
+    nft = response.json()
+    assert response.headers["location"] == f"/api/nfts/{nft['id']}"
+    assert nft["ownerId"] == nft["creatorId"] == str(ALICE)
+    assert nft["metadata"] == body["metadata"]
+    assert (await client.get(response.headers["location"])).json() == nft
+
+
+async def test_seed_path_lists_a_users_nfts(client):
+    first, second = await mint(client, name="a"), await mint(client, name="b")
+    await mint(client, owner=BOB)
+    response = await client.get(f"/api/nfts/user/{ALICE}")
+    assert response.status_code == 200
+    assert {n["id"] for n in response.json()} == {first["id"], second["id"]}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer not-a-jwt"}, bearer(ALICE, secret="x" * 40)],
+    ids=["no token", "garbage", "wrong key"],
+)
+async def test_mint_without_a_valid_token_is_401(client, headers):
+    response = await client.post("/api/nfts", json={"name": "Ape"}, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"name": ""}, {"name": "a", "ownerId": str(BOB)}, {"name": "a" * 129}],
+    ids=["no name", "empty name", "extra field", "too long"],
+)
+async def test_bad_mint_bodies_are_400(client, body):
+    response = await client.post("/api/nfts", json=body, headers=bearer(ALICE))
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM
+
+
+async def test_body_that_is_not_utf8_is_400_not_500(client):
+    response = await client.post(
+        "/api/nfts",
+        content=b'{"name": "\xff\xfe"}',
+        headers={**bearer(ALICE), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+
+
+async def test_unknown_and_malformed_ids(client):
+    assert (await client.get(f"/api/nfts/{uuid4()}")).status_code == 404
+    assert (await client.get("/api/nfts/not-a-uuid")).status_code == 400
+
+
+async def test_transfer_rules_map_to_statuses(client):
+    nft = await mint(client)
+    url = f"/api/nfts/{nft['id']}/transfer"
+    by_bob = await client.post(url, json={"toUserId": str(BOB)}, headers=bearer(BOB))
+    assert by_bob.status_code == 403
+    to_self = await client.post(url, json={"toUserId": str(ALICE)}, headers=bearer(ALICE))
+    assert to_self.status_code == 409
+    moved = await client.post(url, json={"toUserId": str(BOB)}, headers=bearer(ALICE))
+    assert moved.status_code == 200
+    assert moved.json()["ownerId"] == str(BOB)
+
+
+async def test_405_lists_the_methods_the_contract_declares(client):
+    response = await client.delete(f"/api/nfts/{uuid4()}")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+async def test_health_and_docs_are_served(client):
+    assert (await client.get("/healthz")).json()["status"] == "ok"
+    assert (await client.get("/api/nfts/openapi.json")).status_code == 200
+    assert (await client.get("/api/nfts/ui/")).status_code == 200
+
+
+async def test_image_must_be_a_real_url(client):
+    response = await client.post(
+        "/api/nfts", json={"name": "a", "metadata": {"image": "https://\u00cf"}}, headers=bearer(ALICE)
+    )
+    assert response.status_code == 400
