@@ -1,0 +1,87 @@
+"""The user service's nft client when the nft service is down, slow or off-contract."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from uuid import uuid4
+
+import pytest
+
+from services.user.adapters.nft_catalog import RestNftCatalog
+from services.user.domain.errors import (
+    NftServiceBadResponse,
+    NftServiceTimeout,
+    NftServiceUnavailable,
+)
+from tests.support.ports import free_port
+
+pytestmark = pytest.mark.integration
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@asynccontextmanager
+async def tcp_server(handler: Handler) -> AsyncIterator[str]:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def http_answer(status: str, body: bytes) -> Handler:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body
+        )
+        await writer.drain()
+        writer.close()
+
+    return answer
+
+
+async def list_owned(address: str, timeout: float = 5.0) -> list:
+    catalog = RestNftCatalog(address, timeout)
+    try:
+        return await catalog.list_owned(uuid4(), limit=10, offset=0)
+    finally:
+        await catalog.close()
+
+
+async def test_nothing_listening_is_unavailable():
+    with pytest.raises(NftServiceUnavailable):
+        await list_owned(f"127.0.0.1:{free_port()}")
+
+
+async def test_a_callee_that_never_answers_times_out():
+    never_answered = asyncio.Event()
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await never_answered.wait()
+
+    async with tcp_server(hang) as address:
+        with pytest.raises(NftServiceTimeout):
+            await list_owned(address, timeout=0.2)
+        never_answered.set()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        ("200 OK", b'[{"id": "not-an-nft"}]', NftServiceBadResponse),
+        ("200 OK", b"not json", NftServiceBadResponse),
+        ("500 Internal Server Error", b"{}", NftServiceBadResponse),
+        ("503 Service Unavailable", b"{}", NftServiceUnavailable),
+        ("504 Gateway Timeout", b"{}", NftServiceTimeout),
+    ],
+)
+async def test_answers_outside_the_contract(status, body, error):
+    async with tcp_server(http_answer(status, body)) as address:
+        with pytest.raises(error):
+            await list_owned(address)
