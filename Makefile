@@ -48,7 +48,7 @@ run: install
 	$(PY) -m mesh.launcher
 
 test: install lint
-	$(PYTEST) -n 2 tests
+	$(PYTEST) -n 2 --dist loadfile tests
 
 test-unit: install
 	$(PYTEST) -m unit tests

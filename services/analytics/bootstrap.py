@@ -13,7 +13,7 @@ from connexion import AsyncApp
 
 from services.analytics.adapters.repository import TortoiseTickRepository
 from services.analytics.config import AnalyticsSettings
-from services.analytics.domain.errors import InvalidTick, NoMarketData
+from services.analytics.domain.errors import NoMarketData
 from services.analytics.entrypoints.grpc_server import start_grpc_endpoint
 from services.analytics.entrypoints.rest import AnalyticsHandlers
 from services.analytics.service_layer.ports import TickRepository
@@ -29,7 +29,7 @@ from services.common.database import (
 from services.common.rest_app import RestAppSpec, build_rest_app
 
 SERVICE = "analytics"
-ERROR_STATUSES = {NoMarketData: 404, InvalidTick: 400}
+ERROR_STATUSES = {NoMarketData: 404}
 
 
 def database_spec(settings: AnalyticsSettings) -> DatabaseSpec:

@@ -6,8 +6,8 @@ Each fix is here because schemathesis found the problem on our specs; see the no
 from __future__ import annotations
 
 import functools
-import json
 import inspect
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any

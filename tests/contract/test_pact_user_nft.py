@@ -118,7 +118,10 @@ def test_nft_provider_honours_the_user_pact(tmp_path):
                 owner = UUID((parameters or {})["userId"])
                 response = httpx.post(
                     f"{nft.url}/api/nfts",
-                    json={"name": "Genesis Ape", "metadata": {"image": "https://img.example/a.png"}},
+                    json={
+                        "name": "Genesis Ape",
+                        "metadata": {"image": "https://img.example/a.png"},
+                    },
                     headers=bearer(owner),
                 )
                 response.raise_for_status()

@@ -30,7 +30,7 @@ SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory) -> dict[str, ServiceProcess]:
     env = {f"{name.upper()}_VALIDATE_RESPONSES": "true" for name in SERVICES}
-    with running_services(tmp_path_factory.mktemp("schemathesis"), ["user"], extra_env=env) as services:
+    with running_services(tmp_path_factory.mktemp("schemathesis"), extra_env=env) as services:
         yield services
 
 

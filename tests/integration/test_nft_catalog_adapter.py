@@ -38,7 +38,8 @@ def http_answer(status: str, body: bytes) -> Handler:
         await reader.readuntil(b"\r\n\r\n")
         writer.write(
             f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            + body
         )
         await writer.drain()
         writer.close()
@@ -46,8 +47,8 @@ def http_answer(status: str, body: bytes) -> Handler:
     return answer
 
 
-async def list_owned(address: str, timeout: float = 5.0) -> list:
-    catalog = RestNftCatalog(address, timeout)
+async def list_owned(address: str, timeout_seconds: float = 5.0) -> list:
+    catalog = RestNftCatalog(address, timeout_seconds)
     try:
         return await catalog.list_owned(uuid4(), limit=10, offset=0)
     finally:
@@ -67,7 +68,7 @@ async def test_a_callee_that_never_answers_times_out():
 
     async with tcp_server(hang) as address:
         with pytest.raises(NftServiceTimeout):
-            await list_owned(address, timeout=0.2)
+            await list_owned(address, timeout_seconds=0.2)
         never_answered.set()
 
 

@@ -85,5 +85,5 @@ async def test_default_sqlite_file_is_durable_wal(tmp_path):
         _, journal = await connection.execute_query("PRAGMA journal_mode")
         _, synchronous = await connection.execute_query("PRAGMA synchronous")
     assert (tmp_path / "nft.sqlite3").exists()
-    assert tuple(journal[0])[0] == "wal"
-    assert tuple(synchronous[0])[0] == 2  # FULL
+    assert next(iter(journal[0])) == "wal"
+    assert next(iter(synchronous[0])) == 2  # FULL

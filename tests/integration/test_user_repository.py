@@ -41,7 +41,10 @@ async def test_a_user_reads_back_by_id_and_username(repo):
 
 @pytest.mark.parametrize(
     "clash",
-    [{"username": "alice", "email": "x@example.com"}, {"username": "x", "email": "alice@example.com"}],
+    [
+        {"username": "alice", "email": "x@example.com"},
+        {"username": "x", "email": "alice@example.com"},
+    ],
     ids=["username", "email"],
 )
 async def test_the_database_refuses_a_taken_account(repo, clash):

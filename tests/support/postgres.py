@@ -22,7 +22,9 @@ async def require_postgres() -> None:
     try:
         connection = await _admin_connection()
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-        pytest.skip(f"PostgreSQL not reachable at {SERVER_URL} ({error!r}); set CAPSURE_TEST_POSTGRES")
+        pytest.skip(
+            f"PostgreSQL not reachable at {SERVER_URL} ({error!r}); set CAPSURE_TEST_POSTGRES"
+        )
     await connection.close()
 
 

@@ -119,6 +119,8 @@ async def test_health_and_docs_are_served(client):
 
 async def test_image_must_be_a_real_url(client):
     response = await client.post(
-        "/api/nfts", json={"name": "a", "metadata": {"image": "https://\u00cf"}}, headers=bearer(ALICE)
+        "/api/nfts",
+        json={"name": "a", "metadata": {"image": "https://\u00cf"}},
+        headers=bearer(ALICE),
     )
     assert response.status_code == 400

@@ -70,9 +70,7 @@ async def test_owner_transfers_and_the_nft_moves_lists(deps, clock):
     assert moved.creator_id == ALICE
     assert moved.updated_at == clock.now != nft.created_at
     assert await use_cases.list_user_nfts(deps, ALICE, limit=10, offset=0) == []
-    assert [n.id for n in await use_cases.list_user_nfts(deps, BOB, limit=10, offset=0)] == [
-        nft.id
-    ]
+    assert [n.id for n in await use_cases.list_user_nfts(deps, BOB, limit=10, offset=0)] == [nft.id]
 
 
 async def test_only_the_owner_may_transfer(deps, repo):
