@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
 from uuid import UUID
 
 from connexion import AsyncApp
@@ -14,31 +13,15 @@ from connexion import AsyncApp
 from services.analytics.adapters.repository import TortoiseTickRepository
 from services.analytics.config import AnalyticsSettings
 from services.analytics.domain.errors import NoMarketData
-from services.analytics.entrypoints.grpc_server import start_grpc_endpoint
+from services.analytics.entrypoints.grpc_server import serving_grpc
 from services.analytics.entrypoints.rest import AnalyticsHandlers
 from services.analytics.service_layer.ports import TickRepository
 from services.analytics.service_layer.use_cases import AnalyticsDeps
-from services.common.database import (
-    DatabaseSpec,
-    apply_migrations,
-    close_database,
-    database_answers,
-    database_url,
-    open_database,
-)
+from services.common.database import readiness, service_database
 from services.common.rest_app import RestAppSpec, build_rest_app
 
 SERVICE = "analytics"
 ERROR_STATUSES = {NoMarketData: 404}
-
-
-def database_spec(settings: AnalyticsSettings) -> DatabaseSpec:
-    return DatabaseSpec(
-        name=SERVICE,
-        url=database_url(SERVICE, settings.database_url, settings.data_dir),
-        models_module="services.analytics.adapters.orm",
-        migrations_module="services.analytics.migrations",
-    )
 
 
 def build_deps(
@@ -52,38 +35,23 @@ def build_deps(
 def bootstrap(settings: AnalyticsSettings, deps: AnalyticsDeps | None = None) -> AsyncApp:
     """The analytics app: REST, with the gRPC endpoint running in its lifespan.
     Tests pass `deps` with fakes; by default it uses its own database."""
-    database = database_spec(settings)
-    use_real_database = deps is None
+    database = service_database(SERVICE, settings) if deps is None else None
     deps = deps or build_deps(TortoiseTickRepository())
-
-    async def ready() -> bool:
-        return await database_answers(SERVICE) if use_real_database else True
-
-    @asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[None]:
-        if use_real_database:
-            await apply_migrations(database)
-            await open_database(database)
-        try:
-            grpc = await start_grpc_endpoint(
-                deps, ready, host=settings.host, port=settings.grpc_port
-            )
-            try:
-                yield
-            finally:
-                await grpc.stop(settings.grpc_shutdown_grace_seconds)
-        finally:
-            # Also when gRPC cannot start (port taken): an open SQLite pool can hang the exit.
-            if use_real_database:
-                await close_database()
-
+    grpc_endpoint = partial(
+        serving_grpc,
+        deps,
+        readiness(database),
+        host=settings.host,
+        port=settings.grpc_port,
+        grace_seconds=settings.grpc_shutdown_grace_seconds,
+    )
     return build_rest_app(
         RestAppSpec(
             service=SERVICE,
             api_prefix="/api/analytics",
             handlers=AnalyticsHandlers(deps),
-            lifespan=lifespan,
-            ready=ready,
+            database=database,
+            resources=grpc_endpoint,
             error_statuses=ERROR_STATUSES,
             validate_responses=settings.validate_responses,
         )

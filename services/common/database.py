@@ -5,15 +5,20 @@ Start-up order is: ensure the database exists -> apply migrations -> open the OR
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
+
+if TYPE_CHECKING:
+    from services.common.settings import ServiceSettings
 
 POSTGRES_SCHEMES = ("postgres://", "postgresql://", "asyncpg://")
 # Acknowledged writes survive power loss (FULL); a writer waits for a lock instead of failing.
@@ -54,6 +59,17 @@ def database_url(name: str, configured: str | None, data_dir: Path) -> str:
         return configured
     data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite://{data_dir.resolve() / f'{name}.sqlite3'}?{SQLITE_PRAGMAS}"
+
+
+def service_database(service: str, settings: ServiceSettings) -> DatabaseSpec:
+    """A service's own database: `services/<service>/adapters/orm.py` models, migrations in
+    `services/<service>/migrations`, URL from `<SERVICE>_DATABASE_URL` or its SQLite file."""
+    return DatabaseSpec(
+        name=service,
+        url=database_url(service, settings.database_url, settings.data_dir),
+        models_module=f"services.{service}.adapters.orm",
+        migrations_module=f"services.{service}.migrations",
+    )
 
 
 async def ensure_postgres_database(url: str) -> bool:
@@ -105,3 +121,26 @@ async def database_answers(name: str) -> bool:
     except Exception:  # any failure means "not ready"; the probe must never raise
         return False
     return True
+
+
+@asynccontextmanager
+async def serving_database(spec: DatabaseSpec | None) -> AsyncIterator[None]:
+    """Migrate, open for the process, close at the end. None (tests on fakes): nothing to do."""
+    if spec is None:
+        yield
+        return
+    await apply_migrations(spec)
+    await open_database(spec)
+    try:
+        yield
+    finally:
+        await close_database()
+
+
+def readiness(spec: DatabaseSpec | None) -> Callable[[], Awaitable[bool]]:
+    """The /healthz probe: ready when the service's own database answers (always, on fakes)."""
+
+    async def ready() -> bool:
+        return spec is None or await database_answers(spec.name)
+
+    return ready

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from connexion.resolver import Resolver
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from services.common.database import DatabaseSpec, readiness, serving_database
 from services.common.problems import ErrorMap, problem_for, unexpected_error
 from services.common.rest_fixes import (
     VALIDATOR_MAP,
@@ -42,8 +43,9 @@ class RestAppSpec:
     service: str  # contract name: contracts/openapi/<service>.yaml
     api_prefix: str  # e.g. /api/nfts: Swagger UI at <prefix>/ui, spec at <prefix>/openapi.json
     handlers: object  # has one async method per operationId
-    lifespan: Callable[[Any], AbstractAsyncContextManager[None]]
-    ready: Callable[[], Awaitable[bool]]
+    database: DatabaseSpec | None  # None when the handlers run on fakes
+    # More to open once the database is up and to close before it goes (clients, servers).
+    resources: Callable[[], AbstractAsyncContextManager[None]] = nullcontext
     error_statuses: ErrorMap = field(default_factory=dict)
     verify_token: Callable[[str], Any] | None = None
     validate_responses: bool = False
@@ -53,9 +55,16 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     register_formats()
     contract = load_contract(spec.service)
     security = bearer_security_map(spec.verify_token) if spec.verify_token else None
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        # Migrations run before the app serves; uvicorn accepts nothing until this yields.
+        async with serving_database(spec.database), spec.resources():
+            yield
+
     app = AsyncApp(
         f"capsure.{spec.service}",
-        lifespan=spec.lifespan,
+        lifespan=lifespan,
         security_map=security,
         validator_map=VALIDATOR_MAP,
     )
@@ -74,7 +83,10 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
         ),
     )
     app.add_url_rule(
-        "/healthz", "healthz", _health_endpoint(spec.service, spec.ready), methods=["GET"]
+        "/healthz",
+        "healthz",
+        _health_endpoint(spec.service, readiness(spec.database)),
+        methods=["GET"],
     )
     for error_type, status in spec.error_statuses.items():
         app.add_error_handler(error_type, problem_for(status))

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import aclosing, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from connexion import AsyncApp
 
 from services.common.auth import TokenIssuer, TokenVerifier, bearer_info
-from services.common.database import (
-    DatabaseSpec,
-    apply_migrations,
-    close_database,
-    database_answers,
-    database_url,
-    open_database,
-)
+from services.common.database import service_database
 from services.common.rest_app import RestAppSpec, build_rest_app
 from services.user.adapters.nft_catalog import RestNftCatalog
 from services.user.adapters.passwords import Argon2PasswordHasher
@@ -57,16 +49,6 @@ class Adapters:
     users: UserRepository
     nfts: NftCatalog
     hasher: PasswordHasher
-    uses_database: bool = True
-
-
-def database_spec(settings: UserSettings) -> DatabaseSpec:
-    return DatabaseSpec(
-        name=SERVICE,
-        url=database_url(SERVICE, settings.database_url, settings.data_dir),
-        models_module="services.user.adapters.orm",
-        migrations_module="services.user.migrations",
-    )
 
 
 def real_adapters(settings: UserSettings) -> Adapters:
@@ -102,35 +84,18 @@ def build_deps(
 
 def bootstrap(settings: UserSettings, adapters: Adapters | None = None) -> AsyncApp:
     """The user REST app. Tests pass `adapters` with fakes; by default it uses real ones."""
+    real = adapters is None
     adapters = adapters or real_adapters(settings)
-    deps = build_deps(settings, adapters)
-    database = database_spec(settings)
-
-    @asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[None]:
-        if adapters.uses_database:
-            await apply_migrations(database)
-            await open_database(database)
-        try:
-            yield
-        finally:
-            close = getattr(adapters.nfts, "close", None)
-            if close is not None:
-                await close()
-            if adapters.uses_database:
-                await close_database()
-
-    async def ready() -> bool:
-        return await database_answers(SERVICE) if adapters.uses_database else True
-
+    nft_catalog = adapters.nfts
     verifier = TokenVerifier(secret=settings.jwt_secret, issuer=settings.jwt_issuer)
     return build_rest_app(
         RestAppSpec(
             service=SERVICE,
             api_prefix="/api/users",
-            handlers=UserHandlers(deps),
-            lifespan=lifespan,
-            ready=ready,
+            handlers=UserHandlers(build_deps(settings, adapters)),
+            database=service_database(SERVICE, settings) if real else None,
+            # The nft client's connection pool closes with the app.
+            resources=(lambda: aclosing(nft_catalog)) if real else nullcontext,
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(verifier),
             validate_responses=settings.validate_responses,

@@ -52,7 +52,7 @@ async def list_owned(address: str, timeout_seconds: float = 5.0) -> list:
     try:
         return await catalog.list_owned(uuid4(), limit=10, offset=0)
     finally:
-        await catalog.close()
+        await catalog.aclose()
 
 
 async def test_nothing_listening_is_unavailable():

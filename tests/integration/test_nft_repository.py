@@ -6,9 +6,8 @@ from uuid import uuid4
 import pytest
 from tortoise import Tortoise
 
-from services.common.database import apply_migrations
+from services.common.database import apply_migrations, service_database
 from services.nft.adapters.repository import TortoiseNftRepository
-from services.nft.bootstrap import database_spec
 from services.nft.config import NftSettings
 from services.nft.domain.model import Attribute, Nft, NftMetadata
 from tests.integration.conftest import migrated_and_open
@@ -21,7 +20,7 @@ T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 @pytest.fixture
 async def repo(database_url):
-    async with migrated_and_open(database_spec(NftSettings(database_url=database_url))):
+    async with migrated_and_open(service_database("nft", NftSettings(database_url=database_url))):
         yield TortoiseNftRepository()
 
 
@@ -70,7 +69,7 @@ async def test_change_owner_is_compare_and_set(repo):
 
 
 async def test_migrations_are_idempotent(repo, database_url):
-    await apply_migrations(database_spec(NftSettings(database_url=database_url)))
+    await apply_migrations(service_database("nft", NftSettings(database_url=database_url)))
     _, rows = await Tortoise.get_connection("nft").execute_query(
         "SELECT COUNT(*) AS n FROM tortoise_migrations"
     )
@@ -79,7 +78,7 @@ async def test_migrations_are_idempotent(repo, database_url):
 
 async def test_default_sqlite_file_is_durable_wal(tmp_path):
     # No database_url: the service's default, a SQLite file in its data dir.
-    spec = database_spec(NftSettings(data_dir=tmp_path))
+    spec = service_database("nft", NftSettings(data_dir=tmp_path))
     async with migrated_and_open(spec):
         connection = Tortoise.get_connection("nft")
         _, journal = await connection.execute_query("PRAGMA journal_mode")

@@ -5,8 +5,8 @@ from uuid import uuid4
 
 import pytest
 
+from services.common.database import service_database
 from services.user.adapters.repository import TortoiseUserRepository
-from services.user.bootstrap import database_spec
 from services.user.config import UserSettings
 from services.user.domain.errors import AccountTaken
 from services.user.domain.model import User
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def repo(database_url):
-    async with migrated_and_open(database_spec(UserSettings(database_url=database_url))):
+    async with migrated_and_open(service_database("user", UserSettings(database_url=database_url))):
         yield TortoiseUserRepository()
 
 

@@ -56,5 +56,4 @@ def fake_adapters() -> Adapters:
         users=InMemoryUserRepository(),
         nfts=FakeNftCatalog(),
         hasher=PlainPasswordHasher(),
-        uses_database=False,
     )

@@ -5,7 +5,8 @@ Built and started inside the REST app's lifespan: grpclib binds to the running e
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,23 @@ def _health(
     )
     # Named per service (Envoy checks by name); Health adds "" (overall) with the same check.
     return Health({service: [check] for service in services})
+
+
+@asynccontextmanager
+async def serving_grpc(
+    deps: AnalyticsDeps,
+    ready: Callable[[], Awaitable[bool]],
+    *,
+    host: str,
+    port: int,
+    grace_seconds: float,
+) -> AsyncIterator[GrpcEndpoint]:
+    """The endpoint for the lifetime of the app: running RPCs get `grace_seconds` at the end."""
+    endpoint = await start_grpc_endpoint(deps, ready, host=host, port=port)
+    try:
+        yield endpoint
+    finally:
+        await endpoint.stop(grace_seconds)
 
 
 async def start_grpc_endpoint(

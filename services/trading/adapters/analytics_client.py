@@ -6,7 +6,8 @@ and the REST layer never see grpclib types."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from grpclib import GRPCError, Status
 from grpclib.client import Channel
@@ -62,6 +63,15 @@ class GrpcMarketDataSink:
         if self._channel is not None:
             self._channel.close()
             self._channel = None
+
+    @asynccontextmanager
+    async def connected(self) -> AsyncIterator[None]:
+        """Open for the lifetime of the app (its lifespan), closed on the way out."""
+        self.open()
+        try:
+            yield
+        finally:
+            self.close()
 
     async def send(self, tick: MarketDataTick) -> None:
         if self._channel is None:

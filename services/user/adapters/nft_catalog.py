@@ -48,7 +48,7 @@ class RestNftCatalog:
             raise NftServiceBadResponse(response.status_code)
         return [_checked(nft).to_dict() for nft in response.parsed]
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         await self._client.get_async_httpx_client().aclose()
 
 
