@@ -21,7 +21,7 @@ from services.analytics.entrypoints.drain import Drain
 from services.analytics.entrypoints.grpc import LegacyMarketDataService, MarketDataService
 from services.analytics.mappers import tick_from_message, ticks_from_stream
 from tests.support.clock import FakeClock
-from tests.unit.test_analytics_use_cases import InMemoryTickRepository
+from tests.unit.analytics_fakes import InMemoryTickRepository
 
 pytestmark = pytest.mark.unit
 

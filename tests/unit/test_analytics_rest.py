@@ -10,7 +10,7 @@ from services.analytics.domain.model import MarketTick
 from services.analytics.service_layer import use_cases
 from tests.support.asgi import asgi_client
 from tests.support.clock import FakeClock
-from tests.unit.test_analytics_use_cases import InMemoryTickRepository
+from tests.unit.analytics_fakes import InMemoryTickRepository
 
 pytestmark = pytest.mark.unit
 

@@ -1,12 +1,8 @@
-"""The analytics service's rules, through its composition root with in-memory fakes.
-
-The fakes live here (not in a *_fakes module) because this session may only write
-tests/unit/test_analytics*.py; test_analytics_grpc.py and test_analytics_rest.py import them."""
+"""The analytics service's rules, through its composition root with in-memory fakes."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import replace
 
 import pytest
@@ -14,59 +10,16 @@ import pytest
 from services.analytics.bootstrap import build_deps
 from services.analytics.domain.errors import InvalidTick, NoMarketData
 from services.analytics.domain.model import (
-    MAX_TIMESTAMP_MS,
     AssetStats,
     MarketTick,
-    ReceivedTick,
-    summarise,
 )
 from services.analytics.service_layer import use_cases
 from services.analytics.service_layer.use_cases import AnalyticsDeps
+from services.common.market_data import MAX_TIMESTAMP_MS
 from tests.support.clock import FakeClock
+from tests.unit.analytics_fakes import InMemoryTickRepository, items
 
 pytestmark = pytest.mark.unit
-
-
-class InMemoryTickRepository:
-    """Keeps ticks in a list; statistics come from the domain's reference `summarise`."""
-
-    def __init__(self) -> None:
-        self.ticks: list[ReceivedTick] = []
-        self.batches: list[int] = []  # sizes of add_many calls
-
-    def _known(self, source_id: str | None) -> bool:
-        return source_id is not None and any(t.tick.source_id == source_id for t in self.ticks)
-
-    async def add(self, tick: ReceivedTick) -> bool:
-        if self._known(tick.tick.source_id):
-            return False
-        self.ticks.append(tick)
-        return True
-
-    async def add_many(self, ticks: Sequence[ReceivedTick]) -> None:
-        self.batches.append(len(ticks))
-        for tick in ticks:
-            await self.add(tick)
-
-    def _of(self, asset_symbol: str) -> list[ReceivedTick]:
-        return [t for t in self.ticks if t.tick.asset_symbol == asset_symbol]
-
-    async def latest(self, asset_symbol: str) -> MarketTick | None:
-        mine = self._of(asset_symbol)
-        return max(mine, key=lambda t: t.recency).tick if mine else None
-
-    async def stats(self, asset_symbol: str) -> AssetStats | None:
-        mine = self._of(asset_symbol)
-        return summarise(mine) if mine else None
-
-    async def list_stats(self, *, limit: int, offset: int) -> Sequence[AssetStats]:
-        symbols = sorted({t.tick.asset_symbol for t in self.ticks})
-        return [summarise(self._of(s)) for s in symbols[offset : offset + limit]]
-
-
-async def items(values: Iterable[MarketTick | InvalidTick]) -> AsyncIterator:
-    for value in values:
-        yield value
 
 
 @pytest.fixture

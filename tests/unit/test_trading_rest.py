@@ -15,7 +15,7 @@ from services.trading.domain.errors import (
 )
 from tests.support.asgi import asgi_client
 from tests.support.clock import FakeClock
-from tests.unit.test_trading_use_cases import FakeAnalytics, InMemoryTickRepository
+from tests.unit.trading_fakes import FakeAnalytics, InMemoryTickRepository
 
 pytestmark = pytest.mark.unit
 

@@ -1,17 +1,14 @@
-"""The trading service's rules, through its composition root with in-memory fakes.
-
-The fakes live here (not in a *_fakes module) because this session may only write
-tests/unit/test_trading*.py; test_trading_rest.py imports them."""
+"""The trading service's rules, through its composition root with in-memory fakes."""
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Sequence
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 
+from services.common.market_data import MAX_TIMESTAMP_MS
 from services.trading.bootstrap import build_deps
 from services.trading.domain.errors import (
     AnalyticsBadResponse,
@@ -21,49 +18,13 @@ from services.trading.domain.errors import (
     AnalyticsUnavailable,
     InvalidTick,
 )
-from services.trading.domain.model import MAX_TIMESTAMP_MS, MarketDataTick
+from services.trading.domain.model import MarketDataTick
 from services.trading.service_layer import use_cases
 from services.trading.service_layer.use_cases import TradingDeps
 from tests.support.clock import FakeClock
+from tests.unit.trading_fakes import FakeAnalytics, InMemoryTickRepository
 
 pytestmark = pytest.mark.unit
-
-
-class InMemoryTickRepository:
-    def __init__(self) -> None:
-        self.ticks: dict[UUID, MarketDataTick] = {}
-        self.removed: list[UUID] = []
-        self.fail_removal = False  # simulates the database failing during compensation
-
-    async def add(self, tick: MarketDataTick) -> None:
-        self.ticks[tick.id] = tick
-
-    async def remove(self, tick_id: UUID) -> None:
-        if self.fail_removal:
-            raise ConnectionError("database went away")
-        self.removed.append(tick_id)
-        self.ticks.pop(tick_id, None)
-
-    async def list_recent(self, asset_symbol: str, *, limit: int) -> Sequence[MarketDataTick]:
-        mine = [t for t in self.ticks.values() if t.asset_symbol == asset_symbol]
-        mine.sort(key=lambda t: (t.timestamp, t.received_at), reverse=True)
-        return mine[:limit]
-
-
-class FakeAnalytics:
-    """MarketDataSink that records what it got, and what trading had stored at that moment."""
-
-    def __init__(self, repo: InMemoryTickRepository) -> None:
-        self._repo = repo
-        self.delivered: list[MarketDataTick] = []
-        self.stored_when_sent: list[bool] = []
-        self.failure: BaseException | None = None
-
-    async def send(self, tick: MarketDataTick) -> None:
-        self.stored_when_sent.append(tick.id in self._repo.ticks)
-        if self.failure is not None:
-            raise self.failure
-        self.delivered.append(tick)
 
 
 @pytest.fixture

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from services.analytics.domain.errors import InvalidTick
+from services.common import market_data
 
-# fullmatch, never `$`: in Python `$` also matches before a trailing newline ("BTC\n").
-ASSET_SYMBOL = re.compile(r"[A-Z0-9]{1,12}(-[A-Z0-9]{1,12})?")
-MAX_PRICE = 1e12
-MAX_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
 MAX_SOURCE_ID_LENGTH = 128
 
 
@@ -22,26 +18,9 @@ def tick_problems(
     asset_symbol: object, price: object, timestamp: object, source_id: object
 ) -> tuple[str, ...]:
     """Every rule a tick breaks, in words a client can act on; empty when it is valid."""
-    problems = []
-    if not isinstance(asset_symbol, str) or not ASSET_SYMBOL.fullmatch(asset_symbol):
-        problems.append(
-            f"asset_symbol {asset_symbol!r} must be a ticker or a pair of tickers "
-            f"(1-12 of A-Z 0-9, joined by a dash: BTC, ETH-USD)"
-        )
-    if (
-        isinstance(price, bool)
-        or not isinstance(price, int | float)
-        or not (math.isfinite(price) and 0 < price <= MAX_PRICE)
-    ):
-        problems.append(f"price {price!r} must be a finite number > 0 and <= {MAX_PRICE:.0e}")
-    if (
-        isinstance(timestamp, bool)
-        or not isinstance(timestamp, int)
-        or not 0 <= timestamp <= MAX_TIMESTAMP_MS
-    ):
-        problems.append(
-            f"timestamp {timestamp!r} must be Unix time in milliseconds in [0, {MAX_TIMESTAMP_MS}]"
-        )
+    problems = market_data.tick_problems(
+        asset_symbol, price, timestamp, symbol_field="asset_symbol"
+    )
     if source_id is not None and (
         not isinstance(source_id, str) or not 0 < len(source_id) <= MAX_SOURCE_ID_LENGTH
     ):
