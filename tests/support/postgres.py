@@ -29,15 +29,17 @@ async def require_postgres() -> None:
 
 
 @asynccontextmanager
-async def temporary_database(prefix: str) -> AsyncIterator[str]:
-    """URL of a new, empty database; dropped afterwards (even with connections left open)."""
+async def temporary_database(prefix: str, *, create: bool = True) -> AsyncIterator[str]:
+    """URL of a new, empty database (`create=False`: not created yet, for code that must
+    create it); dropped afterwards, even with connections left open."""
     await require_postgres()
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    connection = await _admin_connection()
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
+    if create:
+        connection = await _admin_connection()
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
     try:
         yield f"{SERVER_URL}/{name}"
     finally:
