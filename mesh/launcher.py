@@ -3,33 +3,41 @@
 A small launcher instead of a Procfile runner (honcho) or supervisord: it starts services in
 dependency order and waits for each one's /healthz before the next, derives every port and
 <DEP>_ADDR from mesh/mesh.yaml, and stops everything (SIGTERM, then SIGKILL) if any
-service fails. The mesh issue grows it into registry + sidecars + scalable instances.
+service fails. The same code starts the processes of the end-to-end tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
 
-from mesh.processes import ProcessFailed, ServiceProcess, start_all, stop_all
+from mesh.direct import running_direct
+from mesh.processes import AppProcess, ProcessFailed
 from mesh.topology import load_topology
 
 
-def service_table(services: list[ServiceProcess]) -> str:
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def service_table(apps: list[AppProcess]) -> str:
     rows = [("SERVICE", "PID", "HEALTH", "REST", "SWAGGER UI", "GRPC")]
-    for service in services:
-        spec = service.spec
+    for app in apps:
+        spec = app.spec
         rows.append(
             (
                 spec.name,
-                str(service.process.pid),
-                "ok" if service.health_status() == 200 else "failing",
-                f"{service.url}{spec.api_prefix}",
-                f"{service.url}{spec.api_prefix}/ui/",
-                spec.address("grpc") if spec.grpc_port else "-",
+                str(app.pid),
+                "ok" if app.health_status() == 200 else "failing",
+                f"{app.url}{spec.api_prefix}",
+                f"{app.url}{spec.api_prefix}/ui/",
+                app.grpc_address if spec.has_grpc else "-",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -50,27 +58,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     signal.signal(signal.SIGTERM, _interrupt)
-    topology = load_topology()
     try:
-        services = start_all(topology, args.data_dir, args.log_dir)
+        with running_direct(load_topology(), free_port, args.data_dir, args.log_dir) as apps:
+            print(service_table(list(apps.values())))
+            print(f"\nLogs in {args.log_dir}/, data in {args.data_dir}/. Ctrl-C stops everything.")
+            while all(app.running for app in apps.values()):
+                time.sleep(0.5)
+            failed = [name for name, app in apps.items() if not app.running]
+            print(f"{', '.join(failed)} exited; stopping the rest", file=sys.stderr)
+            return 1
     except ProcessFailed as error:
         print(f"start-up failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        return 130
-    print(service_table(services))
-    print(f"\nLogs in {args.log_dir}/, data in {args.data_dir}/. Ctrl-C stops everything.")
-    try:
-        while all(service.process.poll() is None for service in services):
-            time.sleep(0.5)
-        failed = [s.spec.name for s in services if s.process.poll() is not None]
-        print(f"stopped: {', '.join(failed)} exited; stopping the rest", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nstopping…")
+        print("\nstopped")
         return 0
-    finally:
-        stop_all(services)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Start, wait for and stop service processes. Used by `make run` and by the tests."""
+"""Start, wait for and stop the mesh's processes. Used by `make run` and by the tests."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from mesh.topology import ServiceSpec, Topology
+from mesh.topology import HOST, Instance, ServiceSpec
 
 READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -20,50 +21,62 @@ POLL_INTERVAL_SECONDS = 0.05
 
 
 class ProcessFailed(RuntimeError):
-    """A service process exited or did not become ready in time."""
+    """A process exited or did not become ready in time."""
+
+
+def http_status(url: str, timeout: float = 1.0) -> int | None:
+    """The status of a GET, or None when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
 
 
 @dataclass
-class ServiceProcess:
-    spec: ServiceSpec
+class ManagedProcess:
+    name: str
     process: subprocess.Popen[bytes]
     log_path: Path
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
-    def url(self) -> str:
-        return f"http://{self.spec.address('http')}"
+    def pid(self) -> int:
+        return self.process.pid
 
-    def health_status(self) -> int | None:
-        try:
-            with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
-        except OSError:
-            return None
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
 
-    def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
-        """Poll /healthz until 200; fail fast if the process exits. Bounded by `timeout`."""
+    def wait_until(
+        self, condition: Callable[[], bool], what: str, timeout: float = READY_TIMEOUT_SECONDS
+    ) -> None:
+        """Poll `condition` until true; fail fast if the process exits. Bounded by `timeout`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ProcessFailed(f"{self.spec.name} exited: {self.log_tail()}")
-            if self.health_status() == 200:
+            if not self.running:
+                raise ProcessFailed(f"{self.name} exited before {what}: {self.log_tail()}")
+            if condition():
                 return
             time.sleep(POLL_INTERVAL_SECONDS)
-        raise ProcessFailed(f"{self.spec.name} not ready in {timeout}s: {self.log_tail()}")
+        raise ProcessFailed(f"{self.name}: not {what} after {timeout}s: {self.log_tail()}")
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> int:
-        """SIGTERM (graceful: the service closes its resources), SIGKILL after `timeout`."""
-        if self.process.poll() is None:
+        """SIGTERM (graceful: the process closes its resources), SIGKILL after `timeout`."""
+        if self.running:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+                self.kill()
+        return self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, as far as everyone else can tell."""
+        if self.running:
+            self.process.kill()
+        self.process.wait()
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -72,53 +85,77 @@ class ServiceProcess:
             return "(no log)"
 
 
-def start_service(
-    topology: Topology,
-    name: str,
-    data_dir: Path,
-    log_dir: Path,
-    extra_env: dict[str, str] | None = None,
-) -> ServiceProcess:
-    spec = topology.services[name]
-    data_dir.mkdir(parents=True, exist_ok=True)
+def spawn(name: str, command: list[str], env: Mapping[str, str], log_dir: Path) -> ManagedProcess:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        **topology.environment(name, data_dir),
-        **(extra_env or {}),
-    }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", spec.module],
-            env=env,
+            command,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    return ServiceProcess(spec=spec, process=process, log_path=log_path, extra=extra_env or {})
+    return ManagedProcess(name=name, process=process, log_path=log_path)
 
 
-def start_all(
-    topology: Topology,
+@dataclass
+class AppProcess(ManagedProcess):
+    """The application process of one service instance."""
+
+    instance: Instance
+
+    @property
+    def spec(self) -> ServiceSpec:
+        return self.instance.service
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.instance.ports.app_http}"
+
+    @property
+    def grpc_address(self) -> str:
+        return f"{HOST}:{self.instance.ports.app_grpc}"
+
+    def health_status(self) -> int | None:
+        return http_status(f"{self.url}/healthz")
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
+        self.wait_until(lambda: self.health_status() == 200, "healthy", timeout)
+
+
+def app_environment(
+    instance: Instance,
     data_dir: Path,
-    log_dir: Path,
-    extra_env: dict[str, str] | None = None,
-) -> list[ServiceProcess]:
-    """Start every service in dependency order, each ready before the next; all or nothing."""
-    started: list[ServiceProcess] = []
-    try:
-        for spec in topology.start_order():
-            service = start_service(topology, spec.name, data_dir, log_dir, extra_env)
-            started.append(service)
-            service.wait_ready()
-    except BaseException:
-        stop_all(started)
-        raise
-    return started
+    dependency_addresses: Mapping[str, str],
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Settings of one instance's app: its ports, its data dir, where its dependencies are."""
+    spec, ports = instance.service, instance.ports
+    prefix = spec.env_prefix
+    env = {
+        f"{prefix}HOST": HOST,
+        f"{prefix}PORT": str(ports.app_http),
+        # Instances of a service share its database (one SQLite file, WAL) and so its state.
+        f"{prefix}DATA_DIR": str(data_dir),
+        f"{prefix}INSTANCE_ID": instance.id,
+    }
+    if ports.app_grpc is not None:
+        env[f"{prefix}GRPC_PORT"] = str(ports.app_grpc)
+    for dependency, address in dependency_addresses.items():
+        env[f"{dependency.upper()}_ADDR"] = address
+    return {**env, **(extra or {})}
 
 
-def stop_all(services: list[ServiceProcess]) -> None:
-    for service in reversed(services):
-        service.stop()
+def start_app(instance: Instance, env: Mapping[str, str], log_dir: Path) -> AppProcess:
+    command = [sys.executable, "-m", instance.service.module]
+    managed = spawn(instance.id, command, env, log_dir)
+    return AppProcess(
+        name=managed.name, process=managed.process, log_path=managed.log_path, instance=instance
+    )
+
+
+def stop_all(processes: list[ManagedProcess]) -> None:
+    """Stop in reverse start order: dependants before what they depend on."""
+    for process in reversed(processes):
+        process.stop()

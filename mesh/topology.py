@@ -1,42 +1,96 @@
-"""Reads mesh/mesh.yaml and turns it into what each service process needs."""
+"""Reads mesh/mesh.yaml into typed specs, and lays out the ports of running instances."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
 MESH_FILE = Path(__file__).with_name("mesh.yaml")
 Protocol = Literal["http", "grpc"]
+LbPolicy = Literal["round_robin", "least_request"]
 HOST = "127.0.0.1"
+
+
+def cluster_name(service: str, protocol: Protocol) -> str:
+    """The Envoy cluster (and EDS resource) of a service's REST or gRPC API."""
+    return service if protocol == "http" else f"{service}_grpc"
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str
     module: str
-    http_port: int
     api_prefix: str
-    grpc_port: int | None = None
+    instances: int
+    lb_policy: LbPolicy
+    rest_timeout_seconds: float
+    grpc_services: tuple[str, ...] = ()
     depends_on: Mapping[str, Protocol] = field(default_factory=dict)
 
     @property
     def env_prefix(self) -> str:
         return f"{self.name.upper()}_"
 
-    def address(self, protocol: Protocol) -> str:
-        port = self.grpc_port if protocol == "grpc" else self.http_port
-        if port is None:
-            raise ValueError(f"{self.name} has no {protocol} port")
-        return f"{HOST}:{port}"
+    @property
+    def has_grpc(self) -> bool:
+        return bool(self.grpc_services)
+
+
+@dataclass(frozen=True)
+class RegistrySpec:
+    module: str
+    http_port: int
+    xds_port: int
+
+
+@dataclass(frozen=True)
+class EdgeSpec:
+    port: int
+    admin_port: int
+
+
+@dataclass(frozen=True)
+class InstancePorts:
+    """Where one instance listens. The app binds loopback only; peers and the edge reach it
+    through its sidecar's inbound port (HTTP/1.1 and HTTP/2 on one port)."""
+
+    app_http: int
+    app_grpc: int | None
+    inbound: int
+    admin: int
+    egress: Mapping[str, int]  # dependency name -> local egress listener port
+
+    @classmethod
+    def allocate(cls, spec: ServiceSpec, next_port: Callable[[], int]) -> InstancePorts:
+        return cls(
+            app_http=next_port(),
+            app_grpc=next_port() if spec.has_grpc else None,
+            inbound=next_port(),
+            admin=next_port(),
+            egress={dependency: next_port() for dependency in spec.depends_on},
+        )
+
+
+@dataclass(frozen=True)
+class Instance:
+    service: ServiceSpec
+    id: str  # unique in the mesh: <service>-<n>
+    ports: InstancePorts
+
+    @property
+    def inbound_address(self) -> str:
+        return f"{HOST}:{self.ports.inbound}"
 
 
 @dataclass(frozen=True)
 class Topology:
+    registry: RegistrySpec
+    edge: EdgeSpec
     services: Mapping[str, ServiceSpec]
 
     def start_order(self) -> list[ServiceSpec]:
@@ -44,49 +98,56 @@ class Topology:
         graph = {name: set(spec.depends_on) for name, spec in self.services.items()}
         return [self.services[name] for name in TopologicalSorter(graph).static_order()]
 
-    def environment(self, name: str, data_dir: Path) -> dict[str, str]:
-        """Settings of one service process: its ports, data dir and its dependencies' addresses."""
-        spec = self.services[name]
-        env = {
-            f"{spec.env_prefix}HOST": HOST,
-            f"{spec.env_prefix}PORT": str(spec.http_port),
-            f"{spec.env_prefix}DATA_DIR": str(data_dir),
-        }
-        if spec.grpc_port is not None:
-            env[f"{spec.env_prefix}GRPC_PORT"] = str(spec.grpc_port)
-        for dependency, protocol in spec.depends_on.items():
-            env[f"{dependency.upper()}_ADDR"] = self.services[dependency].address(protocol)
-        return env
+    def clusters(self) -> dict[str, tuple[ServiceSpec, Protocol]]:
+        """Every upstream cluster in the mesh: REST for each service, gRPC where it has some."""
+        clusters: dict[str, tuple[ServiceSpec, Protocol]] = {}
+        for spec in self.services.values():
+            clusters[cluster_name(spec.name, "http")] = (spec, "http")
+            if spec.has_grpc:
+                clusters[cluster_name(spec.name, "grpc")] = (spec, "grpc")
+        return clusters
 
-    def with_ports(self, next_port: Callable[[], int]) -> Topology:
-        """The same topology on other ports (tests use free ones)."""
-        return Topology(
-            {
-                name: replace(
-                    spec,
-                    http_port=next_port(),
-                    grpc_port=next_port() if spec.grpc_port is not None else None,
-                )
-                for name, spec in self.services.items()
-            }
-        )
+    def only(self, names: set[str]) -> Topology:
+        """The named services and everything they depend on."""
+        wanted: set[str] = set()
+        pending = list(names)
+        while pending:
+            name = pending.pop()
+            if name not in wanted:
+                wanted.add(name)
+                pending.extend(self.services[name].depends_on)
+        services = {n: s for n, s in self.services.items() if n in wanted}
+        return Topology(self.registry, self.edge, services)
+
+
+def _service(name: str, entry: Mapping[str, Any], defaults: Mapping[str, Any]) -> ServiceSpec:
+    merged = {**defaults, **entry}
+    return ServiceSpec(
+        name=name,
+        module=merged["module"],
+        api_prefix=merged["api_prefix"],
+        instances=int(merged["instances"]),
+        lb_policy=merged["lb_policy"],
+        rest_timeout_seconds=float(merged["rest_timeout_seconds"]),
+        grpc_services=tuple(merged.get("grpc_services") or ()),
+        depends_on=dict(merged.get("depends_on") or {}),
+    )
 
 
 def load_topology(path: Path = MESH_FILE) -> Topology:
-    raw = yaml.safe_load(path.read_text())["services"]
-    services = {
-        name: ServiceSpec(
-            name=name,
-            module=entry["module"],
-            http_port=int(entry["http_port"]),
-            api_prefix=entry["api_prefix"],
-            grpc_port=int(entry["grpc_port"]) if "grpc_port" in entry else None,
-            depends_on=dict(entry.get("depends_on") or {}),
-        )
-        for name, entry in raw.items()
-    }
+    raw = yaml.safe_load(path.read_text())
+    defaults = raw.get("defaults", {})
+    services = {name: _service(name, entry, defaults) for name, entry in raw["services"].items()}
     for spec in services.values():
-        unknown = set(spec.depends_on) - set(services)
-        if unknown:
-            raise ValueError(f"{spec.name} depends on unknown services {sorted(unknown)}")
-    return Topology(services)
+        if spec.lb_policy not in ("round_robin", "least_request"):
+            raise ValueError(f"{spec.name}: unknown lb_policy {spec.lb_policy!r}")
+        for dependency, protocol in spec.depends_on.items():
+            if dependency not in services:
+                raise ValueError(f"{spec.name} depends on unknown service {dependency!r}")
+            if protocol == "grpc" and not services[dependency].has_grpc:
+                raise ValueError(f"{spec.name} calls {dependency} over gRPC; it serves none")
+    return Topology(
+        registry=RegistrySpec(**raw["registry"]),
+        edge=EdgeSpec(**raw["edge"]),
+        services=services,
+    )

@@ -18,7 +18,7 @@ import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from mesh.processes import ServiceProcess
+from mesh.processes import AppProcess
 from tests.support.platform import running_services
 
 pytestmark = pytest.mark.contract
@@ -49,14 +49,14 @@ def messages(tmp_path_factory) -> dict[str, type]:
 
 
 @pytest.fixture(scope="module")
-def analytics(tmp_path_factory) -> ServiceProcess:
+def analytics(tmp_path_factory) -> AppProcess:
     with running_services(tmp_path_factory.mktemp("grpc"), ["analytics"]) as services:
         yield services["analytics"]
 
 
 @pytest.fixture(scope="module")
 def channel(analytics) -> grpc.Channel:
-    with grpc.insecure_channel(analytics.spec.address("grpc")) as channel:
+    with grpc.insecure_channel(analytics.grpc_address) as channel:
         yield channel
 
 
@@ -68,7 +68,7 @@ def unary(channel: grpc.Channel, path: str, response_type: type):
     )
 
 
-def stats(analytics: ServiceProcess, symbol: str) -> dict:
+def stats(analytics: AppProcess, symbol: str) -> dict:
     return httpx.get(f"{analytics.url}/api/analytics/assets/{symbol}/stats").json()
 
 

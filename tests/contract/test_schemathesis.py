@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mesh.processes import ServiceProcess
+from mesh.processes import AppProcess
 from mesh.topology import load_topology
 from tests.support.platform import running_services
 
@@ -28,7 +28,7 @@ SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory) -> dict[str, ServiceProcess]:
+def platform(tmp_path_factory) -> dict[str, AppProcess]:
     env = {f"{name.upper()}_VALIDATE_RESPONSES": "true" for name in SERVICES}
     with running_services(tmp_path_factory.mktemp("schemathesis"), extra_env=env) as services:
         yield services

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from generated.grpc.market import MarketDataRequest, MarketDataResponse
-from mesh.processes import ServiceProcess
+from mesh.processes import AppProcess
 from tests.support.platform import running_services
 
 pytestmark = pytest.mark.e2e
@@ -16,7 +16,7 @@ ACCOUNT = {"username": "e2e-alice", "email": "alice@e2e.example", "password": "e
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory) -> dict[str, ServiceProcess]:
+def platform(tmp_path_factory) -> dict[str, AppProcess]:
     with running_services(tmp_path_factory.mktemp("platform")) as services:
         yield services
 
@@ -81,7 +81,7 @@ def test_trading_ticks_reach_analytics(platform):
 def test_the_seed_grpc_client_reaches_analytics(platform):
     """A stock grpcio client speaking the seed's market.proto, unchanged but for the address."""
     analytics = platform["analytics"]
-    with grpc.insecure_channel(analytics.spec.address("grpc")) as channel:
+    with grpc.insecure_channel(analytics.grpc_address) as channel:
         send = channel.unary_unary(
             "/market.MarketDataService/SendMarketData",
             request_serializer=bytes,

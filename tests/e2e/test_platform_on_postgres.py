@@ -7,7 +7,7 @@ from contextlib import AsyncExitStack
 import httpx
 import pytest
 
-from mesh.processes import ServiceProcess
+from mesh.processes import AppProcess
 from mesh.topology import load_topology
 from tests.support.platform import running_services
 from tests.support.postgres import temporary_database
@@ -29,7 +29,7 @@ async def test_every_service_runs_on_its_own_postgres_database(tmp_path):
             register_mint_list_and_trade(services)
 
 
-def register_mint_list_and_trade(services: dict[str, ServiceProcess]) -> None:
+def register_mint_list_and_trade(services: dict[str, AppProcess]) -> None:
     users, nfts = services["user"].url, services["nft"].url
     account = {"username": "pg-bob", "password": "pg-secret-1"}
     created = httpx.post(f"{users}/api/users", json={**account, "email": "b@pg.example"})

@@ -1,0 +1,201 @@
+"""xDS control plane: state-of-the-world ADS that pushes EDS (ClusterLoadAssignment) to Envoys.
+
+One grpclib server; every ADS stream is a session with a reader task (Envoy's requests, ACKs and
+NACKs) and a writer loop woken by requests and by publish(), so pushes go out at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import grpclib.const
+import grpclib.server
+from envoy_data_plane.envoy.config.core import v3 as core
+from envoy_data_plane.envoy.config.endpoint import v3 as eds
+from envoy_data_plane.envoy.service.discovery.v3 import DiscoveryRequest, DiscoveryResponse
+from envoy_data_plane.google.protobuf import Any
+
+log = logging.getLogger(__name__)
+
+EDS_TYPE_URL = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
+ADS_METHOD = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources"
+
+AdsStream = grpclib.server.Stream[DiscoveryRequest, DiscoveryResponse]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+    health: Literal["HEALTHY", "UNHEALTHY", "DRAINING"] = "HEALTHY"
+
+
+# What one Envoy was (or is to be) sent: (cluster, endpoints) per subscribed cluster, sorted.
+Content = tuple[tuple[str, tuple[Endpoint, ...]], ...]
+
+
+@dataclass(eq=False)
+class _Session:
+    """One ADS stream: what its Envoy subscribed to and what it was last sent."""
+
+    stream: AdsStream
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    names: tuple[str, ...] = ()
+    sent: Content = ()
+    nonce: str = ""
+    version: str = ""
+    node: str = "?"
+    closed: bool = False
+
+
+class XdsServer:
+    def __init__(self) -> None:
+        # A fresh boot id per instance: a restarted registry never reuses an old version string.
+        self._boot = uuid.uuid4().hex[:12]
+        self._versions = itertools.count(1)
+        self._nonces = itertools.count(1)
+        self._version = f"{self._boot}-0"
+        self._state: dict[str, tuple[Endpoint, ...]] = {}
+        self._sessions: set[_Session] = set()
+        self._transports: set[asyncio.BaseTransport] = set()
+        self._server: grpclib.server.Server | None = None
+
+    def __mapping__(self) -> dict[str, grpclib.const.Handler]:
+        # Raw grpclib handler (not the generated async-generator base): reads and writes must
+        # run concurrently on one stream.
+        return {
+            ADS_METHOD: grpclib.const.Handler(
+                self._handle, grpclib.const.Cardinality.STREAM_STREAM,
+                DiscoveryRequest, DiscoveryResponse,
+            )
+        }  # fmt: skip
+
+    async def start(self, host: str, port: int) -> None:
+        if self._server is not None:
+            raise RuntimeError("XdsServer already started")
+        server = grpclib.server.Server([self])
+        await server.start(host, port)
+        self._server = server
+        log.info("xDS server listening on %s:%d (boot %s)", host, port, self._boot)
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()  # stops listening and cancels every stream handler
+        # grpclib leaves HTTP/2 connections open: Envoy would keep opening streams on them
+        # instead of reconnecting to whichever registry listens next.
+        for transport in self._transports:
+            transport.close()
+        self._transports.clear()
+        await server.wait_closed()
+
+    def publish(self, assignments: Mapping[str, Sequence[Endpoint]]) -> None:
+        state = {name: tuple(eps) for name, eps in assignments.items() if eps}
+        changed = {
+            n for n in state.keys() | self._state.keys() if state.get(n) != self._state.get(n)
+        }
+        if not changed:
+            return
+        self._state = state
+        self._version = f"{self._boot}-{next(self._versions)}"
+        for session in self._sessions:
+            if changed.intersection(session.names):
+                session.wake.set()
+
+    @property
+    def connected_streams(self) -> int:
+        return len(self._sessions)
+
+    async def _handle(self, stream: AdsStream) -> None:
+        self._track(stream)
+        if self._server is None:
+            raise grpclib.GRPCError(grpclib.const.Status.UNAVAILABLE, "xDS server stopped")
+        session = _Session(stream)
+        self._sessions.add(session)
+        reader = asyncio.create_task(self._read(session))
+        try:
+            while True:
+                await session.wake.wait()
+                session.wake.clear()
+                if session.closed:
+                    return
+                await self._respond(session)
+        finally:
+            self._sessions.discard(session)
+            reader.cancel()
+            await asyncio.wait({reader})  # no task outlives its stream
+
+    def _track(self, stream: AdsStream) -> None:
+        # grpclib exposes no connection handle; Peer keeps the transport privately.
+        transport = getattr(stream.peer, "_transport", None)
+        if transport is not None:
+            self._transports = {t for t in self._transports if not t.is_closing()}
+            self._transports.add(transport)
+
+    async def _read(self, session: _Session) -> None:
+        try:
+            async for request in session.stream:
+                self._on_request(session, request)
+        except Exception as exc:  # any stream error just ends this session
+            log.info("ADS stream from %s ended: %r", session.node, exc)
+        finally:
+            session.closed = True
+            session.wake.set()
+
+    def _on_request(self, session: _Session, request: DiscoveryRequest) -> None:
+        if request.node is not None:  # only on the first message (set_node_on_first_message_only)
+            session.node = request.node.id
+        if request.type_url != EDS_TYPE_URL:
+            log.warning("%s asked for unsupported type %s", session.node, request.type_url)
+            return
+        if request.response_nonce and request.response_nonce != session.nonce:
+            return  # answers a response we have since superseded: the protocol says ignore it
+        if request.response_nonce and request.error_detail is not None:
+            log.warning(
+                "%s rejected EDS version %s: %s",
+                session.node, session.version, request.error_detail.message,
+            )  # fmt: skip
+        session.names = tuple(sorted(set(request.resource_names)))
+        session.wake.set()
+
+    async def _respond(self, session: _Session) -> None:
+        content = tuple((name, self._state.get(name, ())) for name in session.names)
+        # Nothing new for this Envoy (an ACK, a NACK, an unrelated publish): send nothing, so a
+        # rejected version is never retried. Empty names: Envoy dropped its last EDS cluster.
+        if content == session.sent or not content:
+            session.sent = content
+            return
+        session.sent, session.version = content, self._version
+        session.nonce = f"{self._boot}-n{next(self._nonces)}"
+        await session.stream.send_message(
+            DiscoveryResponse(
+                version_info=session.version,
+                resources=[_load_assignment(name, eps) for name, eps in content],
+                type_url=EDS_TYPE_URL,
+                nonce=session.nonce,
+            )
+        )
+
+
+def _load_assignment(cluster: str, endpoints: Sequence[Endpoint]) -> Any:
+    # An empty assignment still answers the subscription, so Envoy's cluster init completes.
+    localities = [eds.LocalityLbEndpoints(lb_endpoints=[_lb_endpoint(e) for e in endpoints])]
+    assignment = eds.ClusterLoadAssignment(
+        cluster_name=cluster, endpoints=localities if endpoints else []
+    )
+    return Any(type_url=EDS_TYPE_URL, value=bytes(assignment))
+
+
+def _lb_endpoint(endpoint: Endpoint) -> eds.LbEndpoint:
+    address = core.SocketAddress(address=endpoint.host, port_value=endpoint.port)
+    return eds.LbEndpoint(
+        endpoint=eds.Endpoint(address=core.Address(socket_address=address)),
+        health_status=core.HealthStatus[endpoint.health],
+    )
