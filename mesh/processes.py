@@ -159,3 +159,47 @@ def stop_all(processes: list[ManagedProcess]) -> None:
     """Stop in reverse start order: dependants before what they depend on."""
     for process in reversed(processes):
         process.stop()
+
+
+@dataclass
+class RegistryProcess(ManagedProcess):
+    http_port: int
+    xds_port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.http_port}"
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.http_port}"
+
+    @property
+    def xds_address(self) -> tuple[str, int]:
+        return (HOST, self.xds_port)
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
+        self.wait_until(lambda: http_status(f"{self.url}/healthz") == 200, "healthy", timeout)
+
+
+def start_registry(
+    module: str,
+    http_port: int,
+    xds_port: int,
+    log_dir: Path,
+    extra_env: Mapping[str, str] | None = None,
+) -> RegistryProcess:
+    env = {
+        "REGISTRY_HOST": HOST,
+        "REGISTRY_PORT": str(http_port),
+        "REGISTRY_XDS_PORT": str(xds_port),
+        **(extra_env or {}),
+    }
+    managed = spawn("registry", [sys.executable, "-m", module], env, log_dir)
+    return RegistryProcess(
+        name=managed.name,
+        process=managed.process,
+        log_path=managed.log_path,
+        http_port=http_port,
+        xds_port=xds_port,
+    )

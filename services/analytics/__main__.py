@@ -7,7 +7,7 @@ from services.common.serve import serve
 
 def main() -> None:
     settings = AnalyticsSettings()
-    serve(bootstrap(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+    serve(bootstrap(settings), settings, "analytics")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,20 @@
-"""Run a service's ASGI app with uvicorn; the app's lifespan owns every other resource."""
+"""Run a service: uvicorn for its app (whose lifespan owns its resources) and, in the mesh,
+its registration; a stop signal drains the instance out of the mesh before it stops."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 import uvicorn
+
+from services.common.registrar import InstanceIdentity, Registrar
+from services.common.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
 
 
 def configure_logging(level: str) -> None:
@@ -18,16 +26,72 @@ def configure_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def serve(app: Any, *, host: str, port: int, log_level: str) -> None:
-    """Serve until SIGINT/SIGTERM; uvicorn then runs the lifespan's shutdown (graceful stop)."""
-    configure_logging(log_level)
+class DrainingServer(uvicorn.Server):
+    """On the first SIGTERM/SIGINT, leave the mesh and keep serving for `drain_seconds` (Envoys
+    stop routing here meanwhile), then stop as uvicorn does: refuse new connections, finish
+    in-flight requests, run the lifespan's shutdown. A second signal stops at once."""
+
+    def __init__(self, config: uvicorn.Config, registrar: Registrar | None, drain: float) -> None:
+        super().__init__(config)
+        self._registrar = registrar
+        self._drain_seconds = drain
+        self._draining: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: Any = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        if self._loop is None or self._draining is not None or not self.started:
+            super().handle_exit(sig, frame)
+            return
+        self._loop.call_soon_threadsafe(self._start_draining)
+
+    def _start_draining(self) -> None:
+        if self._draining is None:
+            self._draining = asyncio.create_task(self._drain_then_exit(), name="drain")
+
+    async def _drain_then_exit(self) -> None:
+        if self._registrar is not None:
+            await self._registrar.leave()
+        log.info("draining for %ss before stopping", self._drain_seconds)
+        await asyncio.sleep(self._drain_seconds)
+        self.should_exit = True
+
+
+def _registrar(settings: ServiceSettings, service: str) -> Registrar | None:
+    if not settings.registry_addr:
+        return None
+    identity = InstanceIdentity(
+        service=service,
+        instance_id=settings.instance_id or f"{service}-{uuid.uuid4().hex[:8]}",
+        advertise_addr=settings.advertise_addr or f"{settings.host}:{settings.port}",
+        health_url=f"http://{settings.host}:{settings.port}/healthz",
+    )
+    return Registrar(settings.registry_addr, identity, settings.heartbeat_interval_seconds)
+
+
+async def _serve(app: Any, settings: ServiceSettings, service: str) -> None:
     config = uvicorn.Config(
         app,
-        host=host,
-        port=port,
+        host=settings.host,
+        port=settings.port,
         lifespan="on",
-        log_level=log_level.lower(),
+        log_level=settings.log_level.lower(),
         access_log=False,
         timeout_graceful_shutdown=10,
     )
-    asyncio.run(uvicorn.Server(config).serve())
+    registrar = _registrar(settings, service)
+    server = DrainingServer(config, registrar, settings.drain_seconds)
+    registration: AbstractAsyncContextManager[Any] = (
+        registrar.running() if registrar else nullcontext()
+    )
+    async with registration:
+        await server.serve()
+
+
+def serve(app: Any, settings: ServiceSettings, service: str) -> None:
+    """Serve until SIGINT/SIGTERM, then drain and stop gracefully."""
+    configure_logging(settings.log_level)
+    asyncio.run(_serve(app, settings, service))

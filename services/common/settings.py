@@ -25,6 +25,16 @@ class ServiceSettings(BaseSettings):
     # Validate every response against the contract (on in tests; costs time in production).
     validate_responses: bool = False
 
+    # Joining the mesh: unset registry_addr means no registry (the service runs on its own).
+    registry_addr: str | None = Field(default=None, validation_alias="REGISTRY_ADDR")
+    instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    # Where peers reach this instance: its sidecar's inbound listener (default: host:port).
+    advertise_addr: str | None = None
+    heartbeat_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    # On SIGTERM: leave the registry, keep serving this long while Envoys stop routing here,
+    # then stop accepting and finish in-flight requests.
+    drain_seconds: float = Field(default=1.0, ge=0, le=60)
+
     # Mesh-wide settings, read without the service's prefix.
     environment: str = Field(default="development", validation_alias="CAPSURE_ENV")
     jwt_secret: str = Field(

@@ -7,7 +7,7 @@ from services.nft.config import NftSettings
 
 def main() -> None:
     settings = NftSettings()
-    serve(bootstrap(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+    serve(bootstrap(settings), settings, "nft")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from services.trading.config import TradingSettings
 
 def main() -> None:
     settings = TradingSettings()
-    serve(bootstrap(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+    serve(bootstrap(settings), settings, "trading")
 
 
 if __name__ == "__main__":

@@ -5,16 +5,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.common.addresses import split_address
 from services.common.settings import ServiceSettings
-
-
-def split_address(address: str) -> tuple[str, int]:
-    """host:port -> (host, port); an IPv6 host is written in brackets: [::1]:50051."""
-    host, separator, port = address.strip().rpartition(":")
-    host = host.removeprefix("[").removesuffix("]")
-    if not separator or not host or not port.isdigit() or not 0 < int(port) <= 65535:
-        raise ValueError(f"{address!r} is not host:port (e.g. 127.0.0.1:50051)")
-    return host, int(port)
 
 
 class TradingSettings(ServiceSettings):

@@ -7,7 +7,7 @@ from services.user.config import UserSettings
 
 def main() -> None:
     settings = UserSettings()
-    serve(bootstrap(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+    serve(bootstrap(settings), settings, "user")
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -33,6 +33,8 @@ pytestmark = [
 ]
 
 CLUSTER = "demo"
+Health = Literal["HEALTHY", "UNHEALTHY", "DRAINING"]
+Report = Callable[[str], None]
 PUSH_BOUND_SECONDS = 5.0
 
 
@@ -112,10 +114,11 @@ def bootstrap(node_id: str, xds_port: int, listener_port: int) -> dict[str, Any]
                         }
                     },
                     "common_lb_config": {
-                        # Default 50 %: with one healthy host of three Envoy would panic and
-                        # send traffic to DRAINING/UNHEALTHY hosts too.
+                        # Default 50 %: with no HEALTHY host left Envoy panics and sends traffic
+                        # to DRAINING/UNHEALTHY hosts (measured); 0 answers 503 instead.
                         "healthy_panic_threshold": {"value": 0},
-                        # Default 1 s merge window delays health-only updates.
+                        # EDS health pushes apply at once either way (measured); 0 s keeps
+                        # active-health-check changes from waiting the default 1 s too.
                         "update_merge_window": "0s",
                     },
                 },
@@ -161,8 +164,8 @@ class Backend:
                 writer.close()
             await self.server.wait_closed()
 
-    def endpoint(self, health: str = "HEALTHY") -> Endpoint:
-        return Endpoint(HOST, self.port, health)  # type: ignore[arg-type]
+    def endpoint(self, health: Health = "HEALTHY") -> Endpoint:
+        return Endpoint(HOST, self.port, health)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.writers.add(writer)
@@ -209,14 +212,14 @@ async def xds(xds_port: int) -> AsyncIterator[XdsServer]:
 
 
 @pytest.fixture
-def report(capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
+def report(capsys: pytest.CaptureFixture[str]) -> Report:
     """Print measurements even when pytest captures output."""
 
     def emit(message: str) -> None:
         with capsys.disabled():
             print(f"\n  [xds] {message}", end="")
 
-    yield emit
+    return emit
 
 
 async def hits_through(listener_port: int, requests: int = 12) -> Counter[str]:
@@ -243,7 +246,7 @@ async def wait_for_hosts(
 
 
 async def test_publish_adds_and_removes_endpoints_without_restart(
-    xds: XdsServer, xds_port: int, backends: list[Backend], tmp_path: Path, report: Any
+    xds: XdsServer, xds_port: int, backends: list[Backend], tmp_path: Path, report: Report
 ) -> None:
     alpha, beta, _ = backends
     listener = free_port()
@@ -265,7 +268,7 @@ async def test_publish_adds_and_removes_endpoints_without_restart(
 
 
 async def test_draining_and_unhealthy_endpoints_get_no_traffic(
-    xds: XdsServer, xds_port: int, backends: list[Backend], tmp_path: Path, report: Any
+    xds: XdsServer, xds_port: int, backends: list[Backend], tmp_path: Path, report: Report
 ) -> None:
     alpha, beta, gamma = backends
     listener = free_port()
@@ -278,9 +281,14 @@ async def test_draining_and_unhealthy_endpoints_get_no_traffic(
         assert await hits_through(listener, 20) == {"alpha": 20}
         assert beta.hits == gamma.hits == 0
 
+        xds.publish({CLUSTER: [beta.endpoint("DRAINING"), gamma.endpoint("UNHEALTHY")]})
+        await wait_for_hosts(envoy, {beta: "DRAINING", gamma: "UNHEALTHY"})
+        assert await hits_through(listener, 10) == {"503": 10}  # no panic routing
+        assert beta.hits == gamma.hits == 0
+
 
 async def test_envoy_keeps_endpoints_while_registry_is_down_and_follows_a_new_one(
-    xds: XdsServer, xds_port: int, backends: list[Backend], tmp_path: Path, report: Any
+    xds: XdsServer, xds_port: int, backends: list[Backend], tmp_path: Path, report: Report
 ) -> None:
     alpha, beta, gamma = backends
     listener = free_port()
@@ -313,6 +321,7 @@ async def test_envoy_keeps_endpoints_while_registry_is_down_and_follows_a_new_on
             took = time.perf_counter() - started
             report(f"new XdsServer start() -> its state visible in Envoy: {took * 1000:.1f} ms")
             assert set(await hits_through(listener)) == {"gamma"}
+            # Both registries published once: only the boot id tells their versions apart.
             new_version = (await envoy.stats())[f"cluster.{CLUSTER}.version_text"]
             assert new_version != old_version
         finally:
@@ -320,7 +329,7 @@ async def test_envoy_keeps_endpoints_while_registry_is_down_and_follows_a_new_on
 
 
 async def test_envoy_serves_without_registry_and_picks_it_up_later(
-    xds_port: int, backends: list[Backend], tmp_path: Path, report: Any
+    xds_port: int, backends: list[Backend], tmp_path: Path, report: Report
 ) -> None:
     alpha = backends[0]
     listener = free_port()
@@ -348,7 +357,7 @@ async def test_envoy_serves_without_registry_and_picks_it_up_later(
 
 
 async def test_every_connected_envoy_receives_the_push(
-    xds: XdsServer, xds_port: int, backends: list[Backend], tmp_path: Path, report: Any
+    xds: XdsServer, xds_port: int, backends: list[Backend], tmp_path: Path, report: Report
 ) -> None:
     alpha, beta, _ = backends
     listeners = (free_port(), free_port())
@@ -367,6 +376,11 @@ async def test_every_connected_envoy_receives_the_push(
         report(f"one publish -> visible in both Envoys: {max(took) * 1000:.1f} ms")
         for listener in listeners:
             assert set(await hits_through(listener)) == {"alpha", "beta"}
+
+    async def released() -> bool:
+        return xds.connected_streams == 0
+
+    await wait_until(released, "streams of stopped Envoys dropped")
 
 
 def _ports(response: DiscoveryResponse) -> dict[str, list[tuple[int, HealthStatus]]]:
@@ -415,13 +429,17 @@ async def test_protocol_subscriptions_nack_and_stream_cleanup(
             nack.error_detail = Status(code=3, message="endpoint rejected by test")
             with caplog.at_level(logging.WARNING, "services.registry.adapters.xds"):
                 await stream.send_message(nack)
-                # A change to a cluster this stream did not subscribe to sends nothing, and the
-                # NACKed version is not resent: the next response carries the next change.
-                xds.publish({"a": [Endpoint(HOST, 1)], "b": [Endpoint(HOST, 3)]})
-                xds.publish({"a": [Endpoint(HOST, 4, "DRAINING")], "b": [Endpoint(HOST, 3)]})
-                pushed = await asyncio.wait_for(stream.recv_message(), PUSH_BOUND_SECONDS)
+
+                async def nack_logged() -> bool:
+                    return "endpoint rejected by test" in caplog.text
+
+                await wait_until(nack_logged, "the NACK logged")
+            # A change to a cluster this stream did not subscribe to sends nothing, and the
+            # NACKed version is not resent: the next response carries the next change.
+            xds.publish({"a": [Endpoint(HOST, 1)], "b": [Endpoint(HOST, 3)]})
+            xds.publish({"a": [Endpoint(HOST, 4, "DRAINING")], "b": [Endpoint(HOST, 3)]})
+            pushed = await asyncio.wait_for(stream.recv_message(), PUSH_BOUND_SECONDS)
             assert pushed is not None
-            assert "endpoint rejected by test" in caplog.text
             assert pushed.version_info not in ("", initial.version_info)
             assert pushed.nonce != initial.nonce
             assert _ports(pushed) == {"a": [(4, HealthStatus.DRAINING)], "missing": []}
@@ -431,6 +449,7 @@ async def test_protocol_subscriptions_nack_and_stream_cleanup(
             assert switched is not None
             assert _ports(switched) == {"b": [(3, HealthStatus.HEALTHY)]}
             assert xds.connected_streams == 1
+            await stream.end()  # the reader sees EOF; the server ends the call with OK
     finally:
         channel.close()
 
@@ -440,11 +459,3 @@ async def test_protocol_subscriptions_nack_and_stream_cleanup(
     await wait_until(released, "the server dropping the closed stream")
     leftovers = [t for t in asyncio.all_tasks() if "XdsServer._read" in repr(t.get_coro())]
     assert leftovers == []
-
-
-def test_versions_differ_between_server_instances() -> None:
-    """A restarted registry must never repeat a version an Envoy may already hold."""
-    first, second = XdsServer(), XdsServer()
-    first.publish({"a": [Endpoint(HOST, 1)]})
-    second.publish({"a": [Endpoint(HOST, 1)]})
-    assert first._version != second._version

@@ -13,8 +13,9 @@ from grpclib.testing import ChannelFor
 from pydantic import ValidationError
 
 from generated.grpc.capsure.analytics import v1
+from services.common.addresses import split_address
 from services.trading.adapters.analytics_client import GrpcMarketDataSink
-from services.trading.config import TradingSettings, split_address
+from services.trading.config import TradingSettings
 from services.trading.domain.errors import (
     AnalyticsBadResponse,
     AnalyticsRejected,

@@ -12,28 +12,21 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import grpclib.const
 import grpclib.server
-from envoy_data_plane.envoy.config.core import v3 as core
-from envoy_data_plane.envoy.config.endpoint import v3 as eds
 from envoy_data_plane.envoy.service.discovery.v3 import DiscoveryRequest, DiscoveryResponse
 from envoy_data_plane.google.protobuf import Any
 
+from services.registry.adapters.eds import EDS_TYPE_URL, Endpoint, encode_assignment
+
+__all__ = ["ADS_METHOD", "EDS_TYPE_URL", "Endpoint", "XdsServer"]
+
 log = logging.getLogger(__name__)
 
-EDS_TYPE_URL = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 ADS_METHOD = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources"
 
 AdsStream = grpclib.server.Stream[DiscoveryRequest, DiscoveryResponse]
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    host: str
-    port: int
-    health: Literal["HEALTHY", "UNHEALTHY", "DRAINING"] = "HEALTHY"
 
 
 # What one Envoy was (or is to be) sent: (cluster, endpoints) per subscribed cluster, sorted.
@@ -62,6 +55,7 @@ class XdsServer:
         self._nonces = itertools.count(1)
         self._version = f"{self._boot}-0"
         self._state: dict[str, tuple[Endpoint, ...]] = {}
+        self._encoded: dict[str, Any] = {}  # per cluster, shared by every stream
         self._sessions: set[_Session] = set()
         self._transports: set[asyncio.BaseTransport] = set()
         self._server: grpclib.server.Server | None = None
@@ -104,6 +98,8 @@ class XdsServer:
         if not changed:
             return
         self._state = state
+        for name in changed:
+            self._encoded.pop(name, None)
         self._version = f"{self._boot}-{next(self._versions)}"
         for session in self._sessions:
             if changed.intersection(session.names):
@@ -114,8 +110,7 @@ class XdsServer:
         return len(self._sessions)
 
     async def _handle(self, stream: AdsStream) -> None:
-        self._track(stream)
-        if self._server is None:
+        if not self._track(stream):
             raise grpclib.GRPCError(grpclib.const.Status.UNAVAILABLE, "xDS server stopped")
         session = _Session(stream)
         self._sessions.add(session)
@@ -132,12 +127,16 @@ class XdsServer:
             reader.cancel()
             await asyncio.wait({reader})  # no task outlives its stream
 
-    def _track(self, stream: AdsStream) -> None:
+    def _track(self, stream: AdsStream) -> bool:
+        """Remember the stream's connection for stop(); close it if already stopped."""
         # grpclib exposes no connection handle; Peer keeps the transport privately.
         transport = getattr(stream.peer, "_transport", None)
         if transport is not None:
+            if self._server is None:
+                transport.close()
             self._transports = {t for t in self._transports if not t.is_closing()}
             self._transports.add(transport)
+        return self._server is not None
 
     async def _read(self, session: _Session) -> None:
         try:
@@ -152,6 +151,7 @@ class XdsServer:
     def _on_request(self, session: _Session, request: DiscoveryRequest) -> None:
         if request.node is not None:  # only on the first message (set_node_on_first_message_only)
             session.node = request.node.id
+            log.info("ADS stream from %s (cluster %s)", request.node.id, request.node.cluster)
         if request.type_url != EDS_TYPE_URL:
             log.warning("%s asked for unsupported type %s", session.node, request.type_url)
             return
@@ -177,25 +177,13 @@ class XdsServer:
         await session.stream.send_message(
             DiscoveryResponse(
                 version_info=session.version,
-                resources=[_load_assignment(name, eps) for name, eps in content],
+                resources=[self._encode(name) for name in session.names],
                 type_url=EDS_TYPE_URL,
                 nonce=session.nonce,
             )
         )
 
-
-def _load_assignment(cluster: str, endpoints: Sequence[Endpoint]) -> Any:
-    # An empty assignment still answers the subscription, so Envoy's cluster init completes.
-    localities = [eds.LocalityLbEndpoints(lb_endpoints=[_lb_endpoint(e) for e in endpoints])]
-    assignment = eds.ClusterLoadAssignment(
-        cluster_name=cluster, endpoints=localities if endpoints else []
-    )
-    return Any(type_url=EDS_TYPE_URL, value=bytes(assignment))
-
-
-def _lb_endpoint(endpoint: Endpoint) -> eds.LbEndpoint:
-    address = core.SocketAddress(address=endpoint.host, port_value=endpoint.port)
-    return eds.LbEndpoint(
-        endpoint=eds.Endpoint(address=core.Address(socket_address=address)),
-        health_status=core.HealthStatus[endpoint.health],
-    )
+    def _encode(self, cluster: str) -> Any:
+        if cluster not in self._encoded:
+            self._encoded[cluster] = encode_assignment(cluster, self._state.get(cluster, ()))
+        return self._encoded[cluster]

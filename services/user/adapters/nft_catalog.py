@@ -10,6 +10,7 @@ import httpx
 from generated.rest.nft_client import Client
 from generated.rest.nft_client.api.nfts import list_user_nfts
 from generated.rest.nft_client.models import Nft
+from services.common.addresses import http_url
 from services.user.domain.errors import (
     NftServiceBadResponse,
     NftServiceTimeout,
@@ -17,14 +18,10 @@ from services.user.domain.errors import (
 )
 
 
-def base_url(address: str) -> str:
-    return address if "://" in address else f"http://{address}"
-
-
 class RestNftCatalog:
     def __init__(self, address: str, timeout_seconds: float) -> None:
         self._client = Client(
-            base_url=base_url(address),
+            base_url=http_url(address),
             timeout=httpx.Timeout(timeout_seconds),
             raise_on_unexpected_status=False,
         )

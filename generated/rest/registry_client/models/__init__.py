@@ -1,0 +1,15 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .instance import Instance
+from .problem import Problem
+from .registration import Registration
+from .service import Service
+from .status import Status
+
+__all__ = (
+    "Instance",
+    "Problem",
+    "Registration",
+    "Service",
+    "Status",
+)

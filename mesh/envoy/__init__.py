@@ -1,0 +1,16 @@
+"""Every Envoy bootstrap of the mesh, generated from the Topology (mesh/mesh.yaml).
+
+One function per building block (clusters, routes with their retries, listeners, the shared
+bootstrap), reused by the sidecars and the edge:
+
+- `sidecar_config(topology, instance, xds)`: an instance's sidecar (inbound + one egress per
+  dependency);
+- `edge_config(topology, xds, ...)`: the public edge;
+- `write_config(config, path)`: YAML, written atomically.
+"""
+
+from mesh.envoy.edge import edge_config
+from mesh.envoy.files import write_config
+from mesh.envoy.sidecar import sidecar_config
+
+__all__ = ["edge_config", "sidecar_config", "write_config"]

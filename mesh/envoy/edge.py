@@ -1,0 +1,143 @@
+"""The edge: the only public listener, hardened after Envoy's edge-proxy best practices."""
+
+from __future__ import annotations
+
+from mesh.envoy.bootstrap import bootstrap
+from mesh.envoy.clusters import mesh_clusters
+from mesh.envoy.common import HTTP2_WINDOWS, Config, duration, typed
+from mesh.envoy.listeners import http_listener
+from mesh.envoy.retries import NOT_FORWARDED_HEADER
+from mesh.envoy.routes import not_found_route, route_config, routes_to
+from mesh.topology import Topology, cluster_name
+
+EDGE = "edge"
+
+REQUEST_HEADERS_TIMEOUT = 10.0  # a client has 10 s to send its headers (slowloris)
+# No bytes either way for 5 min ends a stream; a quiet market-data stream must send or reconnect.
+STREAM_IDLE_TIMEOUT = 300.0
+# Disabled: it bounds receiving the *whole* request, so it would cut every long client stream
+# (StreamMarketData). Headers (above), idleness (above) and route timeouts bound REST instead.
+REQUEST_TIMEOUT = 0.0
+CONNECTION_IDLE_TIMEOUT = 3600.0  # an idle client connection is closed after an hour
+MAX_REQUEST_HEADERS_KB = 60
+MAX_CONCURRENT_STREAMS = 100  # per HTTP/2 client connection
+MAX_HEAP_BYTES = 512 * 1024 * 1024  # ~8x the 64-69 MiB measured; bounds a runaway, not load
+SHRINK_HEAP_AT = 0.95
+STOP_ACCEPTING_REQUESTS_AT = 0.98
+# Below the 20000 open files of these hosts, leaving room for upstream connections.
+MAX_DOWNSTREAM_CONNECTIONS = 10000
+OVERLOAD_REFRESH_INTERVAL = 0.25
+
+
+def edge_config(
+    topology: Topology,
+    xds: tuple[str, int],
+    *,
+    listen_host: str = "127.0.0.1",
+    admin_port: int | None = None,
+    port: int | None = None,
+) -> Config:
+    """The edge Envoy's v3 bootstrap; ports default to topology.edge's."""
+    listener = http_listener(
+        EDGE,
+        listen_host,
+        topology.edge.port if port is None else port,
+        route_config(
+            EDGE,
+            edge_routes(topology),
+            # Internal to the mesh (see retries.py), not for clients.
+            response_headers_to_remove=[NOT_FORWARDED_HEADER],
+        ),
+        **hardening(),
+    )
+    return bootstrap(
+        node_id=EDGE,
+        node_cluster=EDGE,
+        admin_port=topology.edge.admin_port if admin_port is None else admin_port,
+        xds=xds,
+        listeners=[listener],
+        clusters=mesh_clusters(topology),
+        overload_manager=overload_manager(),
+    )
+
+
+def edge_routes(topology: Topology) -> list[Config]:
+    """Each service's REST API (with its Swagger UI and spec) under its api_prefix, each of its
+    gRPC services by package path; a problem+json 404 for everything else, last."""
+    routes: list[Config] = []
+    for spec in topology.services.values():
+        # path_separated_prefix: /api/nfts and /api/nfts/..., never /api/nftsfoo.
+        match = {"path_separated_prefix": spec.api_prefix}
+        routes += routes_to(cluster_name(spec.name, "http"), spec, "http", match)
+        for service in spec.grpc_services:
+            # Only real gRPC (content-type application/grpc*) reaches a gRPC server.
+            match = {"prefix": f"/{service}/", "grpc": {}}
+            routes += routes_to(cluster_name(spec.name, "grpc"), spec, "grpc", match)
+    routes.append(not_found_route())
+    return routes
+
+
+def hardening() -> Config:
+    """HTTP connection manager settings of a public listener."""
+    return {
+        # The client's address is the peer's; x-envoy-* and XFF from clients are not trusted
+        # (since Envoy 1.33 no address counts as internal unless configured: none is here).
+        "use_remote_address": True,
+        "xff_num_trusted_hops": 0,
+        # /a/../b and //a are routed (and forwarded) as /b and /a: no route bypass by spelling.
+        "normalize_path": True,
+        "merge_slashes": True,
+        # No path of our contracts contains an encoded slash; %2F only serves to smuggle a path
+        # past routing. Rejected (400), not redirected: gRPC and POST clients don't follow.
+        "path_with_escaped_slashes_action": "REJECT_REQUEST",
+        "max_request_headers_kb": MAX_REQUEST_HEADERS_KB,
+        "request_headers_timeout": duration(REQUEST_HEADERS_TIMEOUT),
+        "stream_idle_timeout": duration(STREAM_IDLE_TIMEOUT),
+        "request_timeout": duration(REQUEST_TIMEOUT),
+        "common_http_protocol_options": {
+            "idle_timeout": duration(CONNECTION_IDLE_TIMEOUT),
+            # No max_connection_duration: long-lived gRPC connections are not recycled.
+            # Apps may treat x_user and x-user alike: refuse the ambiguity.
+            "headers_with_underscores_action": "REJECT_REQUEST",
+        },
+        "http2_protocol_options": {
+            "max_concurrent_streams": MAX_CONCURRENT_STREAMS,
+            **HTTP2_WINDOWS,
+        },
+    }
+
+
+def overload_manager() -> Config:
+    """Shed load before the edge runs out of memory or file descriptors."""
+    heap = "envoy.resource_monitors.fixed_heap"
+    connections = "envoy.resource_monitors.global_downstream_max_connections"
+    return {
+        "refresh_interval": duration(OVERLOAD_REFRESH_INTERVAL),
+        "resource_monitors": [
+            {
+                "name": heap,
+                "typed_config": typed(
+                    "envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig",
+                    max_heap_size_bytes=MAX_HEAP_BYTES,
+                ),
+            },
+            {
+                "name": connections,
+                "typed_config": typed(
+                    "envoy.extensions.resource_monitors.downstream_connections.v3"
+                    ".DownstreamConnectionsConfig",
+                    max_active_downstream_connections=MAX_DOWNSTREAM_CONNECTIONS,
+                ),
+            },
+        ],
+        "actions": [
+            _action("envoy.overload_actions.shrink_heap", heap, SHRINK_HEAP_AT),
+            _action(
+                "envoy.overload_actions.stop_accepting_requests", heap, STOP_ACCEPTING_REQUESTS_AT
+            ),
+        ],
+    }
+
+
+def _action(name: str, monitor: str, threshold: float) -> Config:
+    return {"name": name, "triggers": [{"name": monitor, "threshold": {"value": threshold}}]}

@@ -1,0 +1,47 @@
+"""HTTP listeners: one HTTP connection manager serving HTTP/1.1 and h2c on one port."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mesh.envoy.common import Config, socket_address, typed
+from mesh.envoy.policies import BUFFER_LIMIT_BYTES
+
+HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+ROUTER = {
+    "name": "envoy.filters.http.router",
+    "typed_config": typed("envoy.extensions.filters.http.router.v3.Router"),
+}
+
+
+def http_connection_manager(stat_prefix: str, route_config: Config, **options: Any) -> Config:
+    return typed(
+        HCM,
+        stat_prefix=stat_prefix,
+        # HTTP/1.1 and HTTP/2 prior knowledge (h2c, gRPC) on one port, told apart by preface.
+        codec_type="AUTO",
+        route_config=route_config,
+        http_filters=[ROUTER],
+        **options,
+    )
+
+
+def http_listener(
+    name: str, host: str, port: int, route_config: Config, **hcm_options: Any
+) -> Config:
+    return {
+        "name": name,
+        "address": socket_address(host, port),
+        # Bounds what one client connection can make Envoy buffer (read and write side).
+        "per_connection_buffer_limit_bytes": BUFFER_LIMIT_BYTES,
+        "filter_chains": [
+            {
+                "filters": [
+                    {
+                        "name": "envoy.filters.network.http_connection_manager",
+                        "typed_config": http_connection_manager(name, route_config, **hcm_options),
+                    }
+                ]
+            }
+        ],
+    }

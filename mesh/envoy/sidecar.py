@@ -1,0 +1,89 @@
+"""The sidecar of one instance: inbound to its app, one egress listener per dependency."""
+
+from __future__ import annotations
+
+from mesh.envoy.bootstrap import bootstrap
+from mesh.envoy.clusters import LOCAL_APP, LOCAL_APP_GRPC, local_app_clusters, mesh_clusters
+from mesh.envoy.common import Config
+from mesh.envoy.listeners import http_listener
+from mesh.envoy.policies import GRPC_HEALTH_SERVICE
+from mesh.envoy.retries import NOT_FORWARDED_HEADER
+from mesh.envoy.routes import grpc_action, rest_action, route_config, routes_to
+from mesh.topology import HOST, Instance, Topology, cluster_name
+
+INBOUND = "inbound"
+
+# Envoy's own answers that prove the request never reached the app: the connection to it
+# failed (UF: app down or restarting), or the local circuit breaker refused it (UO), or there
+# was no host (UH). The caller's retry policy retries those even for a POST.
+NOT_FORWARDED_FLAGS = ["UF", "UO", "UH"]
+
+
+def sidecar_config(topology: Topology, instance: Instance, xds: tuple[str, int]) -> Config:
+    """The Envoy v3 bootstrap of `instance`'s sidecar."""
+    spec, ports = instance.service, instance.ports
+    needed = {cluster_name(dep, protocol) for dep, protocol in spec.depends_on.items()}
+    return bootstrap(
+        node_id=instance.id,
+        node_cluster=spec.name,
+        admin_port=ports.admin,
+        xds=xds,
+        listeners=[inbound_listener(instance), *egress_listeners(topology, instance)],
+        clusters=[*local_app_clusters(instance), *mesh_clusters(topology, needed)],
+    )
+
+
+def inbound_listener(instance: Instance) -> Config:
+    """Peers, the edge and their health checks reach the app here: gRPC paths to its gRPC
+    server, everything else (the REST API, /healthz) to its HTTP server."""
+    spec, ports = instance.service, instance.ports
+    routes: list[Config] = []
+    if ports.app_grpc is not None:
+        for service in (*spec.grpc_services, GRPC_HEALTH_SERVICE):
+            routes.append(
+                {
+                    "name": service,
+                    "match": {"prefix": f"/{service}/"},
+                    "route": grpc_action(LOCAL_APP_GRPC),
+                }
+            )
+    routes.append(
+        {
+            "name": LOCAL_APP,
+            "match": {"prefix": "/"},
+            "route": rest_action(LOCAL_APP, spec.rest_timeout_seconds),
+        }
+    )
+    return http_listener(
+        INBOUND,
+        HOST,
+        ports.inbound,
+        route_config(INBOUND, routes),
+        local_reply_config=_mark_not_forwarded(),
+    )
+
+
+def egress_listeners(topology: Topology, instance: Instance) -> list[Config]:
+    """`<DEP>_ADDR` of the app: everything sent here goes to the dependency's cluster."""
+    listeners = []
+    for dependency, protocol in instance.service.depends_on.items():
+        name = f"egress_{dependency}"
+        cluster = cluster_name(dependency, protocol)
+        routes = routes_to(cluster, topology.services[dependency], protocol, {"prefix": "/"})
+        port = instance.ports.egress[dependency]
+        listeners.append(http_listener(name, HOST, port, route_config(name, routes)))
+    return listeners
+
+
+def _mark_not_forwarded() -> Config:
+    header = {"key": NOT_FORWARDED_HEADER, "value": "true"}
+    return {
+        "mappers": [
+            {
+                "filter": {"response_flag_filter": {"flags": NOT_FORWARDED_FLAGS}},
+                "headers_to_add": [
+                    {"header": header, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
+                ],
+            }
+        ]
+    }

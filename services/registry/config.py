@@ -1,0 +1,18 @@
+"""Settings of the registry, from REGISTRY_* environment variables."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import ServiceSettings
+
+
+class RegistrySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
+
+    port: int = 8500
+    # Where Envoys connect for xDS (ADS).
+    xds_port: int = Field(default=18000, ge=0, le=65535)
+    # An instance not heard from for this long is dropped (heartbeats come every second).
+    instance_ttl_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # How often expired instances are looked for.
+    expiry_interval_seconds: float = Field(default=0.25, gt=0, le=60)
