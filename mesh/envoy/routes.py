@@ -40,20 +40,22 @@ def grpc_action(cluster: str, retry: Config | None = None) -> Config:
 def routes_to(cluster: str, spec: ServiceSpec, protocol: Protocol, match: Config) -> list[Config]:
     """The routes from `match` to a service's mesh cluster, with the retries its protocol and
     methods allow. REST: idempotent methods first, then every other method."""
+    # Unique and readable in /config_dump: "nft /api/nfts idempotent".
+    name = f"{cluster} {match.get('prefix') or match.get('path_separated_prefix')}"
     if protocol == "grpc":
         return [
-            {"name": cluster, "match": match, "route": grpc_action(cluster, retry_policy("unsent"))}
+            {"name": name, "match": match, "route": grpc_action(cluster, retry_policy("unsent"))}
         ]
     timeout = spec.rest_timeout_seconds
     return [
         {
-            "name": f"{cluster}-idempotent",
+            "name": f"{name} idempotent",
             "match": {**match, "headers": [IDEMPOTENT_METHOD_MATCH]},
             # Half the budget per attempt: a hung instance costs half, a retry still fits.
             "route": rest_action(cluster, timeout, retry_policy("idempotent", timeout / 2)),
         },
         {
-            "name": f"{cluster}-other",
+            "name": f"{name} other",
             "match": match,
             # No per-try timeout: a POST that times out is not retried, so it gets the whole
             # budget (a per-try timeout would only cut it short).

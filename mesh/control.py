@@ -1,0 +1,95 @@
+"""A loopback-only HTTP control endpoint of the running launcher: status, add, remove.
+
+`python -m mesh.ctl` talks to it; where it listens is written to <workdir>/run/control.json."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from mesh.runner import Mesh
+from mesh.topology import HOST
+
+
+def mesh_status(mesh: Mesh) -> dict[str, Any]:
+    return {
+        "edge": mesh.edge_url,
+        "registry": mesh.registry.url if mesh.registry else None,
+        "services": {
+            name: [
+                {
+                    "id": r.id,
+                    "app_pid": r.app.pid,
+                    "sidecar_pid": r.sidecar.pid,
+                    "healthy": r.app.health_status() == 200,
+                    "inbound": r.instance.inbound_address,
+                    "app": r.app.url,
+                    "sidecar_admin": r.sidecar.admin_url,
+                }
+                for r in running
+            ]
+            for name, running in sorted(mesh.instances.items())
+        },
+    }
+
+
+def _handler(mesh: Mesh) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self._answer(HTTPStatus.OK, mesh_status(mesh))
+
+        def do_POST(self) -> None:  # POST /services/<name>/instances: add one
+            parts = self.path.strip("/").split("/")
+            if len(parts) != 3 or parts[0] != "services" or parts[2] != "instances":
+                self._answer(HTTPStatus.NOT_FOUND, {"error": "POST /services/<name>/instances"})
+            elif parts[1] not in mesh.topology.services:
+                self._answer(HTTPStatus.NOT_FOUND, {"error": f"unknown service {parts[1]!r}"})
+            else:
+                running = mesh.add_instance(parts[1])
+                self._answer(HTTPStatus.CREATED, {"id": running.id})
+
+        def do_DELETE(self) -> None:  # DELETE /instances/<id>: stop one gracefully
+            parts = self.path.strip("/").split("/")
+            try:
+                if len(parts) != 2 or parts[0] != "instances":
+                    raise KeyError(self.path)
+                mesh.remove_instance(parts[1])
+            except KeyError:
+                self._answer(HTTPStatus.NOT_FOUND, {"error": f"no instance {self.path!r}"})
+                return
+            self._answer(HTTPStatus.OK, {"removed": parts[1]})
+
+        def _answer(self, status: HTTPStatus, body: dict[str, Any]) -> None:
+            data = json.dumps(body, indent=2).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the launcher prints what matters
+
+    return Handler
+
+
+@contextmanager
+def control_endpoint(mesh: Mesh, state_file: Path) -> Iterator[str]:
+    server = ThreadingHTTPServer((HOST, 0), _handler(mesh))
+    url = f"http://{HOST}:{server.server_address[1]}"
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    state_file.write_text(json.dumps({"url": url}))
+    thread = threading.Thread(target=server.serve_forever, name="control", daemon=True)
+    thread.start()
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
+        state_file.unlink(missing_ok=True)

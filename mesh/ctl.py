@@ -1,0 +1,51 @@
+"""Change a running `make run` mesh without restarting anything.
+
+python -m mesh.ctl status
+python -m mesh.ctl add nft          # one more nft instance: app + sidecar, registered
+python -m mesh.ctl remove nft-3     # drain and stop that instance
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+def _call(url: str, method: str) -> dict:
+    request = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        raise SystemExit(json.loads(error.read()).get("error", str(error))) from error
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="control a running mesh (make run)")
+    parser.add_argument("--workdir", type=Path, default=Path("var"))
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("status")
+    commands.add_parser("add").add_argument("service")
+    commands.add_parser("remove").add_argument("instance_id")
+    args = parser.parse_args(argv)
+
+    state = args.workdir / "run" / "control.json"
+    if not state.exists():
+        raise SystemExit(f"no running mesh ({state} is missing): start one with `make run`")
+    base = json.loads(state.read_text())["url"]
+    if args.command == "status":
+        result = _call(base, "GET")
+    elif args.command == "add":
+        result = _call(f"{base}/services/{args.service}/instances", "POST")
+    else:
+        result = _call(f"{base}/instances/{args.instance_id}", "DELETE")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""The whole mesh on one host: registry, edge Envoy, and every instance (app + its sidecar).
+
+`make run` and the end-to-end tests drive it; instances can be added and removed while it
+runs, and none of that restarts anything else: Envoys learn endpoints from the registry."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mesh.envoy import edge_config, sidecar_config
+from mesh.processes import (
+    AppProcess,
+    EnvoyProcess,
+    ProcessFailed,
+    RegistryProcess,
+    app_environment,
+    http_status,
+    start_app,
+    start_envoy,
+    start_registry,
+    stop_together,
+)
+from mesh.topology import HOST, Instance, InstancePorts, Topology
+
+
+@dataclass
+class RunningInstance:
+    instance: Instance
+    sidecar: EnvoyProcess
+    app: AppProcess
+
+    @property
+    def id(self) -> str:
+        return self.instance.id
+
+    def stop(self) -> None:
+        # The app first: it leaves the registry and drains while its sidecar still carries
+        # its in-flight calls out; then the sidecar.
+        self.app.stop()
+        self.sidecar.stop()
+
+    def kill(self) -> None:
+        """A crash: no deregistration, no drain (the registry's TTL and Envoys' outlier
+        detection have to notice)."""
+        self.app.kill()
+        self.sidecar.kill()
+
+
+@dataclass
+class MeshPorts:
+    registry_http: int
+    registry_xds: int
+    edge: int
+    edge_admin: int
+
+
+@dataclass
+class Mesh:
+    topology: Topology
+    ports: MeshPorts
+    next_port: Callable[[], int]
+    workdir: Path
+    app_env: Mapping[str, str] = field(default_factory=dict)
+    registry: RegistryProcess | None = None
+    edge: EnvoyProcess | None = None
+    instances: dict[str, list[RunningInstance]] = field(default_factory=dict)
+    _numbers: Mapping[str, itertools.count[int]] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @property
+    def edge_url(self) -> str:
+        return f"http://{HOST}:{self.ports.edge}"
+
+    @property
+    def xds(self) -> tuple[str, int]:
+        return (HOST, self.ports.registry_xds)
+
+    def start(self, instances: Mapping[str, int] | None = None) -> None:
+        """Registry and edge, then every instance. The first instance of each service starts
+        alone (it applies the migrations of the database its siblings share); the others then
+        start all at once. Services do not wait for each other: a caller whose dependency is
+        not up yet answers 503 until it is."""
+        self.start_registry()
+        edge = edge_config(
+            self.topology, self.xds, port=self.ports.edge, admin_port=self.ports.edge_admin
+        )
+        self.edge = start_envoy(
+            "edge", edge, self.ports.edge_admin, self._dir("envoy"), self._dir("log"), 2
+        )
+        counts = {
+            n: (instances or {}).get(n, s.instances) for n, s in self.topology.services.items()
+        }
+        first = [n for n, count in counts.items() if count > 0]
+        rest = [n for n, count in counts.items() for _ in range(count - 1)]
+        self.edge.wait_ready()
+        for wave in (first, rest):
+            self._start_together(wave)
+
+    def _start_together(self, services: list[str]) -> None:
+        launched: list[RunningInstance] = []
+        try:
+            for service in services:
+                launched.append(self._launch(service))
+            for running in launched:
+                self._await_serving(running)
+        except BaseException:
+            for running in launched:
+                running.stop()
+            raise
+        with self._lock:
+            for running in launched:
+                self.instances.setdefault(running.instance.service.name, []).append(running)
+
+    def start_registry(self) -> RegistryProcess:
+        self.registry = start_registry(
+            self.topology.registry.module,
+            self.ports.registry_http,
+            self.ports.registry_xds,
+            self._dir("log"),
+        )
+        self.registry.wait_ready()
+        return self.registry
+
+    def add_instance(self, service: str) -> RunningInstance:
+        """A new instance, ready and registered: it gets traffic as soon as Envoys hear of it."""
+        running = self._launch(service)
+        try:
+            self._await_serving(running)
+        except BaseException:
+            running.stop()
+            raise
+        with self._lock:
+            self.instances.setdefault(service, []).append(running)
+        return running
+
+    def _launch(self, service: str) -> RunningInstance:
+        """Start an instance's sidecar and app, without waiting for either."""
+        with self._lock:
+            spec = self.topology.services[service]
+            number = self._numbers.setdefault(service, itertools.count(1))
+            instance = Instance(
+                spec, f"{service}-{next(number)}", InstancePorts.allocate(spec, self.next_port)
+            )
+        config = sidecar_config(self.topology, instance, self.xds)
+        log_dir, envoy_dir = self._dir("log"), self._dir("envoy")
+        sidecar = start_envoy(
+            f"{instance.id}-sidecar", config, instance.ports.admin, envoy_dir, log_dir
+        )
+        app = start_app(instance, self._app_env(instance), log_dir)
+        return RunningInstance(instance, sidecar, app)
+
+    def _await_serving(self, running: RunningInstance) -> None:
+        running.sidecar.wait_ready()
+        running.app.wait_ready()
+        self.wait_registered(running.id, running.instance.service.name)
+
+    def remove_instance(self, instance_id: str) -> None:
+        with self._lock:
+            for running_instances in self.instances.values():
+                for running in running_instances:
+                    if running.id == instance_id:
+                        running_instances.remove(running)
+                        running.stop()
+                        return
+        raise KeyError(instance_id)
+
+    def wait_registered(self, instance_id: str, service: str, timeout: float = 10.0) -> None:
+        if self.registry is None:
+            raise ProcessFailed("the registry is not running")
+        url = f"{self.registry.url}/api/registry/services/{service}/instances/{instance_id}"
+        self.registry.wait_until(lambda: http_status(url) == 200, "registered", timeout)
+
+    def stop(self) -> None:
+        """All apps at once (each leaves the registry and drains), then their sidecars, the
+        edge, and the registry last."""
+        with self._lock:
+            running = [r for group in self.instances.values() for r in group]
+            self.instances.clear()
+            stop_together([r.app for r in running])
+            stop_together([r.sidecar for r in running])
+            stop_together([p for p in (self.edge, self.registry) if p is not None])
+
+    def _app_env(self, instance: Instance) -> dict[str, str]:
+        spec, ports = instance.service, instance.ports
+        # Every dependency through this instance's own sidecar egress, never a peer directly.
+        dependencies = {dep: f"{HOST}:{ports.egress[dep]}" for dep in spec.depends_on}
+        mesh_env = {
+            "REGISTRY_ADDR": f"{HOST}:{self.ports.registry_http}",
+            f"{spec.env_prefix}ADVERTISE_ADDR": instance.inbound_address,
+            **self.app_env,
+        }
+        return app_environment(instance, self._dir("data"), dependencies, mesh_env)
+
+    def _dir(self, name: str) -> Path:
+        path = self.workdir / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
