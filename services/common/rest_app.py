@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from services.common.database import DatabaseSpec, readiness, serving_database
+from services.common.maintenance import MaintenanceSwitch
 from services.common.problems import ErrorMap, problem_for, unexpected_error
 from services.common.rest_fixes import (
     VALIDATOR_MAP,
@@ -55,11 +56,12 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     register_formats()
     contract = load_contract(spec.service)
     security = bearer_security_map(spec.verify_token) if spec.verify_token else None
+    maintenance = MaintenanceSwitch()
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         # Migrations run before the app serves; uvicorn accepts nothing until this yields.
-        async with serving_database(spec.database), spec.resources():
+        async with serving_database(spec.database), spec.resources(), maintenance.listening():
             yield
 
     app = AsyncApp(
@@ -85,7 +87,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     app.add_url_rule(
         "/healthz",
         "healthz",
-        _health_endpoint(spec.service, readiness(spec.database)),
+        _health_endpoint(spec.service, maintenance.gate(readiness(spec.database))),
         methods=["GET"],
     )
     for error_type, status in spec.error_statuses.items():
@@ -110,7 +112,8 @@ def _health_endpoint(
                 "type": "about:blank",
                 "title": "Service Unavailable",
                 "status": 503,
-                "detail": f"{service} is not ready: its database does not answer",
+                "detail": f"{service} is not ready: its database does not answer, "
+                "or it is in maintenance mode",
             },
             status_code=503,
             media_type="application/problem+json",
