@@ -19,8 +19,11 @@ INBOUND = "inbound"
 NOT_FORWARDED_FLAGS = ["UF", "UO", "UH"]
 
 
-def sidecar_config(topology: Topology, instance: Instance, xds: tuple[str, int]) -> Config:
-    """The Envoy v3 bootstrap of `instance`'s sidecar."""
+def sidecar_config(
+    topology: Topology, instance: Instance, xds: tuple[str, int], *, inbound_host: str = HOST
+) -> Config:
+    """The Envoy v3 bootstrap of `instance`'s sidecar. `inbound_host` is where peers reach it:
+    loopback on one host, 0.0.0.0 in a container; app, admin and egress stay on loopback."""
     spec, ports = instance.service, instance.ports
     needed = {cluster_name(dep, protocol) for dep, protocol in spec.depends_on.items()}
     return bootstrap(
@@ -28,12 +31,15 @@ def sidecar_config(topology: Topology, instance: Instance, xds: tuple[str, int])
         node_cluster=spec.name,
         admin_port=ports.admin,
         xds=xds,
-        listeners=[inbound_listener(instance), *egress_listeners(topology, instance)],
+        listeners=[
+            inbound_listener(instance, inbound_host),
+            *egress_listeners(topology, instance),
+        ],
         clusters=[*local_app_clusters(instance), *mesh_clusters(topology, needed)],
     )
 
 
-def inbound_listener(instance: Instance) -> Config:
+def inbound_listener(instance: Instance, host: str = HOST) -> Config:
     """Peers, the edge and their health checks reach the app here: gRPC paths to its gRPC
     server, everything else (the REST API, /healthz) to its HTTP server."""
     spec, ports = instance.service, instance.ports
@@ -56,7 +62,7 @@ def inbound_listener(instance: Instance) -> Config:
     )
     return http_listener(
         INBOUND,
-        HOST,
+        host,
         ports.inbound,
         route_config(INBOUND, routes),
         local_reply_config=_mark_not_forwarded(),

@@ -89,7 +89,9 @@ async def ensure_postgres_database(url: str) -> bool:
             return False
         try:
             await connection.execute('CREATE DATABASE "{}"'.format(name.replace('"', '""')))
-        except asyncpg.DuplicateDatabaseError:
+        except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+            # Another instance created it between our check and our CREATE (the catalog's
+            # unique index reports that race as a UniqueViolation).
             return False
         return True
     finally:
@@ -98,11 +100,35 @@ async def ensure_postgres_database(url: str) -> bool:
 
 async def apply_migrations(spec: DatabaseSpec) -> None:
     """Bring the schema up to date. Idempotent; runs in its own context so it cannot
-    disturb an ORM already open in this task."""
-    if spec.is_postgres:
-        await ensure_postgres_database(spec.url)
-    async with TortoiseContext():
+    disturb an ORM already open in this task. On PostgreSQL, instances starting together
+    take turns (an advisory lock): Tortoise's migrator does not serialise itself."""
+    if not spec.is_postgres:
+        # SQLite: instances sharing a file are started one after another by the launcher.
+        async with TortoiseContext():
+            await migrate(config=spec.tortoise_config())
+        return
+    await ensure_postgres_database(spec.url)
+    async with _migration_lock(spec), TortoiseContext():
         await migrate(config=spec.tortoise_config())
+
+
+@asynccontextmanager
+async def _migration_lock(spec: DatabaseSpec) -> AsyncIterator[None]:
+    credentials = expand_db_url(spec.url)["credentials"]
+    connection = await asyncpg.connect(
+        host=credentials["host"],
+        port=int(credentials["port"]),
+        user=credentials["user"],
+        password=credentials.get("password"),
+        database=credentials["database"],
+        timeout=5,
+    )
+    try:
+        # One lock id per service database; released with the session at the latest.
+        await connection.execute("SELECT pg_advisory_lock(hashtext($1))", f"migrate:{spec.name}")
+        yield
+    finally:
+        await connection.close()
 
 
 async def open_database(spec: DatabaseSpec) -> None:
