@@ -7,15 +7,19 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install generate check-generated lint run test test-unit test-integration \
-	test-contract test-e2e clean
+.PHONY: help install generate check-generated compose lint run status add-instance \
+	remove-instance bench test test-unit test-integration test-contract test-e2e clean
 
 help:
-	@echo "make run               start every service on SQLite (Ctrl-C stops them)"
+	@echo "make run               the whole mesh on SQLite: registry, edge, services + sidecars"
+	@echo "make status            instances of the running mesh"
+	@echo "make add-instance SERVICE=nft | remove-instance INSTANCE=nft-3   scale it, live"
 	@echo "make test              the whole test suite"
 	@echo "make test-unit|test-integration|test-contract|test-e2e   one level of it"
 	@echo "make generate          contracts/ -> generated/"
 	@echo "make check-generated   fail when generated/ is stale; buf lint"
+	@echo "make compose           docker-compose.yml + deploy/envoy/ from mesh/mesh.yaml"
+	@echo "make bench             mesh benchmarks (figures in bench/results/)"
 	@echo "make lint              ruff"
 
 install: $(VENV)/.installed
@@ -40,12 +44,27 @@ check-generated: install
 		head -50 "$$tmp/diff"; echo "generated/ is stale: run 'make generate' and commit"; exit 1; \
 	fi
 
+compose: install
+	$(PY) -m mesh.compose
+
 lint: install
-	$(BIN)/ruff check services mesh tests tools
-	$(BIN)/ruff format --check services mesh tests tools
+	$(BIN)/ruff check services mesh tests tools bench
+	$(BIN)/ruff format --check services mesh tests tools bench
 
 run: install
 	$(PY) -m mesh.launcher
+
+status:
+	$(PY) -m mesh.ctl status
+
+add-instance:
+	$(PY) -m mesh.ctl add $(SERVICE)
+
+remove-instance:
+	$(PY) -m mesh.ctl remove $(INSTANCE)
+
+bench: install
+	$(PY) -m bench
 
 test: install lint
 	$(PYTEST) -n 2 --dist loadfile tests

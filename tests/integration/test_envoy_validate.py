@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from mesh.compose import envoy_configs
 from mesh.envoy import edge_config, sidecar_config, write_config
 from mesh.topology import Instance, InstancePorts, Topology, load_topology
 
@@ -35,8 +36,8 @@ class Validation:
 
 
 def default_configs() -> dict[str, dict[str, Any]]:
-    """Every sidecar of the default topology (ports from a counter) and the edge, twice: with
-    the registry by address (local runs) and by name on all interfaces (compose)."""
+    """Every sidecar of the default topology (ports from a counter) and the edge, as `make run`
+    starts them, and every Envoy of docker-compose.yml."""
     topology: Topology = load_topology()
     ports = itertools.count(20000)
     configs: dict[str, dict[str, Any]] = {}
@@ -48,9 +49,9 @@ def default_configs() -> dict[str, dict[str, Any]]:
             )
             configs[instance.id] = sidecar_config(topology, instance, xds)
     configs["edge"] = edge_config(topology, xds)
-    configs["edge-compose"] = edge_config(
-        topology, ("registry", topology.registry.xds_port), listen_host="0.0.0.0"
-    )
+    # docker-compose.yml's Envoys: the registry by name, listeners on all interfaces.
+    for name, config in envoy_configs(topology).items():
+        configs[f"compose/{name.removesuffix('.yaml')}"] = config
     return configs
 
 
@@ -74,7 +75,7 @@ def validate(path: Path) -> Validation:
 def validations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Validation]:
     directory = tmp_path_factory.mktemp("envoy")
     paths = {
-        name: write_config(config, directory / f"{name}.yaml")
+        name: write_config(config, directory / f"{name.replace('/', '-')}.yaml")
         for name, config in default_configs().items()
     }
     started = time.perf_counter()

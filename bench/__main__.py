@@ -1,0 +1,5 @@
+import sys
+
+from bench.all import main
+
+sys.exit(main())

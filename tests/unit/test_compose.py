@@ -1,0 +1,100 @@
+"""docker-compose.yml against the mesh description: no Docker engine here, so the file is
+parsed and checked — every service, port, config file and dependency consistent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mesh.compose import COMPOSE_FILE, ENVOY_DIR, envoy_configs, instances
+from mesh.topology import load_topology
+
+pytestmark = pytest.mark.unit
+
+TOPOLOGY = load_topology()
+ROOT = COMPOSE_FILE.parent
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def _config_of(container: dict[str, Any]) -> Path:
+    path = container["command"][container["command"].index("-c") + 1]
+    return ROOT / ENVOY_DIR / Path(path).name
+
+
+def _listener_ports(config: dict[str, Any]) -> dict[str, int]:
+    return {
+        listener["name"]: listener["address"]["socket_address"]["port_value"]
+        for listener in config["static_resources"]["listeners"]
+    }
+
+
+def test_the_committed_deployment_is_what_the_generator_writes(tmp_path):
+    from mesh.compose import write_deployment
+
+    write_deployment(TOPOLOGY, tmp_path)
+    assert (tmp_path / "docker-compose.yml").read_text() == COMPOSE_FILE.read_text(), (
+        "docker-compose.yml is stale: run `make compose`"
+    )
+    for name in envoy_configs(TOPOLOGY):
+        fresh = (tmp_path / ENVOY_DIR / name).read_text()
+        assert fresh == (ROOT / ENVOY_DIR / name).read_text(), f"{name} is stale"
+
+
+def test_every_instance_has_a_sidecar_an_app_and_a_database(compose):
+    services = compose["services"]
+    for spec in TOPOLOGY.services.values():
+        assert f"{spec.name}-db" in services
+        for n in range(1, spec.instances + 1):
+            sidecar, app = services[f"{spec.name}-{n}"], services[f"{spec.name}-{n}-app"]
+            assert app["network_mode"] == f"service:{spec.name}-{n}"
+            assert app["command"] == ["python", "-m", spec.module]
+            assert set(app["depends_on"]) == {f"{spec.name}-{n}", f"{spec.name}-db", "registry"}
+            assert all(d["condition"] == "service_healthy" for d in app["depends_on"].values())
+            assert _config_of(sidecar).exists()
+    expected = {"registry", "edge"} | {f"{s}-db" for s in TOPOLOGY.services}
+    expected |= {i.id for i in instances(TOPOLOGY)} | {f"{i.id}-app" for i in instances(TOPOLOGY)}
+    assert set(services) == expected
+    assert all("healthcheck" in container for container in services.values())
+
+
+def test_apps_reach_dependencies_only_through_their_own_sidecar_egress(compose):
+    for instance in instances(TOPOLOGY):
+        spec = instance.service
+        env = compose["services"][f"{instance.id}-app"]["environment"]
+        sidecar = yaml.safe_load(_config_of(compose["services"][instance.id]).read_text())
+        ports = _listener_ports(sidecar)
+        assert ports["inbound"] == int(env[f"{spec.env_prefix}ADVERTISE_ADDR"].split(":")[1])
+        assert env[f"{spec.env_prefix}ADVERTISE_ADDR"].split(":")[0] == instance.id
+        for dependency in spec.depends_on:
+            host, port = env[f"{dependency.upper()}_ADDR"].split(":")
+            assert (host, int(port)) == ("127.0.0.1", ports[f"egress_{dependency}"])
+        assert len([n for n in ports if n.startswith("egress_")]) == len(spec.depends_on)
+        assert env[f"{spec.env_prefix}DATABASE_URL"].split("@")[1].startswith(f"{spec.name}-db:")
+        # The app's own port is what its sidecar forwards to.
+        local = {c["name"]: c for c in sidecar["static_resources"]["clusters"]}["local_app"]
+        endpoint = local["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+        assert endpoint["address"]["socket_address"]["port_value"] == int(
+            env[f"{spec.env_prefix}PORT"]
+        )
+
+
+def test_every_envoy_finds_the_registry_and_only_the_edge_is_published(compose):
+    services = compose["services"]
+    registry = TOPOLOGY.registry
+    assert services["edge"]["ports"] == [f"{TOPOLOGY.edge.port}:{TOPOLOGY.edge.port}"]
+    assert [name for name, c in services.items() if "ports" in c] == ["edge"]
+    for name in ["edge", *(i.id for i in instances(TOPOLOGY))]:
+        config = yaml.safe_load(_config_of(services[name]).read_text())
+        xds = {c["name"]: c for c in config["static_resources"]["clusters"]}["xds_cluster"]
+        endpoint = xds["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+        assert endpoint["address"]["socket_address"] == {
+            "address": "registry",
+            "port_value": registry.xds_port,
+        }
