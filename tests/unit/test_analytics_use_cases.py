@@ -23,11 +23,6 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def repo() -> InMemoryTickRepository:
     return InMemoryTickRepository()
 

@@ -22,11 +22,6 @@ ALICE, BOB = uuid4(), uuid4()
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def repo() -> InMemoryNftRepository:
     return InMemoryNftRepository()
 

@@ -10,7 +10,6 @@ from services.registry.domain.errors import InstanceNotFound, ServiceNotFound
 from services.registry.domain.model import Status
 from services.registry.service_layer import use_cases
 from tests.support.asgi import asgi_client
-from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.unit
 
@@ -21,11 +20,6 @@ class RecordingPublisher:
 
     def publish(self, endpoints: dict) -> None:
         self.pushes.append(endpoints)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

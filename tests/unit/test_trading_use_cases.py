@@ -28,11 +28,6 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def repo() -> InMemoryTickRepository:
     return InMemoryTickRepository()
 
