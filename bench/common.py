@@ -150,11 +150,15 @@ def wait_routed(url: str) -> None:
     wait_for(lambda: get(url)[0] == 200, f"200 from {url}")
 
 
-def seed_nfts(base_url: str, count: int) -> UUID:
-    """Mint `count` NFTs for a new owner (a token signed as the user service would)."""
-    owner = uuid4()
+def bearer(user: UUID) -> dict[str, str]:
+    """A token for `user`, signed as the user service signs them (development secret)."""
     issuer = TokenIssuer(PLACEHOLDER_JWT_SECRET, "capsure-user", timedelta(minutes=10))
-    token = issuer.issue(owner, "bench").value
+    return {"Authorization": f"Bearer {issuer.issue(user, 'bench').value}"}
+
+
+def seed_nfts(base_url: str, count: int) -> UUID:
+    """Mint `count` NFTs for a new owner."""
+    owner = uuid4()
     for n in range(count):
         body = {
             "name": f"Bench #{n}",
@@ -166,7 +170,7 @@ def seed_nfts(base_url: str, count: int) -> UUID:
         request = urllib.request.Request(
             f"{base_url}/api/nfts",
             data=json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            headers={**bearer(owner), "Content-Type": "application/json"},
             method="POST",
         )
         with urllib.request.urlopen(request, timeout=5) as response:
@@ -249,7 +253,7 @@ def wrk(url: str, connections: int, seconds: float, threads: int = 1) -> LoadRes
         script.write(WRK_DONE)
         script.flush()
         command = [
-            wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+            wrk, "-t", str(threads), "-c", str(connections), "-d", f"{round(seconds)}s",
             "--timeout", "5s", "-s", script.name, url,
         ]  # fmt: skip
         out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
@@ -257,7 +261,9 @@ def wrk(url: str, connections: int, seconds: float, threads: int = 1) -> LoadRes
     if line is None:
         raise RuntimeError(f"wrk failed: {out.stdout}{out.stderr}")
     requests, duration_us, p50, p99, *errors = (int(x) for x in line.split()[1:])
-    return LoadResult("wrk", connections, duration_us / 1e6, requests, sum(errors), p50 / 1e3, p99 / 1e3)
+    return LoadResult(
+        "wrk", connections, duration_us / 1e6, requests, sum(errors), p50 / 1e3, p99 / 1e3
+    )
 
 
 @dataclass
@@ -279,6 +285,7 @@ class ClosedLoop:
 
     url: str
     workers: int
+    headers: Mapping[str, str] = field(default_factory=dict)
     timeout: float = 5.0
     samples: list[Sample] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -306,7 +313,7 @@ class ClosedLoop:
                 connection = http.client.HTTPConnection(parts.netloc, timeout=self.timeout)
             started, clock = time.time(), time.perf_counter()
             try:
-                connection.request("GET", target)
+                connection.request("GET", target, headers=dict(self.headers))
                 response = connection.getresponse()
                 response.read()
                 mine.append(Sample(started, time.perf_counter() - clock, response.status))
@@ -420,18 +427,19 @@ def run_measurement(module: ModuleType) -> str:
     )
 
 
-def write_report(name: str, sections: Sequence[str]) -> Path:
+def write_report(name: str, facts: str, sections: Sequence[str]) -> Path:
+    """Print the report and write it to bench/results/<name>.md."""
     RESULTS.mkdir(exist_ok=True)
-    text = "# capsure-mesh benchmarks\n\n" + facts_markdown() + "\n" + "\n".join(sections)
+    text = "# capsure-mesh benchmarks\n\n" + facts + "\n" + "\n".join(sections)
     path = RESULTS / f"{name}.md"
     path.write_text(text)
     print(text)
-    print(f"(written to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path})")
+    print(f"(written to {path})")
     return path
 
 
 def main(module: ModuleType) -> int:
     """`python -m bench.<name>`: run one benchmark, print it, write results/<name>.md."""
-    name = module.__name__.rsplit(".", 1)[-1]
-    write_report(name, [run_measurement(module)])
+    facts = facts_markdown()  # before the mesh starts: the load average is the machine's own
+    write_report(Path(module.__file__).stem, facts, [run_measurement(module)])
     return 0

@@ -65,6 +65,7 @@ class Mesh:
     next_port: Callable[[], int]
     workdir: Path
     app_env: Mapping[str, str] = field(default_factory=dict)
+    registry_env: Mapping[str, str] = field(default_factory=dict)  # e.g. REGISTRY_INSTANCE_TTL_…
     registry: RegistryProcess | None = None
     edge: EnvoyProcess | None = None
     instances: dict[str, list[RunningInstance]] = field(default_factory=dict)
@@ -121,6 +122,7 @@ class Mesh:
             self.ports.registry_http,
             self.ports.registry_xds,
             self._dir("log"),
+            self.registry_env,
         )
         self.registry.wait_ready()
         return self.registry
