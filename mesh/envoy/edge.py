@@ -6,6 +6,7 @@ from mesh.envoy.bootstrap import bootstrap
 from mesh.envoy.clusters import mesh_clusters
 from mesh.envoy.common import HTTP2_WINDOWS, Config, duration, typed
 from mesh.envoy.listeners import http_listener
+from mesh.envoy.policies import GRPC_HEALTH_SERVICE
 from mesh.envoy.retries import NOT_FORWARDED_HEADER
 from mesh.envoy.routes import not_found_route, route_config, routes_to
 from mesh.topology import Topology, cluster_name
@@ -73,8 +74,21 @@ def edge_routes(topology: Topology) -> list[Config]:
             # Only real gRPC (content-type application/grpc*) reaches a gRPC server.
             match = {"prefix": f"/{service}/", "grpc": {}}
             routes += routes_to(cluster_name(spec.name, "grpc"), spec, "grpc", match)
+    routes += _grpc_health_route(topology)
     routes.append(not_found_route())
     return routes
+
+
+def _grpc_health_route(topology: Topology) -> list[Config]:
+    """grpc.health.v1 at the edge answers for the one service that serves gRPC (the request
+    names the gRPC service in its body, which routing cannot see: with several such services
+    a client must ask each instance's sidecar)."""
+    serving = [spec for spec in topology.services.values() if spec.has_grpc]
+    if len(serving) != 1:
+        return []
+    spec = serving[0]
+    match = {"prefix": f"/{GRPC_HEALTH_SERVICE}/", "grpc": {}}
+    return routes_to(cluster_name(spec.name, "grpc"), spec, "grpc", match)
 
 
 def hardening() -> Config:

@@ -35,7 +35,7 @@ def build_deps(
 
 def bootstrap(settings: RegistrySettings, deps: RegistryDeps | None = None) -> AsyncApp:
     """The registry app. Tests pass `deps` with a fake publisher; by default it serves xDS."""
-    xds = XdsServer()
+    xds = XdsServer(warmup_seconds=settings.xds_warmup_seconds)
     deps = deps or build_deps(settings, XdsPublisher(xds))
 
     @asynccontextmanager

@@ -14,5 +14,8 @@ class RegistrySettings(ServiceSettings):
     xds_port: int = Field(default=18000, ge=0, le=65535)
     # An instance not heard from for this long is dropped (heartbeats come every second).
     instance_ttl_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # After a (re)start, Envoys get no answer for this long, so they keep their last endpoints
+    # until heartbeats (every second) have rebuilt the registry's state.
+    xds_warmup_seconds: float = Field(default=2.5, ge=0, le=60)
     # How often expired instances are looked for.
     expiry_interval_seconds: float = Field(default=0.25, gt=0, le=60)

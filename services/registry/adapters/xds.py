@@ -48,7 +48,12 @@ class _Session:
 
 
 class XdsServer:
-    def __init__(self) -> None:
+    def __init__(self, warmup_seconds: float = 0.0) -> None:
+        # A restarted registry knows nothing until the instances' next heartbeats: answering
+        # before then would tell every Envoy its clusters are empty. Envoys keep their last
+        # endpoints while no answer comes, so hold answers back for `warmup_seconds`.
+        self._warmup_seconds = warmup_seconds
+        self._warm = asyncio.Event()
         # A fresh boot id per instance: a restarted registry never reuses an old version string.
         self._boot = uuid.uuid4().hex[:12]
         self._versions = itertools.count(1)
@@ -76,6 +81,7 @@ class XdsServer:
         server = grpclib.server.Server([self])
         await server.start(host, port)
         self._server = server
+        asyncio.get_running_loop().call_later(self._warmup_seconds, self._warm.set)
         log.info("xDS server listening on %s:%d (boot %s)", host, port, self._boot)
 
     async def stop(self) -> None:
@@ -116,6 +122,7 @@ class XdsServer:
         self._sessions.add(session)
         reader = asyncio.create_task(self._read(session))
         try:
+            await self._warm.wait()
             while True:
                 await session.wake.wait()
                 session.wake.clear()

@@ -1,0 +1,133 @@
+"""gRPC through the edge with a stock grpcio client: the seed's contract, the versioned one
+(unary and client-streaming), errors and health. Nothing of ours on the client side: grpcio and
+message classes built by protobuf from a `buf build` image of the contracts."""
+
+from __future__ import annotations
+
+import grpc
+import httpx
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from mesh.runner import Mesh
+from tests.support.mesh import poll, stat
+
+pytestmark = pytest.mark.e2e
+
+V1 = "capsure.analytics.v1.MarketDataService"
+SEED = "market.MarketDataService"
+
+
+def serialize(message) -> bytes:
+    return message.SerializeToString()
+
+
+@pytest.fixture(scope="module")
+def channel(platform_mesh: Mesh) -> grpc.Channel:
+    # h2c to the edge's one public port, like any client outside the mesh.
+    with grpc.insecure_channel(platform_mesh.edge_url.removeprefix("http://")) as channel:
+        yield channel
+
+
+def asset_stats(mesh: Mesh, symbol: str) -> dict:
+    response = httpx.get(
+        f"{mesh.edge_url}/api/analytics/assets/{symbol}/stats", trust_env=False, timeout=5
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def grpc_requests(mesh: Mesh) -> tuple[int, int]:
+    """(edge → analytics_grpc, analytics sidecar → its gRPC app) request counters."""
+    (analytics,) = mesh.instances["analytics"]
+    assert mesh.edge is not None
+    return (
+        stat(mesh.edge, "cluster.analytics_grpc.upstream_rq_total"),
+        stat(analytics.sidecar, "cluster.local_app_grpc.upstream_rq_total"),
+    )
+
+
+def test_the_seed_client_sends_market_data_through_the_edge(platform_mesh, channel, proto):
+    before = grpc_requests(platform_mesh)
+    send = channel.unary_unary(
+        f"/{SEED}/SendMarketData",
+        request_serializer=serialize,
+        response_deserializer=proto["market.MarketDataResponse"].FromString,
+    )
+    tick = proto["market.MarketDataRequest"](assetSymbol="MESH-SEED", price=42.5, timestamp=1)
+    assert send(tick, timeout=5).success is True
+    assert asset_stats(platform_mesh, "MESH-SEED")["count"] == 1
+    edge_delta, app_delta = (
+        a - b for a, b in zip(grpc_requests(platform_mesh), before, strict=True)
+    )
+    assert edge_delta >= 1 and app_delta >= 1, (edge_delta, app_delta)
+
+
+def test_the_versioned_api_unary_and_client_streaming_through_the_edge(
+    platform_mesh, channel, proto
+):
+    send = channel.unary_unary(
+        f"/{V1}/SendMarketData",
+        request_serializer=serialize,
+        response_deserializer=proto["capsure.analytics.v1.SendMarketDataResponse"].FromString,
+    )
+    request = proto["capsure.analytics.v1.SendMarketDataRequest"]
+    assert send(request(asset_symbol="MESH-V1", price=2.5, timestamp=7), timeout=5).success
+
+    stream = channel.stream_unary(
+        f"/{V1}/StreamMarketData",
+        request_serializer=serialize,
+        response_deserializer=proto["capsure.analytics.v1.StreamMarketDataResponse"].FromString,
+    )
+    tick = proto["capsure.analytics.v1.StreamMarketDataRequest"]
+    ticks = [tick(asset_symbol="MESH-STRM", price=float(p), timestamp=p) for p in range(1, 201)]
+    ticks.append(tick(asset_symbol="bad symbol", price=1.0, timestamp=1))
+    reply = stream(iter(ticks), timeout=10)
+    assert (reply.accepted, reply.rejected, reply.success) == (200, 1, False)
+    summary = asset_stats(platform_mesh, "MESH-STRM")
+    assert (summary["count"], summary["min"], summary["max"]) == (200, 1.0, 200.0)
+
+
+def test_an_invalid_tick_is_invalid_argument_through_the_edge(channel, proto):
+    send = channel.unary_unary(
+        f"/{SEED}/SendMarketData",
+        request_serializer=serialize,
+        response_deserializer=proto["market.MarketDataResponse"].FromString,
+    )
+    with pytest.raises(grpc.RpcError) as error:
+        send(
+            proto["market.MarketDataRequest"](assetSymbol="eth", price=1.0, timestamp=1), timeout=5
+        )
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "asset_symbol" in error.value.details()
+
+
+def test_a_grpc_service_the_edge_does_not_route_is_unimplemented(channel, proto):
+    send = channel.unary_unary(
+        "/capsure.nosuch.v1.Service/Call",
+        request_serializer=serialize,
+        response_deserializer=proto["market.MarketDataResponse"].FromString,
+    )
+    with pytest.raises(grpc.RpcError) as error:
+        send(proto["market.MarketDataRequest"](), timeout=5)
+    # The edge's problem+json 404, mapped by the client to gRPC's status for an HTTP 404.
+    assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_envoy_health_checks_analytics_over_grpc_health_v1(platform_mesh):
+    """The standard protocol, as the edge's own active health checks speak it (by service
+    name) through the analytics sidecar: they succeed and keep the host healthy."""
+    assert platform_mesh.edge is not None
+    name = "cluster.analytics_grpc.health_check.success"
+    before = stat(platform_mesh.edge, name)
+    # Health checks run every second; a bounded wait for the next one.
+    poll(lambda: stat(platform_mesh.edge, name) > before, "health checked again", 5)
+    assert stat(platform_mesh.edge, "cluster.analytics_grpc.health_check.failure") == 0
+    assert stat(platform_mesh.edge, "cluster.analytics_grpc.membership_healthy") == 1
+
+
+@pytest.mark.parametrize("service", [SEED, V1])
+def test_grpc_health_check_through_the_edge(channel, service):
+    health = health_pb2_grpc.HealthStub(channel)
+    reply = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
