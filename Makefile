@@ -16,7 +16,7 @@ help:
 	@echo "make add-instance SERVICE=nft | remove-instance INSTANCE=nft-3   scale it, live"
 	@echo "make test              the whole test suite"
 	@echo "make test-unit|test-integration|test-contract|test-e2e   one level of it"
-	@echo "make generate          contracts/ -> generated/"
+	@echo "make generate          contracts/ -> generated/; mesh.yaml -> docker-compose.yml, deploy/"
 	@echo "make check-generated   fail when generated/ is stale; buf lint"
 	@echo "make compose           docker-compose.yml + deploy/envoy/ from mesh/mesh.yaml"
 	@echo "make bench             mesh benchmarks (figures in bench/results/)"
@@ -33,6 +33,7 @@ $(VENV)/.installed: pyproject.toml
 
 generate: install
 	$(PY) -m tools.codegen
+	$(PY) -m mesh.compose
 
 check-generated: install
 	buf lint
