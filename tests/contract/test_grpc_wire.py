@@ -8,18 +8,16 @@ is checked against the reference implementation of the wire format.
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import grpc
 import httpx
 import pytest
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh.processes import AppProcess
 from tests.support.platform import running_services
+from tests.support.protobuf import contract_messages
 
 pytestmark = pytest.mark.contract
 
@@ -30,22 +28,7 @@ SEED = "market.MarketDataService"
 
 @pytest.fixture(scope="module")
 def messages(tmp_path_factory) -> dict[str, type]:
-    image = tmp_path_factory.mktemp("buf") / "image.binpb"
-    buf = Path(sys.executable).with_name("buf")
-    subprocess.run([str(buf), "build", "-o", str(image)], cwd=ROOT, check=True)
-    files = descriptor_pb2.FileDescriptorSet.FromString(image.read_bytes())
-    pool = descriptor_pool.DescriptorPool()
-    for file in files.file:
-        pool.Add(file)
-    names = [
-        "market.MarketDataRequest",
-        "market.MarketDataResponse",
-        "capsure.analytics.v1.SendMarketDataRequest",
-        "capsure.analytics.v1.SendMarketDataResponse",
-        "capsure.analytics.v1.StreamMarketDataRequest",
-        "capsure.analytics.v1.StreamMarketDataResponse",
-    ]
-    return {n: message_factory.GetMessageClass(pool.FindMessageTypeByName(n)) for n in names}
+    return contract_messages(tmp_path_factory.mktemp("buf"))
 
 
 @pytest.fixture(scope="module")

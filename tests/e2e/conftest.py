@@ -10,27 +10,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from mesh.runner import Mesh
 from tests.support.mesh import running_mesh
+from tests.support.protobuf import contract_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURE = "figure: "
-PROTO_MESSAGES = [
-    "market.MarketDataRequest",
-    "market.MarketDataResponse",
-    "capsure.analytics.v1.SendMarketDataRequest",
-    "capsure.analytics.v1.SendMarketDataResponse",
-    "capsure.analytics.v1.StreamMarketDataRequest",
-    "capsure.analytics.v1.StreamMarketDataResponse",
-]
 
 
 @pytest.fixture(scope="session")
@@ -44,16 +34,7 @@ def platform_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
 
 @pytest.fixture(scope="session")
 def proto(tmp_path_factory: pytest.TempPathFactory) -> dict[str, type]:
-    image = tmp_path_factory.mktemp("buf") / "image.binpb"
-    buf = Path(sys.executable).with_name("buf")
-    subprocess.run([str(buf), "build", "-o", str(image)], cwd=ROOT, check=True, timeout=60)
-    pool = descriptor_pool.DescriptorPool()
-    for file in descriptor_pb2.FileDescriptorSet.FromString(image.read_bytes()).file:
-        pool.Add(file)
-    return {
-        name: message_factory.GetMessageClass(pool.FindMessageTypeByName(name))
-        for name in PROTO_MESSAGES
-    }
+    return contract_messages(tmp_path_factory.mktemp("buf"))
 
 
 Figure = Callable[[str, str], None]
