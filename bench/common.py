@@ -12,7 +12,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,8 @@ from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 from mesh.processes import envoy_binary
-from mesh.runner import Mesh, MeshPorts
+from mesh.runner import Mesh
+from mesh.runner import running_mesh as mesh_on_free_ports
 from mesh.topology import load_topology
 from services.common.auth import TokenIssuer
 from services.common.settings import PLACEHOLDER_JWT_SECRET
@@ -104,26 +104,17 @@ def facts_markdown() -> str:
 # --- a mesh for one measurement ----------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running_mesh(instances: Mapping[str, int]) -> Iterator[Mesh]:
     """Registry, edge and `instances` (service -> count; a dependency not named gets one) on
     free ports, in a temp dir; everything it started is stopped on the way out."""
     topology = load_topology().only(set(instances))
     counts = {name: instances.get(name, 1) for name in topology.services}
-    with tempfile.TemporaryDirectory(prefix="capsure-bench-") as workdir:
-        ports = MeshPorts(free_port(), free_port(), free_port(), free_port())
-        mesh = Mesh(topology, ports, free_port, Path(workdir))
-        try:
-            mesh.start(instances=counts)
-            yield mesh
-        finally:
-            mesh.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="capsure-bench-") as workdir,
+        mesh_on_free_ports(topology, Path(workdir), instances=counts) as mesh,
+    ):
+        yield mesh
 
 
 def get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:

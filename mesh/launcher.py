@@ -11,21 +11,15 @@ from __future__ import annotations
 
 import argparse
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
 
 from mesh.control import control_endpoint, mesh_status
+from mesh.ports import free_port
 from mesh.processes import ProcessFailed
 from mesh.runner import Mesh, MeshPorts
 from mesh.topology import load_topology
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def status_table(mesh: Mesh) -> str:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mesh.envoy import edge_config, sidecar_config
+from mesh.ports import free_port
 from mesh.processes import (
     AppProcess,
     EnvoyProcess,
@@ -56,6 +58,10 @@ class MeshPorts:
     registry_xds: int
     edge: int
     edge_admin: int
+
+    @classmethod
+    def free(cls) -> MeshPorts:
+        return cls(free_port(), free_port(), free_port(), free_port())
 
 
 @dataclass
@@ -160,15 +166,18 @@ class Mesh:
         running.app.wait_ready()
         self.wait_registered(running.id, running.instance.service.name)
 
+    def find(self, instance_id: str) -> RunningInstance:
+        for group in self.instances.values():
+            for running in group:
+                if running.id == instance_id:
+                    return running
+        raise KeyError(instance_id)
+
     def remove_instance(self, instance_id: str) -> None:
         with self._lock:
-            for running_instances in self.instances.values():
-                for running in running_instances:
-                    if running.id == instance_id:
-                        running_instances.remove(running)
-                        running.stop()
-                        return
-        raise KeyError(instance_id)
+            running = self.find(instance_id)
+            self.instances[running.instance.service.name].remove(running)
+        running.stop()
 
     def wait_registered(self, instance_id: str, service: str, timeout: float = 10.0) -> None:
         if self.registry is None:
@@ -201,3 +210,29 @@ class Mesh:
         path = self.workdir / name
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+@contextmanager
+def running_mesh(
+    topology: Topology,
+    workdir: Path,
+    *,
+    instances: Mapping[str, int] | None = None,
+    app_env: Mapping[str, str] | None = None,
+    registry_env: Mapping[str, str] | None = None,
+) -> Iterator[Mesh]:
+    """A whole mesh on free ports in `workdir`; every process is stopped on the way out, also
+    when start-up fails half-way (tests and benchmarks)."""
+    mesh = Mesh(
+        topology,
+        MeshPorts.free(),
+        free_port,
+        workdir,
+        app_env=dict(app_env or {}),
+        registry_env=dict(registry_env or {}),
+    )
+    try:
+        mesh.start(instances=instances)
+        yield mesh
+    finally:
+        mesh.stop()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from services.common.timestamps import rfc3339
 from services.nft.domain.model import Attribute, Nft, NftMetadata
 
 
@@ -30,10 +30,6 @@ def metadata_to_contract(metadata: NftMetadata) -> dict[str, Any]:
     return data
 
 
-def _timestamp(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def nft_to_contract(nft: Nft) -> dict[str, Any]:
     return {
         "id": str(nft.id),
@@ -42,6 +38,6 @@ def nft_to_contract(nft: Nft) -> dict[str, Any]:
         "metadata": metadata_to_contract(nft.metadata),
         "ownerId": str(nft.owner_id),
         "creatorId": str(nft.creator_id),
-        "createdAt": _timestamp(nft.created_at),
-        "updatedAt": _timestamp(nft.updated_at),
+        "createdAt": rfc3339(nft.created_at),
+        "updatedAt": rfc3339(nft.updated_at),
     }

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from services.common.timestamps import rfc3339
 from services.registry.domain.model import RegisteredInstance
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def instance_to_contract(instance: RegisteredInstance) -> dict[str, Any]:
@@ -19,9 +15,9 @@ def instance_to_contract(instance: RegisteredInstance) -> dict[str, Any]:
         "host": instance.host,
         "port": instance.port,
         "status": instance.status.value,
-        "registeredAt": _timestamp(instance.registered_at),
-        "lastHeartbeatAt": _timestamp(instance.last_heartbeat_at),
-        "expiresAt": _timestamp(instance.expires_at),
+        "registeredAt": rfc3339(instance.registered_at),
+        "lastHeartbeatAt": rfc3339(instance.last_heartbeat_at),
+        "expiresAt": rfc3339(instance.expires_at),
     }
 
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from generated.grpc.capsure.analytics.v1 import SendMarketDataRequest
+from services.common.timestamps import rfc3339
 from services.trading.domain.model import MarketDataTick
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def tick_to_contract(tick: MarketDataTick) -> dict[str, Any]:
@@ -19,7 +15,7 @@ def tick_to_contract(tick: MarketDataTick) -> dict[str, Any]:
         "assetSymbol": tick.asset_symbol,
         "price": tick.price,
         "timestamp": tick.timestamp,
-        "receivedAt": _timestamp(tick.received_at),
+        "receivedAt": rfc3339(tick.received_at),
     }
 
 

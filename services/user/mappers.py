@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.auth import IssuedToken
+from services.common.timestamps import rfc3339
 from services.user.domain.model import User
-
-
-def _timestamp(user: User) -> str:
-    return user.created_at.isoformat().replace("+00:00", "Z")
 
 
 def user_to_contract(user: User) -> dict[str, Any]:
@@ -17,12 +14,12 @@ def user_to_contract(user: User) -> dict[str, Any]:
         "id": str(user.id),
         "username": user.username,
         "email": user.email,
-        "createdAt": _timestamp(user),
+        "createdAt": rfc3339(user.created_at),
     }
 
 
 def public_user_to_contract(user: User) -> dict[str, Any]:
-    return {"id": str(user.id), "username": user.username, "createdAt": _timestamp(user)}
+    return {"id": str(user.id), "username": user.username, "createdAt": rfc3339(user.created_at)}
 
 
 def token_to_contract(token: IssuedToken) -> dict[str, Any]:

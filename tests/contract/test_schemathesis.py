@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mesh.ports import free_port
 from mesh.processes import start_registry
 from mesh.topology import load_topology
 from tests.support.platform import running_services
-from tests.support.ports import free_port
 
 pytestmark = pytest.mark.contract
 

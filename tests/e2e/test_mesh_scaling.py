@@ -25,7 +25,6 @@ from tests.support.mesh import (
     get,
     host_requests,
     hosts,
-    instance,
     poll,
     registered,
     running_mesh,
@@ -205,5 +204,5 @@ def test_a_graceful_stop_under_load_fails_no_request(mesh, pair, figure):
     assert set(hosts(mesh.edge, "nft")) == {address(staying)}
     assert registered(mesh) == {"nft": {staying.id}}
     with pytest.raises(KeyError):
-        instance(mesh, leaving.id)
+        mesh.find(leaving.id)
     assert_edge_not_restarted(identity, edge_identity(mesh))

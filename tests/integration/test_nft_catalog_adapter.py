@@ -9,13 +9,13 @@ from uuid import uuid4
 
 import pytest
 
+from mesh.ports import free_port
 from services.user.adapters.nft_catalog import RestNftCatalog
 from services.user.domain.errors import (
     NftServiceBadResponse,
     NftServiceTimeout,
     NftServiceUnavailable,
 )
-from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 

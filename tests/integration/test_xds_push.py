@@ -23,9 +23,9 @@ from envoy_data_plane.google.rpc import Status
 from grpclib.client import Channel
 from grpclib.const import Cardinality
 
+from mesh.ports import free_port
 from services.registry.adapters.xds import ADS_METHOD, EDS_TYPE_URL, Endpoint, XdsServer
 from tests.support.envoy import HOST, EnvoyProcess, envoy_binary, running_envoy, wait_until
-from tests.support.ports import free_port
 
 pytestmark = [
     pytest.mark.integration,

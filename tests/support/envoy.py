@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.support.ports import free_port
+from mesh.ports import free_port
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 10.0

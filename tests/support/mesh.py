@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 
 from mesh.processes import EnvoyProcess
-from mesh.runner import Mesh, MeshPorts, RunningInstance
+from mesh.runner import Mesh, RunningInstance
+from mesh.runner import running_mesh as mesh_on_free_ports
 from mesh.topology import load_topology
-from tests.support.ports import free_port
 
 POLL_INTERVAL_SECONDS = 0.02
 REQUEST_TIMEOUT_SECONDS = 5.0
@@ -44,38 +44,14 @@ def running_mesh(
     app_env: Mapping[str, str] | None = None,
 ) -> Iterator[Mesh]:
     """The named services (all by default, with their dependencies) behind a fresh edge and
-    registry on free ports; `instances` per service (default: mesh.yaml's). Every process is
-    stopped on the way out, also when start-up fails half-way."""
+    registry on free ports; `instances` per service (default: mesh.yaml's)."""
     topology = load_topology()
     if services is not None:
         topology = topology.only(set(services))
-    ports = MeshPorts(
-        registry_http=free_port(),
-        registry_xds=free_port(),
-        edge=free_port(),
-        edge_admin=free_port(),
-    )
-    mesh = Mesh(
-        topology,
-        ports,
-        free_port,
-        workdir,
-        app_env=dict(app_env or {}),
-        registry_env=dict(registry_env or {}),
-    )
-    try:
-        mesh.start(instances=instances)
+    with mesh_on_free_ports(
+        topology, workdir, instances=instances, app_env=app_env, registry_env=registry_env
+    ) as mesh:
         yield mesh
-    finally:
-        mesh.stop()
-
-
-def instance(mesh: Mesh, instance_id: str) -> RunningInstance:
-    for group in mesh.instances.values():
-        for running in group:
-            if running.id == instance_id:
-                return running
-    raise KeyError(instance_id)
 
 
 def address(running: RunningInstance) -> str:

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mesh.direct import running_direct
+from mesh.ports import free_port
 from mesh.processes import AppProcess
 from mesh.topology import load_topology
-from tests.support.ports import free_port
 
 
 @contextmanager

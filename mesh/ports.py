@@ -1,4 +1,4 @@
-"""Free TCP ports picked at run time, so parallel test runs never collide."""
+"""Free TCP ports on loopback, picked at run time (tests, benchmarks, instance ports)."""
 
 import socket
 
