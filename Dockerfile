@@ -9,5 +9,9 @@ COPY generated generated
 COPY services services
 COPY mesh mesh
 RUN pip install --no-cache-dir uv && uv pip install --system --no-cache .
+# The user service's signing keys (a volume shared by its instances, see docker-compose.yml):
+# the mount point exists owned by `nobody`, so a fresh named volume is writable by the app.
+RUN mkdir -p /var/lib/capsure/signing-keys && chown nobody /var/lib/capsure/signing-keys \
+    && chmod 700 /var/lib/capsure/signing-keys
 # Services run from /app (python -m services.<name>), where their contracts are.
 USER nobody

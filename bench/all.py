@@ -6,10 +6,10 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import failover, grpc_calls, latency, memory, register
+from bench import failover, grpc_calls, latency, login_timing, memory, register
 from bench.common import WRK_INSTALL, facts_markdown, run_measurement, write_report, wrk_path
 
-MEASUREMENTS = [latency, register, failover, memory, grpc_calls]
+MEASUREMENTS = [latency, register, failover, memory, grpc_calls, login_timing]
 
 
 def main() -> int:

@@ -33,7 +33,7 @@ from mesh.runner import Mesh
 from mesh.runner import running_mesh as mesh_on_free_ports
 from mesh.topology import load_topology
 from services.common.auth import TokenIssuer
-from services.common.settings import PLACEHOLDER_JWT_SECRET
+from services.user.adapters.signing_keys import FileKeyring
 
 RESULTS = Path(__file__).with_name("results")
 WRK_INSTALL = "apt-get install -y wrk   (Debian/Ubuntu; `brew install wrk` on macOS)"
@@ -105,14 +105,18 @@ def facts_markdown() -> str:
 
 
 @contextlib.contextmanager
-def running_mesh(instances: Mapping[str, int]) -> Iterator[Mesh]:
+def running_mesh(
+    instances: Mapping[str, int], app_env: Mapping[str, str] | None = None
+) -> Iterator[Mesh]:
     """Registry, edge and `instances` (service -> count; a dependency not named gets one) on
     free ports, in a temp dir; everything it started is stopped on the way out."""
     topology = load_topology().only(set(instances))
     counts = {name: instances.get(name, 1) for name in topology.services}
     with (
         tempfile.TemporaryDirectory(prefix="capsure-bench-") as workdir,
-        mesh_on_free_ports(topology, Path(workdir), instances=counts) as mesh,
+        mesh_on_free_ports(
+            topology, Path(workdir), instances=counts, app_env={**trusting_env(), **(app_env or {})}
+        ) as mesh,
     ):
         yield mesh
 
@@ -141,10 +145,27 @@ def wait_routed(url: str) -> None:
     wait_for(lambda: get(url)[0] == 200, f"200 from {url}")
 
 
-def bearer(user: UUID) -> dict[str, str]:
-    """A token for `user`, signed as the user service signs them (development secret)."""
-    issuer = TokenIssuer(PLACEHOLDER_JWT_SECRET, "capsure-user", timedelta(minutes=10))
-    return {"Authorization": f"Bearer {issuer.issue(user, 'bench').value}"}
+_BENCH_KEYS = Path(tempfile.gettempdir()) / f"capsure-bench-keys-{os.getpid()}"
+
+
+def _bench_keyring() -> FileKeyring:
+    """The signing key the benchmarks' user service loads (as an operator would mount one),
+    so the benchmarks can sign tokens for made-up users without logging each one in."""
+    keyring = FileKeyring(_BENCH_KEYS, activation_seconds=0, retire_after_seconds=3600)
+    keyring.ensure()
+    return keyring
+
+
+def trusting_env() -> dict[str, str]:
+    _bench_keyring()
+    return {"USER_SIGNING_KEYS_DIR": str(_BENCH_KEYS)}
+
+
+def bearer(user: UUID, roles: Sequence[str] = ("User",)) -> dict[str, str]:
+    """A token for `user`, signed with the key the benchmarks' user service signs with."""
+    keyring = _bench_keyring()
+    issuer = TokenIssuer(keyring.signing_key, "capsure-user", timedelta(minutes=10))
+    return {"Authorization": f"Bearer {issuer.issue(user, 'bench', roles).value}"}
 
 
 def seed_nfts(base_url: str, count: int) -> UUID:

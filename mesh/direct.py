@@ -36,11 +36,12 @@ def running_direct(
     try:
         for spec in topology.start_order():
             instance = instances[spec.name]
-            dependencies = {
+            # The identity service's JWKS too; it may start later: services fetch it lazily.
+            peers = {
                 name: _direct_address(instances[name], protocol)
-                for name, protocol in spec.depends_on.items()
+                for name, protocol in spec.egress.items()
             }
-            env = app_environment(instance, data_dir, dependencies, extra_env)
+            env = app_environment(instance, data_dir, peers, extra_env)
             app = start_app(instance, env, log_dir)
             started.append(app)
             app.wait_ready()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -127,10 +129,12 @@ class AppProcess(ManagedProcess):
 def app_environment(
     instance: Instance,
     data_dir: Path,
-    dependency_addresses: Mapping[str, str],
+    peer_addresses: Mapping[str, str],
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Settings of one instance's app: its ports, its data dir, where its dependencies are."""
+    """Settings of one instance's app: its ports, its data dir, where its peers are.
+    `peer_addresses` has a `host:port` for each of `spec.egress` (dependencies and the
+    identity service)."""
     spec, ports = instance.service, instance.ports
     prefix = spec.env_prefix
     env = {
@@ -142,9 +146,27 @@ def app_environment(
     }
     if ports.app_grpc is not None:
         env[f"{prefix}GRPC_PORT"] = str(ports.app_grpc)
-    for dependency, address in dependency_addresses.items():
-        env[f"{dependency.upper()}_ADDR"] = address
+    for dependency in spec.depends_on:
+        env[f"{dependency.upper()}_ADDR"] = peer_addresses[dependency]
+    env |= identity_environment(spec, peer_addresses)
     return {**env, **(extra or {})}
+
+
+def identity_environment(spec: ServiceSpec, peer_addresses: Mapping[str, str]) -> dict[str, str]:
+    """Who issues tokens (every service) and where its JWKS is (every service but the issuer):
+    the identity service's address in `peer_addresses` (in the mesh, the service's own sidecar
+    egress to it)."""
+    identity = spec.identity
+    if identity is None:
+        return {}
+    env = {
+        "CAPSURE_JWT_ISSUER": identity.issuer,
+        "CAPSURE_JWKS_CACHE_SECONDS": f"{identity.jwks_cache_seconds:g}",
+    }
+    if spec.fetches_jwks:
+        address = peer_addresses[identity.service]
+        env["CAPSURE_JWKS_URL"] = f"http://{address}{identity.jwks_path}"
+    return env
 
 
 def start_app(instance: Instance, env: Mapping[str, str], log_dir: Path) -> AppProcess:
@@ -236,6 +258,19 @@ class EnvoyProcess(ManagedProcess):
         # /ready is 200 (LIVE) once listeners are up; with initial_fetch_timeout 1 s this holds
         # even when the registry is not there yet.
         self.wait_until(lambda: http_status(f"{self.admin_url}/ready") == 200, "live", timeout)
+
+    def counter(self, name: str) -> int:
+        """One counter from /stats; 0 when Envoy has not created it or admin does not answer."""
+        query = urllib.parse.urlencode({"filter": f"^{re.escape(name)}$"})
+        try:
+            text = self.admin(f"/stats?{query}")
+        except OSError:
+            return 0
+        for line in text.splitlines():
+            key, _, value = line.partition(": ")
+            if key == name:
+                return int(value)
+        return 0
 
 
 def start_envoy(

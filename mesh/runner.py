@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mesh.envoy import edge_config, sidecar_config
+from mesh.envoy.jwt_authn import JWKS_FETCH_SUCCESS_STAT
 from mesh.ports import free_port
 from mesh.processes import (
     AppProcess,
@@ -27,6 +28,19 @@ from mesh.processes import (
     stop_together,
 )
 from mesh.topology import HOST, Instance, InstancePorts, Topology
+
+# From the identity service's registration: an EDS push, a health check, then the edge's next
+# JWKS fetch (it retries every second): a few seconds at most.
+JWKS_READY_TIMEOUT_SECONDS = 15.0
+
+
+def wait_edge_has_jwks(edge: EnvoyProcess, timeout: float = JWKS_READY_TIMEOUT_SECONDS) -> None:
+    """The mesh is up only once the edge can check tokens: it has fetched the identity
+    service's JWKS at least once (until then it refuses every request that needs a token). It
+    tries from start-up, every second while failing; this waits for the first success."""
+    edge.wait_until(
+        lambda: edge.counter(JWKS_FETCH_SUCCESS_STAT) > 0, "holding the identity JWKS", timeout
+    )
 
 
 @dataclass
@@ -90,7 +104,8 @@ class Mesh:
         """Registry and edge, then every instance. The first instance of each service starts
         alone (it applies the migrations of the database its siblings share); the others then
         start all at once. Services do not wait for each other: a caller whose dependency is
-        not up yet answers 503 until it is."""
+        not up yet answers 503 until it is. Last, when the identity service runs, the edge must
+        hold its JWKS (`wait_edge_has_jwks`)."""
         self.start_registry()
         edge = edge_config(
             self.topology, self.xds, port=self.ports.edge, admin_port=self.ports.edge_admin
@@ -106,6 +121,9 @@ class Mesh:
         self.edge.wait_ready()
         for wave in (first, rest):
             self._start_together(wave)
+        identity = self.topology.identity
+        if identity is not None and counts.get(identity.service, 0) > 0:
+            wait_edge_has_jwks(self.edge)
 
     def _start_together(self, services: list[str]) -> None:
         launched: list[RunningInstance] = []
@@ -197,14 +215,14 @@ class Mesh:
 
     def _app_env(self, instance: Instance) -> dict[str, str]:
         spec, ports = instance.service, instance.ports
-        # Every dependency through this instance's own sidecar egress, never a peer directly.
-        dependencies = {dep: f"{HOST}:{ports.egress[dep]}" for dep in spec.depends_on}
+        # Every peer through this instance's own sidecar egress, never a peer directly.
+        peers = {peer: f"{HOST}:{ports.egress[peer]}" for peer in spec.egress}
         mesh_env = {
             "REGISTRY_ADDR": f"{HOST}:{self.ports.registry_http}",
             f"{spec.env_prefix}ADVERTISE_ADDR": instance.inbound_address,
             **self.app_env,
         }
-        return app_environment(instance, self._dir("data"), dependencies, mesh_env)
+        return app_environment(instance, self._dir("data"), peers, mesh_env)
 
     def _dir(self, name: str) -> Path:
         path = self.workdir / name

@@ -22,6 +22,18 @@ def cluster_name(service: str, protocol: Protocol) -> str:
 
 
 @dataclass(frozen=True)
+class IdentitySpec:
+    """Who issues access tokens. The edge and every service verify them against the JWKS the
+    identity service publishes at `jwks_path` (under its own REST API)."""
+
+    service: str
+    issuer: str
+    audience: str
+    jwks_path: str
+    jwks_cache_seconds: float
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     name: str
     module: str
@@ -31,6 +43,7 @@ class ServiceSpec:
     rest_timeout_seconds: float
     grpc_services: tuple[str, ...] = ()
     depends_on: Mapping[str, Protocol] = field(default_factory=dict)
+    identity: IdentitySpec | None = None  # the mesh's token issuer, when it has one
 
     @property
     def env_prefix(self) -> str:
@@ -39,6 +52,21 @@ class ServiceSpec:
     @property
     def has_grpc(self) -> bool:
         return bool(self.grpc_services)
+
+    @property
+    def fetches_jwks(self) -> bool:
+        """Every service but the issuer itself reads the issuer's JWKS (through its sidecar)."""
+        return self.identity is not None and self.identity.service != self.name
+
+    @property
+    def egress(self) -> dict[str, Protocol]:
+        """Every peer this service calls through its own sidecar: its dependencies, plus the
+        identity service's REST API for the JWKS. Only `depends_on` orders start-up: the JWKS
+        is fetched lazily, and user -> nft would otherwise make a cycle."""
+        calls = dict(self.depends_on)
+        if self.identity is not None and self.identity.service != self.name:
+            calls.setdefault(self.identity.service, "http")
+        return calls
 
 
 @dataclass(frozen=True)
@@ -63,7 +91,7 @@ class InstancePorts:
     app_grpc: int | None
     inbound: int
     admin: int
-    egress: Mapping[str, int]  # dependency name -> local egress listener port
+    egress: Mapping[str, int]  # peer name (a dependency, the identity service) -> egress port
 
     @classmethod
     def allocate(cls, spec: ServiceSpec, next_port: Callable[[], int]) -> InstancePorts:
@@ -72,7 +100,7 @@ class InstancePorts:
             app_grpc=next_port() if spec.has_grpc else None,
             inbound=next_port(),
             admin=next_port(),
-            egress={dependency: next_port() for dependency in spec.depends_on},
+            egress={peer: next_port() for peer in spec.egress},
         )
 
 
@@ -92,6 +120,7 @@ class Topology:
     registry: RegistrySpec
     edge: EdgeSpec
     services: Mapping[str, ServiceSpec]
+    identity: IdentitySpec | None = None
 
     def start_order(self) -> list[ServiceSpec]:
         """Dependencies before their dependants."""
@@ -108,19 +137,27 @@ class Topology:
         return clusters
 
     def only(self, names: set[str]) -> Topology:
-        """The named services and everything they depend on."""
+        """The named services and everything they depend on, and always the identity service
+        (with its dependencies): no token can be checked without it."""
         wanted: set[str] = set()
         pending = list(names)
+        if self.identity is not None:
+            pending.append(self.identity.service)
         while pending:
             name = pending.pop()
             if name not in wanted:
                 wanted.add(name)
                 pending.extend(self.services[name].depends_on)
         services = {n: s for n, s in self.services.items() if n in wanted}
-        return Topology(self.registry, self.edge, services)
+        return Topology(self.registry, self.edge, services, self.identity)
 
 
-def _service(name: str, entry: Mapping[str, Any], defaults: Mapping[str, Any]) -> ServiceSpec:
+def _service(
+    name: str,
+    entry: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    identity: IdentitySpec | None,
+) -> ServiceSpec:
     merged = {**defaults, **entry}
     return ServiceSpec(
         name=name,
@@ -131,13 +168,38 @@ def _service(name: str, entry: Mapping[str, Any], defaults: Mapping[str, Any]) -
         rest_timeout_seconds=float(merged["rest_timeout_seconds"]),
         grpc_services=tuple(merged.get("grpc_services") or ()),
         depends_on=dict(merged.get("depends_on") or {}),
+        identity=identity,
     )
+
+
+def _identity(entry: Mapping[str, Any] | None) -> IdentitySpec | None:
+    if entry is None:
+        return None
+    identity = IdentitySpec(
+        service=str(entry["service"]),
+        issuer=str(entry["issuer"]),
+        audience=str(entry["audience"]),
+        jwks_path=str(entry["jwks_path"]),
+        jwks_cache_seconds=float(entry["jwks_cache_seconds"]),
+    )
+    if not (identity.issuer and identity.audience):
+        raise ValueError("identity: issuer and audience must not be empty")
+    if not identity.jwks_path.startswith("/") or any(c in identity.jwks_path for c in "?# "):
+        raise ValueError(f"identity: jwks_path is not a plain absolute path: {identity.jwks_path}")
+    if identity.jwks_cache_seconds <= 0:
+        raise ValueError("identity: jwks_cache_seconds must be positive")
+    return identity
 
 
 def load_topology(path: Path = MESH_FILE) -> Topology:
     raw = yaml.safe_load(path.read_text())
     defaults = raw.get("defaults", {})
-    services = {name: _service(name, entry, defaults) for name, entry in raw["services"].items()}
+    identity = _identity(raw.get("identity"))
+    services = {
+        name: _service(name, entry, defaults, identity) for name, entry in raw["services"].items()
+    }
+    if identity is not None and identity.service not in services:
+        raise ValueError(f"identity: unknown service {identity.service!r}")
     for spec in services.values():
         if spec.lb_policy not in ("round_robin", "least_request"):
             raise ValueError(f"{spec.name}: unknown lb_policy {spec.lb_policy!r}")
@@ -146,8 +208,12 @@ def load_topology(path: Path = MESH_FILE) -> Topology:
                 raise ValueError(f"{spec.name} depends on unknown service {dependency!r}")
             if protocol == "grpc" and not services[dependency].has_grpc:
                 raise ValueError(f"{spec.name} calls {dependency} over gRPC; it serves none")
+            if identity is not None and dependency == identity.service and protocol != "http":
+                # One egress per peer: the JWKS needs the identity service's REST API.
+                raise ValueError(f"{spec.name} must call {dependency} (identity) over http")
     return Topology(
         registry=RegistrySpec(**raw["registry"]),
         edge=EdgeSpec(**raw["edge"]),
         services=services,
+        identity=identity,
     )

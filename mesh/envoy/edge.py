@@ -5,6 +5,7 @@ from __future__ import annotations
 from mesh.envoy.bootstrap import bootstrap
 from mesh.envoy.clusters import mesh_clusters
 from mesh.envoy.common import HTTP2_WINDOWS, Config, duration, typed
+from mesh.envoy.jwt_authn import jwt_authn_filter, problem_replies
 from mesh.envoy.listeners import http_listener
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE
 from mesh.envoy.retries import NOT_FORWARDED_HEADER
@@ -12,6 +13,19 @@ from mesh.envoy.routes import not_found_route, route_config, routes_to
 from mesh.topology import Topology, cluster_name
 
 EDGE = "edge"
+# Headers a service might take as who the caller is. Identity travels only as the token, which
+# services verify; a client sending one of these must not be believed anywhere downstream.
+UNTRUSTED_IDENTITY_HEADERS = (
+    "x-jwt-payload",
+    "x-user",
+    "x-user-id",
+    "x-user-roles",
+    "x-roles",
+    "x-claims",
+    "x-forwarded-user",
+    "x-auth-request-user",
+)
+CLIENT_IP_HEADER = "x-capsure-client-ip"
 
 REQUEST_HEADERS_TIMEOUT = 10.0  # a client has 10 s to send its headers (slowloris)
 # No bytes either way for 5 min ends a stream; a quiet market-data stream must send or reconnect.
@@ -46,10 +60,14 @@ def edge_config(
         route_config(
             EDGE,
             edge_routes(topology),
+            # Only the edge says who the client is: whatever a client claims is dropped.
+            request_headers_to_remove=list(UNTRUSTED_IDENTITY_HEADERS),
+            request_headers_to_add=[client_ip_header()],
             # Internal to the mesh (see retries.py), not for clients.
             response_headers_to_remove=[NOT_FORWARDED_HEADER],
         ),
         **hardening(),
+        **token_check(topology),
     )
     return bootstrap(
         node_id=EDGE,
@@ -60,6 +78,29 @@ def edge_config(
         clusters=mesh_clusters(topology),
         overload_manager=overload_manager(),
     )
+
+
+def token_check(topology: Topology) -> Config:
+    """jwt_authn before the router, its refusals as problem+json; nothing without an identity
+    service."""
+    if topology.identity is None:
+        return {}
+    if topology.identity.service not in topology.services:
+        # Its JWKS cluster would be missing; an edge without the check would be open.
+        raise ValueError(f"the identity service {topology.identity.service!r} is not in the mesh")
+    return {
+        "http_filters": [jwt_authn_filter(topology, topology.identity)],
+        "local_reply_config": problem_replies(),
+    }
+
+
+def client_ip_header() -> Config:
+    """The client's address (the TCP peer: use_remote_address, no trusted hops), replacing any
+    value the client sent; the user service throttles logins per address by it."""
+    return {
+        "header": {"key": CLIENT_IP_HEADER, "value": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"},
+        "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+    }
 
 
 def edge_routes(topology: Topology) -> list[Config]:
@@ -94,10 +135,13 @@ def _grpc_health_route(topology: Topology) -> list[Config]:
 def hardening() -> Config:
     """HTTP connection manager settings of a public listener."""
     return {
-        # The client's address is the peer's; x-envoy-* and XFF from clients are not trusted
-        # (since Envoy 1.33 no address counts as internal unless configured: none is here).
+        # The client's address is the peer's; x-envoy-* and XFF from clients are not trusted.
         "use_remote_address": True,
         "xff_num_trusted_hops": 0,
+        # No internal_address_config, on purpose: without one no client is internal (Envoy
+        # >= 1.36, loopback included), so Envoy strips every client-sent x-envoy-* header. An
+        # explicit one with empty cidr_ranges would bring back the old default (RFC 1918 and
+        # loopback trusted). tests/unit/test_edge_jwt_envoy.py checks this on a real Envoy.
         # /a/../b and //a are routed (and forwarded) as /b and /a: no route bypass by spelling.
         "normalize_path": True,
         "merge_slashes": True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mesh.envoy.common import Config, socket_address, typed
@@ -14,14 +15,17 @@ ROUTER = {
 }
 
 
-def http_connection_manager(stat_prefix: str, route_config: Config, **options: Any) -> Config:
+def http_connection_manager(
+    stat_prefix: str, route_config: Config, http_filters: Sequence[Config] = (), **options: Any
+) -> Config:
+    """`http_filters` run in order before the router, which is always last."""
     return typed(
         HCM,
         stat_prefix=stat_prefix,
         # HTTP/1.1 and HTTP/2 prior knowledge (h2c, gRPC) on one port, told apart by preface.
         codec_type="AUTO",
         route_config=route_config,
-        http_filters=[ROUTER],
+        http_filters=[*http_filters, ROUTER],
         **options,
     )
 

@@ -1,4 +1,5 @@
-"""The sidecar of one instance: inbound to its app, one egress listener per dependency."""
+"""The sidecar of one instance: inbound to its app, one egress listener per peer it calls
+(its dependencies, and the identity service for the JWKS)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def sidecar_config(
     """The Envoy v3 bootstrap of `instance`'s sidecar. `inbound_host` is where peers reach it:
     loopback on one host, 0.0.0.0 in a container; app, admin and egress stay on loopback."""
     spec, ports = instance.service, instance.ports
-    needed = {cluster_name(dep, protocol) for dep, protocol in spec.depends_on.items()}
+    needed = {cluster_name(peer, protocol) for peer, protocol in spec.egress.items()}
     return bootstrap(
         node_id=instance.id,
         node_cluster=spec.name,
@@ -70,13 +71,14 @@ def inbound_listener(instance: Instance, host: str = HOST) -> Config:
 
 
 def egress_listeners(topology: Topology, instance: Instance) -> list[Config]:
-    """`<DEP>_ADDR` of the app: everything sent here goes to the dependency's cluster."""
+    """`<DEP>_ADDR` of the app (and the host of its `CAPSURE_JWKS_URL`): everything sent here
+    goes to the peer's cluster."""
     listeners = []
-    for dependency, protocol in instance.service.depends_on.items():
-        name = f"egress_{dependency}"
-        cluster = cluster_name(dependency, protocol)
-        routes = routes_to(cluster, topology.services[dependency], protocol, {"prefix": "/"})
-        port = instance.ports.egress[dependency]
+    for peer, protocol in instance.service.egress.items():
+        name = f"egress_{peer}"
+        cluster = cluster_name(peer, protocol)
+        routes = routes_to(cluster, topology.services[peer], protocol, {"prefix": "/"})
+        port = instance.ports.egress[peer]
         listeners.append(http_listener(name, HOST, port, route_config(name, routes)))
     return listeners
 

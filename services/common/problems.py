@@ -16,6 +16,8 @@ TITLES = {
     403: "Forbidden",
     404: "Not Found",
     409: "Conflict",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
     502: "Bad Gateway",
     503: "Service Unavailable",
     504: "Gateway Timeout",
@@ -28,7 +30,11 @@ def problem_for(status: int) -> ErrorHandler:
     """An error handler answering `status` with the exception's message as detail."""
 
     def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
-        headers = {"Retry-After": "1"} if status in (503, 504) else None
+        # An error may say when to come back (a throttled login); outages suggest a second.
+        retry_after = getattr(error, "retry_after_seconds", None)
+        if retry_after is None and status in (503, 504):
+            retry_after = 1
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return problem(status, TITLES.get(status, "Error"), str(error), headers=headers)
 
     return handle

@@ -16,6 +16,7 @@ from connexion.resolver import Resolver
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from services.common.access import Forbidden, require_roles, roles_by_operation
 from services.common.database import DatabaseSpec, readiness, serving_database
 from services.common.maintenance import MaintenanceSwitch
 from services.common.problems import ErrorMap, problem_for, unexpected_error
@@ -56,6 +57,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     register_formats()
     contract = load_contract(spec.service)
     security = bearer_security_map(spec.verify_token) if spec.verify_token else None
+    role_rules = roles_by_operation(contract)
     maintenance = MaintenanceSwitch()
 
     @asynccontextmanager
@@ -73,9 +75,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     app.add_api(
         contract,
         resolver=Resolver(
-            function_resolver=lambda operation_id: json_response(
-                getattr(spec.handlers, operation_id)
-            )
+            function_resolver=lambda operation_id: _handler(spec.handlers, operation_id, role_rules)
         ),
         strict_validation=True,
         validate_responses=spec.validate_responses,
@@ -90,7 +90,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
         _health_endpoint(spec.service, maintenance.gate(readiness(spec.database))),
         methods=["GET"],
     )
-    for error_type, status in spec.error_statuses.items():
+    for error_type, status in {Forbidden: 403, **spec.error_statuses}.items():
         app.add_error_handler(error_type, problem_for(status))
     app.add_error_handler(Exception, unexpected_error)
     app.add_middleware(
@@ -99,6 +99,14 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
         paths=contract["paths"],
     )
     return app
+
+
+def _handler(
+    handlers: object, operation_id: str, role_rules: dict[str, frozenset[str]]
+) -> Callable[..., Awaitable[Any]]:
+    handler = json_response(getattr(handlers, operation_id))
+    allowed = role_rules.get(operation_id)
+    return require_roles(handler, allowed) if allowed is not None else handler
 
 
 def _health_endpoint(

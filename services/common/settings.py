@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
+DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/users/.well-known/jwks.json"
 
 
 class ServiceSettings(BaseSettings):
     """Settings every service has. Subclasses set `model_config` with their env prefix (NFT_ …)."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    # populate_by_name: tests and tools may pass mesh-wide settings by field name too.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -37,16 +38,10 @@ class ServiceSettings(BaseSettings):
 
     # Mesh-wide settings, read without the service's prefix.
     environment: str = Field(default="development", validation_alias="CAPSURE_ENV")
-    jwt_secret: str = Field(
-        default=PLACEHOLDER_JWT_SECRET, min_length=32, validation_alias="CAPSURE_JWT_SECRET"
+    # Tokens are verified against the user service's published keys (through the sidecar in
+    # the mesh); a file:// URL works too (a mounted JWKS).
+    jwks_url: str = Field(default=DEFAULT_JWKS_URL, validation_alias="CAPSURE_JWKS_URL")
+    jwks_cache_seconds: float = Field(
+        default=300.0, gt=0, le=86400, validation_alias="CAPSURE_JWKS_CACHE_SECONDS"
     )
     jwt_issuer: str = Field(default="capsure-user", validation_alias="CAPSURE_JWT_ISSUER")
-
-    @model_validator(mode="after")
-    def _refuse_placeholder_secret_outside_development(self) -> ServiceSettings:
-        if self.environment != "development" and self.jwt_secret == PLACEHOLDER_JWT_SECRET:
-            raise ValueError(
-                "CAPSURE_JWT_SECRET is the development placeholder; set a real secret "
-                f"when CAPSURE_ENV={self.environment!r}"
-            )
-        return self

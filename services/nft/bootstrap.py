@@ -9,8 +9,9 @@ from uuid import UUID
 
 from connexion import AsyncApp
 
-from services.common.auth import TokenVerifier, bearer_info
+from services.common.auth import bearer_info
 from services.common.database import service_database
+from services.common.jwks import jwks_token_verifier
 from services.common.rest_app import RestAppSpec, build_rest_app
 from services.nft.adapters.repository import TortoiseNftRepository
 from services.nft.config import NftSettings
@@ -45,7 +46,6 @@ def bootstrap(settings: NftSettings, deps: NftDeps | None = None) -> AsyncApp:
     """The nft REST app. Tests pass `deps` with fakes; by default it uses its own database."""
     database = service_database(SERVICE, settings) if deps is None else None
     deps = deps or build_deps(TortoiseNftRepository())
-    verifier = TokenVerifier(secret=settings.jwt_secret, issuer=settings.jwt_issuer)
     return build_rest_app(
         RestAppSpec(
             service=SERVICE,
@@ -53,7 +53,7 @@ def bootstrap(settings: NftSettings, deps: NftDeps | None = None) -> AsyncApp:
             handlers=NftHandlers(deps),
             database=database,
             error_statuses=ERROR_STATUSES,
-            verify_token=bearer_info(verifier),
+            verify_token=bearer_info(jwks_token_verifier(settings)),
             validate_responses=settings.validate_responses,
         )
     )

@@ -10,7 +10,9 @@ from uuid import UUID
 
 from connexion import AsyncApp
 
+from services.common.auth import bearer_info
 from services.common.database import service_database
+from services.common.jwks import jwks_token_verifier
 from services.common.rest_app import RestAppSpec, build_rest_app
 from services.trading.adapters.analytics_client import GrpcMarketDataSink, channel_to
 from services.trading.adapters.repository import TortoiseTickRepository
@@ -62,6 +64,7 @@ def bootstrap(settings: TradingSettings, deps: TradingDeps | None = None) -> Asy
             database=service_database(SERVICE, settings) if real else None,
             resources=sink.connected if real else nullcontext,
             error_statuses=ERROR_STATUSES,
+            verify_token=bearer_info(jwks_token_verifier(settings)),
             validate_responses=settings.validate_responses,
         )
     )

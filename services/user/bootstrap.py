@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable
-from contextlib import aclosing, nullcontext
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -15,31 +15,49 @@ from connexion import AsyncApp
 from services.common.auth import TokenIssuer, TokenVerifier, bearer_info
 from services.common.database import service_database
 from services.common.rest_app import RestAppSpec, build_rest_app
+from services.user.adapters.login_throttle import DatabaseLoginThrottle
 from services.user.adapters.nft_catalog import RestNftCatalog
 from services.user.adapters.passwords import Argon2PasswordHasher
 from services.user.adapters.repository import TortoiseUserRepository
+from services.user.adapters.sessions import TortoiseRefreshTokenRepository
+from services.user.adapters.signing_keys import FileKeyring
 from services.user.config import UserSettings
 from services.user.domain.errors import (
+    AccountDisabled,
     AccountTaken,
     InvalidCredentials,
+    InvalidRefreshToken,
+    LoginThrottled,
     NftServiceBadResponse,
     NftServiceTimeout,
     NftServiceUnavailable,
     UserNotFound,
+    WouldLockOut,
 )
 from services.user.entrypoints.rest import UserHandlers
-from services.user.service_layer.ports import NftCatalog, PasswordHasher, UserRepository
-from services.user.service_layer.use_cases import UserDeps
+from services.user.service_layer.ports import (
+    LoginThrottle,
+    NftCatalog,
+    PasswordHasher,
+    RefreshTokenRepository,
+    UserRepository,
+)
+from services.user.service_layer.use_cases import UserDeps, ensure_admin
 
 SERVICE = "user"
 ERROR_STATUSES = {
     UserNotFound: 404,
     AccountTaken: 409,
+    WouldLockOut: 409,
     InvalidCredentials: 401,
+    InvalidRefreshToken: 401,
+    AccountDisabled: 403,
+    LoginThrottled: 429,
     NftServiceBadResponse: 502,
     NftServiceUnavailable: 503,
     NftServiceTimeout: 504,
 }
+LEEWAY_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -47,15 +65,36 @@ class Adapters:
     """The parts that touch the outside world; tests swap them for fakes."""
 
     users: UserRepository
+    sessions: RefreshTokenRepository
+    throttle: LoginThrottle
     nfts: NftCatalog
     hasher: PasswordHasher
+    keyring: FileKeyring
+
+
+def keyring_for(settings: UserSettings, clock: Callable[[], datetime] | None = None) -> FileKeyring:
+    return FileKeyring(
+        settings.keys_dir,
+        activation_seconds=settings.key_activation_seconds,
+        retire_after_seconds=settings.token_ttl_seconds + LEEWAY_SECONDS,
+        **({"clock": clock} if clock else {}),
+    )
 
 
 def real_adapters(settings: UserSettings) -> Adapters:
     return Adapters(
         users=TortoiseUserRepository(),
+        sessions=TortoiseRefreshTokenRepository(),
+        throttle=DatabaseLoginThrottle(
+            {
+                "account": settings.login_failures_per_account,
+                "client": settings.login_failures_per_client,
+            },
+            settings.login_failure_window_seconds,
+        ),
         nfts=RestNftCatalog(settings.nft_addr, settings.nft_timeout_seconds),
         hasher=Argon2PasswordHasher(),
+        keyring=keyring_for(settings),
     )
 
 
@@ -66,19 +105,22 @@ def build_deps(
     new_id: Callable[[], UUID] = uuid.uuid4,
 ) -> UserDeps:
     issuer = TokenIssuer(
-        secret=settings.jwt_secret,
+        signing_key=adapters.keyring.signing_key,
         issuer=settings.jwt_issuer,
         ttl=timedelta(seconds=settings.token_ttl_seconds),
         clock=clock,
     )
     return UserDeps(
         users=adapters.users,
+        sessions=adapters.sessions,
+        throttle=adapters.throttle,
         hasher=adapters.hasher,
         tokens=issuer,
         nfts=adapters.nfts,
         clock=clock,
         new_id=new_id,
         decoy_password_hash=adapters.hasher.hash(secrets.token_urlsafe(16)),
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
     )
 
 
@@ -86,16 +128,32 @@ def bootstrap(settings: UserSettings, adapters: Adapters | None = None) -> Async
     """The user REST app. Tests pass `adapters` with fakes; by default it uses real ones."""
     real = adapters is None
     adapters = adapters or real_adapters(settings)
-    nft_catalog = adapters.nfts
-    verifier = TokenVerifier(secret=settings.jwt_secret, issuer=settings.jwt_issuer)
+    # Before anything can ask for a key: the first instance to start creates one.
+    adapters.keyring.ensure()
+    deps = build_deps(settings, adapters)
+    verifier = TokenVerifier(
+        keys=adapters.keyring, issuer=settings.jwt_issuer, leeway_seconds=LEEWAY_SECONDS
+    )
+
+    @asynccontextmanager
+    async def resources() -> AsyncIterator[None]:
+        await ensure_admin(
+            deps,
+            username=settings.admin_username,
+            email=settings.admin_email,
+            password=settings.admin_password,
+        )
+        # The nft client's connection pool closes with the app.
+        async with aclosing(adapters.nfts) if real else nullcontext():  # type: ignore[type-var]
+            yield
+
     return build_rest_app(
         RestAppSpec(
             service=SERVICE,
             api_prefix="/api/users",
-            handlers=UserHandlers(build_deps(settings, adapters)),
+            handlers=UserHandlers(deps, adapters.keyring.jwks),
             database=service_database(SERVICE, settings) if real else None,
-            # The nft client's connection pool closes with the app.
-            resources=(lambda: aclosing(nft_catalog)) if real else nullcontext,
+            resources=resources,
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(verifier),
             validate_responses=settings.validate_responses,

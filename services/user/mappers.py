@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.common.auth import IssuedToken
 from services.common.timestamps import rfc3339
 from services.user.domain.model import User
+from services.user.service_layer.sessions import TokenPair
 
 
 def user_to_contract(user: User) -> dict[str, Any]:
@@ -15,6 +15,8 @@ def user_to_contract(user: User) -> dict[str, Any]:
         "username": user.username,
         "email": user.email,
         "createdAt": rfc3339(user.created_at),
+        "roles": sorted(user.roles),
+        "disabled": user.disabled,
     }
 
 
@@ -22,5 +24,11 @@ def public_user_to_contract(user: User) -> dict[str, Any]:
     return {"id": str(user.id), "username": user.username, "createdAt": rfc3339(user.created_at)}
 
 
-def token_to_contract(token: IssuedToken) -> dict[str, Any]:
-    return {"accessToken": token.value, "tokenType": "Bearer", "expiresIn": token.expires_in}
+def token_pair_to_contract(pair: TokenPair) -> dict[str, Any]:
+    return {
+        "accessToken": pair.access.value,
+        "tokenType": "Bearer",
+        "expiresIn": pair.access.expires_in,
+        "refreshToken": pair.refresh_token,
+        "refreshExpiresIn": pair.refresh_expires_in,
+    }

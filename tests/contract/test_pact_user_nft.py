@@ -1,4 +1,5 @@
-"""Consumer-driven contract for the user -> nft REST call (the seed's GET /api/nfts/user/{id}).
+"""Consumer-driven contract for the user -> nft REST call (the seed's GET /api/nfts/user/{id}),
+which carries the caller's bearer token on to nft.
 
 Consumer side: the user service's real NftCatalog adapter (generated client) talks to pact's
 mock nft service; the resulting pact must equal the committed one in contracts/pacts/
@@ -20,7 +21,7 @@ from pact import Pact, Verifier, match
 
 from services.user.adapters.nft_catalog import RestNftCatalog
 from tests.support.platform import running_services
-from tests.support.tokens import bearer
+from tests.support.tokens import bearer, jwks_url, token_for
 
 pytestmark = pytest.mark.contract
 
@@ -28,6 +29,8 @@ PACTS = Path(__file__).resolve().parents[2] / "contracts" / "pacts"
 PACT_FILE = PACTS / "user-nft.json"
 OWNER = UUID("6f1c7a52-3c4e-4f43-9d6a-0b7f1c2d3e4f")
 NOBODY = UUID("0d3b8f7e-2a61-4c59-8e3f-5a1b2c3d4e5f")
+JWT = r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+EXAMPLE_TOKEN = "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
@@ -57,6 +60,7 @@ def list_request(pact: Pact, owner: UUID, state: str, description: str) -> Any:
         .given(state, userId=str(owner))
         .with_request("GET", f"/api/nfts/user/{owner}")
         .with_query_parameters({"limit": "50", "offset": "0"})
+        .with_header("Authorization", match.regex(EXAMPLE_TOKEN, regex=JWT))
     )
 
 
@@ -73,7 +77,9 @@ async def test_consumer_lists_an_owners_nfts(pact_dir):
         .with_body(match.each_like(NFT_SHAPE, min=1), content_type="application/json")
     )
     with pact.serve() as server:
-        nfts = await RestNftCatalog(str(server.url), 2.0).list_owned(OWNER, limit=50, offset=0)
+        nfts = await RestNftCatalog(str(server.url), 2.0).list_owned(
+            OWNER, limit=50, offset=0, bearer_token=token_for(OWNER)
+        )
     assert nfts and all(UUID(n["ownerId"]) == OWNER for n in nfts)
     pact.write_file(pact_dir, overwrite=False)
 
@@ -86,7 +92,9 @@ async def test_consumer_lists_nothing_for_a_user_without_nfts(pact_dir):
         .with_body([], content_type="application/json")
     )
     with pact.serve() as server:
-        nfts = await RestNftCatalog(str(server.url), 2.0).list_owned(NOBODY, limit=50, offset=0)
+        nfts = await RestNftCatalog(str(server.url), 2.0).list_owned(
+            NOBODY, limit=50, offset=0, bearer_token=token_for(NOBODY)
+        )
     assert nfts == []
     pact.write_file(pact_dir, overwrite=False)
 
@@ -107,7 +115,9 @@ def test_generated_pact_matches_the_committed_contract(pact_dir):
 
 
 def test_nft_provider_honours_the_user_pact(tmp_path):
-    with running_services(tmp_path, ["nft"]) as services:
+    # nft trusts the test signing key, so the token the verifier sends is a real, valid one.
+    env = {"CAPSURE_JWKS_URL": jwks_url()}
+    with running_services(tmp_path, ["nft"], extra_env=env) as services:
         nft = services["nft"]
 
         def provider_state(
@@ -131,6 +141,7 @@ def test_nft_provider_honours_the_user_pact(tmp_path):
             .add_transport(url=nft.url)
             .add_source(PACT_FILE)
             .state_handler(provider_state, teardown=True)
+            .add_custom_header("Authorization", f"Bearer {token_for(OWNER)}")
         )
         verifier.verify()
     results = verifier.results["interactionResults"]

@@ -1,7 +1,9 @@
 """schemathesis on every operation of every REST service, against the real service processes.
 
-All checks, every phase (examples, coverage, fuzzing, stateful links), authenticated with a
-real token, and --continue-on-failure so every failure is reported, not just the first.
+All checks (ignored_auth among them: every protected operation is also sent without its
+token and must answer 401), every phase (examples, coverage, fuzzing, stateful links),
+authenticated as the development administrator (so admin-only operations reach their 2xx
+paths too), and --continue-on-failure so every failure is reported, not just the first.
 Responses are also validated by the services themselves (<SVC>_VALIDATE_RESPONSES=true).
 """
 
@@ -18,6 +20,7 @@ import pytest
 from mesh.ports import free_port
 from mesh.processes import start_registry
 from mesh.topology import load_topology
+from services.user.config import UserSettings
 from tests.support.platform import running_services
 
 pytestmark = pytest.mark.contract
@@ -34,6 +37,8 @@ def platform(tmp_path_factory) -> dict[str, str]:
     """Base URL and API prefix of every REST API: the services, and the registry."""
     workdir = tmp_path_factory.mktemp("schemathesis")
     env = {f"{name.upper()}_VALIDATE_RESPONSES": "true" for name in APIS}
+    # One token for the whole run: it must outlive it.
+    env["USER_TOKEN_TTL_SECONDS"] = "3600"
     registry = start_registry(
         load_topology().registry.module, free_port(), free_port(), workdir / "log", env
     )
@@ -49,13 +54,13 @@ def platform(tmp_path_factory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def access_token(platform) -> str:
-    """A real account's token, so authenticated operations reach their 2xx paths too."""
+    """The development administrator's real token: every role-restricted operation (admin
+    operations, publishing prices) reaches its 2xx paths too."""
     users = platform["user"][0]
-    account = {"username": "fuzzer", "email": "fuzzer@example.com", "password": "fuzz-123456"}
-    assert httpx.post(f"{users}/api/users", json=account).status_code == 201
-    credentials = {"username": account["username"], "password": account["password"]}
+    settings = UserSettings()
+    credentials = {"username": settings.admin_username, "password": settings.admin_password}
     login = httpx.post(f"{users}/api/users/login", json=credentials)
-    assert login.status_code == 200
+    assert login.status_code == 200, login.text
     return login.json()["accessToken"]
 
 

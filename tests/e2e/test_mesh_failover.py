@@ -146,4 +146,4 @@ def test_killing_one_of_two_instances_under_load_fails_no_get(mesh, figure):
         "failed_outlier_check",
     }
     assert set(hosts(mesh.edge, "nft")) == {address(survivor)}
-    assert registered(mesh) == {"nft": {survivor.id}}
+    assert registered(mesh)["nft"] == {survivor.id}

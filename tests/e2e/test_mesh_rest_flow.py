@@ -10,8 +10,12 @@ import pytest
 
 from mesh.runner import Mesh, RunningInstance
 from tests.support.mesh import address, host_requests, stats
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.e2e
+
+# Publishing prices needs the Developer (or Admin) role.
+PUBLISHER = bearer(uuid.uuid4(), roles=["Developer"])
 
 PASSWORD = "mesh-e2e-secret-1"
 SYMBOL = "MESH-REST"
@@ -97,6 +101,7 @@ def test_trading_reaches_analytics_over_grpc_through_its_sidecar_egress(platform
         accepted = edge.post(
             "/api/trading/market-data",
             json={"assetSymbol": SYMBOL, "price": price, "timestamp": timestamp},
+            headers=PUBLISHER,
         )
         assert accepted.status_code == 201, accepted.text
 

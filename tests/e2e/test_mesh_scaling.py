@@ -202,7 +202,7 @@ def test_a_graceful_stop_under_load_fails_no_request(mesh, pair, figure):
     assert report.failures() == []
     assert leaving.app.process.returncode == 0 and not leaving.sidecar.running
     assert set(hosts(mesh.edge, "nft")) == {address(staying)}
-    assert registered(mesh) == {"nft": {staying.id}}
+    assert registered(mesh)["nft"] == {staying.id}
     with pytest.raises(KeyError):
         mesh.find(leaving.id)
     assert_edge_not_restarted(identity, edge_identity(mesh))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import grpc
 import httpx
 import pytest
@@ -9,8 +11,12 @@ import pytest
 from generated.grpc.market import MarketDataRequest, MarketDataResponse
 from mesh.processes import AppProcess
 from tests.support.platform import running_services
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.e2e
+
+# Publishing prices needs the Developer (or Admin) role.
+PUBLISHER = bearer(uuid.uuid4(), roles=["Developer"])
 
 ACCOUNT = {"username": "e2e-alice", "email": "alice@e2e.example", "password": "e2e-secret-1"}
 
@@ -60,6 +66,7 @@ def test_trading_ticks_reach_analytics(platform):
         accepted = httpx.post(
             f"{trading}/api/trading/market-data",
             json={"assetSymbol": "ETH-USD", "price": price, "timestamp": timestamp},
+            headers=PUBLISHER,
         )
         assert accepted.status_code == 201, accepted.text
 
@@ -106,6 +113,7 @@ def test_a_dead_dependency_gives_a_fast_clear_503_and_the_caller_stays_healthy(p
     response = httpx.post(
         f"{platform['trading'].url}/api/trading/market-data",
         json={"assetSymbol": "BTC", "price": 1.0, "timestamp": 1},
+        headers=PUBLISHER,
         timeout=10,
     )
     assert response.status_code == 503

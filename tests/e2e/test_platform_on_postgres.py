@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from contextlib import AsyncExitStack
 
 import httpx
@@ -11,8 +12,12 @@ from mesh.processes import AppProcess
 from mesh.topology import load_topology
 from tests.support.platform import running_services
 from tests.support.postgres import temporary_database
+from tests.support.tokens import bearer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+# Publishing prices needs the Developer (or Admin) role.
+PUBLISHER = bearer(uuid.uuid4(), roles=["Developer"])
 
 
 async def test_every_service_runs_on_its_own_postgres_database(tmp_path):
@@ -42,7 +47,9 @@ def register_mint_list_and_trade(services: dict[str, AppProcess]) -> None:
     assert [n["id"] for n in mine] == [minted.json()["id"]]
 
     tick = {"assetSymbol": "PG", "price": 7.5, "timestamp": 1}
-    sent = httpx.post(f"{services['trading'].url}/api/trading/market-data", json=tick)
+    sent = httpx.post(
+        f"{services['trading'].url}/api/trading/market-data", json=tick, headers=PUBLISHER
+    )
     assert sent.status_code == 201, sent.text
     stats = httpx.get(f"{services['analytics'].url}/api/analytics/assets/PG/stats")
     assert stats.json()["count"] == 1

@@ -68,6 +68,19 @@ async def test_change_owner_is_compare_and_set(repo):
     assert (stored.owner_id, stored.updated_at) == (BOB, later)
 
 
+async def test_details_change_only_while_the_expected_owner_owns_it(repo):
+    nft = an_nft()
+    await repo.add(nft)
+    later = T0 + timedelta(minutes=1)
+    edited = nft.updated(by=ALICE, at=later, name="Renamed", metadata=NftMetadata(image="x"))
+    assert await repo.update_details(edited, expected_owner=ALICE)
+    assert await repo.get(nft.id) == edited
+    await repo.change_owner(nft.id, expected_owner=ALICE, new_owner=BOB, at=later)
+    stale = edited.updated(by=ALICE, at=later, name="Too late")
+    assert not await repo.update_details(stale, expected_owner=ALICE)
+    assert (await repo.get(nft.id)).name == "Renamed"
+
+
 async def test_migrations_are_idempotent(repo, database_url):
     await apply_migrations(service_database("nft", NftSettings(database_url=database_url)))
     _, rows = await Tortoise.get_connection("nft").execute_query(

@@ -21,9 +21,9 @@ async def test_ready_only_while_the_database_is_open(tmp_path):
 
 
 async def test_healthz_is_a_503_problem_when_the_database_does_not_answer(tmp_path):
-    # ASGITransport runs no lifespan: the app serves without its database opened.
+    # No lifespan: the app serves without its database opened.
     app = bootstrap(NftSettings(data_dir=tmp_path))
-    async with asgi_client(app) as client:
+    async with asgi_client(app, lifespan=False) as client:
         response = await client.get("/healthz")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"

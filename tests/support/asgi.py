@@ -1,14 +1,24 @@
-"""An HTTP client wired straight to an ASGI app, in the test's own event loop."""
+"""An HTTP client wired straight to an ASGI app, in the test's own event loop. The app's
+lifespan runs around it (start-up work such as creating the first admin happens there) unless
+`lifespan=False`: then the app serves without what its lifespan opens (database, servers)."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from asgi_lifespan import LifespanManager
 
 
 @asynccontextmanager
-async def asgi_client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+async def asgi_client(app: Any, *, lifespan: bool = True) -> AsyncIterator[httpx.AsyncClient]:
+    if not lifespan:
+        async with _client(app) as client:
+            yield client
+        return
+    async with LifespanManager(app) as manager, _client(manager.app) as client:
         yield client
+
+
+def _client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")

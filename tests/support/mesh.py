@@ -25,6 +25,7 @@ from mesh.processes import EnvoyProcess
 from mesh.runner import Mesh, RunningInstance
 from mesh.runner import running_mesh as mesh_on_free_ports
 from mesh.topology import load_topology
+from tests.support.tokens import trusting_env
 
 POLL_INTERVAL_SECONDS = 0.02
 REQUEST_TIMEOUT_SECONDS = 5.0
@@ -44,12 +45,17 @@ def running_mesh(
     app_env: Mapping[str, str] | None = None,
 ) -> Iterator[Mesh]:
     """The named services (all by default, with their dependencies) behind a fresh edge and
-    registry on free ports; `instances` per service (default: mesh.yaml's)."""
+    registry on free ports; `instances` per service (default: mesh.yaml's). The user service
+    signs with the test key, so `tests.support.tokens` tokens pass the edge and every service."""
     topology = load_topology()
     if services is not None:
         topology = topology.only(set(services))
     with mesh_on_free_ports(
-        topology, workdir, instances=instances, app_env=app_env, registry_env=registry_env
+        topology,
+        workdir,
+        instances=instances,
+        app_env={**trusting_env(), **(app_env or {})},
+        registry_env=registry_env,
     ) as mesh:
         yield mesh
 

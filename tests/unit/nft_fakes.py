@@ -38,3 +38,10 @@ class InMemoryNftRepository:
             return False
         self.nfts[nft_id] = replace(nft, owner_id=new_owner, updated_at=at)
         return True
+
+    async def update_details(self, nft: Nft, *, expected_owner: UUID) -> bool:
+        stored = self.nfts.get(nft.id)
+        if stored is None or stored.owner_id != expected_owner:
+            return False
+        self.nfts[nft.id] = nft
+        return True

@@ -25,7 +25,7 @@ def deps():
 @pytest.fixture
 async def client(deps):
     app = bootstrap(AnalyticsSettings(validate_responses=True), deps=deps)
-    async with asgi_client(app) as client:
+    async with asgi_client(app, lifespan=False) as client:
         yield client
 
 

@@ -75,7 +75,7 @@ def test_apps_reach_dependencies_only_through_their_own_sidecar_egress(compose):
         for dependency in spec.depends_on:
             host, port = env[f"{dependency.upper()}_ADDR"].split(":")
             assert (host, int(port)) == ("127.0.0.1", ports[f"egress_{dependency}"])
-        assert len([n for n in ports if n.startswith("egress_")]) == len(spec.depends_on)
+        assert len([n for n in ports if n.startswith("egress_")]) == len(spec.egress)
         assert env[f"{spec.env_prefix}DATABASE_URL"].split("@")[1].startswith(f"{spec.name}-db:")
         # The app's own port is what its sidecar forwards to.
         local = {c["name"]: c for c in sidecar["static_resources"]["clusters"]}["local_app"]
@@ -98,3 +98,31 @@ def test_every_envoy_finds_the_registry_and_only_the_edge_is_published(compose):
             "address": "registry",
             "port_value": registry.xds_port,
         }
+
+
+def test_apps_fetch_the_jwks_through_their_own_sidecar_egress(compose):
+    identity = TOPOLOGY.identity
+    assert identity is not None
+    for instance in instances(TOPOLOGY):
+        env = compose["services"][f"{instance.id}-app"]["environment"]
+        assert env["CAPSURE_JWT_ISSUER"] == identity.issuer
+        assert "CAPSURE_JWT_SECRET" not in env  # RS256: nothing shared to keep secret
+        if instance.service.name == identity.service:
+            assert "CAPSURE_JWKS_URL" not in env
+            continue
+        sidecar = yaml.safe_load(_config_of(compose["services"][instance.id]).read_text())
+        port = _listener_ports(sidecar)[f"egress_{identity.service}"]
+        assert env["CAPSURE_JWKS_URL"] == f"http://127.0.0.1:{port}{identity.jwks_path}"
+        assert "USER_ADDR" not in env  # not a dependency: no start-order edge either
+
+
+def test_the_issuers_instances_share_their_signing_keys(compose):
+    apps = [f"user-{n}-app" for n in range(1, TOPOLOGY.services["user"].instances + 1)]
+    mounts = {tuple(compose["services"][app]["volumes"]) for app in apps}
+    assert mounts == {("user-signing-keys:/var/lib/capsure/signing-keys",)}
+    assert "user-signing-keys" in compose["volumes"]
+    for app in apps:
+        env = compose["services"][app]["environment"]
+        assert env["USER_SIGNING_KEYS_DIR"] == "/var/lib/capsure/signing-keys"
+    others = [name for name in compose["services"] if name.endswith("-app") and name not in apps]
+    assert all("volumes" not in compose["services"][name] for name in others)

@@ -339,15 +339,15 @@ def test_idempotent_route_precedes_the_catch_all_of_its_prefix(edge: Config) -> 
 # --- sidecars ----------------------------------------------------------------------------------
 
 
-def test_sidecar_has_one_egress_per_dependency_on_its_port(
+def test_sidecar_has_one_egress_per_peer_on_its_port(
     topology: Topology, instances: list[Instance], sidecars: dict[str, Config]
 ) -> None:
     for instance in instances:
         config = sidecars[instance.id]
         spec = instance.service
         egress = {name: lst for name, lst in listeners(config).items() if name != "inbound"}
-        assert set(egress) == {f"egress_{dep}" for dep in spec.depends_on}
-        for dependency, protocol in spec.depends_on.items():
+        assert set(egress) == {f"egress_{peer}" for peer in spec.egress}
+        for dependency, protocol in spec.egress.items():
             listener = egress[f"egress_{dependency}"]
             assert port_of(listener) == instance.ports.egress[dependency]
             assert listener["address"]["socket_address"]["address"] == "127.0.0.1"
@@ -359,11 +359,12 @@ def test_sidecar_has_one_egress_per_dependency_on_its_port(
 def test_sidecar_has_only_the_clusters_it_needs(
     instances: list[Instance], sidecars: dict[str, Config]
 ) -> None:
+    # `user`: the JWKS of the identity service, fetched through the sidecar's own egress.
     expected = {
-        "nft": {"local_app", "xds_cluster"},
+        "nft": {"local_app", "xds_cluster", "user"},
         "user": {"local_app", "xds_cluster", "nft"},
-        "analytics": {"local_app", "local_app_grpc", "xds_cluster"},
-        "trading": {"local_app", "xds_cluster", "analytics_grpc"},
+        "analytics": {"local_app", "local_app_grpc", "xds_cluster", "user"},
+        "trading": {"local_app", "xds_cluster", "analytics_grpc", "user"},
     }
     for instance in instances:
         assert set(clusters(sidecars[instance.id])) == expected[instance.service.name]
@@ -429,6 +430,20 @@ def test_trading_egress_reaches_analytics_over_grpc(sidecars: dict[str, Config])
     route = resolve(sidecars["trading-1"], "egress_analytics", "/market.MarketDataService/X")
     assert route["route"]["cluster"] == "analytics_grpc"
     assert route["route"]["timeout"] == "0s"
+
+
+def test_every_service_but_the_issuer_reaches_the_jwks_through_its_own_egress(
+    instances: list[Instance], sidecars: dict[str, Config]
+) -> None:
+    for instance in instances:
+        egress = listeners(sidecars[instance.id])
+        if instance.service.name == "user":
+            assert "egress_user" not in egress  # the issuer reads its own keyring
+            continue
+        route = resolve(sidecars[instance.id], "egress_user", "/api/users/.well-known/jwks.json")
+        assert route["route"]["cluster"] == "user"
+        assert "5xx" in retry_on(route)  # a GET: retried on another instance
+        assert port_of(egress["egress_user"]) == instance.ports.egress["user"]
 
 
 def test_user_egress_retries_reads_not_writes(sidecars: dict[str, Config]) -> None:

@@ -7,7 +7,8 @@ import pytest
 from services.nft.bootstrap import bootstrap, build_deps
 from services.nft.config import NftSettings
 from tests.support.asgi import asgi_client
-from tests.support.tokens import bearer
+from tests.support.forgeries import forged_tokens
+from tests.support.tokens import bearer, jwks_url
 from tests.unit.nft_fakes import InMemoryNftRepository
 
 pytestmark = pytest.mark.unit
@@ -18,7 +19,7 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 async def client():
-    settings = NftSettings(validate_responses=True)
+    settings = NftSettings(validate_responses=True, jwks_url=jwks_url())
     app = bootstrap(settings, deps=build_deps(InMemoryNftRepository()))
     async with asgi_client(app) as client:
         yield client
@@ -57,12 +58,12 @@ async def test_seed_path_lists_a_users_nfts(client):
     assert {n["id"] for n in response.json()} == {first["id"], second["id"]}
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [{}, {"Authorization": "Bearer not-a-jwt"}, bearer(ALICE, secret="x" * 40)],
-    ids=["no token", "garbage", "wrong key"],
-)
-async def test_mint_without_a_valid_token_is_401(client, headers):
+FORGED = forged_tokens(ALICE)
+
+
+@pytest.mark.parametrize("case", ["no token", *sorted(FORGED)])
+async def test_mint_without_a_valid_token_is_401(client, case):
+    headers = {"Authorization": f"Bearer {FORGED[case]}"} if case in FORGED else {}
     response = await client.post("/api/nfts", json={"name": "Ape"}, headers=headers)
     assert response.status_code == 401
     assert response.headers["content-type"] == PROBLEM
@@ -108,7 +109,7 @@ async def test_transfer_rules_map_to_statuses(client):
 async def test_405_lists_the_methods_the_contract_declares(client):
     response = await client.delete(f"/api/nfts/{uuid4()}")
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET, HEAD"
+    assert response.headers["allow"] == "GET, HEAD, PATCH"
 
 
 async def test_health_and_docs_are_served(client):
@@ -124,3 +125,29 @@ async def test_image_must_be_a_real_url(client):
         headers=bearer(ALICE),
     )
     assert response.status_code == 400
+
+
+async def test_the_owner_updates_details_and_others_cannot(client):
+    nft = await mint(client, description="old")
+    url = f"/api/nfts/{nft['id']}"
+    by_bob = await client.patch(url, json={"name": "Mine now"}, headers=bearer(BOB))
+    assert by_bob.status_code == 403
+    assert by_bob.headers["content-type"] == PROBLEM
+    assert (await client.get(url)).json() == nft
+    changed = await client.patch(
+        url, json={"metadata": {"image": "https://img.example/2.png"}}, headers=bearer(ALICE)
+    )
+    assert changed.status_code == 200
+    assert changed.json()["metadata"]["image"] == "https://img.example/2.png"
+    assert (changed.json()["name"], changed.json()["description"]) == ("Ape", "old")
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"ownerId": str(BOB)}, {"name": "x", "creatorId": str(BOB)}, {"name": ""}]
+)
+async def test_bad_updates_are_400_and_change_nothing(client, body):
+    nft = await mint(client)
+    url = f"/api/nfts/{nft['id']}"
+    response = await client.patch(url, json=body, headers=bearer(ALICE))
+    assert response.status_code == 400
+    assert (await client.get(url)).json() == nft

@@ -3,6 +3,8 @@ as 502/503/504 problems that keep nothing."""
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 
 from services.trading.bootstrap import bootstrap, build_deps
@@ -15,6 +17,7 @@ from services.trading.domain.errors import (
 )
 from tests.support.asgi import asgi_client
 from tests.support.clock import FakeClock
+from tests.support.tokens import bearer, jwks_url
 from tests.unit.trading_fakes import FakeAnalytics, InMemoryTickRepository
 
 pytestmark = pytest.mark.unit
@@ -37,9 +40,19 @@ def analytics(repo) -> FakeAnalytics:
 @pytest.fixture
 async def client(repo, analytics):
     deps = build_deps(repo, analytics, clock=FakeClock())
-    app = bootstrap(TradingSettings(validate_responses=True), deps=deps)
+    app = bootstrap(TradingSettings(validate_responses=True, jwks_url=jwks_url()), deps=deps)
     async with asgi_client(app) as client:
+        client.headers.update(bearer(uuid4(), roles=["Developer"]))  # a price feed publisher
         yield client
+
+
+@pytest.mark.parametrize(
+    ("roles", "status"), [(None, 401), (["User"], 403), (["Moderator"], 403), (["Admin"], 201)]
+)
+async def test_publishing_prices_needs_the_developer_or_admin_role(client, roles, status):
+    headers = bearer(uuid4(), roles=roles) if roles else {"Authorization": ""}
+    response = await client.post(URL, json=TICK, headers=headers)
+    assert response.status_code == status
 
 
 async def test_a_submitted_tick_is_201_with_its_id_and_arrival(client, analytics):

@@ -1,5 +1,6 @@
 """The user REST API on fakes: login flow, auth, and nft-service failures as problems."""
 
+import jwt
 import pytest
 
 from services.user.bootstrap import bootstrap
@@ -15,18 +16,32 @@ from tests.unit.user_fakes import fake_adapters
 pytestmark = pytest.mark.unit
 
 ACCOUNT = {"username": "alice", "email": "alice@example.com", "password": "pw-123456"}
+LOGIN = {"username": "alice", "password": "pw-123456"}
+
+
+SETTINGS = UserSettings(validate_responses=True, login_failures_per_account=3)
 
 
 @pytest.fixture
-def adapters():
-    return fake_adapters()
+def adapters(tmp_path):
+    return fake_adapters(SETTINGS, tmp_path / "keys")
 
 
 @pytest.fixture
 async def client(adapters):
-    app = bootstrap(UserSettings(validate_responses=True), adapters=adapters)
+    app = bootstrap(SETTINGS, adapters=adapters)
     async with asgi_client(app) as client:
         yield client
+
+
+async def admin_headers(client) -> dict[str, str]:
+    # bootstrap created the development admin at start-up.
+    login = await client.post(
+        "/api/users/login",
+        json={"username": SETTINGS.admin_username, "password": SETTINGS.admin_password},
+    )
+    assert login.status_code == 200
+    return {"Authorization": f"Bearer {login.json()['accessToken']}"}
 
 
 async def logged_in(client) -> dict[str, str]:
@@ -61,9 +76,80 @@ async def test_bad_login_is_401_problem(client):
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_a_client_cannot_choose_extra_fields(client):
-    response = await client.post("/api/users", json={**ACCOUNT, "roles": ["Admin"]})
+@pytest.mark.parametrize("field", ["role", "roles", "is_admin", "disabled"])
+async def test_a_client_cannot_choose_its_role(client, field):
+    response = await client.post("/api/users", json={**ACCOUNT, field: ["Admin"]})
     assert response.status_code == 400
+
+
+async def test_the_jwks_publishes_the_signing_key(client):
+    headers = await logged_in(client)
+    jwks = (await client.get("/api/users/.well-known/jwks.json")).json()
+    token_kid = jwt.get_unverified_header(headers["Authorization"].split()[1])["kid"]
+    assert [key["kid"] for key in jwks["keys"]] == [token_kid]
+
+
+async def test_refresh_rotates_and_logout_ends_the_session(client):
+    await client.post("/api/users", json=ACCOUNT)
+    login = (await client.post("/api/users/login", json=LOGIN)).json()
+    refreshed = await client.post(
+        "/api/users/token/refresh", json={"refreshToken": login["refreshToken"]}
+    )
+    assert refreshed.status_code == 200
+    new_refresh = refreshed.json()["refreshToken"]
+    assert (
+        await client.post("/api/users/logout", json={"refreshToken": new_refresh})
+    ).status_code == 204
+    again = await client.post("/api/users/token/refresh", json={"refreshToken": new_refresh})
+    assert again.status_code == 401
+    assert again.headers["content-type"] == "application/problem+json"
+
+
+async def test_failed_logins_are_throttled_with_retry_after(client):
+    await client.post("/api/users", json=ACCOUNT)
+    for _ in range(3):
+        wrong = await client.post("/api/users/login", json={**LOGIN, "password": "wrong"})
+        assert wrong.status_code == 401
+    throttled = await client.post("/api/users/login", json=LOGIN)
+    assert throttled.status_code == 429
+    assert 1 <= int(throttled.headers["retry-after"]) <= 300
+    assert throttled.headers["content-type"] == "application/problem+json"
+
+
+async def test_admin_operations_need_the_admin_role(client):
+    user_headers = await logged_in(client)
+    me = (await client.get("/api/users/me", headers=user_headers)).json()
+    operations = [
+        ("GET", "/api/users", None),
+        ("PUT", f"/api/users/{me['id']}/roles", {"roles": ["Admin"]}),
+        ("PUT", f"/api/users/{me['id']}/status", {"disabled": True}),
+    ]
+    for method, path, body in operations:
+        response = await client.request(method, path, json=body, headers=user_headers)
+        assert response.status_code == 403, (method, path)
+        assert response.headers["content-type"] == "application/problem+json"
+    admin = await admin_headers(client)
+    for method, path, body in operations:
+        response = await client.request(method, path, json=body, headers=admin)
+        assert response.status_code == 200, (method, path, response.text)
+
+
+async def test_an_admin_grants_roles_and_disables_accounts(client):
+    user_headers = await logged_in(client)
+    me = (await client.get("/api/users/me", headers=user_headers)).json()
+    assert me["roles"] == ["User"] and me["disabled"] is False
+    admin = await admin_headers(client)
+    granted = await client.put(
+        f"/api/users/{me['id']}/roles", json={"roles": ["Developer"]}, headers=admin
+    )
+    assert granted.json()["roles"] == ["Developer", "User"]
+    disabled = await client.put(
+        f"/api/users/{me['id']}/status", json={"disabled": True}, headers=admin
+    )
+    assert disabled.json()["disabled"] is True
+    assert (await client.post("/api/users/login", json=LOGIN)).status_code == 403
+    listed = (await client.get("/api/users", headers=admin)).json()
+    assert {u["username"] for u in listed} == {"admin", "alice"}
 
 
 async def test_me_routes_are_not_shadowed_by_user_id(client):

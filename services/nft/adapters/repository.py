@@ -59,3 +59,12 @@ class TortoiseNftRepository:
             owner_id=new_owner, updated_at=at
         )
         return updated == 1
+
+    async def update_details(self, nft: Nft, *, expected_owner: UUID) -> bool:
+        updated = await NftRecord.filter(id=nft.id, owner_id=expected_owner).update(
+            name=nft.name,
+            description=nft.description,
+            metadata=metadata_to_contract(nft.metadata),
+            updated_at=nft.updated_at,
+        )
+        return updated == 1

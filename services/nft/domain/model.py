@@ -33,6 +33,26 @@ class Nft:
     updated_at: datetime
     metadata: NftMetadata = field(default_factory=NftMetadata)
 
+    def updated(
+        self,
+        *,
+        by: UUID,
+        at: datetime,
+        name: str | None = None,
+        description: str | None = None,
+        metadata: NftMetadata | None = None,
+    ) -> Nft:
+        """This NFT with new descriptive fields; only its owner may change them."""
+        if by != self.owner_id:
+            raise NotNftOwner(self.id)
+        return replace(
+            self,
+            name=self.name if name is None else name,
+            description=self.description if description is None else description,
+            metadata=self.metadata if metadata is None else metadata,
+            updated_at=at,
+        )
+
     def transferred(self, *, by: UUID, to: UUID, at: datetime) -> Nft:
         """This NFT owned by `to`; only its owner may give it away, and not to themselves."""
         if by != self.owner_id:

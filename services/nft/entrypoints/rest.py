@@ -37,3 +37,15 @@ class NftHandlers:
             self._deps, UUID(nftId), caller_id=UUID(user), to_user_id=UUID(body["toUserId"])
         )
         return nft_to_contract(nft)
+
+    async def update_nft(self, nftId: str, body: dict[str, Any], user: str) -> dict[str, Any]:
+        metadata = body.get("metadata")
+        nft = await use_cases.update_nft(
+            self._deps,
+            UUID(nftId),
+            caller_id=UUID(user),
+            name=body.get("name"),
+            description=body.get("description"),
+            metadata=None if metadata is None else metadata_from_contract(metadata),
+        )
+        return nft_to_contract(nft)

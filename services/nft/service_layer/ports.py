@@ -22,3 +22,7 @@ class NftRepository(Protocol):
     ) -> bool:
         """Move ownership only if `expected_owner` still owns it; False when it did not."""
         ...
+
+    async def update_details(self, nft: Nft, *, expected_owner: UUID) -> bool:
+        """Store name, description and metadata only if `expected_owner` still owns it."""
+        ...

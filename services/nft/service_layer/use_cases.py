@@ -60,3 +60,22 @@ async def transfer_nft(deps: NftDeps, nft_id: UUID, *, caller_id: UUID, to_user_
     if not moved:
         raise ConcurrentOwnershipChange(nft_id)
     return transferred
+
+
+async def update_nft(
+    deps: NftDeps,
+    nft_id: UUID,
+    *,
+    caller_id: UUID,
+    name: str | None = None,
+    description: str | None = None,
+    metadata: NftMetadata | None = None,
+) -> Nft:
+    nft = await get_nft(deps, nft_id)
+    changed = nft.updated(
+        by=caller_id, at=deps.clock(), name=name, description=description, metadata=metadata
+    )
+    # Conditional on the owner: a transfer racing this edit leaves the new owner's NFT alone.
+    if not await deps.repository.update_details(changed, expected_owner=caller_id):
+        raise ConcurrentOwnershipChange(nft_id)
+    return changed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +18,15 @@ from services.user.domain.errors import (
     NftServiceUnavailable,
 )
 
+# The caller's token, forwarded on this task's calls only: the pooled client is shared.
+_forwarded_bearer: ContextVar[str | None] = ContextVar("forwarded_bearer", default=None)
+
+
+async def _add_forwarded_bearer(request: httpx.Request) -> None:
+    token = _forwarded_bearer.get()
+    if token:
+        request.headers["Authorization"] = f"Bearer {token}"
+
 
 class RestNftCatalog:
     def __init__(self, address: str, timeout_seconds: float) -> None:
@@ -24,9 +34,13 @@ class RestNftCatalog:
             base_url=http_url(address),
             timeout=httpx.Timeout(timeout_seconds),
             raise_on_unexpected_status=False,
+            httpx_args={"event_hooks": {"request": [_add_forwarded_bearer]}},
         )
 
-    async def list_owned(self, owner_id: UUID, *, limit: int, offset: int) -> list[dict[str, Any]]:
+    async def list_owned(
+        self, owner_id: UUID, *, limit: int, offset: int, bearer_token: str | None = None
+    ) -> list[dict[str, Any]]:
+        forwarded = _forwarded_bearer.set(bearer_token)
         try:
             response = await list_user_nfts.asyncio_detailed(
                 owner_id, client=self._client, limit=limit, offset=offset
@@ -37,6 +51,8 @@ class RestNftCatalog:
             raise NftServiceUnavailable() from error
         except (KeyError, ValueError, TypeError) as error:  # a body outside the contract
             raise NftServiceBadResponse(200) from error
+        finally:
+            _forwarded_bearer.reset(forwarded)
         if response.status_code == 503:
             raise NftServiceUnavailable()
         if response.status_code == 504:

@@ -10,6 +10,31 @@ class UserRecord(Model):
     email = fields.CharField(max_length=254, unique=True)
     password_hash = fields.CharField(max_length=255)
     created_at = fields.DatetimeField()
+    roles = fields.JSONField(default=list)
+    disabled = fields.BooleanField(default=False)
 
     class Meta:
         table = "app_user"
+
+
+class RefreshTokenRecord(Model):
+    id = fields.UUIDField(primary_key=True)
+    family_id = fields.UUIDField(db_index=True)
+    user_id = fields.UUIDField(db_index=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "refresh_token"
+
+
+class LoginFailureRecord(Model):
+    id = fields.BigIntField(primary_key=True)
+    throttle_key = fields.CharField(max_length=128, db_index=True)
+    failed_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "login_failure"

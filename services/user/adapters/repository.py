@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 
 from services.user.adapters.orm import UserRecord
 from services.user.domain.errors import AccountTaken
-from services.user.domain.model import User
+from services.user.domain.model import User, normalise_roles
 
 
 def _to_domain(record: UserRecord) -> User:
@@ -18,6 +19,8 @@ def _to_domain(record: UserRecord) -> User:
         email=record.email,
         password_hash=record.password_hash,
         created_at=record.created_at,
+        roles=normalise_roles(record.roles or ()),
+        disabled=record.disabled,
     )
 
 
@@ -30,6 +33,8 @@ class TortoiseUserRepository:
                 email=user.email,
                 password_hash=user.password_hash,
                 created_at=user.created_at,
+                roles=sorted(user.roles),
+                disabled=user.disabled,
             )
         except IntegrityError as error:
             raise AccountTaken() from error
@@ -41,3 +46,10 @@ class TortoiseUserRepository:
     async def get_by_username(self, username: str) -> User | None:
         record = await UserRecord.get_or_none(username=username)
         return _to_domain(record) if record else None
+
+    async def list(self, *, limit: int, offset: int) -> Sequence[User]:
+        records = await UserRecord.all().order_by("created_at", "id").offset(offset).limit(limit)
+        return [_to_domain(record) for record in records]
+
+    async def save_access(self, user: User) -> None:
+        await UserRecord.filter(id=user.id).update(roles=sorted(user.roles), disabled=user.disabled)

@@ -40,3 +40,26 @@ class NftServiceTimeout(NftServiceError):
 class NftServiceBadResponse(NftServiceError):
     def __init__(self, status: int) -> None:
         super().__init__(f"the nft service answered {status}, outside its contract")
+
+
+class AccountDisabled(UserError):
+    def __init__(self) -> None:
+        super().__init__("this account is disabled")
+
+
+class InvalidRefreshToken(UserError):
+    def __init__(self) -> None:
+        super().__init__("the refresh token is unknown, expired, spent or revoked; log in again")
+
+
+class LoginThrottled(UserError):
+    """Too many failed logins for this account or from this client."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"too many failed logins; try again in {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class WouldLockOut(UserError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"an admin cannot {what} their own account (it would lock them out)")

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from services.user.mappers import public_user_to_contract, token_to_contract, user_to_contract
-from services.user.service_layer import use_cases
+from connexion import request
+
+from services.user.mappers import public_user_to_contract, token_pair_to_contract, user_to_contract
+from services.user.service_layer import administration, sessions, use_cases
 from services.user.service_layer.use_cases import UserDeps
+
+# Set by the edge Envoy from the connection's peer address (any client-sent value replaced).
+CLIENT_ADDRESS_HEADER = "x-capsure-client-ip"
+
+
+def _client_address() -> str | None:
+    forwarded = request.headers.get(CLIENT_ADDRESS_HEADER)
+    if forwarded:
+        return forwarded.strip()[:64]
+    return request.client.host if request.client else None
+
+
+def _bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token else None
 
 
 class UserHandlers:
-    def __init__(self, deps: UserDeps) -> None:
+    def __init__(self, deps: UserDeps, jwks: Callable[[], dict[str, Any]]) -> None:
         self._deps = deps
+        self._jwks = jwks
 
     async def register_user(self, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict]:
         user = await use_cases.register_user(
@@ -21,10 +40,24 @@ class UserHandlers:
         return user_to_contract(user), 201, {"Location": f"/api/users/{user.id}"}
 
     async def login(self, body: dict[str, Any]) -> dict[str, Any]:
-        token = await use_cases.login(
-            self._deps, username=body["username"], password=body["password"]
+        pair = await sessions.login(
+            self._deps,
+            username=body["username"],
+            password=body["password"],
+            client_address=_client_address(),
         )
-        return token_to_contract(token)
+        return token_pair_to_contract(pair)
+
+    async def refresh_token(self, body: dict[str, Any]) -> dict[str, Any]:
+        pair = await sessions.refresh(self._deps, refresh_token=body["refreshToken"])
+        return token_pair_to_contract(pair)
+
+    async def logout(self, body: dict[str, Any]) -> tuple[None, int]:
+        await sessions.logout(self._deps, refresh_token=body["refreshToken"])
+        return None, 204
+
+    async def get_jwks(self) -> tuple[dict[str, Any], int, dict]:
+        return self._jwks(), 200, {"Cache-Control": "public, max-age=60"}
 
     async def get_me(self, user: str) -> dict[str, Any]:
         return user_to_contract(await use_cases.get_user(self._deps, UUID(user)))
@@ -33,4 +66,22 @@ class UserHandlers:
         return public_user_to_contract(await use_cases.get_user(self._deps, UUID(userId)))
 
     async def list_my_nfts(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]:
-        return await use_cases.list_my_nfts(self._deps, UUID(user), limit=limit, offset=offset)
+        return await use_cases.list_my_nfts(
+            self._deps, UUID(user), limit=limit, offset=offset, bearer_token=_bearer_token()
+        )
+
+    async def list_users(self, limit: int, offset: int) -> list[dict[str, Any]]:
+        users = await administration.list_users(self._deps, limit=limit, offset=offset)
+        return [user_to_contract(user) for user in users]
+
+    async def set_user_roles(self, user: str, userId: str, body: dict[str, Any]) -> dict[str, Any]:
+        changed = await administration.set_roles(
+            self._deps, actor_id=UUID(user), user_id=UUID(userId), roles=body["roles"]
+        )
+        return user_to_contract(changed)
+
+    async def set_user_status(self, user: str, userId: str, body: dict[str, Any]) -> dict[str, Any]:
+        changed = await administration.set_disabled(
+            self._deps, actor_id=UUID(user), user_id=UUID(userId), disabled=body["disabled"]
+        )
+        return user_to_contract(changed)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from services.common.auth import IssuedToken
-from services.user.domain.model import User
+from services.user.domain.model import RefreshToken, User
 
 
 class UserRepository(Protocol):
@@ -18,6 +20,38 @@ class UserRepository(Protocol):
 
     async def get_by_username(self, username: str) -> User | None: ...
 
+    async def list(self, *, limit: int, offset: int) -> Sequence[User]:
+        """Oldest first, so pages stay stable while accounts are added."""
+        ...
+
+    async def save_access(self, user: User) -> None:
+        """Store the user's roles and disabled flag."""
+        ...
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+
+    async def get_by_hash(self, token_hash: str) -> RefreshToken | None: ...
+
+    async def mark_used(self, token_id: UUID, at: datetime) -> bool:
+        """Spend the token if unspent; False when someone spent it first (compare-and-set)."""
+        ...
+
+    async def revoke_family(self, family_id: UUID, at: datetime) -> None: ...
+
+    async def revoke_user(self, user_id: UUID, at: datetime) -> None: ...
+
+
+class LoginThrottle(Protocol):
+    async def retry_after(self, keys: Iterable[str], now: datetime) -> int | None:
+        """Seconds until a login for these keys may be tried again; None when it may now."""
+        ...
+
+    async def record_failure(self, keys: Iterable[str], now: datetime) -> None: ...
+
+    async def clear(self, key: str) -> None: ...
+
 
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
@@ -26,10 +60,12 @@ class PasswordHasher(Protocol):
 
 
 class TokenIssuer(Protocol):
-    def issue(self, subject: UUID, username: str) -> IssuedToken: ...
+    def issue(self, subject: UUID, username: str, roles: Iterable[str]) -> IssuedToken: ...
 
 
 class NftCatalog(Protocol):
-    async def list_owned(self, owner_id: UUID, *, limit: int, offset: int) -> list[dict[str, Any]]:
+    async def list_owned(
+        self, owner_id: UUID, *, limit: int, offset: int, bearer_token: str | None = None
+    ) -> list[dict[str, Any]]:
         """The owner's NFTs in the nft service's JSON shape; raises NftServiceError."""
         ...

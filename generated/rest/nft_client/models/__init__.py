@@ -6,6 +6,7 @@ from .nft import Nft
 from .nft_metadata import NftMetadata
 from .problem import Problem
 from .transfer_nft_request import TransferNftRequest
+from .update_nft_request import UpdateNftRequest
 
 __all__ = (
     "Attribute",
@@ -14,4 +15,5 @@ __all__ = (
     "NftMetadata",
     "Problem",
     "TransferNftRequest",
+    "UpdateNftRequest",
 )

@@ -14,14 +14,18 @@ T = TypeVar("T", bound="TokenResponse")
 class TokenResponse:
     """
     Attributes:
-        access_token (str):
+        access_token (str): An RS256 JWT; verify it with the keys at /api/users/.well-known/jwks.json
         token_type (TokenResponseTokenType):
         expires_in (int): Seconds until the access token expires
+        refresh_token (str): Opaque; spend it once at /api/users/token/refresh
+        refresh_expires_in (int): Seconds until the refresh token expires
     """
 
     access_token: str
     token_type: TokenResponseTokenType
     expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
 
     def to_dict(self) -> dict[str, Any]:
         access_token = self.access_token
@@ -30,6 +34,10 @@ class TokenResponse:
 
         expires_in = self.expires_in
 
+        refresh_token = self.refresh_token
+
+        refresh_expires_in = self.refresh_expires_in
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -37,6 +45,8 @@ class TokenResponse:
                 "accessToken": access_token,
                 "tokenType": token_type,
                 "expiresIn": expires_in,
+                "refreshToken": refresh_token,
+                "refreshExpiresIn": refresh_expires_in,
             }
         )
 
@@ -51,10 +61,16 @@ class TokenResponse:
 
         expires_in = d.pop("expiresIn")
 
+        refresh_token = d.pop("refreshToken")
+
+        refresh_expires_in = d.pop("refreshExpiresIn")
+
         token_response = cls(
             access_token=access_token,
             token_type=token_type,
             expires_in=expires_in,
+            refresh_token=refresh_token,
+            refresh_expires_in=refresh_expires_in,
         )
 
         return token_response

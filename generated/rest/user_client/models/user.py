@@ -7,6 +7,8 @@ from uuid import UUID
 
 from attrs import define as _attrs_define
 
+from ..models.role import Role
+
 T = TypeVar("T", bound="User")
 
 
@@ -17,12 +19,16 @@ class User:
         id (UUID):
         username (str):
         email (str):
+        roles (list[Role]):
+        disabled (bool):
         created_at (datetime.datetime):
     """
 
     id: UUID
     username: str
     email: str
+    roles: list[Role]
+    disabled: bool
     created_at: datetime.datetime
 
     def to_dict(self) -> dict[str, Any]:
@@ -31,6 +37,13 @@ class User:
         username = self.username
 
         email = self.email
+
+        roles = []
+        for roles_item_data in self.roles:
+            roles_item = roles_item_data.value
+            roles.append(roles_item)
+
+        disabled = self.disabled
 
         created_at = self.created_at.isoformat()
 
@@ -41,6 +54,8 @@ class User:
                 "id": id,
                 "username": username,
                 "email": email,
+                "roles": roles,
+                "disabled": disabled,
                 "createdAt": created_at,
             }
         )
@@ -56,12 +71,23 @@ class User:
 
         email = d.pop("email")
 
+        roles = []
+        _roles = d.pop("roles")
+        for roles_item_data in _roles:
+            roles_item = Role(roles_item_data)
+
+            roles.append(roles_item)
+
+        disabled = d.pop("disabled")
+
         created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 
         user = cls(
             id=id,
             username=username,
             email=email,
+            roles=roles,
+            disabled=disabled,
             created_at=created_at,
         )
 

@@ -43,6 +43,16 @@ def _parse_response(
 
         return response_400
 
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
 
@@ -82,7 +92,7 @@ def _build_response(
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: MarketDataTickInput,
 ) -> Response[MarketDataTick | Problem]:
     """Accept one market data tick and forward it to analytics
@@ -111,7 +121,7 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: MarketDataTickInput,
 ) -> MarketDataTick | Problem | None:
     """Accept one market data tick and forward it to analytics
@@ -135,7 +145,7 @@ def sync(
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: MarketDataTickInput,
 ) -> Response[MarketDataTick | Problem]:
     """Accept one market data tick and forward it to analytics
@@ -162,7 +172,7 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: MarketDataTickInput,
 ) -> MarketDataTick | Problem | None:
     """Accept one market data tick and forward it to analytics

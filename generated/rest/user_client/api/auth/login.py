@@ -48,10 +48,20 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
 
         return response_415
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -75,7 +85,11 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: LoginRequest,
 ) -> Response[Problem | TokenResponse]:
-    """Exchange username and password for a signed access token
+    """Exchange username and password for an access token and a refresh token
+
+     Repeated failures for one account or from one client are throttled: 429 with
+    Retry-After, whether or not the password is right. Unknown usernames and wrong
+    passwords get the same answer in the same time.
 
     Args:
         body (LoginRequest):
@@ -104,7 +118,11 @@ def sync(
     client: AuthenticatedClient | Client,
     body: LoginRequest,
 ) -> Problem | TokenResponse | None:
-    """Exchange username and password for a signed access token
+    """Exchange username and password for an access token and a refresh token
+
+     Repeated failures for one account or from one client are throttled: 429 with
+    Retry-After, whether or not the password is right. Unknown usernames and wrong
+    passwords get the same answer in the same time.
 
     Args:
         body (LoginRequest):
@@ -128,7 +146,11 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: LoginRequest,
 ) -> Response[Problem | TokenResponse]:
-    """Exchange username and password for a signed access token
+    """Exchange username and password for an access token and a refresh token
+
+     Repeated failures for one account or from one client are throttled: 429 with
+    Retry-After, whether or not the password is right. Unknown usernames and wrong
+    passwords get the same answer in the same time.
 
     Args:
         body (LoginRequest):
@@ -155,7 +177,11 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: LoginRequest,
 ) -> Problem | TokenResponse | None:
-    """Exchange username and password for a signed access token
+    """Exchange username and password for an access token and a refresh token
+
+     Repeated failures for one account or from one client are throttled: 429 with
+    Retry-After, whether or not the password is right. Unknown usernames and wrong
+    passwords get the same answer in the same time.
 
     Args:
         body (LoginRequest):

@@ -1,0 +1,8 @@
+from enum import StrEnum
+
+
+class JwkKty(StrEnum):
+    RSA = "RSA"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,113 @@
+"""The issuer's public keys, from its JWKS document (over HTTP through the sidecar, or a file).
+
+Keys are cached; an unknown `kid` triggers a refetch (a key was just rotated in), at most once
+per `min_refetch_seconds` so a flood of forged key ids cannot turn into a flood of fetches."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import jwt
+
+from services.common.auth import TokenVerifier
+from services.common.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+
+def keys_from_jwks(document: dict[str, Any]) -> dict[str, Any]:
+    """kid -> public key for every usable RS256 signing key in a JWKS document."""
+    keys: dict[str, Any] = {}
+    for entry in document.get("keys", []):
+        if not isinstance(entry, dict) or entry.get("kty") != "RSA":
+            continue
+        if entry.get("use", "sig") != "sig" or not isinstance(entry.get("kid"), str):
+            continue
+        try:
+            keys[entry["kid"]] = jwt.PyJWK.from_dict(entry, algorithm="RS256").key
+        except jwt.PyJWTError:
+            logger.warning("ignoring an unusable key %r in the JWKS", entry.get("kid"))
+    return keys
+
+
+class RemoteJwks:
+    """A PublicKeySource reading a JWKS URL (`http(s)://…` or `file://…`)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        cache_seconds: float = 300.0,
+        min_refetch_seconds: float = 1.0,
+        timeout_seconds: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = url
+        self._cache_seconds = cache_seconds
+        self._min_refetch_seconds = min_refetch_seconds
+        self._timeout = timeout_seconds
+        self._monotonic = monotonic
+        self._keys: dict[str, Any] = {}
+        self._fetched_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def key_for(self, kid: str) -> Any | None:
+        if self._stale() or kid not in self._keys:
+            await self._refresh()
+        return self._keys.get(kid)
+
+    def _stale(self) -> bool:
+        return self._fetched_at is None or (
+            self._monotonic() - self._fetched_at >= self._cache_seconds
+        )
+
+    def _may_refetch(self) -> bool:
+        return self._fetched_at is None or (
+            self._monotonic() - self._fetched_at >= self._min_refetch_seconds
+        )
+
+    async def _refresh(self) -> None:
+        async with self._lock:
+            if not self._may_refetch():
+                return
+            try:
+                document = await self._fetch()
+            except (OSError, httpx.HTTPError, ValueError) as error:
+                # Keep the last known keys: the issuer being briefly away must not log anyone out.
+                logger.warning("JWKS fetch from %s failed: %s", self._url, error)
+                self._fetched_at = self._monotonic()
+                return
+            self._keys = keys_from_jwks(document)
+            self._fetched_at = self._monotonic()
+
+    async def _fetch(self) -> dict[str, Any]:
+        parts = urlsplit(self._url)
+        if parts.scheme == "file":
+            text = await asyncio.to_thread(Path(parts.path).read_text)
+            return _as_document(json.loads(text))
+        async with httpx.AsyncClient(timeout=self._timeout) as client:
+            response = await client.get(self._url, headers={"Accept": "application/json"})
+            response.raise_for_status()
+            return _as_document(response.json())
+
+
+def _as_document(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("a JWKS document is a JSON object")
+    return value
+
+
+def jwks_token_verifier(settings: ServiceSettings) -> TokenVerifier:
+    """How a service other than the issuer verifies tokens: against the published keys."""
+    return TokenVerifier(
+        keys=RemoteJwks(settings.jwks_url, cache_seconds=settings.jwks_cache_seconds),
+        issuer=settings.jwt_issuer,
+    )

@@ -1,0 +1,139 @@
+"""The edge's token check as generated: jwt_authn before the router with one provider (the
+identity service's JWKS through its REST cluster), refusals as problem+json, and no identity
+the client claims reaching a service. (tests/unit/test_edge_jwt_envoy.py runs it.)"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from mesh.envoy import edge_config, sidecar_config
+from mesh.envoy.edge import UNTRUSTED_IDENTITY_HEADERS
+from mesh.topology import Instance, InstancePorts, Topology, load_topology
+
+pytestmark = pytest.mark.unit
+
+Config = dict[str, Any]
+XDS = ("127.0.0.1", 18000)
+TOPOLOGY = load_topology()
+JWT_AUTHN = "envoy.filters.http.jwt_authn"
+ROUTER = "envoy.filters.http.router"
+
+
+def edge_hcm(topology: Topology = TOPOLOGY) -> Config:
+    (listener,) = edge_config(topology, XDS)["static_resources"]["listeners"]
+    return listener["filter_chains"][0]["filters"][0]["typed_config"]
+
+
+def provider() -> Config:
+    (jwt_filter, _) = edge_hcm()["http_filters"]
+    return jwt_filter["typed_config"]["providers"]["capsure"]
+
+
+def test_jwt_authn_runs_just_before_the_router() -> None:
+    filters = edge_hcm()["http_filters"]
+    assert [f["name"] for f in filters] == [JWT_AUTHN, ROUTER]
+    assert filters[0]["typed_config"]["@type"] == (
+        "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"
+    )
+    assert set(filters[0]["typed_config"]["providers"]) == {"capsure"}
+
+
+def test_the_provider_trusts_the_identity_service() -> None:
+    identity = TOPOLOGY.identity
+    assert identity is not None
+    config = provider()
+    assert config["issuer"] == identity.issuer == "capsure-user"
+    assert config["audiences"] == [identity.audience] == ["capsure"]
+    jwks = config["remote_jwks"]
+    assert jwks["http_uri"] == {
+        "uri": "http://user/api/users/.well-known/jwks.json",
+        "cluster": "user",  # the identity service's REST cluster (EDS, health-checked)
+        "timeout": "2s",
+    }
+    assert jwks["cache_duration"] == "30s"
+    assert jwks["async_fetch"] == {"fast_listener": True, "failed_refetch_duration": "1s"}
+    retry = jwks["retry_policy"]
+    assert retry["num_retries"] >= 1
+    assert retry["retry_back_off"] == {"base_interval": "0.1s", "max_interval": "1s"}
+
+
+def test_only_a_bearer_authorization_header_counts_and_it_is_forwarded() -> None:
+    config = provider()
+    assert config["from_headers"] == [{"name": "Authorization", "value_prefix": "Bearer "}]
+    assert "from_params" not in config and "from_cookies" not in config
+    assert config["forward"] is True  # services verify the token again
+    assert config["require_expiration"] is True
+    # No claims travel in headers: services read the (forwarded) token themselves.
+    for passing_on in ("forward_payload_header", "claim_to_headers", "payload_in_metadata"):
+        assert passing_on not in config
+
+
+def test_refusals_are_problem_json_401s() -> None:
+    # jwt_authn's 403 (a token for another audience) is answered 401 like every other refusal.
+    mappers = edge_hcm()["local_reply_config"]["mappers"]
+    by_status = {
+        m["filter"]["status_code_filter"]["comparison"]["value"]["default_value"]: m
+        for m in mappers
+    }
+    assert set(by_status) == {401, 403}
+    for status in (401, 403):
+        mapper = by_status[status]
+        assert mapper["filter"]["status_code_filter"]["comparison"]["op"] == "EQ"
+        assert mapper["status_code"] == 401  # headers (WWW-Authenticate) stay
+        body = mapper["body_format_override"]
+        assert body["content_type"] == "application/problem+json"
+        assert body["json_format"] == {
+            "type": "about:blank",
+            "title": "Unauthorized",
+            "status": 401,
+            "detail": "%LOCAL_REPLY_BODY%",
+        }
+
+
+def test_identity_headers_from_clients_are_dropped_and_the_client_address_set() -> None:
+    route_config = edge_hcm()["route_config"]
+    assert set(route_config["request_headers_to_remove"]) == set(UNTRUSTED_IDENTITY_HEADERS)
+    assert {"x-jwt-payload", "x-user", "x-user-id", "x-roles"} <= set(UNTRUSTED_IDENTITY_HEADERS)
+    assert route_config["request_headers_to_add"] == [
+        {
+            "header": {
+                "key": "x-capsure-client-ip",
+                "value": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%",
+            },
+            "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+        }
+    ]
+
+
+def test_no_client_address_counts_as_internal() -> None:
+    manager = edge_hcm()
+    assert manager["use_remote_address"] is True
+    assert manager["xff_num_trusted_hops"] == 0
+    # Unset on purpose: an explicit one with empty cidr_ranges trusts RFC 1918 and loopback.
+    assert "internal_address_config" not in manager
+
+
+def test_without_an_identity_service_the_edge_checks_no_token() -> None:
+    manager = edge_hcm(replace(TOPOLOGY, identity=None))
+    assert [f["name"] for f in manager["http_filters"]] == [ROUTER]
+    assert "local_reply_config" not in manager
+    # Client-claimed identities are dropped all the same.
+    assert manager["route_config"]["request_headers_to_remove"]
+
+
+def test_sidecars_check_no_token_themselves() -> None:
+    ports = iter(range(30000, 30100))
+    for spec in TOPOLOGY.services.values():
+        instance = Instance(spec, f"{spec.name}-1", InstancePorts.allocate(spec, ports.__next__))
+        for listener in sidecar_config(TOPOLOGY, instance, XDS)["static_resources"]["listeners"]:
+            manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
+            assert [f["name"] for f in manager["http_filters"]] == [ROUTER]
+
+
+def test_an_edge_cannot_check_tokens_without_the_identity_service() -> None:
+    services = {name: spec for name, spec in TOPOLOGY.services.items() if name != "user"}
+    with pytest.raises(ValueError, match="identity service"):
+        edge_config(replace(TOPOLOGY, services=services), XDS)
