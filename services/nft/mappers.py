@@ -40,4 +40,6 @@ def nft_to_contract(nft: Nft) -> dict[str, Any]:
         "creatorId": str(nft.creator_id),
         "createdAt": rfc3339(nft.created_at),
         "updatedAt": rfc3339(nft.updated_at),
+        "hidden": nft.hidden,
+        "hiddenReason": nft.hidden_reason,
     }

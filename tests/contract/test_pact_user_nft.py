@@ -47,6 +47,7 @@ NFT_SHAPE = {
     "creatorId": match.uuid(str(OWNER)),
     "createdAt": match.regex("2026-01-01T00:00:00.000000Z", regex=TIMESTAMP),
     "updatedAt": match.regex("2026-01-01T00:00:00.000000Z", regex=TIMESTAMP),
+    "hidden": match.bool(False),
 }
 
 

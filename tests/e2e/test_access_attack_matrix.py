@@ -165,6 +165,7 @@ def protected_operations(people: dict[str, Account], nft: dict) -> list[tuple[st
         ("POST", "/api/nfts", {"name": "x"}),
         ("PATCH", f"/api/nfts/{nft['id']}", {"name": "x"}),
         ("POST", f"/api/nfts/{nft['id']}/transfer", {"toUserId": bob}),
+        ("PUT", f"/api/nfts/{nft['id']}/moderation", {"hidden": True}),
         ("GET", "/api/users", None),
         ("GET", "/api/users/me", None),
         ("GET", "/api/users/me/nfts", None),
@@ -269,6 +270,12 @@ def test_mass_assignment_of_privileged_fields_is_rejected(edge, people, bobs_nft
         ),
         ("PUT", f"/api/users/{bob.id}/roles", {"roles": ["User"]}, people["admin"].auth),
         ("PUT", f"/api/users/{bob.id}/status", {"disabled": False}, people["admin"].auth),
+        (
+            "PUT",
+            f"/api/nfts/{bobs_nft['id']}/moderation",
+            {"hidden": False},
+            people["moderator"].auth,
+        ),
         ("POST", "/api/users/token/refresh", {"refreshToken": "x"}, {}),
         (
             "POST",
@@ -316,7 +323,7 @@ def mangled(path: str) -> list[str]:
     return list(dict.fromkeys(variants))
 
 
-def test_bfla_admin_operations_refuse_other_roles_on_every_spelling(edge, people):
+def test_bfla_admin_operations_refuse_other_roles_on_every_spelling(edge, people, bobs_nft):
     tally, target = Tally(), people["alice"]
     admin_operations = [
         ("GET", "/api/users", None),
@@ -331,6 +338,16 @@ def test_bfla_admin_operations_refuse_other_roles_on_every_spelling(edge, people
                 tally.refused("BFLA", f"{role}: {method} {spelling}", status, REFUSALS)
                 if spelling == path:
                     tally.refused("BFLA exact", f"{role}: {method} {path}", status, {403})
+    # The moderators' operation: hiding an NFT. Users and developers may not; a moderator may.
+    moderation = f"/api/nfts/{bobs_nft['id']}/moderation"
+    for role in ("alice", "developer"):
+        for spelling in mangled(moderation):
+            status, _ = edge.call("PUT", spelling, {"hidden": True}, people[role].auth)
+            tally.refused("BFLA", f"{role}: PUT {spelling}", status, REFUSALS)
+    status, nft = edge.call("GET", f"/api/nfts/{bobs_nft['id']}")
+    assert status == 200 and nft["hidden"] is False
+    status, _ = edge.call("PUT", moderation, {"hidden": False}, people["moderator"].auth)
+    assert status == 200
     tally.report("BFLA")
     tally.report("BFLA exact")
     status, me = edge.call("GET", "/api/users/me", headers=target.auth)

@@ -1,6 +1,7 @@
 """TortoiseNftRepository against real databases, schema from the migrations."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -13,6 +14,10 @@ from services.nft.domain.model import Attribute, Nft, NftMetadata
 from tests.integration.conftest import migrated_and_open
 
 pytestmark = pytest.mark.integration
+
+NFT_MIGRATIONS = sorted(
+    (Path(__file__).resolve().parents[2] / "services" / "nft" / "migrations").glob("0*.py")
+)
 
 ALICE, BOB = uuid4(), uuid4()
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -81,12 +86,24 @@ async def test_details_change_only_while_the_expected_owner_owns_it(repo):
     assert (await repo.get(nft.id)).name == "Renamed"
 
 
+async def test_hidden_nfts_leave_the_owners_listing_and_keep_their_reason(repo):
+    shown, hidden = an_nft(name="shown"), an_nft(name="hidden", at=T0 + timedelta(seconds=1))
+    for nft in (shown, hidden):
+        await repo.add(nft)
+    moderated = hidden.moderated(hidden=True, reason="spam", at=T0 + timedelta(minutes=1))
+    assert await repo.set_moderation(moderated)
+    assert await repo.get(hidden.id) == moderated
+    assert [n.name for n in await repo.list_by_owner(ALICE, limit=10, offset=0)] == ["shown"]
+    assert not await repo.set_moderation(an_nft())  # no such NFT
+
+
 async def test_migrations_are_idempotent(repo, database_url):
     await apply_migrations(service_database("nft", NftSettings(database_url=database_url)))
     _, rows = await Tortoise.get_connection("nft").execute_query(
         "SELECT COUNT(*) AS n FROM tortoise_migrations"
     )
-    assert dict(rows[0])["n"] == 1
+    # Each migration recorded once, though applied twice.
+    assert dict(rows[0])["n"] == len(NFT_MIGRATIONS) == 2
 
 
 async def test_default_sqlite_file_is_durable_wal(tmp_path):

@@ -23,7 +23,7 @@ class InMemoryNftRepository:
         return self.nfts.get(nft_id)
 
     async def list_by_owner(self, owner_id: UUID, *, limit: int, offset: int) -> Sequence[Nft]:
-        owned = [n for n in self.nfts.values() if n.owner_id == owner_id]
+        owned = [n for n in self.nfts.values() if n.owner_id == owner_id and not n.hidden]
         owned.sort(key=lambda n: (-n.created_at.timestamp(), str(n.id)))
         return owned[offset : offset + limit]
 
@@ -42,6 +42,12 @@ class InMemoryNftRepository:
     async def update_details(self, nft: Nft, *, expected_owner: UUID) -> bool:
         stored = self.nfts.get(nft.id)
         if stored is None or stored.owner_id != expected_owner:
+            return False
+        self.nfts[nft.id] = nft
+        return True
+
+    async def set_moderation(self, nft: Nft) -> bool:
+        if nft.id not in self.nfts:
             return False
         self.nfts[nft.id] = nft
         return True

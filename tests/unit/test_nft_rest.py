@@ -151,3 +151,28 @@ async def test_bad_updates_are_400_and_change_nothing(client, body):
     response = await client.patch(url, json=body, headers=bearer(ALICE))
     assert response.status_code == 400
     assert (await client.get(url)).json() == nft
+
+
+@pytest.mark.parametrize(("roles", "status"), [(["User"], 403), (["Developer"], 403)])
+async def test_only_moderators_and_admins_moderate(client, roles, status):
+    nft = await mint(client)
+    url = f"/api/nfts/{nft['id']}/moderation"
+    response = await client.put(url, json={"hidden": True}, headers=bearer(BOB, roles=roles))
+    assert response.status_code == status
+    assert (await client.get(f"/api/nfts/{nft['id']}")).json()["hidden"] is False
+
+
+@pytest.mark.parametrize("role", ["Moderator", "Admin"])
+async def test_a_hidden_nft_leaves_the_public_listing_and_can_come_back(client, role):
+    nft = await mint(client)
+    url = f"/api/nfts/{nft['id']}/moderation"
+    moderator = bearer(BOB, roles=[role])
+    hidden = await client.put(url, json={"hidden": True, "reason": "spam"}, headers=moderator)
+    assert hidden.status_code == 200
+    assert (hidden.json()["hidden"], hidden.json()["hiddenReason"]) == (True, "spam")
+    assert hidden.json()["ownerId"] == str(ALICE)
+    assert (await client.get(f"/api/nfts/user/{ALICE}")).json() == []
+    assert (await client.get(f"/api/nfts/{nft['id']}")).json()["hidden"] is True
+    shown = await client.put(url, json={"hidden": False}, headers=moderator)
+    assert (shown.json()["hidden"], shown.json()["hiddenReason"]) == (False, None)
+    assert [n["id"] for n in (await client.get(f"/api/nfts/user/{ALICE}")).json()] == [nft["id"]]

@@ -14,6 +14,8 @@ class NftRecord(Model):
     creator_id = fields.UUIDField()
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
+    hidden = fields.BooleanField(default=False)
+    hidden_reason = fields.CharField(max_length=500, null=True)
 
     class Meta:
         table = "nft"

@@ -23,6 +23,8 @@ def _to_domain(record: NftRecord) -> Nft:
         creator_id=record.creator_id,
         created_at=record.created_at,
         updated_at=record.updated_at,
+        hidden=record.hidden,
+        hidden_reason=record.hidden_reason,
     )
 
 
@@ -45,7 +47,7 @@ class TortoiseNftRepository:
 
     async def list_by_owner(self, owner_id: UUID, *, limit: int, offset: int) -> Sequence[Nft]:
         records = (
-            await NftRecord.filter(owner_id=owner_id)
+            await NftRecord.filter(owner_id=owner_id, hidden=False)
             .order_by("-created_at", "id")
             .offset(offset)
             .limit(limit)
@@ -66,5 +68,11 @@ class TortoiseNftRepository:
             description=nft.description,
             metadata=metadata_to_contract(nft.metadata),
             updated_at=nft.updated_at,
+        )
+        return updated == 1
+
+    async def set_moderation(self, nft: Nft) -> bool:
+        updated = await NftRecord.filter(id=nft.id).update(
+            hidden=nft.hidden, hidden_reason=nft.hidden_reason, updated_at=nft.updated_at
         )
         return updated == 1

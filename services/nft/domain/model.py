@@ -32,6 +32,8 @@ class Nft:
     created_at: datetime
     updated_at: datetime
     metadata: NftMetadata = field(default_factory=NftMetadata)
+    hidden: bool = False
+    hidden_reason: str | None = None
 
     def updated(
         self,
@@ -52,6 +54,10 @@ class Nft:
             metadata=self.metadata if metadata is None else metadata,
             updated_at=at,
         )
+
+    def moderated(self, *, hidden: bool, reason: str | None, at: datetime) -> Nft:
+        """Hidden from public listings (or shown again); whose it is does not change."""
+        return replace(self, hidden=hidden, hidden_reason=reason if hidden else None, updated_at=at)
 
     def transferred(self, *, by: UUID, to: UUID, at: datetime) -> Nft:
         """This NFT owned by `to`; only its owner may give it away, and not to themselves."""

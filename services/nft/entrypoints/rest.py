@@ -49,3 +49,9 @@ class NftHandlers:
             metadata=None if metadata is None else metadata_from_contract(metadata),
         )
         return nft_to_contract(nft)
+
+    async def moderate_nft(self, nftId: str, body: dict[str, Any]) -> dict[str, Any]:
+        nft = await use_cases.moderate_nft(
+            self._deps, UUID(nftId), hidden=body["hidden"], reason=body.get("reason")
+        )
+        return nft_to_contract(nft)

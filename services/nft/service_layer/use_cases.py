@@ -79,3 +79,11 @@ async def update_nft(
     if not await deps.repository.update_details(changed, expected_owner=caller_id):
         raise ConcurrentOwnershipChange(nft_id)
     return changed
+
+
+async def moderate_nft(deps: NftDeps, nft_id: UUID, *, hidden: bool, reason: str | None) -> Nft:
+    nft = await get_nft(deps, nft_id)
+    moderated = nft.moderated(hidden=hidden, reason=reason, at=deps.clock())
+    if not await deps.repository.set_moderation(moderated):
+        raise NftNotFound(nft_id)
+    return moderated

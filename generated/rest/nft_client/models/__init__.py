@@ -2,6 +2,7 @@
 
 from .attribute import Attribute
 from .mint_nft_request import MintNftRequest
+from .moderation_request import ModerationRequest
 from .nft import Nft
 from .nft_metadata import NftMetadata
 from .problem import Problem
@@ -11,6 +12,7 @@ from .update_nft_request import UpdateNftRequest
 __all__ = (
     "Attribute",
     "MintNftRequest",
+    "ModerationRequest",
     "Nft",
     "NftMetadata",
     "Problem",

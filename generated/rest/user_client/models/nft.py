@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.nft_metadata import NftMetadata
@@ -27,6 +29,8 @@ class Nft:
         creator_id (UUID):
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
+        hidden (bool | Unset):
+        hidden_reason (None | str | Unset):
     """
 
     id: UUID
@@ -37,6 +41,8 @@ class Nft:
     creator_id: UUID
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    hidden: bool | Unset = UNSET
+    hidden_reason: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         id = str(self.id)
@@ -55,6 +61,14 @@ class Nft:
 
         updated_at = self.updated_at.isoformat()
 
+        hidden = self.hidden
+
+        hidden_reason: None | str | Unset
+        if isinstance(self.hidden_reason, Unset):
+            hidden_reason = UNSET
+        else:
+            hidden_reason = self.hidden_reason
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -69,6 +83,10 @@ class Nft:
                 "updatedAt": updated_at,
             }
         )
+        if hidden is not UNSET:
+            field_dict["hidden"] = hidden
+        if hidden_reason is not UNSET:
+            field_dict["hiddenReason"] = hidden_reason
 
         return field_dict
 
@@ -93,6 +111,17 @@ class Nft:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updatedAt"))
 
+        hidden = d.pop("hidden", UNSET)
+
+        def _parse_hidden_reason(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        hidden_reason = _parse_hidden_reason(d.pop("hiddenReason", UNSET))
+
         nft = cls(
             id=id,
             name=name,
@@ -102,6 +131,8 @@ class Nft:
             creator_id=creator_id,
             created_at=created_at,
             updated_at=updated_at,
+            hidden=hidden,
+            hidden_reason=hidden_reason,
         )
 
         return nft
