@@ -26,7 +26,13 @@ PROVIDER = "capsure"
 
 def requirement_rules(topology: Topology, contracts: Path = CONTRACTS) -> list[Config]:
     """jwt_authn's `rules` for the services of `topology`, in a stable order."""
-    operations = [op for name in topology.services for op in load_operations(name, contracts)]
+    # Operations outside a service's API prefix (internal ones) have no edge route: no rule.
+    operations = [
+        op
+        for name, spec in topology.services.items()
+        for op in load_operations(name, contracts)
+        if op.template == spec.api_prefix or op.template.startswith(f"{spec.api_prefix}/")
+    ]
     return [
         *operation_rules(operations),
         *documentation_rules(topology),

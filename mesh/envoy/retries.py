@@ -1,9 +1,11 @@
 """When a request may be sent again: only as safe as the operation it carries.
 
-Idempotent REST methods retry on 5xx, resets and connect failures. Every other method (POST,
-PATCH) and every gRPC call retries only when it never reached the app: the connection was
-refused, the stream refused or reset before the request went out, or the peer's sidecar
-answered itself because it could not reach its app (`NOT_FORWARDED_HEADER`).
+Idempotent REST methods retry on 5xx, resets and connect failures; so does a POST or PATCH
+carrying an `Idempotency-Key` (every write operation of the contracts honours one: a retry
+replays the first answer, it never writes twice). Every other POST/PATCH and every gRPC call
+retries only when it never reached the app: the connection was refused, the stream refused or
+reset before the request went out, or the peer's sidecar answered itself because it could not
+reach its app (`NOT_FORWARDED_HEADER`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ IDEMPOTENT_METHOD_MATCH = {
     "name": ":method",
     "string_match": {"safe_regex": {"regex": f"^({'|'.join(IDEMPOTENT_METHODS)})$"}},
 }
+
+IDEMPOTENCY_KEY_MATCH = {"name": "idempotency-key", "present_match": True}
 
 # Set by a sidecar on its own 503 when its app refused the connection (or its circuit breaker
 # refused the request): the request provably never reached the app, so a POST may go to

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from mesh.envoy.common import Config, duration
-from mesh.envoy.retries import IDEMPOTENT_METHOD_MATCH, retry_policy
+from mesh.envoy.retries import IDEMPOTENCY_KEY_MATCH, IDEMPOTENT_METHOD_MATCH, retry_policy
 from mesh.topology import Protocol, ServiceSpec
 
 # Streams are not cut: no route timeout for gRPC; a call's own deadline (grpc-timeout header)
@@ -39,7 +39,8 @@ def grpc_action(cluster: str, retry: Config | None = None) -> Config:
 
 def routes_to(cluster: str, spec: ServiceSpec, protocol: Protocol, match: Config) -> list[Config]:
     """The routes from `match` to a service's mesh cluster, with the retries its protocol and
-    methods allow. REST: idempotent methods first, then every other method."""
+    methods allow. REST: idempotent methods first, then requests with an Idempotency-Key, then
+    every other request."""
     # Unique and readable in /config_dump: "nft /api/nfts idempotent".
     name = f"{cluster} {match.get('prefix') or match.get('path_separated_prefix')}"
     if protocol == "grpc":
@@ -52,6 +53,11 @@ def routes_to(cluster: str, spec: ServiceSpec, protocol: Protocol, match: Config
             "name": f"{name} idempotent",
             "match": {**match, "headers": [IDEMPOTENT_METHOD_MATCH]},
             # Half the budget per attempt: a hung instance costs half, a retry still fits.
+            "route": rest_action(cluster, timeout, retry_policy("idempotent", timeout / 2)),
+        },
+        {
+            "name": f"{name} keyed",
+            "match": {**match, "headers": [IDEMPOTENCY_KEY_MATCH]},
             "route": rest_action(cluster, timeout, retry_policy("idempotent", timeout / 2)),
         },
         {

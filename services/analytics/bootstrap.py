@@ -12,7 +12,7 @@ from connexion import AsyncApp
 
 from services.analytics.adapters.repository import TortoiseTickRepository
 from services.analytics.config import AnalyticsSettings
-from services.analytics.domain.errors import NoMarketData
+from services.analytics.domain.errors import InvalidQuery, NoMarketData
 from services.analytics.entrypoints.grpc_server import serving_grpc
 from services.analytics.entrypoints.rest import AnalyticsHandlers
 from services.analytics.service_layer.ports import TickRepository
@@ -21,7 +21,7 @@ from services.common.database import readiness, service_database
 from services.common.rest_app import RestAppSpec, build_rest_app
 
 SERVICE = "analytics"
-ERROR_STATUSES = {NoMarketData: 404}
+ERROR_STATUSES = {NoMarketData: 404, InvalidQuery: 400}
 
 
 def build_deps(

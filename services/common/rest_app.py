@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from starlette.responses import JSONResponse
 
 from services.common.access import Forbidden, require_roles, roles_by_operation
 from services.common.database import DatabaseSpec, readiness, serving_database
+from services.common.idempotency import Idempotency, IdempotencyKeyReused, operations_with_key
+from services.common.idempotency_stores import DatabaseIdempotencyStore, InMemoryIdempotencyStore
 from services.common.maintenance import MaintenanceSwitch
 from services.common.problems import ErrorMap, problem_for, unexpected_error
 from services.common.rest_fixes import (
@@ -51,6 +54,7 @@ class RestAppSpec:
     error_statuses: ErrorMap = field(default_factory=dict)
     verify_token: Callable[[str], Any] | None = None
     validate_responses: bool = False
+    idempotency_ttl_seconds: float = 86400.0
 
 
 def build_rest_app(spec: RestAppSpec) -> AsyncApp:
@@ -58,6 +62,14 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     contract = load_contract(spec.service)
     security = bearer_security_map(spec.verify_token) if spec.verify_token else None
     role_rules = roles_by_operation(contract)
+    idempotency = Idempotency(
+        store=DatabaseIdempotencyStore.of_service(spec.database.name, spec.database.models_module)
+        if spec.database
+        else InMemoryIdempotencyStore(),
+        ttl=timedelta(seconds=spec.idempotency_ttl_seconds),
+        clock=lambda: datetime.now(UTC),
+    )
+    keyed = operations_with_key(contract)
     maintenance = MaintenanceSwitch()
 
     @asynccontextmanager
@@ -75,7 +87,13 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     app.add_api(
         contract,
         resolver=Resolver(
-            function_resolver=lambda operation_id: _handler(spec.handlers, operation_id, role_rules)
+            function_resolver=lambda operation_id: _handler(
+                getattr(spec.handlers, operation_id),
+                role_rules.get(operation_id),
+                idempotency.wrap(operation_id, getattr(spec.handlers, operation_id))
+                if operation_id in keyed
+                else None,
+            )
         ),
         strict_validation=True,
         validate_responses=spec.validate_responses,
@@ -90,7 +108,8 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
         _health_endpoint(spec.service, maintenance.gate(readiness(spec.database))),
         methods=["GET"],
     )
-    for error_type, status in {Forbidden: 403, **spec.error_statuses}.items():
+    common_errors = {Forbidden: 403, IdempotencyKeyReused: 422}
+    for error_type, status in {**common_errors, **spec.error_statuses}.items():
         app.add_error_handler(error_type, problem_for(status))
     app.add_error_handler(Exception, unexpected_error)
     app.add_middleware(
@@ -102,11 +121,16 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
 
 
 def _handler(
-    handlers: object, operation_id: str, role_rules: dict[str, frozenset[str]]
+    handler: Callable[..., Awaitable[Any]],
+    allowed_roles: frozenset[str] | None,
+    idempotent: Callable[..., Awaitable[Any]] | None,
 ) -> Callable[..., Awaitable[Any]]:
-    handler = json_response(getattr(handlers, operation_id))
-    allowed = role_rules.get(operation_id)
-    return require_roles(handler, allowed) if allowed is not None else handler
+    """The handler as Connexion calls it: roles checked first, then the Idempotency-Key replay
+    (a refused caller claims no key), then the contract's JSON answer."""
+    inner = idempotent or handler
+    if allowed_roles is not None:
+        inner = require_roles(inner, allowed_roles)
+    return json_response(inner)
 
 
 def _health_endpoint(

@@ -36,6 +36,9 @@ class ServiceSettings(BaseSettings):
     # then stop accepting and finish in-flight requests.
     drain_seconds: float = Field(default=1.0, ge=0, le=60)
 
+    # How long a response to an Idempotency-Key is kept for replay.
+    idempotency_ttl_seconds: float = Field(default=86400.0, gt=0, le=30 * 86400)
+
     # Mesh-wide settings, read without the service's prefix.
     environment: str = Field(default="development", validation_alias="CAPSURE_ENV")
     # Tokens are verified against the user service's published keys (through the sidecar in

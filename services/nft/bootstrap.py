@@ -55,5 +55,6 @@ def bootstrap(settings: NftSettings, deps: NftDeps | None = None) -> AsyncApp:
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(jwks_token_verifier(settings)),
             validate_responses=settings.validate_responses,
+            idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
         )
     )

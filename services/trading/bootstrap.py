@@ -66,5 +66,6 @@ def bootstrap(settings: TradingSettings, deps: TradingDeps | None = None) -> Asy
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(jwks_token_verifier(settings)),
             validate_responses=settings.validate_responses,
+            idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
         )
     )

@@ -157,5 +157,6 @@ def bootstrap(settings: UserSettings, adapters: Adapters | None = None) -> Async
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(verifier),
             validate_responses=settings.validate_responses,
+            idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
         )
     )

@@ -29,6 +29,7 @@ SERVICES = sorted(load_topology().services)
 APIS = [*SERVICES, "registry"]
 EXAMPLES_PER_OPERATION = int(os.environ.get("CAPSURE_FUZZ_EXAMPLES", "60"))
 SEED = os.environ.get("CAPSURE_FUZZ_SEED", "20261125")
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 
 
@@ -68,7 +69,7 @@ def access_token(platform) -> str:
 def test_every_operation_keeps_its_contract(service, platform, access_token, tmp_path):
     url, api_prefix = platform[service]
     command = [
-        SCHEMATHESIS, "run", f"{url}{api_prefix}/openapi.json",
+        SCHEMATHESIS, "--config-file", str(CONFIG), "run", f"{url}{api_prefix}/openapi.json",
         "--checks", "all",
         "--phases", "examples,coverage,fuzzing,stateful",
         "--continue-on-failure",

@@ -26,7 +26,7 @@ FIGURE = "figure: "
 @pytest.fixture(scope="session")
 def platform_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     """Every service, one instance each, behind the edge; stopped at the end of the session."""
-    services = ("nft", "user", "analytics", "trading")
+    services = ("nft", "user", "analytics", "trading", "notification")
     workdir = tmp_path_factory.mktemp("platform-mesh")
     with running_mesh(workdir, instances=dict.fromkeys(services, 1)) as mesh:
         yield mesh

@@ -99,7 +99,9 @@ def mesh(tmp_path_factory) -> Iterator[Mesh]:
     env = {**trusting_env(), "USER_LOGIN_FAILURES_PER_CLIENT": "12"}
     workdir = tmp_path_factory.mktemp("attack-matrix")
     with running_mesh(
-        workdir, instances=dict.fromkeys(("nft", "user", "analytics", "trading"), 1), app_env=env
+        workdir,
+        instances=dict.fromkeys(("nft", "user", "analytics", "trading", "notification"), 1),
+        app_env=env,
     ) as running:
         yield running
 

@@ -1,9 +1,10 @@
 """A crash under load: one of two nft instances is killed (SIGKILL, app then sidecar, no
 deregistration) while GETs and POSTs flow through the edge. GETs do not fail (retried on the
 other instance), the edge ejects the dead host at once, and the registry forgets it after its
-TTL. A POST may fail only if it was in flight when the instance died (it may have been applied:
-the edge cannot know, so it does not retry it); so may, rarely, a GET whose response had
-started streaming when the app died (nothing can be retried once bytes reached the client)."""
+TTL. POSTs carry an Idempotency-Key, so the edge retries them like GETs, and a retry of one the
+dead instance had already applied replays instead of minting twice. A request whose response
+had started streaming when the app died may still fail (nothing can be retried once bytes
+reached the client)."""
 
 from __future__ import annotations
 
@@ -68,8 +69,11 @@ def test_killing_one_of_two_instances_under_load_fails_no_get(mesh, figure):
     auth = bearer(owner)
 
     def mint(client, n):
-        body = {"name": f"failover {n}", "metadata": {"image": "https://img.example/f.png"}}
-        return client.post(f"{mesh.edge_url}/api/nfts", json=body, headers=auth)
+        # One key per mint; the name says which, so a mint applied twice would show.
+        key = f"failover-{n}-{uuid.uuid4().hex[:12]}"
+        body = {"name": key, "metadata": {"image": "https://img.example/f.png"}}
+        headers = {**auth, "Idempotency-Key": key}
+        return client.post(f"{mesh.edge_url}/api/nfts", json=body, headers=headers)
 
     ejections_before = stat(mesh.edge, EJECTIONS)
     traffic = Load(
@@ -137,8 +141,10 @@ def test_killing_one_of_two_instances_under_load_fails_no_get(mesh, figure):
     for outcome in failed_posts:
         assert in_flight_at_the_kill(outcome), outcome
     assert len(failed_posts) <= WORKERS["POST"]
-    # Every acknowledged write is stored; an unacknowledged one may or may not be.
+    # Every acknowledged write is stored; an unacknowledged one may or may not be; none twice.
     assert acknowledged <= stored <= acknowledged + len(failed_posts)
+    names = [nft["name"] for nft in owned_nfts(mesh, owner)]
+    assert len(names) == len(set(names)), "a retried POST minted twice"
     # Requests went on well after the kill.
     assert any(o.started > kill_done + 1 for o in gets)
     assert stat(mesh.edge, EJECTIONS) > ejections_before or flags & {

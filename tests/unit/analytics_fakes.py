@@ -1,11 +1,14 @@
-"""In-memory stand-ins for the analytics service's ports."""
+"""In-memory stand-ins for the analytics service's ports. The aggregates come from the
+domain's reference functions, which the SQL adapter is tested against too."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 
+from services.analytics.domain.candles import Candle, CandleInterval, candles_of
 from services.analytics.domain.errors import InvalidTick
 from services.analytics.domain.model import AssetStats, MarketTick, ReceivedTick, summarise
+from services.analytics.domain.volume import TradeTotals, Window, totals_of
 
 
 class InMemoryTickRepository:
@@ -43,6 +46,22 @@ class InMemoryTickRepository:
     async def list_stats(self, *, limit: int, offset: int) -> Sequence[AssetStats]:
         symbols = sorted({t.tick.asset_symbol for t in self.ticks})
         return [summarise(self._of(s)) for s in symbols[offset : offset + limit]]
+
+    async def candles(
+        self,
+        asset_symbol: str,
+        interval: CandleInterval,
+        *,
+        ticks_before: int | None,
+        limit: int,
+    ) -> Sequence[Candle]:
+        mine = self._of(asset_symbol)
+        if ticks_before is not None:
+            mine = [t for t in mine if t.tick.timestamp < ticks_before]
+        return candles_of(mine, interval)[:limit]
+
+    async def totals(self, asset_symbol: str, window: Window) -> TradeTotals:
+        return totals_of(t for t in self._of(asset_symbol) if window.contains(t.tick.timestamp))
 
 
 async def items(values: Iterable[MarketTick | InvalidTick]) -> AsyncIterator:

@@ -51,9 +51,13 @@ async def stream_of(messages: Iterable[v1.StreamMarketDataRequest]) -> AsyncIter
         yield message
 
 
-def send(symbol="BTC", price=1.5, timestamp=1_700_000_000_000, source_id=""):
+def send(symbol="BTC", price=1.5, timestamp=1_700_000_000_000, source_id="", quantity=0.0):
     return v1.SendMarketDataRequest(
-        asset_symbol=symbol, price=price, timestamp=timestamp, source_id=source_id
+        asset_symbol=symbol,
+        price=price,
+        timestamp=timestamp,
+        source_id=source_id,
+        quantity=quantity,
     )
 
 
@@ -62,6 +66,22 @@ async def test_a_valid_tick_is_kept_and_acknowledged(service, repo):
     assert response.success is True
     [kept] = repo.ticks
     assert (kept.tick.asset_symbol, kept.tick.price, kept.tick.source_id) == ("BTC", 1.5, "t-1")
+
+
+async def test_a_trade_keeps_its_quantity_and_a_tick_without_one_is_a_quote(service, repo):
+    await service.send_market_data(send(quantity=2.5))
+    await service.send_market_data(send())
+    assert [(t.tick.quantity, t.tick.is_trade) for t in repo.ticks] == [(2.5, True), (0.0, False)]
+
+
+def test_bytes_without_a_quantity_decode_as_a_quote():
+    """A client built before field 5 (or the seed's) sends no quantity: 0 on our side."""
+    seed = market.MarketDataRequest(asset_symbol="ETH", price=1.5, timestamp=9)
+    decoded = v1.SendMarketDataRequest().parse(bytes(seed))
+    assert (decoded.asset_symbol, decoded.price, decoded.quantity) == ("ETH", 1.5, 0.0)
+    assert tick_from_message(decoded).quantity == 0.0
+    trade = v1.StreamMarketDataRequest(asset_symbol="ETH", price=1.5, timestamp=9, quantity=3.0)
+    assert v1.StreamMarketDataRequest().parse(bytes(trade)).quantity == 3.0
 
 
 async def test_an_empty_source_id_means_none(service, repo):
@@ -87,8 +107,23 @@ async def test_a_duplicate_is_acknowledged_and_kept_once(service, repo):
         (send(timestamp=-1), "timestamp -1"),
         (send(timestamp=4_102_444_800_001), "timestamp 4102444800001"),
         (send(source_id="x" * 129), "source_id"),
+        (send(quantity=-1.0), "quantity -1.0"),
+        (send(quantity=math.nan), "quantity nan"),
+        (send(quantity=math.inf), "quantity inf"),
     ],
-    ids=["symbol", "nan", "inf", "zero", "too high", "negative ts", "ts after 2100", "source_id"],
+    ids=[
+        "symbol",
+        "nan",
+        "inf",
+        "zero",
+        "too high",
+        "negative ts",
+        "ts after 2100",
+        "source_id",
+        "negative quantity",
+        "nan quantity",
+        "inf quantity",
+    ],
 )
 async def test_invalid_ticks_are_invalid_argument_with_a_clear_message(
     service, repo, request_, words
@@ -105,6 +140,7 @@ async def test_the_seed_service_records_through_the_same_use_case(legacy, repo):
     assert (await legacy.send_market_data(request)).success is True
     assert repo.ticks[0].tick.asset_symbol == "ETH-USD"
     assert repo.ticks[0].tick.source_id is None  # the seed's message has no source_id
+    assert repo.ticks[0].tick.quantity == 0.0  # nor a quantity: a quote
     with pytest.raises(GRPCError) as refused:
         await legacy.send_market_data(market.MarketDataRequest(asset_symbol="eth", price=1))
     assert refused.value.status is Status.INVALID_ARGUMENT
@@ -120,6 +156,17 @@ async def test_a_stream_counts_and_skips_invalid_ticks(service, repo):
     response = await service.stream_market_data(stream_of(messages))
     assert (response.success, response.accepted, response.rejected) == (False, 3, 1)
     assert sorted(t.tick.price for t in repo.ticks) == [1.0, 4.0]  # "a" kept once
+
+
+async def test_a_stream_keeps_quantities_and_refuses_a_negative_one(service, repo):
+    messages = [
+        v1.StreamMarketDataRequest(asset_symbol="BTC", price=1.0, timestamp=1, quantity=0.5),
+        v1.StreamMarketDataRequest(asset_symbol="BTC", price=2.0, timestamp=2, quantity=-0.5),
+        v1.StreamMarketDataRequest(asset_symbol="BTC", price=3.0, timestamp=3),
+    ]
+    response = await service.stream_market_data(stream_of(messages))
+    assert (response.success, response.accepted, response.rejected) == (False, 2, 1)
+    assert [(t.tick.price, t.tick.quantity) for t in repo.ticks] == [(1.0, 0.5), (3.0, 0.0)]
 
 
 async def test_a_clean_stream_succeeds(service):

@@ -10,6 +10,7 @@ import pytest
 from services.analytics.bootstrap import build_deps
 from services.analytics.domain.errors import InvalidTick, NoMarketData
 from services.analytics.domain.model import (
+    MAX_QUANTITY,
     AssetStats,
     MarketTick,
 )
@@ -85,10 +86,36 @@ def test_invalid_ticks_are_refused_with_the_rule_they_break(
     assert refused.value.problems[0].startswith(rule)
 
 
+@pytest.mark.parametrize(
+    "quantity",
+    [0, 0.0, 5e-324, 2.5, 7, MAX_QUANTITY],
+    ids=["int 0", "0", "tiny", "2.5", "int", "max"],
+)
+def test_a_quantity_is_zero_or_a_finite_positive_number(quantity):
+    assert MarketTick("BTC", 1.0, 1, quantity=quantity).quantity == quantity
+
+
+@pytest.mark.parametrize(
+    "quantity",
+    [-1.0, -5e-324, math.nan, math.inf, -math.inf, MAX_QUANTITY * 1.001, True, "1", None],
+    ids=["negative", "tiny negative", "nan", "inf", "-inf", "too big", "bool", "text", "none"],
+)
+def test_a_negative_or_non_finite_quantity_is_refused(quantity):
+    with pytest.raises(InvalidTick) as refused:
+        MarketTick("BTC", 1.0, 1, quantity=quantity)
+    [problem] = refused.value.problems
+    assert problem.startswith(f"quantity {quantity!r} must be a finite number >= 0")
+
+
 def test_every_broken_rule_is_reported_at_once():
     with pytest.raises(InvalidTick) as refused:
-        tick("", math.nan, -1)
-    assert [p.split()[0] for p in refused.value.problems] == ["asset_symbol", "price", "timestamp"]
+        MarketTick("", math.nan, -1, quantity=-1.0)
+    assert [p.split()[0] for p in refused.value.problems] == [
+        "asset_symbol",
+        "price",
+        "timestamp",
+        "quantity",
+    ]
     assert "asset_symbol" in str(refused.value) and "timestamp" in str(refused.value)
 
 
@@ -100,6 +127,12 @@ async def test_a_tick_is_kept_with_an_id_and_the_time_it_arrived(deps, repo, clo
     [kept] = repo.ticks
     assert kept.tick == tick(source_id="s-1")
     assert kept.received_at == clock.now
+
+
+async def test_a_trade_is_kept_with_its_quantity(deps, repo):
+    await use_cases.record_tick(deps, MarketTick("BTC", 100.0, 1_000, quantity=0.25))
+    [kept] = repo.ticks
+    assert (kept.tick.quantity, kept.tick.is_trade, kept.tick.notional) == (0.25, True, 25.0)
 
 
 async def test_a_repeated_source_id_is_acknowledged_and_kept_once(deps, repo):

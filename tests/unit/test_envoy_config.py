@@ -115,9 +115,17 @@ def retry_on(route: Config) -> set[str]:
     return set(route["route"]["retry_policy"]["retry_on"].split(","))
 
 
-def resolve(config: Config, listener: str, path: str, method: str = "GET", grpc: bool = False):
+def resolve(
+    config: Config,
+    listener: str,
+    path: str,
+    method: str = "GET",
+    grpc: bool = False,
+    headers: dict[str, str] | None = None,
+):
     """The first route of `listener` matching a request, as Envoy picks it (for the match
-    kinds the generator uses: prefix, path_separated_prefix, :method regex, grpc)."""
+    kinds the generator uses: prefix, path_separated_prefix, :method regex, header present,
+    grpc)."""
     for route in routes(listeners(config)[listener]):
         match = route["match"]
         if "prefix" in match and not path.startswith(match["prefix"]):
@@ -128,14 +136,19 @@ def resolve(config: Config, listener: str, path: str, method: str = "GET", grpc:
                 continue
         if "grpc" in match and not grpc:
             continue
-        headers = {":method": method}
-        if not all(
-            re.fullmatch(h["string_match"]["safe_regex"]["regex"], headers[h["name"]])
-            for h in match.get("headers", [])
-        ):
+        sent = {":method": method, **{k.lower(): v for k, v in (headers or {}).items()}}
+        if not all(_header_matches(h, sent) for h in match.get("headers", [])):
             continue
         return route
     raise AssertionError(f"no route for {method} {path} on {listener}")
+
+
+def _header_matches(matcher: Config, sent: dict[str, str]) -> bool:
+    if "present_match" in matcher:
+        return (matcher["name"] in sent) == matcher["present_match"]
+    value = sent.get(matcher["name"])
+    regex = matcher["string_match"]["safe_regex"]["regex"]
+    return value is not None and re.fullmatch(regex, value) is not None
 
 
 # --- common to every Envoy ---------------------------------------------------------------------
@@ -294,6 +307,14 @@ def test_post_is_never_retried_on_5xx_or_after_a_reset(edge: Config, method: str
     assert route["route"]["timeout"] == "10s"
 
 
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_write_with_an_idempotency_key_retries_like_a_read(edge: Config, method: str) -> None:
+    keyed = resolve(edge, "edge", "/api/nfts", method, headers={"Idempotency-Key": "k"})
+    assert keyed["route"]["cluster"] == "nft"
+    assert retry_on(keyed) == {"5xx", "reset", "connect-failure", "refused-stream"}
+    assert keyed["route"]["retry_policy"]["per_try_timeout"] == "5s"
+
+
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
 def test_idempotent_methods_retry_on_5xx_resets_and_connect_failures(
     edge: Config, method: str
@@ -331,7 +352,8 @@ def test_idempotent_route_precedes_the_catch_all_of_its_prefix(edge: Config) -> 
     assert len(set(names)) == len(names)
     for index, route in enumerate(edge_routes):
         if route["match"].get("headers"):
-            other = edge_routes[index + 1]
+            # The next route without a header match is the same prefix's catch-all.
+            other = next(r for r in edge_routes[index + 1 :] if not r["match"].get("headers"))
             assert other["route"]["cluster"] == route["route"]["cluster"]
             assert other["match"] == {k: v for k, v in route["match"].items() if k != "headers"}
 
@@ -365,6 +387,7 @@ def test_sidecar_has_only_the_clusters_it_needs(
         "user": {"local_app", "xds_cluster", "nft"},
         "analytics": {"local_app", "local_app_grpc", "xds_cluster", "user"},
         "trading": {"local_app", "xds_cluster", "analytics_grpc", "user"},
+        "notification": {"local_app", "xds_cluster", "user"},
     }
     for instance in instances:
         assert set(clusters(sidecars[instance.id])) == expected[instance.service.name]

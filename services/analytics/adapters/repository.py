@@ -10,8 +10,11 @@ from tortoise.expressions import Q
 from tortoise.functions import Avg, Count, Max, Min
 from tortoise.queryset import QuerySet
 
+from services.analytics.adapters import market_sql
 from services.analytics.adapters.orm import MarketTickRecord
+from services.analytics.domain.candles import Candle, CandleInterval
 from services.analytics.domain.model import AssetStats, MarketTick, ReceivedTick
+from services.analytics.domain.volume import TradeTotals, Window
 
 AGGREGATES = {
     "n": Count("id"),
@@ -44,6 +47,8 @@ def _record(received: ReceivedTick) -> MarketTickRecord:
         timestamp=tick.timestamp,
         source_id=tick.source_id,
         received_at=received.received_at,
+        quantity=tick.quantity,
+        notional=tick.notional,
     )
 
 
@@ -53,6 +58,7 @@ def _tick(record: MarketTickRecord) -> MarketTick:
         price=record.price,
         timestamp=record.timestamp,
         source_id=record.source_id,
+        quantity=record.quantity,
     )
 
 
@@ -109,3 +115,23 @@ class TortoiseTickRepository:
         )
         last = {record.asset_symbol: record for record in candidates}  # the last one wins
         return [_stats(row, last[row["asset_symbol"]]) for row in rows]
+
+    async def candles(
+        self,
+        asset_symbol: str,
+        interval: CandleInterval,
+        *,
+        ticks_before: int | None,
+        limit: int,
+    ) -> Sequence[Candle]:
+        ticks = MarketTickRecord.filter(asset_symbol=asset_symbol)
+        if ticks_before is not None:
+            ticks = ticks.filter(timestamp__lt=ticks_before)
+        return await market_sql.newest_candles(ticks, interval, limit)
+
+    async def totals(self, asset_symbol: str, window: Window) -> TradeTotals:
+        return await market_sql.totals(
+            MarketTickRecord.filter(
+                asset_symbol=asset_symbol, timestamp__gt=window.start, timestamp__lte=window.end
+            )
+        )

@@ -16,3 +16,7 @@ class InvalidTick(AnalyticsError):
 class NoMarketData(AnalyticsError):
     def __init__(self, asset_symbol: str) -> None:
         super().__init__(f"no market data received for asset {asset_symbol}")
+
+
+class InvalidQuery(AnalyticsError):
+    """A question analytics cannot answer as asked (a moment it cannot read, say)."""

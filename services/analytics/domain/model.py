@@ -12,10 +12,16 @@ from services.analytics.domain.errors import InvalidTick
 from services.common import market_data
 
 MAX_SOURCE_ID_LENGTH = 128
+# Bounded so that price * quantity (at most 1e27) and sums of it stay finite.
+MAX_QUANTITY = 1e15
 
 
 def tick_problems(
-    asset_symbol: object, price: object, timestamp: object, source_id: object
+    asset_symbol: object,
+    price: object,
+    timestamp: object,
+    source_id: object,
+    quantity: object = 0.0,
 ) -> tuple[str, ...]:
     """Every rule a tick breaks, in words a client can act on; empty when it is valid."""
     problems = market_data.tick_problems(
@@ -25,22 +31,44 @@ def tick_problems(
         not isinstance(source_id, str) or not 0 < len(source_id) <= MAX_SOURCE_ID_LENGTH
     ):
         problems.append(f"source_id must be empty or 1-{MAX_SOURCE_ID_LENGTH} characters long")
+    if (
+        isinstance(quantity, bool)
+        or not isinstance(quantity, int | float)
+        or not (math.isfinite(quantity) and 0 <= quantity <= MAX_QUANTITY)
+    ):
+        problems.append(
+            f"quantity {quantity!r} must be a finite number >= 0 and <= {MAX_QUANTITY:.0e} "
+            "(0: a price quote, not a trade)"
+        )
     return tuple(problems)
 
 
 @dataclass(frozen=True)
 class MarketTick:
-    """A price of an asset at a moment; it cannot exist unless it is valid."""
+    """A price of an asset at a moment, and the quantity traded at it (0 for a quote);
+    it cannot exist unless it is valid."""
 
     asset_symbol: str
     price: float
     timestamp: int  # Unix time in milliseconds
     source_id: str | None = None  # the tick's id at its source: a repeat is counted once
+    quantity: float = 0.0
 
     def __post_init__(self) -> None:
-        problems = tick_problems(self.asset_symbol, self.price, self.timestamp, self.source_id)
+        problems = tick_problems(
+            self.asset_symbol, self.price, self.timestamp, self.source_id, self.quantity
+        )
         if problems:
             raise InvalidTick(problems)
+
+    @property
+    def is_trade(self) -> bool:
+        return self.quantity > 0
+
+    @property
+    def notional(self) -> float:
+        """Price times quantity: what the trade was worth (0 for a quote)."""
+        return self.price * self.quantity
 
 
 @dataclass(frozen=True)
@@ -52,9 +80,10 @@ class ReceivedTick:
     received_at: datetime
 
     @property
-    def recency(self) -> tuple[int, datetime]:
-        """The latest tick has the newest timestamp; among equal ones, the last received."""
-        return (self.tick.timestamp, self.received_at)
+    def recency(self) -> tuple[int, datetime, UUID]:
+        """The latest tick has the newest timestamp; among equal ones, the last received; the
+        id only makes the order total (the database orders by the same three)."""
+        return (self.tick.timestamp, self.received_at, self.id)
 
 
 @dataclass(frozen=True)

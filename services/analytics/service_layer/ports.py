@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from services.analytics.domain.candles import Candle, CandleInterval
 from services.analytics.domain.model import AssetStats, MarketTick, ReceivedTick
+from services.analytics.domain.volume import TradeTotals, Window
 
 
 class TickRepository(Protocol):
@@ -25,4 +27,20 @@ class TickRepository(Protocol):
 
     async def list_stats(self, *, limit: int, offset: int) -> Sequence[AssetStats]:
         """Statistics of every asset seen, ordered by symbol."""
+        ...
+
+    async def candles(
+        self,
+        asset_symbol: str,
+        interval: CandleInterval,
+        *,
+        ticks_before: int | None,
+        limit: int,
+    ) -> Sequence[Candle]:
+        """The newest `limit` candles (candles.candles_of) of the asset's ticks whose
+        timestamp is below `ticks_before` (all of them when None), newest first."""
+        ...
+
+    async def totals(self, asset_symbol: str, window: Window) -> TradeTotals:
+        """Sums over the asset's ticks in the window (volume.totals_of); zeros when none."""
         ...

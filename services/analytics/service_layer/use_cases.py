@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from services.analytics.domain import candles
+from services.analytics.domain.candles import Candle, CandleInterval
 from services.analytics.domain.errors import InvalidTick, NoMarketData
 from services.analytics.domain.model import AssetStats, IngestSummary, MarketTick, ReceivedTick
+from services.analytics.domain.volume import DailyVolume, Window
 from services.analytics.service_layer.ports import TickRepository
 
 
@@ -68,3 +71,30 @@ async def get_asset_stats(deps: AnalyticsDeps, asset_symbol: str) -> AssetStats:
 
 async def list_asset_stats(deps: AnalyticsDeps, *, limit: int, offset: int) -> Sequence[AssetStats]:
     return await deps.ticks.list_stats(limit=limit, offset=offset)
+
+
+async def get_candles(
+    deps: AnalyticsDeps,
+    asset_symbol: str,
+    interval: CandleInterval,
+    *,
+    limit: int,
+    start_before: int | None = None,
+) -> Sequence[Candle]:
+    """The asset's newest candles, newest first; only those starting before `start_before`
+    (Unix ms) when given, so the oldest start of one page asks for the next."""
+    bound = None if start_before is None else candles.ticks_before(start_before, interval)
+    found = await deps.ticks.candles(asset_symbol, interval, ticks_before=bound, limit=limit)
+    # An empty page of a known asset is an answer; an asset never seen is not found.
+    if not found and await deps.ticks.latest(asset_symbol) is None:
+        raise NoMarketData(asset_symbol)
+    return found
+
+
+async def get_daily_volume(deps: AnalyticsDeps, asset_symbol: str) -> DailyVolume:
+    """Volume, trades and VWAP over the 24 h before the asset's newest tick."""
+    newest = await deps.ticks.latest(asset_symbol)
+    if newest is None:
+        raise NoMarketData(asset_symbol)
+    window = Window.day_ending_at(newest.timestamp)
+    return DailyVolume(asset_symbol, window, await deps.ticks.totals(asset_symbol, window))

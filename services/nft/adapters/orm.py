@@ -4,6 +4,10 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from services.common.idempotency_orm import TABLE as IDEMPOTENCY_TABLE
+from services.common.idempotency_orm import UNIQUE as IDEMPOTENCY_UNIQUE
+from services.common.idempotency_orm import IdempotencyRecordModel
+
 
 class NftRecord(Model):
     id = fields.UUIDField(primary_key=True)
@@ -20,3 +24,10 @@ class NftRecord(Model):
     class Meta:
         table = "nft"
         indexes = (Index(fields=("owner_id", "created_at"), name="idx_nft_owner_created"),)
+
+
+# Idempotency-Key replays of this service's write operations.
+class IdempotencyRecord(IdempotencyRecordModel):
+    class Meta:
+        table = IDEMPOTENCY_TABLE
+        unique_together = IDEMPOTENCY_UNIQUE

@@ -4,6 +4,10 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from services.common.idempotency_orm import TABLE as IDEMPOTENCY_TABLE
+from services.common.idempotency_orm import UNIQUE as IDEMPOTENCY_UNIQUE
+from services.common.idempotency_orm import IdempotencyRecordModel
+
 
 class MarketDataTickRecord(Model):
     id = fields.UUIDField(primary_key=True)
@@ -21,3 +25,10 @@ class MarketDataTickRecord(Model):
                 name="idx_market_data_tick_symbol_ts",
             ),
         )
+
+
+# Idempotency-Key replays of this service's write operations.
+class IdempotencyRecord(IdempotencyRecordModel):
+    class Meta:
+        table = IDEMPOTENCY_TABLE
+        unique_together = IDEMPOTENCY_UNIQUE

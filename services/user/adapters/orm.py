@@ -3,6 +3,10 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from services.common.idempotency_orm import TABLE as IDEMPOTENCY_TABLE
+from services.common.idempotency_orm import UNIQUE as IDEMPOTENCY_UNIQUE
+from services.common.idempotency_orm import IdempotencyRecordModel
+
 
 class UserRecord(Model):
     id = fields.UUIDField(primary_key=True)
@@ -38,3 +42,10 @@ class LoginFailureRecord(Model):
 
     class Meta:
         table = "login_failure"
+
+
+# Idempotency-Key replays of this service's write operations.
+class IdempotencyRecord(IdempotencyRecordModel):
+    class Meta:
+        table = IDEMPOTENCY_TABLE
+        unique_together = IDEMPOTENCY_UNIQUE

@@ -43,6 +43,13 @@ class SendMarketDataRequest(betterproto.Message):
      once. Empty for sources without ids (the seed's clients).
     """
 
+    quantity: float = betterproto.double_field(5)
+    """
+    Traded quantity, in units of the asset; finite, >= 0 and <= 1e15. 0 (the default, and
+     always for the seed's clients) means a price quote, not a trade: it counts in prices and
+     candles but adds no volume and no trade.
+    """
+
 
 @dataclass(eq=False, repr=False)
 class SendMarketDataResponse(betterproto.Message):
@@ -55,6 +62,10 @@ class StreamMarketDataRequest(betterproto.Message):
     price: float = betterproto.double_field(2)
     timestamp: int = betterproto.int64_field(3)
     source_id: str = betterproto.string_field(4)
+    quantity: float = betterproto.double_field(5)
+    """
+    As in SendMarketDataRequest: 0 is a quote, more is a trade of that quantity.
+    """
 
 
 @dataclass(eq=False, repr=False)

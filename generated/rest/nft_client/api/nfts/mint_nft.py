@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.mint_nft_request import MintNftRequest
 from ...models.nft import Nft
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: MintNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -53,6 +56,11 @@ def _parse_response(
 
         return response_415
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -74,10 +82,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: MintNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Nft | Problem]:
     """Mint an NFT owned by the caller
 
     Args:
+        idempotency_key (str | Unset):
         body (MintNftRequest):
 
     Raises:
@@ -90,6 +100,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -103,10 +114,12 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: MintNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Nft | Problem | None:
     """Mint an NFT owned by the caller
 
     Args:
+        idempotency_key (str | Unset):
         body (MintNftRequest):
 
     Raises:
@@ -120,6 +133,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -127,10 +141,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: MintNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Nft | Problem]:
     """Mint an NFT owned by the caller
 
     Args:
+        idempotency_key (str | Unset):
         body (MintNftRequest):
 
     Raises:
@@ -143,6 +159,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -154,10 +171,12 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: MintNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Nft | Problem | None:
     """Mint an NFT owned by the caller
 
     Args:
+        idempotency_key (str | Unset):
         body (MintNftRequest):
 
     Raises:
@@ -172,5 +191,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

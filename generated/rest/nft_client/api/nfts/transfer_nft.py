@@ -10,15 +10,18 @@ from ...client import AuthenticatedClient, Client
 from ...models.nft import Nft
 from ...models.problem import Problem
 from ...models.transfer_nft_request import TransferNftRequest
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     nft_id: UUID,
     *,
     body: TransferNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -73,6 +76,11 @@ def _parse_response(
 
         return response_415
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -95,11 +103,13 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TransferNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Nft | Problem]:
     """Transfer an NFT the caller owns to another user
 
     Args:
         nft_id (UUID):
+        idempotency_key (str | Unset):
         body (TransferNftRequest):
 
     Raises:
@@ -113,6 +123,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         nft_id=nft_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -127,11 +138,13 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: TransferNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Nft | Problem | None:
     """Transfer an NFT the caller owns to another user
 
     Args:
         nft_id (UUID):
+        idempotency_key (str | Unset):
         body (TransferNftRequest):
 
     Raises:
@@ -146,6 +159,7 @@ def sync(
         nft_id=nft_id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -154,11 +168,13 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TransferNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Nft | Problem]:
     """Transfer an NFT the caller owns to another user
 
     Args:
         nft_id (UUID):
+        idempotency_key (str | Unset):
         body (TransferNftRequest):
 
     Raises:
@@ -172,6 +188,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         nft_id=nft_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -184,11 +201,13 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TransferNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Nft | Problem | None:
     """Transfer an NFT the caller owns to another user
 
     Args:
         nft_id (UUID):
+        idempotency_key (str | Unset):
         body (TransferNftRequest):
 
     Raises:
@@ -204,5 +223,6 @@ async def asyncio(
             nft_id=nft_id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

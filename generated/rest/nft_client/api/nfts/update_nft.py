@@ -10,15 +10,18 @@ from ...client import AuthenticatedClient, Client
 from ...models.nft import Nft
 from ...models.problem import Problem
 from ...models.update_nft_request import UpdateNftRequest
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     nft_id: UUID,
     *,
     body: UpdateNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "patch",
@@ -73,6 +76,11 @@ def _parse_response(
 
         return response_415
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -95,6 +103,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: UpdateNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Nft | Problem]:
     """Change the name, description or metadata of an NFT the caller owns
 
@@ -102,6 +111,7 @@ def sync_detailed(
 
     Args:
         nft_id (UUID):
+        idempotency_key (str | Unset):
         body (UpdateNftRequest):
 
     Raises:
@@ -115,6 +125,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         nft_id=nft_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -129,6 +140,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: UpdateNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Nft | Problem | None:
     """Change the name, description or metadata of an NFT the caller owns
 
@@ -136,6 +148,7 @@ def sync(
 
     Args:
         nft_id (UUID):
+        idempotency_key (str | Unset):
         body (UpdateNftRequest):
 
     Raises:
@@ -150,6 +163,7 @@ def sync(
         nft_id=nft_id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -158,6 +172,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: UpdateNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Nft | Problem]:
     """Change the name, description or metadata of an NFT the caller owns
 
@@ -165,6 +180,7 @@ async def asyncio_detailed(
 
     Args:
         nft_id (UUID):
+        idempotency_key (str | Unset):
         body (UpdateNftRequest):
 
     Raises:
@@ -178,6 +194,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         nft_id=nft_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -190,6 +207,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: UpdateNftRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Nft | Problem | None:
     """Change the name, description or metadata of an NFT the caller owns
 
@@ -197,6 +215,7 @@ async def asyncio(
 
     Args:
         nft_id (UUID):
+        idempotency_key (str | Unset):
         body (UpdateNftRequest):
 
     Raises:
@@ -212,5 +231,6 @@ async def asyncio(
             nft_id=nft_id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

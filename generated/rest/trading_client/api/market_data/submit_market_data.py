@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.market_data_tick import MarketDataTick
 from ...models.market_data_tick_input import MarketDataTickInput
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: MarketDataTickInput,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -58,6 +61,11 @@ def _parse_response(
 
         return response_415
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
     if response.status_code == 502:
         response_502 = Problem.from_dict(response.json())
 
@@ -94,10 +102,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: MarketDataTickInput,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[MarketDataTick | Problem]:
     """Accept one market data tick and forward it to analytics
 
     Args:
+        idempotency_key (str | Unset):
         body (MarketDataTickInput):
 
     Raises:
@@ -110,6 +120,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -123,10 +134,12 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: MarketDataTickInput,
+    idempotency_key: str | Unset = UNSET,
 ) -> MarketDataTick | Problem | None:
     """Accept one market data tick and forward it to analytics
 
     Args:
+        idempotency_key (str | Unset):
         body (MarketDataTickInput):
 
     Raises:
@@ -140,6 +153,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -147,10 +161,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: MarketDataTickInput,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[MarketDataTick | Problem]:
     """Accept one market data tick and forward it to analytics
 
     Args:
+        idempotency_key (str | Unset):
         body (MarketDataTickInput):
 
     Raises:
@@ -163,6 +179,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -174,10 +191,12 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: MarketDataTickInput,
+    idempotency_key: str | Unset = UNSET,
 ) -> MarketDataTick | Problem | None:
     """Accept one market data tick and forward it to analytics
 
     Args:
+        idempotency_key (str | Unset):
         body (MarketDataTickInput):
 
     Raises:
@@ -192,5 +211,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.login_request import LoginRequest
 from ...models.problem import Problem
 from ...models.token_response import TokenResponse
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: LoginRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -58,6 +61,11 @@ def _parse_response(
 
         return response_415
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
@@ -84,6 +92,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | TokenResponse]:
     """Exchange username and password for an access token and a refresh token
 
@@ -92,6 +101,7 @@ def sync_detailed(
     passwords get the same answer in the same time.
 
     Args:
+        idempotency_key (str | Unset):
         body (LoginRequest):
 
     Raises:
@@ -104,6 +114,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -117,6 +128,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | TokenResponse | None:
     """Exchange username and password for an access token and a refresh token
 
@@ -125,6 +137,7 @@ def sync(
     passwords get the same answer in the same time.
 
     Args:
+        idempotency_key (str | Unset):
         body (LoginRequest):
 
     Raises:
@@ -138,6 +151,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -145,6 +159,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | TokenResponse]:
     """Exchange username and password for an access token and a refresh token
 
@@ -153,6 +168,7 @@ async def asyncio_detailed(
     passwords get the same answer in the same time.
 
     Args:
+        idempotency_key (str | Unset):
         body (LoginRequest):
 
     Raises:
@@ -165,6 +181,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -176,6 +193,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | TokenResponse | None:
     """Exchange username and password for an access token and a refresh token
 
@@ -184,6 +202,7 @@ async def asyncio(
     passwords get the same answer in the same time.
 
     Args:
+        idempotency_key (str | Unset):
         body (LoginRequest):
 
     Raises:
@@ -198,5 +217,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -7,14 +7,17 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.refresh_request import RefreshRequest
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -46,6 +49,11 @@ def _parse_response(
 
         return response_415
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -67,12 +75,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Problem]:
     """End the session a refresh token belongs to
 
      Idempotent; an unknown token is not an error.
 
     Args:
+        idempotency_key (str | Unset):
         body (RefreshRequest):
 
     Raises:
@@ -85,6 +95,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -98,12 +109,14 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Any | Problem | None:
     """End the session a refresh token belongs to
 
      Idempotent; an unknown token is not an error.
 
     Args:
+        idempotency_key (str | Unset):
         body (RefreshRequest):
 
     Raises:
@@ -117,6 +130,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -124,12 +138,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Problem]:
     """End the session a refresh token belongs to
 
      Idempotent; an unknown token is not an error.
 
     Args:
+        idempotency_key (str | Unset):
         body (RefreshRequest):
 
     Raises:
@@ -142,6 +158,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -153,12 +170,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Any | Problem | None:
     """End the session a refresh token belongs to
 
      Idempotent; an unknown token is not an error.
 
     Args:
+        idempotency_key (str | Unset):
         body (RefreshRequest):
 
     Raises:
@@ -173,5 +192,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

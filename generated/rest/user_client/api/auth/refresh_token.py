@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.refresh_request import RefreshRequest
 from ...models.token_response import TokenResponse
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -53,6 +56,11 @@ def _parse_response(
 
         return response_415
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -74,6 +82,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | TokenResponse]:
     """Spend a refresh token for a new access token and a new refresh token
 
@@ -81,6 +90,7 @@ def sync_detailed(
     copied). Refused at once for a disabled account.
 
     Args:
+        idempotency_key (str | Unset):
         body (RefreshRequest):
 
     Raises:
@@ -93,6 +103,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -106,6 +117,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | TokenResponse | None:
     """Spend a refresh token for a new access token and a new refresh token
 
@@ -113,6 +125,7 @@ def sync(
     copied). Refused at once for a disabled account.
 
     Args:
+        idempotency_key (str | Unset):
         body (RefreshRequest):
 
     Raises:
@@ -126,6 +139,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -133,6 +147,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | TokenResponse]:
     """Spend a refresh token for a new access token and a new refresh token
 
@@ -140,6 +155,7 @@ async def asyncio_detailed(
     copied). Refused at once for a disabled account.
 
     Args:
+        idempotency_key (str | Unset):
         body (RefreshRequest):
 
     Raises:
@@ -152,6 +168,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -163,6 +180,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | TokenResponse | None:
     """Spend a refresh token for a new access token and a new refresh token
 
@@ -170,6 +188,7 @@ async def asyncio(
     copied). Refused at once for a disabled account.
 
     Args:
+        idempotency_key (str | Unset):
         body (RefreshRequest):
 
     Raises:
@@ -184,5 +203,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

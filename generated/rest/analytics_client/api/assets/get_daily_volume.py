@@ -1,0 +1,182 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.daily_volume import DailyVolume
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    asset_symbol: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/analytics/assets/{asset_symbol}/volume".format(
+            asset_symbol=quote(str(asset_symbol), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> DailyVolume | Problem | None:
+    if response.status_code == 200:
+        response_200 = DailyVolume.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[DailyVolume | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    asset_symbol: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[DailyVolume | Problem]:
+    """Traded volume and VWAP over the 24 hours before the asset's newest tick
+
+     The window ends at the newest tick's own timestamp (not at the server's clock), so the
+    answer depends only on the ticks received: an asset that stopped trading shows its
+    last day. It holds the ticks with windowStart < timestamp <= windowEnd.
+
+    Args:
+        asset_symbol (str): Ticker, optionally a pair joined by a dash (BTC, ETH-USD)
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DailyVolume | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        asset_symbol=asset_symbol,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    asset_symbol: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> DailyVolume | Problem | None:
+    """Traded volume and VWAP over the 24 hours before the asset's newest tick
+
+     The window ends at the newest tick's own timestamp (not at the server's clock), so the
+    answer depends only on the ticks received: an asset that stopped trading shows its
+    last day. It holds the ticks with windowStart < timestamp <= windowEnd.
+
+    Args:
+        asset_symbol (str): Ticker, optionally a pair joined by a dash (BTC, ETH-USD)
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DailyVolume | Problem
+    """
+
+    return sync_detailed(
+        asset_symbol=asset_symbol,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    asset_symbol: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[DailyVolume | Problem]:
+    """Traded volume and VWAP over the 24 hours before the asset's newest tick
+
+     The window ends at the newest tick's own timestamp (not at the server's clock), so the
+    answer depends only on the ticks received: an asset that stopped trading shows its
+    last day. It holds the ticks with windowStart < timestamp <= windowEnd.
+
+    Args:
+        asset_symbol (str): Ticker, optionally a pair joined by a dash (BTC, ETH-USD)
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DailyVolume | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        asset_symbol=asset_symbol,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    asset_symbol: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> DailyVolume | Problem | None:
+    """Traded volume and VWAP over the 24 hours before the asset's newest tick
+
+     The window ends at the newest tick's own timestamp (not at the server's clock), so the
+    answer depends only on the ticks received: an asset that stopped trading shows its
+    last day. It holds the ticks with windowStart < timestamp <= windowEnd.
+
+    Args:
+        asset_symbol (str): Ticker, optionally a pair joined by a dash (BTC, ETH-USD)
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DailyVolume | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            asset_symbol=asset_symbol,
+            client=client,
+        )
+    ).parsed

@@ -1,0 +1,29 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .direction import Direction
+from .event_data import EventData
+from .event_type import EventType
+from .notification import Notification
+from .notification_event_input import NotificationEventInput
+from .price_alert import PriceAlert
+from .price_alert_input import PriceAlertInput
+from .price_alert_status import PriceAlertStatus
+from .price_tick_input import PriceTickInput
+from .price_tick_result import PriceTickResult
+from .price_tick_result_outcome import PriceTickResultOutcome
+from .problem import Problem
+
+__all__ = (
+    "Direction",
+    "EventData",
+    "EventType",
+    "Notification",
+    "NotificationEventInput",
+    "PriceAlert",
+    "PriceAlertInput",
+    "PriceAlertStatus",
+    "PriceTickInput",
+    "PriceTickResult",
+    "PriceTickResultOutcome",
+    "Problem",
+)

@@ -1,0 +1,173 @@
+"""Idempotency-Key (draft-ietf-httpapi-idempotency-key-header) for the operations whose contract
+declares the header: the first response to a key is stored and replayed for the same request;
+the same key on another request is a 422.
+
+The claim, the handler's own writes and the stored response commit in one transaction of the
+service's database: a retry either finds the finished response or nothing at all, never half a
+write. A concurrent duplicate waits on the key's unique index and then replays (PostgreSQL), or
+waits for the database lock (SQLite). Keys are per operation and per caller (the verified
+token's subject), so nobody can read another caller's response by guessing a key."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from connexion import request
+from connexion.context import context
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+# Response headers worth replaying (Location of a created resource); not Date, not lengths.
+REPLAYED_HEADERS = ("Location", "Content-Type", "Retry-After")
+
+
+class IdempotencyKeyReused(Exception):
+    """The key was used for a different request by the same caller."""
+
+    def __init__(self) -> None:
+        super().__init__(f"this {HEADER} was already used with a different request; use a new key")
+
+
+class KeyRace(Exception):
+    """Another request claimed the same key first (its transaction committed meanwhile)."""
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    fingerprint: str
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class IdempotencyStore(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+
+    async def find(self, scope: str, key: str, now: datetime) -> StoredResponse | None:
+        """The unexpired response stored for the key, if any."""
+        ...
+
+    async def save(
+        self, scope: str, key: str, response: StoredResponse, now: datetime, expires_at: datetime
+    ) -> None:
+        """Store the response; raises KeyRace when the key was taken meanwhile."""
+        ...
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    store: IdempotencyStore
+    ttl: timedelta
+    clock: Callable[[], datetime]
+
+    def wrap(
+        self, operation_id: str, handler: Callable[..., Awaitable[Any]]
+    ) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(handler)  # connexion reads the wrapped signature to inject arguments
+        async def idempotent(*args: Any, **kwargs: Any) -> Any:
+            key = request.headers.get(HEADER)
+            if not key:
+                return await handler(*args, **kwargs)
+            scope = f"{operation_id}:{_caller()}"
+            fingerprint = _fingerprint(kwargs.get("body"))
+            try:
+                return await self._first_or_replay(scope, key, fingerprint, handler, args, kwargs)
+            except KeyRace:
+                # The other request committed first: its response is the answer.
+                stored = await self.store.find(scope, key, self.clock())
+                if stored is None:
+                    raise
+                return _replay(stored, fingerprint)
+
+        return idempotent
+
+    async def _first_or_replay(
+        self,
+        scope: str,
+        key: str,
+        fingerprint: str,
+        handler: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        async with self.store.transaction():
+            now = self.clock()
+            stored = await self.store.find(scope, key, now)
+            if stored is not None:
+                return _replay(stored, fingerprint)
+            result = await handler(*args, **kwargs)
+            body, status, headers = response_parts(result)
+            response = StoredResponse(fingerprint, status, body, _kept(headers))
+            await self.store.save(scope, key, response, now, now + self.ttl)
+            return result
+
+
+def response_parts(result: Any) -> tuple[Any, int, Mapping[str, str]]:
+    """(body, status, headers) of a handler's return value (a body, or a tuple of them)."""
+    if isinstance(result, tuple):
+        body, status, headers = (*result, None, None)[:3]
+        return body, status or (200 if body is not None else 204), headers or {}
+    return result, 200 if result is not None else 204, {}
+
+
+def _replay(stored: StoredResponse, fingerprint: str) -> tuple[Any, int, dict[str, str]]:
+    if stored.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return stored.body, stored.status, {**stored.headers, REPLAYED_HEADER: "true"}
+
+
+def _kept(headers: Mapping[str, str]) -> dict[str, str]:
+    wanted = {name.lower() for name in REPLAYED_HEADERS}
+    return {name: value for name, value in headers.items() if name.lower() in wanted}
+
+
+def _caller() -> str:
+    # Connexion puts verified claims here; unauthenticated operations share one anonymous scope.
+    token_info = context.get("token_info") or {}
+    return str(token_info.get("sub", "-"))
+
+
+def _fingerprint(body: Any) -> str:
+    # The path (with its parameters) and query identify the target; the body the content.
+    canonical = json.dumps(
+        {
+            "path": request.url.path,
+            "query": sorted(request.query_params.multi_items()),
+            "body": body,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def operations_with_key(contract: Mapping[str, Any]) -> set[str]:
+    """operationIds whose contract declares the Idempotency-Key header (directly, by $ref, or
+    on the path item)."""
+    parameters = contract.get("components", {}).get("parameters", {})
+
+    def declares(items: list[dict[str, Any]]) -> bool:
+        for item in items:
+            if "$ref" in item:
+                item = parameters.get(item["$ref"].rsplit("/", 1)[-1], {})
+            if item.get("in") == "header" and item.get("name", "").lower() == HEADER.lower():
+                return True
+        return False
+
+    found = set()
+    for path_item in contract["paths"].values():
+        shared = declares(path_item.get("parameters", []))
+        for method, operation in path_item.items():
+            if method == "parameters" or not isinstance(operation, dict):
+                continue
+            if shared or declares(operation.get("parameters", [])):
+                found.add(operation["operationId"])
+    return found

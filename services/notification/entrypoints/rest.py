@@ -1,0 +1,67 @@
+"""Connexion handlers of the notification API: parse -> use case -> contract shape. Nothing else.
+
+`publish_notification_event` and `submit_price_tick` serve /internal/…: outside the API prefix,
+so the edge has no route to them; only peers reach them, through this instance's sidecar."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from services.notification.domain.alerts import Direction
+from services.notification.mappers import (
+    alert_to_contract,
+    event_from_contract,
+    notification_to_contract,
+    tick_from_contract,
+    tick_result_to_contract,
+)
+from services.notification.service_layer import alerts, notifications, ticks
+from services.notification.service_layer.deps import NotificationDeps
+
+Json = dict[str, Any]
+
+
+class NotificationHandlers:
+    def __init__(self, deps: NotificationDeps) -> None:
+        self._deps = deps
+
+    async def publish_notification_event(self, body: Json) -> tuple[Json, int]:
+        notification, created = await notifications.deliver_event(
+            self._deps, event_from_contract(body)
+        )
+        return notification_to_contract(notification), 201 if created else 200
+
+    async def submit_price_tick(self, body: Json) -> Json:
+        result = await ticks.submit_price_tick(self._deps, tick_from_contract(body))
+        return tick_result_to_contract(result)
+
+    async def list_notifications(
+        self, user: str, limit: int, offset: int, unread: bool = False
+    ) -> list[Json]:
+        found = await notifications.list_notifications(
+            self._deps, UUID(user), unread_only=unread, limit=limit, offset=offset
+        )
+        return [notification_to_contract(n) for n in found]
+
+    async def acknowledge_notification(self, notificationId: str, user: str) -> Json:
+        notification = await notifications.acknowledge(self._deps, UUID(user), UUID(notificationId))
+        return notification_to_contract(notification)
+
+    async def create_price_alert(self, body: Json, user: str) -> tuple[Json, int]:
+        alert = await alerts.create_alert(
+            self._deps,
+            UUID(user),
+            asset_symbol=body["assetSymbol"],
+            direction=Direction(body["direction"]),
+            threshold=body["threshold"],
+        )
+        return alert_to_contract(alert), 201
+
+    async def list_price_alerts(self, user: str, limit: int, offset: int) -> list[Json]:
+        found = await alerts.list_alerts(self._deps, UUID(user), limit=limit, offset=offset)
+        return [alert_to_contract(a) for a in found]
+
+    async def delete_price_alert(self, alertId: str, user: str) -> tuple[None, int]:
+        await alerts.delete_alert(self._deps, UUID(user), UUID(alertId))
+        return None, 204

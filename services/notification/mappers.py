@@ -1,0 +1,89 @@
+"""The one place where the notification contract's JSON meets domain objects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from services.common.timestamps import rfc3339
+from services.notification.domain.alerts import PriceAlert
+from services.notification.domain.errors import InvalidEvent
+from services.notification.domain.notifications import EventType, Notification, NotificationEvent
+from services.notification.domain.prices import PriceTick
+from services.notification.service_layer.ticks import TickResult
+
+
+def instant_from_contract(text: str) -> datetime:
+    """An RFC 3339 date-time, keeping its offset. The contract's format check admits a few
+    that Python cannot hold (a leap second); those are the client's error, not ours."""
+    try:
+        # RFC 3339 lets T and Z be lower case; fromisoformat wants them upper case.
+        moment = datetime.fromisoformat(text.upper())
+    except ValueError as error:
+        raise InvalidEvent(f"occurredAt {text!r} is not a usable date-time: {error}") from error
+    if moment.utcoffset() is None:
+        raise InvalidEvent(f"occurredAt {text!r} has no UTC offset")
+    return moment
+
+
+def event_from_contract(body: dict[str, Any]) -> NotificationEvent:
+    return NotificationEvent(
+        event_id=UUID(body["eventId"]),
+        type=EventType(body["type"]),
+        user_id=UUID(body["userId"]),
+        occurred_at=instant_from_contract(body["occurredAt"]),
+        data=body.get("data", {}),
+    )
+
+
+def notification_to_contract(notification: Notification) -> dict[str, Any]:
+    event = notification.event
+    return {
+        "id": str(notification.id),
+        "eventId": str(event.event_id),
+        "type": event.type.value,
+        "userId": str(event.user_id),
+        "occurredAt": rfc3339(event.occurred_at),
+        "data": dict(event.data),
+        "createdAt": rfc3339(notification.created_at),
+        "read": notification.read_at is not None,
+        "readAt": None if notification.read_at is None else rfc3339(notification.read_at),
+    }
+
+
+def alert_to_contract(alert: PriceAlert) -> dict[str, Any]:
+    return {
+        "id": str(alert.id),
+        "assetSymbol": alert.asset_symbol,
+        "direction": alert.direction.value,
+        "threshold": alert.threshold,
+        "status": "armed" if alert.armed else "fired",
+        "createdAt": rfc3339(alert.created_at),
+        "firedAt": None if alert.fired_at is None else rfc3339(alert.fired_at),
+        "firedPrice": alert.fired_price,
+    }
+
+
+def tick_from_contract(body: dict[str, Any]) -> PriceTick:
+    return PriceTick(
+        asset_symbol=body["assetSymbol"],
+        price=body["price"],
+        timestamp=body["timestamp"],
+        source_id=body.get("sourceId"),
+    )
+
+
+def tick_result_to_contract(result: TickResult) -> dict[str, Any]:
+    tick = result.tick
+    body: dict[str, Any] = {
+        "assetSymbol": tick.asset_symbol,
+        "price": tick.price,
+        "timestamp": tick.timestamp,
+        "outcome": result.outcome.value,
+        "previousPrice": result.previous_price,
+        "alertsFired": result.alerts_fired,
+    }
+    if tick.source_id is not None:
+        body["sourceId"] = tick.source_id
+    return body

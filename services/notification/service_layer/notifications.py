@@ -1,0 +1,43 @@
+"""Use cases of notifications: delivering events once, listing and acknowledging them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from services.notification.domain.errors import EventConflict, NotificationNotFound
+from services.notification.domain.notifications import Notification, NotificationEvent
+from services.notification.service_layer.deps import NotificationDeps
+
+
+async def deliver_event(
+    deps: NotificationDeps, event: NotificationEvent
+) -> tuple[Notification, bool]:
+    """The event's notification, and whether this call created it. Publishing the same event
+    again answers the stored one; the same event id with another body is a conflict."""
+    notification = Notification(id=deps.new_id(), event=event, created_at=deps.clock())
+    if await deps.notifications.add(notification):
+        return notification, True
+    stored = await deps.notifications.get_by_event(event.event_id, event.user_id)
+    if stored is None:  # add() answers False only when this row exists
+        raise RuntimeError(f"event {event.event_id} was refused as stored but is not found")
+    if not stored.delivers(event):
+        raise EventConflict(event.event_id)
+    return stored, False
+
+
+async def list_notifications(
+    deps: NotificationDeps, user_id: UUID, *, unread_only: bool, limit: int, offset: int
+) -> Sequence[Notification]:
+    return await deps.notifications.list_for(
+        user_id, unread_only=unread_only, limit=limit, offset=offset
+    )
+
+
+async def acknowledge(deps: NotificationDeps, user_id: UUID, notification_id: UUID) -> Notification:
+    """Mark the user's notification read; again changes nothing. Another user's is not found."""
+    await deps.notifications.mark_read(notification_id, user_id, deps.clock())
+    notification = await deps.notifications.get(notification_id, user_id)
+    if notification is None:
+        raise NotificationNotFound(notification_id)
+    return notification

@@ -1,0 +1,43 @@
+"""Analytics' schema upgrade: ticks stored before quantities existed read as quotes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api import migrate
+
+from services.analytics.adapters.repository import TortoiseTickRepository
+from services.analytics.config import AnalyticsSettings
+from services.analytics.domain.candles import CandleInterval
+from services.analytics.domain.volume import Window
+from services.common.database import service_database
+from tests.integration.conftest import migrated_and_open
+
+pytestmark = pytest.mark.integration
+
+OLD_TICK = (
+    "INSERT INTO market_tick (id, asset_symbol, price, timestamp, source_id, received_at) "
+    "VALUES ('6d1c0f8e-3f7a-4c8e-9b1d-2a5e4f6c7b8a', 'OLD', 2.5, 60000, NULL, '{}')"
+)
+
+
+async def test_ticks_from_before_quantities_are_quotes_after_the_upgrade(database_url):
+    EXECUTOR_CACHE.clear()
+    spec = service_database("analytics", AnalyticsSettings(database_url=database_url))
+    async with TortoiseContext():
+        await migrate(config=spec.tortoise_config(), target="analytics.0001_initial")
+    async with TortoiseContext() as context:
+        await context.init(config=spec.tortoise_config())
+        received_at = datetime(2026, 1, 1, tzinfo=UTC).isoformat(sep=" ")
+        await context.connections.get("analytics").execute_script(OLD_TICK.format(received_at))
+
+    async with migrated_and_open(spec):  # the start-up path applies the rest
+        repo = TortoiseTickRepository()
+        assert (await repo.latest("OLD")).quantity == 0.0
+        [candle] = await repo.candles("OLD", CandleInterval.ONE_MINUTE, ticks_before=None, limit=5)
+        assert (candle.ticks, candle.trades, candle.volume) == (1, 0, 0.0)
+        totals = await repo.totals("OLD", Window.day_ending_at(60_000))
+        assert (totals.ticks, totals.volume, totals.vwap) == (1, 0.0, None)

@@ -1,0 +1,104 @@
+"""Idempotency-Key on the nft API, in-process on fakes (the in-memory store): replay, mismatch,
+per-caller keys, and operations without a key untouched."""
+
+from uuid import uuid4
+
+import pytest
+
+from services.common.idempotency import operations_with_key
+from services.common.rest_app import CONTRACTS, load_contract
+from services.nft.bootstrap import bootstrap, build_deps
+from services.nft.config import NftSettings
+from tests.support.asgi import asgi_client
+from tests.support.tokens import bearer, jwks_url
+from tests.unit.nft_fakes import InMemoryNftRepository
+
+pytestmark = pytest.mark.unit
+
+ALICE, BOB = uuid4(), uuid4()
+BODY = {"name": "Once"}
+
+
+@pytest.fixture
+def repo() -> InMemoryNftRepository:
+    return InMemoryNftRepository()
+
+
+@pytest.fixture
+async def client(repo):
+    settings = NftSettings(validate_responses=True, jwks_url=jwks_url())
+    async with asgi_client(bootstrap(settings, deps=build_deps(repo))) as client:
+        yield client
+
+
+def keyed(user=ALICE, key="key-1") -> dict[str, str]:
+    return {**bearer(user), "Idempotency-Key": key}
+
+
+async def test_a_retried_mint_is_replayed_not_repeated(client, repo):
+    first = await client.post("/api/nfts", json=BODY, headers=keyed())
+    again = await client.post("/api/nfts", json=BODY, headers=keyed())
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert len(repo.nfts) == 1
+
+
+async def test_the_same_key_on_another_request_is_422(client, repo):
+    await client.post("/api/nfts", json=BODY, headers=keyed())
+    other = await client.post("/api/nfts", json={"name": "Other"}, headers=keyed())
+    assert other.status_code == 422
+    assert other.headers["content-type"] == "application/problem+json"
+    assert len(repo.nfts) == 1
+
+
+async def test_keys_belong_to_their_caller(client, repo):
+    alices = await client.post("/api/nfts", json=BODY, headers=keyed(ALICE))
+    bobs = await client.post("/api/nfts", json=BODY, headers=keyed(BOB))
+    assert alices.json()["id"] != bobs.json()["id"]
+    assert bobs.json()["ownerId"] == str(BOB)
+    assert len(repo.nfts) == 2
+
+
+async def test_without_a_key_every_request_counts(client, repo):
+    for _ in range(2):
+        assert (await client.post("/api/nfts", json=BODY, headers=bearer(ALICE))).status_code == 201
+    assert len(repo.nfts) == 2
+
+
+async def test_a_failed_request_stores_nothing_and_can_be_retried(client, repo):
+    minted = (await client.post("/api/nfts", json=BODY, headers=bearer(ALICE))).json()
+    url = f"/api/nfts/{minted['id']}/transfer"
+    refused = await client.post(url, json={"toUserId": str(ALICE)}, headers=keyed(key="t"))
+    assert refused.status_code == 409  # to its current owner
+    moved = await client.post(url, json={"toUserId": str(BOB)}, headers=keyed(key="t"))
+    assert moved.status_code == 200
+    replayed = await client.post(url, json={"toUserId": str(BOB)}, headers=keyed(key="t"))
+    assert replayed.json() == moved.json()
+    assert replayed.headers["idempotent-replayed"] == "true"
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256])
+async def test_a_key_outside_the_contract_is_400(client, key):
+    response = await client.post("/api/nfts", json=BODY, headers=keyed(key=key))
+    assert response.status_code == 400
+
+
+def test_every_post_and_patch_of_every_contract_honours_the_key():
+    # The mesh retries keyed POSTs and PATCHes like reads: that is only safe if every such
+    # operation replays instead of writing twice.
+    for path in sorted(CONTRACTS.glob("*.yaml")):
+        contract = load_contract(path.stem)
+        writes = {
+            operation["operationId"]
+            for item in contract["paths"].values()
+            for method, operation in item.items()
+            if method in ("post", "patch")
+        }
+        assert writes <= operations_with_key(contract), path.name
+        for item in contract["paths"].values():
+            for operation in item.values():
+                if isinstance(operation, dict) and operation.get("operationId") in writes:
+                    assert "422" in operation["responses"], operation["operationId"]
