@@ -7,13 +7,14 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install generate check-generated compose lint run status add-instance rotate-keys \
+.PHONY: help install generate check-generated compose lint run status add-instance rotate-keys seed \
 	remove-instance bench test test-unit test-integration test-contract test-e2e clean
 
 help:
 	@echo "make run               the whole mesh on SQLite: registry, edge, services + sidecars"
 	@echo "make status            instances of the running mesh"
 	@echo "make add-instance SERVICE=nft | remove-instance INSTANCE=nft-3   scale it, live"
+	@echo "make seed              demo users, NFTs, prices and an alert, into the running mesh"
 	@echo "make rotate-keys       new token-signing key for the running mesh (no restart)"
 	@echo "make test              the whole test suite"
 	@echo "make test-unit|test-integration|test-contract|test-e2e   one level of it"
@@ -64,6 +65,9 @@ add-instance:
 
 remove-instance:
 	$(PY) -m mesh.ctl remove $(INSTANCE)
+
+seed:
+	$(PY) -m tools.seed
 
 rotate-keys:
 	USER_DATA_DIR=var/data $(PY) -m services.user.rotate_key

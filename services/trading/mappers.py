@@ -16,6 +16,7 @@ def tick_to_contract(tick: MarketDataTick) -> dict[str, Any]:
         "price": tick.price,
         "timestamp": tick.timestamp,
         "receivedAt": rfc3339(tick.received_at),
+        "quantity": tick.quantity,
     }
 
 
@@ -26,4 +27,5 @@ def tick_to_request(tick: MarketDataTick) -> SendMarketDataRequest:
         price=tick.price,
         timestamp=tick.timestamp,
         source_id=str(tick.id),
+        quantity=tick.quantity,
     )

@@ -126,3 +126,28 @@ def test_trading_reaches_analytics_over_grpc_through_its_sidecar_egress(platform
         "last": 90.0,
         "lastTimestamp": 1_700_000_002_000,
     }
+
+
+def test_trades_through_the_edge_become_candles_volume_and_vwap(edge):
+    symbol = f"VWAP-{uuid.uuid4().hex[:6].upper()}"
+    start = 1_767_225_600_000  # 2026-01-01T00:00Z, the start of a minute
+    for price, quantity, offset in ((10.0, 1.0, 0), (20.0, 3.0, 1_000), (15.0, 0.0, 61_000)):
+        accepted = edge.post(
+            "/api/trading/market-data",
+            json={
+                "assetSymbol": symbol,
+                "price": price,
+                "timestamp": start + offset,
+                "quantity": quantity,
+            },
+            headers={**PUBLISHER, "Idempotency-Key": f"{symbol}-{offset}"},
+        )
+        assert accepted.status_code == 201, accepted.text
+    volume = edge.get(f"/api/analytics/assets/{symbol}/volume").json()
+    assert (volume["trades24h"], volume["volume24h"]) == (2, 4.0)
+    assert volume["vwap24h"] == pytest.approx((10.0 * 1 + 20.0 * 3) / 4)
+    candles = edge.get(f"/api/analytics/assets/{symbol}/candles", params={"interval": "1m"}).json()
+    assert [(c["open"], c["high"], c["low"], c["close"], c["volume"]) for c in candles] == [
+        (15.0, 15.0, 15.0, 15.0, 0.0),
+        (10.0, 20.0, 10.0, 20.0, 4.0),
+    ]

@@ -143,3 +143,15 @@ async def test_health_does_not_depend_on_analytics(client, analytics):
 async def test_405_lists_the_methods_the_contract_declares(client):
     response = await client.delete(URL)
     assert (response.status_code, response.headers["allow"]) == (405, "POST")
+
+
+async def test_a_trade_carries_its_quantity_to_analytics(client, analytics):
+    response = await client.post(URL, json={**TICK, "quantity": 2.5})
+    assert (response.status_code, response.json()["quantity"]) == (201, 2.5)
+    assert analytics.delivered[-1].quantity == 2.5
+
+
+@pytest.mark.parametrize("quantity", [-1, 1e16, "1"])
+async def test_a_bad_quantity_is_400(client, quantity):
+    response = await client.post(URL, json={**TICK, "quantity": quantity})
+    assert response.status_code == 400

@@ -15,6 +15,7 @@ class MarketDataTickRecord(Model):
     price = fields.FloatField()
     timestamp = fields.BigIntField()  # Unix time in milliseconds
     received_at = fields.DatetimeField()
+    quantity = fields.FloatField(db_default=0.0)  # a column default: old rows are quotes
 
     class Meta:
         table = "market_data_tick"

@@ -16,6 +16,7 @@ def _to_domain(record: MarketDataTickRecord) -> MarketDataTick:
         price=record.price,
         timestamp=record.timestamp,
         received_at=record.received_at,
+        quantity=record.quantity,
     )
 
 
@@ -27,6 +28,7 @@ class TortoiseTickRepository:
             price=tick.price,
             timestamp=tick.timestamp,
             received_at=tick.received_at,
+            quantity=tick.quantity,
         )
 
     async def remove(self, tick_id: UUID) -> None:

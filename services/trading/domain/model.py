@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -17,6 +18,19 @@ def tick_problems(asset_symbol: object, price: object, timestamp: object) -> tup
     )
 
 
+# As analytics bounds it: price * quantity and its sums stay finite.
+MAX_QUANTITY = 1e15
+
+
+def _valid_quantity(quantity: object) -> bool:
+    return (
+        isinstance(quantity, int | float)
+        and not isinstance(quantity, bool)
+        and math.isfinite(quantity)
+        and 0 <= quantity <= MAX_QUANTITY
+    )
+
+
 @dataclass(frozen=True)
 class MarketDataTick:
     """An accepted tick; it cannot exist unless it is valid."""
@@ -26,10 +40,14 @@ class MarketDataTick:
     price: float
     timestamp: int  # Unix time in milliseconds
     received_at: datetime
+    quantity: float = 0.0  # traded amount; 0 is a quote, not a trade
 
     def __post_init__(self) -> None:
         problems = tick_problems(self.asset_symbol, self.price, self.timestamp)
+        if not _valid_quantity(self.quantity):
+            problems += ("quantity",)
         if problems:
             raise InvalidTick(problems)
         # JSON has one number type: 42 is a valid price, kept as the double it stands for.
         object.__setattr__(self, "price", float(self.price))
+        object.__setattr__(self, "quantity", float(self.quantity))

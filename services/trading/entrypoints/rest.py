@@ -19,6 +19,7 @@ class TradingHandlers:
             asset_symbol=body["assetSymbol"],
             price=body["price"],
             timestamp=body["timestamp"],
+            quantity=body.get("quantity", 0.0),
         )
         return tick_to_contract(tick), 201
 

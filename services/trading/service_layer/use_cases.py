@@ -23,7 +23,7 @@ class TradingDeps:
 
 
 async def submit_market_data(
-    deps: TradingDeps, *, asset_symbol: str, price: float, timestamp: int
+    deps: TradingDeps, *, asset_symbol: str, price: float, timestamp: int, quantity: float = 0.0
 ) -> MarketDataTick:
     """Keep the tick and deliver it to analytics; when delivery fails, forget it again, so
     trading never keeps a tick that analytics did not get."""
@@ -33,6 +33,7 @@ async def submit_market_data(
         price=price,
         timestamp=timestamp,
         received_at=deps.clock(),
+        quantity=quantity,
     )
     await deps.ticks.add(tick)
     try:

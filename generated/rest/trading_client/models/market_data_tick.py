@@ -19,6 +19,7 @@ class MarketDataTick:
         price (float):
         timestamp (int): Unix time in milliseconds
         received_at (datetime.datetime):
+        quantity (float): Amount traded at this price; 0 (the default) is a quote, not a trade
     """
 
     id: UUID
@@ -26,6 +27,7 @@ class MarketDataTick:
     price: float
     timestamp: int
     received_at: datetime.datetime
+    quantity: float
 
     def to_dict(self) -> dict[str, Any]:
         id = str(self.id)
@@ -38,6 +40,8 @@ class MarketDataTick:
 
         received_at = self.received_at.isoformat()
 
+        quantity = self.quantity
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -47,6 +51,7 @@ class MarketDataTick:
                 "price": price,
                 "timestamp": timestamp,
                 "receivedAt": received_at,
+                "quantity": quantity,
             }
         )
 
@@ -65,12 +70,15 @@ class MarketDataTick:
 
         received_at = datetime.datetime.fromisoformat(d.pop("receivedAt"))
 
+        quantity = d.pop("quantity")
+
         market_data_tick = cls(
             id=id,
             asset_symbol=asset_symbol,
             price=price,
             timestamp=timestamp,
             received_at=received_at,
+            quantity=quantity,
         )
 
         return market_data_tick

@@ -5,6 +5,8 @@ from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="MarketDataTickInput")
 
 
@@ -15,11 +17,13 @@ class MarketDataTickInput:
         asset_symbol (str): Ticker, optionally a pair joined by a dash (BTC, ETH-USD)
         price (float):
         timestamp (int): Unix time in milliseconds
+        quantity (float | Unset): Amount traded at this price; 0 (the default) is a quote, not a trade
     """
 
     asset_symbol: str
     price: float
     timestamp: int
+    quantity: float | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         asset_symbol = self.asset_symbol
@@ -27,6 +31,8 @@ class MarketDataTickInput:
         price = self.price
 
         timestamp = self.timestamp
+
+        quantity = self.quantity
 
         field_dict: dict[str, Any] = {}
 
@@ -37,6 +43,8 @@ class MarketDataTickInput:
                 "timestamp": timestamp,
             }
         )
+        if quantity is not UNSET:
+            field_dict["quantity"] = quantity
 
         return field_dict
 
@@ -49,10 +57,13 @@ class MarketDataTickInput:
 
         timestamp = d.pop("timestamp")
 
+        quantity = d.pop("quantity", UNSET)
+
         market_data_tick_input = cls(
             asset_symbol=asset_symbol,
             price=price,
             timestamp=timestamp,
+            quantity=quantity,
         )
 
         return market_data_tick_input
