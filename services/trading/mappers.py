@@ -1,10 +1,12 @@
-"""The one place where trading's contracts (REST JSON, analytics' proto) meet domain objects."""
+"""The one place where trading's contracts (REST JSON, analytics' proto, notification's REST
+input) meet domain objects and outbox messages."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from generated.grpc.capsure.analytics.v1 import SendMarketDataRequest
+from generated.grpc.capsure.analytics.v1 import StreamMarketDataRequest
+from generated.rest.notification_client.models import PriceTickInput
 from services.common.timestamps import rfc3339
 from services.trading.domain.model import MarketDataTick
 
@@ -20,12 +22,33 @@ def tick_to_contract(tick: MarketDataTick) -> dict[str, Any]:
     }
 
 
-def tick_to_request(tick: MarketDataTick) -> SendMarketDataRequest:
-    # The tick's id is its source_id: analytics counts a retried forward once.
-    return SendMarketDataRequest(
-        asset_symbol=tick.asset_symbol,
-        price=tick.price,
-        timestamp=tick.timestamp,
-        source_id=str(tick.id),
-        quantity=tick.quantity,
+def tick_to_message(tick: MarketDataTick) -> dict[str, Any]:
+    """The outbox payload: what every consumer needs of a tick, as plain JSON."""
+    return {
+        "id": str(tick.id),
+        "assetSymbol": tick.asset_symbol,
+        "price": tick.price,
+        "timestamp": tick.timestamp,
+        "quantity": tick.quantity,
+    }
+
+
+def message_to_stream_request(payload: dict[str, Any]) -> StreamMarketDataRequest:
+    # The tick's id is its source_id: analytics counts a redelivered tick once.
+    return StreamMarketDataRequest(
+        asset_symbol=payload["assetSymbol"],
+        price=payload["price"],
+        timestamp=payload["timestamp"],
+        source_id=payload["id"],
+        quantity=payload.get("quantity", 0.0),
+    )
+
+
+def message_to_price_tick(payload: dict[str, Any]) -> PriceTickInput:
+    # sourceId lets notification answer a redelivered tick as a duplicate (or stale).
+    return PriceTickInput(
+        asset_symbol=payload["assetSymbol"],
+        price=payload["price"],
+        timestamp=payload["timestamp"],
+        source_id=payload["id"],
     )

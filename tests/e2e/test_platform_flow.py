@@ -9,9 +9,10 @@ import httpx
 import pytest
 
 from generated.grpc.market import MarketDataRequest, MarketDataResponse
-from mesh.processes import AppProcess
+from mesh.processes import AppProcess, app_environment, start_app
+from tests.support.mesh import poll
 from tests.support.platform import running_services
-from tests.support.tokens import bearer
+from tests.support.tokens import bearer, trusting_env
 
 pytestmark = pytest.mark.e2e
 
@@ -73,6 +74,8 @@ def test_trading_ticks_reach_analytics(platform):
     recent = httpx.get(f"{trading}/api/trading/market-data/ETH-USD").json()
     assert [t["price"] for t in recent] == [90.0, 110.0, 100.0]
 
+    # Trading's outbox delivers shortly after the 201s.
+    poll(lambda: stats_count(analytics, "ETH-USD") == 3, "delivered to analytics", within=15)
     stats = httpx.get(f"{analytics}/api/analytics/assets/ETH-USD/stats").json()
     assert stats == {
         "assetSymbol": "ETH-USD",
@@ -100,6 +103,40 @@ def test_the_seed_grpc_client_reaches_analytics(platform):
     assert price == {"assetSymbol": "SOL", "price": 42.5, "timestamp": 1}
 
 
+def stats_count(analytics: str, symbol: str) -> int:
+    reply = httpx.get(f"{analytics}/api/analytics/assets/{symbol}/stats")
+    return reply.json()["count"] if reply.status_code == 200 else 0
+
+
+def submit(trading: str, symbol: str, price: float, timestamp: int) -> httpx.Response:
+    return httpx.post(
+        f"{trading}/api/trading/market-data",
+        json={"assetSymbol": symbol, "price": price, "timestamp": timestamp},
+        headers=PUBLISHER,
+        timeout=10,
+    )
+
+
+def test_a_tick_fires_a_users_price_alert_in_notification(platform, alice):
+    auth = {"Authorization": f"Bearer {alice['token']}"}
+    notifications = platform["notification"].url
+    alert = httpx.post(
+        f"{notifications}/api/notifications/alerts",
+        json={"assetSymbol": "ALERT-USD", "direction": "below", "threshold": 50},
+        headers=auth,
+    )
+    assert alert.status_code == 201, alert.text
+    for price, timestamp in ((60.0, 1_000), (40.0, 2_000)):  # crosses 50 downwards
+        assert submit(platform["trading"].url, "ALERT-USD", price, timestamp).status_code == 201
+
+    def fired() -> list[dict]:
+        found = httpx.get(f"{notifications}/api/notifications", headers=auth).json()
+        return [n for n in found if n["type"] == "price.alert"]
+
+    poll(fired, "the price alert fired", within=15)
+    assert len(fired()) == 1
+
+
 def test_a_dead_dependency_gives_a_fast_clear_503_and_the_caller_stays_healthy(platform, alice):
     auth = {"Authorization": f"Bearer {alice['token']}"}
     platform["nft"].stop()
@@ -109,14 +146,37 @@ def test_a_dead_dependency_gives_a_fast_clear_503_and_the_caller_stays_healthy(p
     assert response.headers["content-type"] == "application/problem+json"
     assert platform["user"].health_status() == 200
 
-    platform["analytics"].stop()
-    response = httpx.post(
-        f"{platform['trading'].url}/api/trading/market-data",
-        json={"assetSymbol": "BTC", "price": 1.0, "timestamp": 1},
-        headers=PUBLISHER,
-        timeout=10,
-    )
-    assert response.status_code == 503
-    assert platform["trading"].health_status() == 200
-    # Nothing was kept that analytics did not get.
-    assert httpx.get(f"{platform['trading'].url}/api/trading/market-data/BTC").json() == []
+
+def test_ticks_submitted_while_analytics_is_down_reach_it_when_it_is_back(tmp_path):
+    # Its own processes: analytics is stopped and started again on the same ports and data.
+    backoff = {"TRADING_OUTBOX_MAX_BACKOFF_SECONDS": "1"}  # retries stay frequent while down
+    with running_services(tmp_path, ["trading"], extra_env=backoff) as services:
+        trading, analytics = services["trading"], services["analytics"]
+        analytics.stop()
+        for n in range(1, 6):
+            response = submit(trading.url, "DOWN-USD", float(n), n * 1_000)
+            assert response.status_code == 201, response.text  # stored and queued
+        assert trading.health_status() == 200
+        listed = httpx.get(f"{trading.url}/api/trading/market-data/DOWN-USD").json()
+        assert len(listed) == 5
+
+        peers = {  # as at its first start: its dependencies (the JWKS of user) called directly
+            name: services[name].grpc_address
+            if protocol == "grpc"
+            else services[name].url.removeprefix("http://")
+            for name, protocol in analytics.spec.egress.items()
+        }
+        env = app_environment(analytics.instance, tmp_path / "data", peers, trusting_env())
+        restarted = start_app(analytics.instance, env, tmp_path / "log")
+        try:
+            restarted.wait_ready()
+            # The relay backs off while analytics is down (capped), then delivers everything.
+            poll(
+                lambda: stats_count(restarted.url, "DOWN-USD") == 5,
+                "every queued tick delivered",
+                within=45,
+            )
+            stats = httpx.get(f"{restarted.url}/api/analytics/assets/DOWN-USD/stats").json()
+            assert (stats["min"], stats["max"], stats["last"]) == (1.0, 5.0, 5.0)
+        finally:
+            restarted.stop()

@@ -10,6 +10,7 @@ import pytest
 
 from mesh.processes import AppProcess
 from mesh.topology import load_topology
+from tests.support.mesh import poll
 from tests.support.platform import running_services
 from tests.support.postgres import temporary_database
 from tests.support.tokens import bearer
@@ -51,5 +52,7 @@ def register_mint_list_and_trade(services: dict[str, AppProcess]) -> None:
         f"{services['trading'].url}/api/trading/market-data", json=tick, headers=PUBLISHER
     )
     assert sent.status_code == 201, sent.text
-    stats = httpx.get(f"{services['analytics'].url}/api/analytics/assets/PG/stats")
-    assert stats.json()["count"] == 1
+    stats = f"{services['analytics'].url}/api/analytics/assets/PG/stats"
+    # Delivered from trading's outbox shortly after the 201.
+    poll(lambda: httpx.get(stats).status_code == 200, "delivered to analytics", within=15)
+    assert httpx.get(stats).json()["count"] == 1

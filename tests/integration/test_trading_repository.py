@@ -45,12 +45,3 @@ async def test_prices_and_big_timestamps_read_back_exactly(repo):
     tick = a_tick(price=0.000001234, timestamp=4_102_444_800_000)
     await repo.add(tick)
     assert await repo.list_recent("ETH-USD", limit=1) == [tick]
-
-
-async def test_remove_forgets_a_tick_and_tolerates_a_missing_one(repo):
-    kept, removed = a_tick(timestamp=1), a_tick(timestamp=2)
-    await repo.add(kept)
-    await repo.add(removed)
-    await repo.remove(removed.id)
-    await repo.remove(uuid4())
-    assert await repo.list_recent("ETH-USD", limit=10) == [kept]

@@ -1,10 +1,11 @@
-"""The gRPC sink towards analytics, against a fake analytics on grpclib's in-memory channel
-(no sockets): every way a call fails becomes the right domain error. And ANALYTICS_ADDR."""
+"""Outbox batches towards analytics, against a fake analytics on grpclib's in-memory channel
+(no sockets): one stream per batch; failures and short answers make the batch retry; ticks
+refused as invalid are found and reported by message id. And ANALYTICS_ADDR."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from uuid import uuid4
 
 import pytest
@@ -14,47 +15,47 @@ from pydantic import ValidationError
 
 from generated.grpc.capsure.analytics import v1
 from services.common.addresses import split_address
-from services.trading.adapters.analytics_client import GrpcMarketDataSink
+from services.common.outbox import OutboxMessage
+from services.trading.adapters.analytics_client import AnalyticsDelivery
 from services.trading.config import TradingSettings
-from services.trading.domain.errors import (
-    AnalyticsBadResponse,
-    AnalyticsRejected,
-    AnalyticsTimeout,
-    AnalyticsUnavailable,
-)
+from services.trading.domain.errors import DeliveryFailed
 from services.trading.domain.model import MarketDataTick
+from services.trading.mappers import tick_to_message
 from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.unit
 
-Reply = Callable[[], Awaitable[v1.SendMarketDataResponse]]
-
-
-async def accept() -> v1.SendMarketDataResponse:
-    return v1.SendMarketDataResponse(success=True)
-
 
 class FakeAnalyticsServer(v1.MarketDataServiceBase):
+    """Takes every tick but those whose price it finds invalid; counts like analytics does."""
+
     def __init__(self) -> None:
-        self.received: list[v1.SendMarketDataRequest] = []
-        self.reply: Reply = accept
+        self.streams: list[list[v1.StreamMarketDataRequest]] = []
+        self.invalid_prices: set[float] = set()
+        self.failure: GRPCError | None = None
+        self.answer_short = False
+        self.hang = False
 
-    async def send_market_data(
-        self, send_market_data_request: v1.SendMarketDataRequest
-    ) -> v1.SendMarketDataResponse:
-        self.received.append(send_market_data_request)
-        return await self.reply()
+    async def stream_market_data(
+        self, stream_market_data_request_iterator: AsyncIterator[v1.StreamMarketDataRequest]
+    ) -> v1.StreamMarketDataResponse:
+        stream = [r async for r in stream_market_data_request_iterator]
+        self.streams.append(stream)
+        if self.hang:
+            await asyncio.Event().wait()
+        if self.failure is not None:
+            raise self.failure
+        rejected = sum(r.price in self.invalid_prices for r in stream)
+        accepted = len(stream) - rejected - (1 if self.answer_short else 0)
+        return v1.StreamMarketDataResponse(
+            success=rejected == 0, accepted=accepted, rejected=rejected
+        )
 
 
-def a_tick() -> MarketDataTick:
-    return MarketDataTick(uuid4(), "ETH-USD", 2000.5, 1_700_000_000_000, FakeClock().now)
-
-
-def failing_with(status: Status, message: str) -> Reply:
-    async def reply() -> v1.SendMarketDataResponse:
-        raise GRPCError(status, message)
-
-    return reply
+def message(number: int, price: float = 100.0) -> OutboxMessage:
+    clock = FakeClock()
+    tick = MarketDataTick(uuid4(), "ETH-USD", price, 1_700_000_000_000 + number, clock.now, 1.5)
+    return OutboxMessage(number, "analytics.ticks", tick_to_message(tick), clock.now, 0, clock.now)
 
 
 @pytest.fixture
@@ -63,64 +64,59 @@ def server() -> FakeAnalyticsServer:
 
 
 @pytest.fixture
-async def sink(server) -> AsyncIterator[GrpcMarketDataSink]:
+async def deliver(server) -> AsyncIterator[AnalyticsDelivery]:
     async with ChannelFor([server]) as channel:
-        sink = GrpcMarketDataSink(lambda: channel, timeout=0.2)
-        sink.open()
-        yield sink  # ChannelFor owns the channel and closes it itself
+        delivery = AnalyticsDelivery(lambda: channel, timeout=0.2)
+        delivery.open()
+        yield delivery  # ChannelFor owns the channel and closes it itself
 
 
-async def test_the_tick_is_sent_with_its_id_as_source_id(sink, server):
-    tick = a_tick()
-    await sink.send(tick)
-    [request] = server.received
-    assert request == v1.SendMarketDataRequest(
-        asset_symbol="ETH-USD", price=2000.5, timestamp=1_700_000_000_000, source_id=str(tick.id)
+async def test_a_batch_is_one_stream_in_order_with_tick_ids_as_source_ids(deliver, server):
+    batch = [message(n) for n in range(1, 4)]
+    assert await deliver(batch) == {}
+    [stream] = server.streams
+    assert [r.source_id for r in stream] == [m.payload["id"] for m in batch]
+    assert stream[0] == v1.StreamMarketDataRequest(
+        asset_symbol="ETH-USD",
+        price=100.0,
+        timestamp=1_700_000_000_001,
+        source_id=batch[0].payload["id"],
+        quantity=1.5,
     )
 
 
+async def test_refused_ticks_are_found_one_by_one_and_reported(deliver, server):
+    server.invalid_prices = {66.0}
+    batch = [message(1), message(2, price=66.0), message(3)]
+    assert await deliver(batch) == {2: "analytics refused the tick as invalid"}
+    # The batch, then each tick alone: the accepted ones again (analytics dedupes them).
+    assert [len(s) for s in server.streams] == [3, 1, 1, 1]
+
+
+async def test_invalid_argument_on_a_single_tick_is_a_refusal(deliver, server):
+    server.failure = GRPCError(Status.INVALID_ARGUMENT, "price must be > 0")
+    assert await deliver([message(7)]) == {7: "analytics refused the tick as invalid"}
+
+
 @pytest.mark.parametrize(
-    ("status", "error"),
-    [
-        (Status.UNAVAILABLE, AnalyticsUnavailable),
-        (Status.DEADLINE_EXCEEDED, AnalyticsTimeout),
-        (Status.INVALID_ARGUMENT, AnalyticsRejected),
-        (Status.INTERNAL, AnalyticsBadResponse),
-        (Status.UNKNOWN, AnalyticsBadResponse),
-        (Status.UNIMPLEMENTED, AnalyticsBadResponse),
-    ],
+    "status", [Status.UNAVAILABLE, Status.INTERNAL, Status.UNKNOWN, Status.UNIMPLEMENTED]
 )
-async def test_error_statuses_become_domain_errors(sink, server, status, error):
-    server.reply = failing_with(status, "price must be > 0")
-    with pytest.raises(error):
-        await sink.send(a_tick())
+async def test_other_errors_fail_the_batch(deliver, server, status):
+    server.failure = GRPCError(status, "boom")
+    with pytest.raises(DeliveryFailed, match=status.name):
+        await deliver([message(1), message(2)])
 
 
-async def test_a_rejection_carries_analytics_reason(sink, server):
-    server.reply = failing_with(Status.INVALID_ARGUMENT, "price nan must be finite")
-    with pytest.raises(AnalyticsRejected, match="price nan must be finite"):
-        await sink.send(a_tick())
+async def test_an_answer_for_fewer_ticks_than_sent_fails_the_batch(deliver, server):
+    server.answer_short = True
+    with pytest.raises(DeliveryFailed, match="1 of 2"):
+        await deliver([message(1), message(2)])
 
 
-async def test_success_false_is_a_rejection(sink, server):
-    async def refuse() -> v1.SendMarketDataResponse:
-        return v1.SendMarketDataResponse(success=False)
-
-    server.reply = refuse
-    with pytest.raises(AnalyticsRejected):
-        await sink.send(a_tick())
-
-
-async def test_an_answer_later_than_the_timeout_is_a_timeout(sink, server):
-    never = asyncio.Event()
-
-    async def hang() -> v1.SendMarketDataResponse:
-        await never.wait()
-        raise AssertionError("unreachable")
-
-    server.reply = hang
-    with pytest.raises(AnalyticsTimeout, match=r"0\.2s"):
-        await sink.send(a_tick())
+async def test_an_answer_later_than_the_deadline_fails_the_batch(deliver, server):
+    server.hang = True
+    with pytest.raises(DeliveryFailed, match=r"0\.2s"):
+        await deliver([message(1)])
 
 
 class StandInChannel:
@@ -130,16 +126,16 @@ class StandInChannel:
         self.closed = True
 
 
-async def test_a_closed_sink_closes_its_channel_and_is_unavailable():
+async def test_a_closed_delivery_closes_its_channel_and_fails():
     channel = StandInChannel()
-    sink = GrpcMarketDataSink(lambda: channel, timeout=1.0)  # type: ignore[arg-type, return-value]
-    with pytest.raises(AnalyticsUnavailable):
-        await sink.send(a_tick())  # never opened
-    sink.open()
-    sink.close()
+    deliver = AnalyticsDelivery(lambda: channel, timeout=1.0)  # type: ignore[arg-type, return-value]
+    with pytest.raises(DeliveryFailed):
+        await deliver([message(1)])  # never opened
+    deliver.open()
+    deliver.close()
     assert channel.closed
-    with pytest.raises(AnalyticsUnavailable):
-        await sink.send(a_tick())
+    with pytest.raises(DeliveryFailed):
+        await deliver([message(1)])
 
 
 @pytest.mark.parametrize(
@@ -162,9 +158,11 @@ def test_malformed_addresses_are_refused(address):
 
 def test_analytics_addr_is_read_without_the_service_prefix(monkeypatch):
     monkeypatch.setenv("ANALYTICS_ADDR", "10.1.2.3:15001")
+    monkeypatch.setenv("NOTIFICATION_ADDR", "10.1.2.3:15002")
     monkeypatch.setenv("TRADING_ANALYTICS_TIMEOUT_SECONDS", "0.5")
     settings = TradingSettings()
     assert settings.analytics_endpoint == ("10.1.2.3", 15001)
+    assert settings.notification_addr == "10.1.2.3:15002"
     assert settings.analytics_timeout_seconds == 0.5
     monkeypatch.setenv("ANALYTICS_ADDR", "nonsense")
     with pytest.raises(ValidationError):

@@ -1,5 +1,5 @@
-"""The trading REST API on fakes: 201 with the tick, contract 400s, and analytics failures
-as 502/503/504 problems that keep nothing."""
+"""The trading REST API on fakes: 201 with the tick (stored and queued for delivery, whatever
+state the consumers are in), contract 400s, Idempotency-Key replays."""
 
 from __future__ import annotations
 
@@ -7,18 +7,13 @@ from uuid import uuid4
 
 import pytest
 
+from services.common.outbox import InMemoryOutboxStore
 from services.trading.bootstrap import bootstrap, build_deps
 from services.trading.config import TradingSettings
-from services.trading.domain.errors import (
-    AnalyticsBadResponse,
-    AnalyticsRejected,
-    AnalyticsTimeout,
-    AnalyticsUnavailable,
-)
 from tests.support.asgi import asgi_client
 from tests.support.clock import FakeClock
 from tests.support.tokens import bearer, jwks_url
-from tests.unit.trading_fakes import FakeAnalytics, InMemoryTickRepository
+from tests.unit.trading_fakes import InMemoryTickRepository
 
 pytestmark = pytest.mark.unit
 
@@ -33,13 +28,17 @@ def repo() -> InMemoryTickRepository:
 
 
 @pytest.fixture
-def analytics(repo) -> FakeAnalytics:
-    return FakeAnalytics(repo)
+def outbox() -> InMemoryOutboxStore:
+    return InMemoryOutboxStore(FakeClock())
+
+
+def queued(outbox: InMemoryOutboxStore, topic: str = "analytics.ticks") -> list[dict]:
+    return [m.payload for m in outbox.messages.values() if m.topic == topic]
 
 
 @pytest.fixture
-async def client(repo, analytics):
-    deps = build_deps(repo, analytics, clock=FakeClock())
+async def client(repo, outbox):
+    deps = build_deps(repo, outbox, clock=FakeClock())
     app = bootstrap(TradingSettings(validate_responses=True, jwks_url=jwks_url()), deps=deps)
     async with asgi_client(app) as client:
         client.headers.update(bearer(uuid4(), roles=["Developer"]))  # a price feed publisher
@@ -55,13 +54,14 @@ async def test_publishing_prices_needs_the_developer_or_admin_role(client, roles
     assert response.status_code == status
 
 
-async def test_a_submitted_tick_is_201_with_its_id_and_arrival(client, analytics):
+async def test_a_submitted_tick_is_201_with_its_id_and_arrival(client, outbox):
     response = await client.post(URL, json=TICK)
     assert response.status_code == 201
     body = response.json()
     assert {k: body[k] for k in TICK} == TICK
     assert body["receivedAt"] == "2026-01-01T00:00:00Z"
-    assert str(analytics.delivered[0].id) == body["id"]
+    assert [m["id"] for m in queued(outbox)] == [body["id"]]
+    assert [m["id"] for m in queued(outbox, "notification.price-ticks")] == [body["id"]]
 
 
 async def test_an_integer_price_is_accepted(client):
@@ -103,40 +103,24 @@ async def test_ticks_of_an_asset_are_listed_newest_first(client):
         "no timestamp",
     ],
 )
-async def test_ticks_outside_the_rules_are_400_and_go_nowhere(client, repo, analytics, body):
+async def test_ticks_outside_the_rules_are_400_and_go_nowhere(client, repo, outbox, body):
     response = await client.post(URL, json=body)
     assert response.status_code == 400, response.text
     assert response.headers["content-type"] == PROBLEM
-    assert repo.ticks == {} and analytics.stored_when_sent == []
+    assert repo.ticks == {} and outbox.messages == {}
 
 
-@pytest.mark.parametrize(
-    ("failure", "status"),
-    [
-        (AnalyticsUnavailable("ConnectionRefusedError: ('127.0.0.1', 50051)"), 503),
-        (AnalyticsTimeout(2.0), 504),
-        (AnalyticsRejected("price must be > 0"), 502),
-        (AnalyticsBadResponse("INTERNAL", "INTERNAL: boom"), 502),
-    ],
-    ids=["unavailable", "timeout", "rejected", "bad response"],
-)
-async def test_analytics_failures_are_problems_and_keep_nothing(
-    client, repo, analytics, failure, status
-):
-    analytics.failure = failure
-    response = await client.post(URL, json=TICK)
-    assert response.status_code == status
-    assert response.headers["content-type"] == PROBLEM
-    assert response.json()["detail"] == str(failure)
-    assert "127.0.0.1" not in response.text
-    if status in (503, 504):
-        assert response.headers["retry-after"] == "1"
-    assert repo.ticks == {}
-    assert (await client.get(f"{URL}/BTC")).json() == []
+async def test_a_keyed_retry_replays_and_queues_nothing_twice(client, repo, outbox):
+    headers = {"Idempotency-Key": "feed-42"}
+    first = await client.post(URL, json=TICK, headers=headers)
+    again = await client.post(URL, json=TICK, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert len(repo.ticks) == 1 and len(outbox.messages) == 2
 
 
-async def test_health_does_not_depend_on_analytics(client, analytics):
-    analytics.failure = AnalyticsUnavailable("refused")
+async def test_health_does_not_depend_on_the_consumers(client):
     assert (await client.get("/healthz")).json() == {"status": "ok", "service": "trading"}
 
 
@@ -145,10 +129,10 @@ async def test_405_lists_the_methods_the_contract_declares(client):
     assert (response.status_code, response.headers["allow"]) == (405, "POST")
 
 
-async def test_a_trade_carries_its_quantity_to_analytics(client, analytics):
+async def test_a_trade_carries_its_quantity_to_analytics(client, outbox):
     response = await client.post(URL, json={**TICK, "quantity": 2.5})
     assert (response.status_code, response.json()["quantity"]) == (201, 2.5)
-    assert analytics.delivered[-1].quantity == 2.5
+    assert queued(outbox)[-1]["quantity"] == 2.5
 
 
 @pytest.mark.parametrize("quantity", [-1, 1e16, "1"])

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 from uuid import uuid4
 
 import pytest
 
 from services.common.market_data import MAX_TIMESTAMP_MS
+from services.common.outbox import InMemoryOutboxStore
 from services.trading.bootstrap import build_deps
-from services.trading.domain.errors import (
-    AnalyticsBadResponse,
-    AnalyticsError,
-    AnalyticsRejected,
-    AnalyticsTimeout,
-    AnalyticsUnavailable,
-    InvalidTick,
-)
+from services.trading.domain.errors import InvalidTick
 from services.trading.domain.model import MarketDataTick
 from services.trading.service_layer import use_cases
 from services.trading.service_layer.use_cases import TradingDeps
 from tests.support.clock import FakeClock
-from tests.unit.trading_fakes import FakeAnalytics, InMemoryTickRepository
+from tests.unit.trading_fakes import InMemoryTickRepository, RecordingTransaction
 
 pytestmark = pytest.mark.unit
 
@@ -33,13 +26,25 @@ def repo() -> InMemoryTickRepository:
 
 
 @pytest.fixture
-def analytics(repo) -> FakeAnalytics:
-    return FakeAnalytics(repo)
+def outbox(clock) -> InMemoryOutboxStore:
+    return InMemoryOutboxStore(clock)
 
 
 @pytest.fixture
-def deps(repo, analytics, clock) -> TradingDeps:
-    return build_deps(repo, analytics, clock=clock)
+def transaction(repo, outbox) -> RecordingTransaction:
+    return RecordingTransaction(repo, outbox)
+
+
+@pytest.fixture
+def wakeups() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def deps(repo, outbox, transaction, wakeups, clock) -> TradingDeps:
+    return build_deps(
+        repo, outbox, transaction, wake_relay=lambda: wakeups.append("wake"), clock=clock
+    )
 
 
 async def submit(deps, symbol="BTC", price=100.0, timestamp=1_700_000_000_000):
@@ -47,13 +52,6 @@ async def submit(deps, symbol="BTC", price=100.0, timestamp=1_700_000_000_000):
         deps, asset_symbol=symbol, price=price, timestamp=timestamp
     )
 
-
-FAILURES = [
-    AnalyticsUnavailable("ConnectionRefusedError"),
-    AnalyticsTimeout(2.0),
-    AnalyticsRejected("price must be > 0"),
-    AnalyticsBadResponse("INTERNAL", "INTERNAL: boom"),
-]
 
 # --- the tick's rules ----------------------------------------------------------------------
 
@@ -92,66 +90,49 @@ def test_invalid_ticks_are_refused_with_the_rule_they_break(symbol, price, times
 # --- submitting ----------------------------------------------------------------------------
 
 
-async def test_a_tick_is_stored_then_forwarded_and_returned(deps, repo, analytics, clock):
+async def test_a_tick_is_stored_and_queued_for_every_consumer_in_one_transaction(
+    deps, repo, outbox, transaction, wakeups, clock
+):
     tick = await submit(deps, price=42)
     assert (tick.asset_symbol, tick.price, tick.received_at) == ("BTC", 42.0, clock.now)
     assert repo.ticks == {tick.id: tick}
-    assert analytics.delivered == [tick]
-    assert analytics.stored_when_sent == [True]  # persist first, then forward
+    assert transaction.commits == [(1, 2)]  # the tick and its two messages together
+    payload = {
+        "id": str(tick.id),
+        "assetSymbol": "BTC",
+        "price": 42.0,
+        "timestamp": 1_700_000_000_000,
+        "quantity": 0.0,
+    }
+    queued = sorted((m.topic, m.payload) for m in outbox.messages.values())
+    assert queued == [
+        ("analytics.ticks", payload),
+        ("notification.price-ticks", payload),
+    ]
+    assert wakeups == ["wake"]  # after the commit: the relay delivers at once
 
 
-async def test_every_tick_gets_a_new_id(deps, analytics):
+async def test_every_tick_gets_a_new_id_and_is_queued_in_order(deps, outbox):
     first, second = await submit(deps), await submit(deps)
     assert first.id != second.id
-    assert [t.id for t in analytics.delivered] == [first.id, second.id]
+    analytics = await outbox.pending("analytics.ticks", 10)
+    assert [m.payload["id"] for m in analytics] == [str(first.id), str(second.id)]
 
 
-async def test_an_invalid_tick_is_neither_stored_nor_forwarded(deps, repo, analytics):
+async def test_an_invalid_tick_is_neither_stored_nor_queued(deps, repo, outbox, wakeups):
     with pytest.raises(InvalidTick):
         await submit(deps, symbol="BTC\n")
-    assert repo.ticks == {} and analytics.stored_when_sent == []
+    assert repo.ticks == {} and outbox.messages == {} and wakeups == []
 
 
-@pytest.mark.parametrize("failure", FAILURES, ids=lambda e: type(e).__name__)
-async def test_when_analytics_does_not_take_the_tick_it_is_removed(deps, repo, analytics, failure):
-    analytics.failure = failure
-    with pytest.raises(type(failure)):
+async def test_a_failed_write_wakes_no_relay(deps, outbox, wakeups):
+    async def broken(topic, payload):
+        raise ConnectionError("database went away")
+
+    outbox.add = broken
+    with pytest.raises(ConnectionError):
         await submit(deps)
-    assert analytics.stored_when_sent == [True]
-    assert repo.ticks == {}
-    assert len(repo.removed) == 1
-
-
-async def test_an_unexpected_sink_error_is_compensated_too(deps, repo, analytics):
-    analytics.failure = RuntimeError("bug in the adapter")
-    with pytest.raises(RuntimeError):
-        await submit(deps)
-    assert repo.ticks == {}
-
-
-async def test_a_cancelled_forward_is_compensated(deps, repo, analytics):
-    analytics.failure = asyncio.CancelledError()
-    with pytest.raises(asyncio.CancelledError):
-        await submit(deps)
-    assert repo.ticks == {}
-
-
-async def test_a_failed_compensation_still_reports_the_delivery_error(
-    deps, repo, analytics, caplog
-):
-    analytics.failure = AnalyticsUnavailable("refused")
-    repo.fail_removal = True
-    with pytest.raises(AnalyticsUnavailable):
-        await submit(deps)
-    assert "could not be removed" in caplog.text
-
-
-def test_unavailable_and_bad_response_keep_internals_out_of_the_message():
-    unavailable = AnalyticsUnavailable("ConnectionRefusedError: ('10.0.0.7', 50051)")
-    assert "10.0.0.7" not in str(unavailable) and "10.0.0.7" in unavailable.reason
-    bad = AnalyticsBadResponse("INTERNAL", "INTERNAL: stack trace ...")
-    assert "stack trace" not in str(bad) and "INTERNAL" in str(bad)
-    assert all(isinstance(error, AnalyticsError) for error in FAILURES)
+    assert wakeups == []
 
 
 # --- listing -------------------------------------------------------------------------------

@@ -1,27 +1,21 @@
-"""In-memory stand-ins for the trading service's ports."""
+"""In-memory stand-ins for the trading service's ports and its consumers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from uuid import UUID
 
+from services.common.outbox import InMemoryOutboxStore, OutboxMessage
 from services.trading.domain.model import MarketDataTick
 
 
 class InMemoryTickRepository:
     def __init__(self) -> None:
         self.ticks: dict[UUID, MarketDataTick] = {}
-        self.removed: list[UUID] = []
-        self.fail_removal = False  # simulates the database failing during compensation
 
     async def add(self, tick: MarketDataTick) -> None:
         self.ticks[tick.id] = tick
-
-    async def remove(self, tick_id: UUID) -> None:
-        if self.fail_removal:
-            raise ConnectionError("database went away")
-        self.removed.append(tick_id)
-        self.ticks.pop(tick_id, None)
 
     async def list_recent(self, asset_symbol: str, *, limit: int) -> Sequence[MarketDataTick]:
         mine = [t for t in self.ticks.values() if t.asset_symbol == asset_symbol]
@@ -29,17 +23,34 @@ class InMemoryTickRepository:
         return mine[:limit]
 
 
-class FakeAnalytics:
-    """MarketDataSink that records what it got, and what trading had stored at that moment."""
+class RecordingTransaction:
+    """A unit of work that records what was written inside it (fakes have no rollback)."""
 
-    def __init__(self, repo: InMemoryTickRepository) -> None:
+    def __init__(self, repo: InMemoryTickRepository, outbox: InMemoryOutboxStore) -> None:
         self._repo = repo
-        self.delivered: list[MarketDataTick] = []
-        self.stored_when_sent: list[bool] = []
-        self.failure: BaseException | None = None
+        self._outbox = outbox
+        self.commits: list[tuple[int, int]] = []  # (ticks, messages) written per transaction
 
-    async def send(self, tick: MarketDataTick) -> None:
-        self.stored_when_sent.append(tick.id in self._repo.ticks)
-        if self.failure is not None:
-            raise self.failure
-        self.delivered.append(tick)
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[None]:
+        ticks, messages = len(self._repo.ticks), len(self._outbox.messages)
+        yield
+        self.commits.append((len(self._repo.ticks) - ticks, len(self._outbox.messages) - messages))
+
+
+class FakeConsumer:
+    """A delivery function: takes batches unless it is down; refuses ticks by id."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []  # tick ids per call
+        self.received: list[str] = []  # tick ids it took, in order, duplicates included
+        self.down: Exception | None = None
+        self.refuse: set[str] = set()
+
+    async def __call__(self, batch: Sequence[OutboxMessage]) -> dict[int, str]:
+        self.batches.append([m.payload["id"] for m in batch])
+        if self.down is not None:
+            raise self.down
+        refused = {m.id: "invalid" for m in batch if m.payload["id"] in self.refuse}
+        self.received += [m.payload["id"] for m in batch if m.id not in refused]
+        return refused

@@ -1,46 +1,26 @@
-"""MarketDataSink over gRPC: analytics' generated betterproto client on a grpclib Channel.
+"""Delivers outbox batches of ticks to analytics: one client-streaming StreamMarketData call
+per batch (analytics' generated betterproto stub on a grpclib Channel).
 
-Every way a call can fail becomes one of the domain's AnalyticsError kinds, so the use case
-and the REST layer never see grpclib types."""
+The stream's HTTP/2 flow control is the backpressure; the deadline bounds the whole batch.
+A batch fails as a whole (DeliveryFailed: the outbox retries it) unless analytics answered
+for every tick; ticks it refused as invalid are reported back by message id."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from grpclib import GRPCError, Status
 from grpclib.client import Channel
 from grpclib.exceptions import ProtocolError, StreamTerminatedError
 
-from generated.grpc.capsure.analytics.v1 import MarketDataServiceStub, SendMarketDataResponse
-from services.trading.domain.errors import (
-    AnalyticsBadResponse,
-    AnalyticsError,
-    AnalyticsRejected,
-    AnalyticsTimeout,
-    AnalyticsUnavailable,
-)
-from services.trading.domain.model import MarketDataTick
-from services.trading.mappers import tick_to_request
+from generated.grpc.capsure.analytics.v1 import MarketDataServiceStub, StreamMarketDataResponse
+from services.common.outbox import OutboxMessage
+from services.trading.domain.errors import DeliveryFailed
+from services.trading.mappers import message_to_stream_request
 
-log = logging.getLogger(__name__)
-
-UNAVAILABLE = {Status.UNAVAILABLE}
-TIMEOUT = {Status.DEADLINE_EXCEEDED}
-REJECTED = {Status.INVALID_ARGUMENT}
-
-
-def _from_status(error: GRPCError, timeout: float) -> AnalyticsError:
-    reason = f"{error.status.name}: {error.message or 'no message'}"
-    if error.status in UNAVAILABLE:
-        return AnalyticsUnavailable(reason)
-    if error.status in TIMEOUT:
-        return AnalyticsTimeout(timeout)
-    if error.status in REJECTED:
-        # Analytics' validation message tells the client what to fix.
-        return AnalyticsRejected(error.message or error.status.name)
-    return AnalyticsBadResponse(error.status.name, reason)
+CONSUMER = "analytics"
+INVALID = "analytics refused the tick as invalid"
 
 
 def channel_to(host: str, port: int) -> Callable[[], Channel]:
@@ -48,7 +28,11 @@ def channel_to(host: str, port: int) -> Callable[[], Channel]:
     return lambda: Channel(host, port)
 
 
-class GrpcMarketDataSink:
+class _Refused(Exception):
+    """Analytics refused the stream's ticks as invalid (INVALID_ARGUMENT)."""
+
+
+class AnalyticsDelivery:
     """Open it inside the event loop: grpclib binds a Channel to the running loop."""
 
     def __init__(self, new_channel: Callable[[], Channel], *, timeout: float) -> None:
@@ -73,26 +57,41 @@ class GrpcMarketDataSink:
         finally:
             self.close()
 
-    async def send(self, tick: MarketDataTick) -> None:
-        if self._channel is None:
-            raise AnalyticsUnavailable("the gRPC channel is not open")
+    async def __call__(self, batch: Sequence[OutboxMessage]) -> dict[int, str]:
         try:
-            response = await self._call(MarketDataServiceStub(self._channel), tick)
-        except AnalyticsError as error:
-            log.warning("tick %s not forwarded to analytics: %s", tick.id, error.reason)
-            raise
-        if not response.success:
-            raise AnalyticsRejected("it answered success=false")
+            response = await self._stream(batch)
+        except _Refused:
+            rejected = len(batch)
+        else:
+            taken = response.accepted + response.rejected
+            if taken != len(batch):
+                raise DeliveryFailed(CONSUMER, f"answered for {taken} of {len(batch)} ticks")
+            rejected = response.rejected
+        if not rejected:
+            return {}
+        if len(batch) == 1:
+            return {batch[0].id: INVALID}
+        # Analytics counts refusals without naming them: send each tick alone to find them.
+        # The accepted ones are counted once there (source_id), so sending them again is safe.
+        refused: dict[int, str] = {}
+        for message in batch:
+            refused.update(await self([message]))
+        return refused
 
-    async def _call(
-        self, stub: MarketDataServiceStub, tick: MarketDataTick
-    ) -> SendMarketDataResponse:
+    async def _stream(self, batch: Sequence[OutboxMessage]) -> StreamMarketDataResponse:
+        if self._channel is None:
+            raise DeliveryFailed(CONSUMER, "the gRPC channel is not open")
+        stub = MarketDataServiceStub(self._channel)
+        requests = [message_to_stream_request(m.payload) for m in batch]
         try:
             # The deadline covers connecting too, and travels to analytics as grpc-timeout.
-            return await stub.send_market_data(tick_to_request(tick), timeout=self._timeout)
+            return await stub.stream_market_data(requests, timeout=self._timeout)
         except TimeoutError as error:  # before OSError: TimeoutError is one of its subclasses
-            raise AnalyticsTimeout(self._timeout) from error
+            raise DeliveryFailed(CONSUMER, f"no answer within {self._timeout:g}s") from error
         except GRPCError as error:
-            raise _from_status(error, self._timeout) from error
+            if error.status is Status.INVALID_ARGUMENT:
+                raise _Refused() from error
+            reason = f"{error.status.name}: {error.message or 'no message'}"
+            raise DeliveryFailed(CONSUMER, reason) from error
         except (OSError, StreamTerminatedError, ProtocolError) as error:
-            raise AnalyticsUnavailable(f"{type(error).__name__}: {error}") from error
+            raise DeliveryFailed(CONSUMER, f"{type(error).__name__}: {error}") from error

@@ -7,6 +7,9 @@ from tortoise.models import Model
 from services.common.idempotency_orm import TABLE as IDEMPOTENCY_TABLE
 from services.common.idempotency_orm import UNIQUE as IDEMPOTENCY_UNIQUE
 from services.common.idempotency_orm import IdempotencyRecordModel
+from services.common.outbox_orm import INDEXES as OUTBOX_INDEXES
+from services.common.outbox_orm import TABLE as OUTBOX_TABLE
+from services.common.outbox_orm import OutboxMessageModel
 
 
 class MarketDataTickRecord(Model):
@@ -33,3 +36,10 @@ class IdempotencyRecord(IdempotencyRecordModel):
     class Meta:
         table = IDEMPOTENCY_TABLE
         unique_together = IDEMPOTENCY_UNIQUE
+
+
+# Ticks on their way to analytics and notification, written with the tick.
+class OutboxMessage(OutboxMessageModel):
+    class Meta:
+        table = OUTBOX_TABLE
+        indexes = OUTBOX_INDEXES

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from uuid import UUID
 
 from services.trading.adapters.orm import MarketDataTickRecord
 from services.trading.domain.model import MarketDataTick
@@ -30,9 +29,6 @@ class TortoiseTickRepository:
             received_at=tick.received_at,
             quantity=tick.quantity,
         )
-
-    async def remove(self, tick_id: UUID) -> None:
-        await MarketDataTickRecord.filter(id=tick_id).delete()
 
     async def list_recent(self, asset_symbol: str, *, limit: int) -> Sequence[MarketDataTick]:
         records = (

@@ -13,35 +13,11 @@ class InvalidTick(TradingError):
         super().__init__("invalid market data tick: " + "; ".join(problems))
 
 
-class AnalyticsError(TradingError):
-    """Analytics did not take the tick; subclasses say how. Nothing was kept.
+class DeliveryFailed(TradingError):
+    """A consumer did not take a batch of ticks (down, slow, or an answer outside its
+    contract); the outbox delivers the batch again later. For logs, not for clients."""
 
-    The message is for clients; `reason` (addresses, socket errors) is for logs only."""
-
-    def __init__(self, message: str, reason: str | None = None) -> None:
-        self.reason = reason or message
-        super().__init__(message)
-
-
-class AnalyticsUnavailable(AnalyticsError):
-    def __init__(self, reason: str) -> None:
-        super().__init__("analytics cannot be reached; nothing was kept, retry later", reason)
-
-
-class AnalyticsTimeout(AnalyticsError):
-    def __init__(self, seconds: float) -> None:
-        super().__init__(
-            f"analytics did not answer within {seconds:g}s; nothing was kept, retry later"
-        )
-
-
-class AnalyticsRejected(AnalyticsError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"analytics rejected the tick: {reason}; nothing was kept")
-
-
-class AnalyticsBadResponse(AnalyticsError):
-    def __init__(self, status: str, reason: str) -> None:
-        super().__init__(
-            f"analytics answered {status}, outside its contract; nothing was kept", reason
-        )
+    def __init__(self, consumer: str, reason: str) -> None:
+        self.consumer = consumer
+        self.reason = reason
+        super().__init__(f"{consumer}: {reason}")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
-from uuid import UUID
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
 
 from services.trading.domain.model import MarketDataTick
 
@@ -12,16 +12,18 @@ from services.trading.domain.model import MarketDataTick
 class TickRepository(Protocol):
     async def add(self, tick: MarketDataTick) -> None: ...
 
-    async def remove(self, tick_id: UUID) -> None:
-        """Forget a tick (no error when it is not there)."""
-        ...
-
     async def list_recent(self, asset_symbol: str, *, limit: int) -> Sequence[MarketDataTick]:
         """Newest first: by timestamp, then by the time trading received it."""
         ...
 
 
-class MarketDataSink(Protocol):
-    async def send(self, tick: MarketDataTick) -> None:
-        """Deliver the tick to analytics; raises AnalyticsError when it was not taken."""
+class Outbox(Protocol):
+    async def add(self, topic: str, payload: dict[str, Any]) -> None:
+        """Queue a message for delivery, in the current transaction."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    def __call__(self) -> AbstractAsyncContextManager[Any]:
+        """One transaction: everything written inside commits or rolls back together."""
         ...

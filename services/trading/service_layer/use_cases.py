@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from services.trading.domain.model import MarketDataTick
-from services.trading.service_layer.ports import MarketDataSink, TickRepository
+from services.trading.mappers import tick_to_message
+from services.trading.service_layer.ports import Outbox, TickRepository, UnitOfWork
 
-log = logging.getLogger(__name__)
+# One outbox message per consumer of a tick: each is delivered (and retried) on its own.
+ANALYTICS_TOPIC = "analytics.ticks"
+NOTIFICATION_TOPIC = "notification.price-ticks"
+TICK_TOPICS = (ANALYTICS_TOPIC, NOTIFICATION_TOPIC)
 
 
 @dataclass(frozen=True)
 class TradingDeps:
     ticks: TickRepository
-    analytics: MarketDataSink
+    outbox: Outbox
+    transaction: UnitOfWork
+    wake_relay: Callable[[], None]  # after a commit: deliver now rather than at the next poll
     clock: Callable[[], datetime]
     new_id: Callable[[], UUID]
 
@@ -25,8 +30,8 @@ class TradingDeps:
 async def submit_market_data(
     deps: TradingDeps, *, asset_symbol: str, price: float, timestamp: int, quantity: float = 0.0
 ) -> MarketDataTick:
-    """Keep the tick and deliver it to analytics; when delivery fails, forget it again, so
-    trading never keeps a tick that analytics did not get."""
+    """Keep the tick and queue it for every consumer, in one transaction: either the tick is
+    stored and will reach them (at least once), or nothing was kept."""
     tick = MarketDataTick(
         id=deps.new_id(),
         asset_symbol=asset_symbol,
@@ -35,21 +40,14 @@ async def submit_market_data(
         received_at=deps.clock(),
         quantity=quantity,
     )
-    await deps.ticks.add(tick)
-    try:
-        await deps.analytics.send(tick)
-    except BaseException:  # cancellation too: the caller never learns the tick was kept
-        await _compensate(deps, tick)
-        raise
+    # Nested in the Idempotency-Key transaction when a key is sent: then it commits with the
+    # stored response, and the relay's next poll (not this wake-up) finds the messages.
+    async with deps.transaction():
+        await deps.ticks.add(tick)
+        for topic in TICK_TOPICS:
+            await deps.outbox.add(topic, tick_to_message(tick))
+    deps.wake_relay()
     return tick
-
-
-async def _compensate(deps: TradingDeps, tick: MarketDataTick) -> None:
-    try:
-        await deps.ticks.remove(tick.id)
-    except Exception:
-        # The delivery error is what the client must see; this one needs an operator.
-        log.exception("tick %s was not delivered to analytics and could not be removed", tick.id)
 
 
 async def list_market_data(

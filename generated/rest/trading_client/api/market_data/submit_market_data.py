@@ -66,21 +66,6 @@ def _parse_response(
 
         return response_422
 
-    if response.status_code == 502:
-        response_502 = Problem.from_dict(response.json())
-
-        return response_502
-
-    if response.status_code == 503:
-        response_503 = Problem.from_dict(response.json())
-
-        return response_503
-
-    if response.status_code == 504:
-        response_504 = Problem.from_dict(response.json())
-
-        return response_504
-
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -104,7 +89,7 @@ def sync_detailed(
     body: MarketDataTickInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[MarketDataTick | Problem]:
-    """Accept one market data tick and forward it to analytics
+    """Accept one market data tick and queue it for analytics and notification
 
     Args:
         idempotency_key (str | Unset):
@@ -136,7 +121,7 @@ def sync(
     body: MarketDataTickInput,
     idempotency_key: str | Unset = UNSET,
 ) -> MarketDataTick | Problem | None:
-    """Accept one market data tick and forward it to analytics
+    """Accept one market data tick and queue it for analytics and notification
 
     Args:
         idempotency_key (str | Unset):
@@ -163,7 +148,7 @@ async def asyncio_detailed(
     body: MarketDataTickInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[MarketDataTick | Problem]:
-    """Accept one market data tick and forward it to analytics
+    """Accept one market data tick and queue it for analytics and notification
 
     Args:
         idempotency_key (str | Unset):
@@ -193,7 +178,7 @@ async def asyncio(
     body: MarketDataTickInput,
     idempotency_key: str | Unset = UNSET,
 ) -> MarketDataTick | Problem | None:
-    """Accept one market data tick and forward it to analytics
+    """Accept one market data tick and queue it for analytics and notification
 
     Args:
         idempotency_key (str | Unset):

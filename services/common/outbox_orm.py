@@ -1,0 +1,99 @@
+"""The outbox table on Tortoise ORM. The model is abstract: each service declares its concrete
+`OutboxMessage` in its adapters/orm.py (its own database and migrations), because a Tortoise
+model belongs to exactly one app.
+
+Delivered messages are deleted, not flagged: the table holds only what is still due (plus
+parked messages), so the relay's query stays cheap without a clean-up job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from tortoise import fields
+from tortoise.expressions import F
+from tortoise.functions import Count
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from services.common.outbox import OutboxMessage, Payload
+
+TABLE = "outbox_message"
+# Serves "the oldest pending messages of a topic".
+INDEXES = (Index(fields=("topic", "parked_at", "id"), name="idx_outbox_topic_parked_id"),)
+
+
+class OutboxMessageModel(Model):
+    id = fields.BigIntField(primary_key=True)  # increases with insertion: the delivery order
+    topic = fields.CharField(max_length=100)
+    payload = fields.JSONField()
+    created_at = fields.DatetimeField()
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    parked_at = fields.DatetimeField(null=True)  # set when the relay gave up on it
+    last_error = fields.CharField(max_length=500, null=True)
+
+    class Meta:
+        abstract = True
+
+
+def _to_message(record: OutboxMessageModel) -> OutboxMessage:
+    return OutboxMessage(
+        id=record.id,
+        topic=record.topic,
+        payload=record.payload,
+        created_at=record.created_at,
+        attempts=record.attempts,
+        next_attempt_at=record.next_attempt_at,
+    )
+
+
+class TortoiseOutboxStore:
+    def __init__(self, model: type[OutboxMessageModel], clock: Callable[[], datetime]) -> None:
+        self._model = model
+        self._clock = clock
+
+    async def add(self, topic: str, payload: Payload) -> None:
+        # No `using_db`: Tortoise writes in the transaction this task is in (contextvars).
+        now = self._clock()
+        await self._model.create(topic=topic, payload=payload, created_at=now, next_attempt_at=now)
+
+    async def pending(self, topic: str, limit: int) -> list[OutboxMessage]:
+        pending = self._model.filter(topic=topic, parked_at__isnull=True)
+        records = await pending.order_by("id").limit(limit)
+        return [_to_message(r) for r in records]
+
+    async def claim(self, message: OutboxMessage, until: datetime) -> bool:
+        # Compare-and-set on the lease column: of two relays reading the same head, one wins.
+        changed = await self._model.filter(
+            id=message.id, next_attempt_at=message.next_attempt_at, parked_at__isnull=True
+        ).update(next_attempt_at=until)
+        return changed == 1
+
+    async def delivered(self, ids: Sequence[int]) -> None:
+        if ids:
+            await self._model.filter(id__in=list(ids)).delete()
+
+    async def retry_later(self, ids: Sequence[int], at: datetime, error: str) -> None:
+        if ids:
+            await self._model.filter(id__in=list(ids)).update(
+                attempts=F("attempts") + 1, next_attempt_at=at, last_error=error[:500]
+            )
+
+    async def park(self, message_id: int, at: datetime, error: str) -> None:
+        await self._model.filter(id=message_id).update(
+            attempts=F("attempts") + 1, parked_at=at, last_error=error[:500]
+        )
+
+    async def counts(self) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = {}
+        for kind, parked in (("pending", False), ("parked", True)):
+            rows = (
+                await self._model.filter(parked_at__isnull=not parked)
+                .annotate(n=Count("id"))
+                .group_by("topic")
+                .values("topic", "n")
+            )
+            for row in rows:
+                found.setdefault(row["topic"], {"pending": 0, "parked": 0})[kind] = row["n"]
+        return found

@@ -1,0 +1,121 @@
+"""Trading's transactional outbox on real databases (SQLite and PostgreSQL): the tick and its
+messages commit or roll back together, also nested in the Idempotency-Key transaction; and
+relays racing on one database deliver everything, at least once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from functools import partial
+
+import pytest
+from tortoise.transactions import in_transaction
+
+from services.common.database import service_database
+from services.common.outbox import OutboxRelay, RelayPolicy, Topic
+from services.common.outbox_orm import TortoiseOutboxStore
+from services.trading.adapters.orm import MarketDataTickRecord, OutboxMessage
+from services.trading.adapters.repository import TortoiseTickRepository
+from services.trading.bootstrap import build_deps
+from services.trading.config import TradingSettings
+from services.trading.service_layer import use_cases
+from tests.integration.conftest import migrated_and_open
+from tests.unit.trading_fakes import FakeConsumer
+
+pytestmark = pytest.mark.integration
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+async def store(database_url):
+    settings = TradingSettings(database_url=database_url)
+    async with migrated_and_open(service_database("trading", settings)):
+        yield TortoiseOutboxStore(OutboxMessage, utc_now)
+
+
+@pytest.fixture
+def deps(store):
+    return build_deps(
+        TortoiseTickRepository(), store, transaction=partial(in_transaction, "trading")
+    )
+
+
+async def submit(deps, price: float = 100.0, timestamp: int = 1):
+    return await use_cases.submit_market_data(
+        deps, asset_symbol="ETH-USD", price=price, timestamp=timestamp
+    )
+
+
+async def counts() -> tuple[int, int]:
+    return await MarketDataTickRecord.all().count(), await OutboxMessage.all().count()
+
+
+async def test_the_tick_and_one_message_per_consumer_commit_together(deps, store):
+    tick = await submit(deps)
+    assert await counts() == (1, 2)
+    for topic in use_cases.TICK_TOPICS:
+        [message] = await store.pending(topic, 10)
+        assert message.payload["id"] == str(tick.id) and message.attempts == 0
+
+
+async def test_a_failed_message_write_rolls_the_tick_back(deps, store, monkeypatch):
+    async def broken(topic, payload):
+        raise ConnectionError("lost the database mid-transaction")
+
+    monkeypatch.setattr(store, "add", broken)
+    with pytest.raises(ConnectionError):
+        await submit(deps)
+    assert await counts() == (0, 0)
+
+
+async def test_nested_in_an_outer_transaction_they_commit_and_roll_back_with_it(deps):
+    # As under an Idempotency-Key: the use case's transaction is nested in the request's.
+    with pytest.raises(RuntimeError):
+        async with in_transaction("trading"):
+            await submit(deps)
+            assert await counts() == (1, 2)  # visible inside the outer transaction
+            raise RuntimeError("the stored response could not be written")
+    assert await counts() == (0, 0)
+    async with in_transaction("trading"):
+        await submit(deps)
+    assert await counts() == (1, 2)
+
+
+async def test_delivered_messages_are_deleted_and_refused_ones_parked(store):
+    for price in (1.0, 2.0):
+        await store.add("ticks", {"id": str(price)})
+    [first, second] = await store.pending("ticks", 10)
+    assert await store.claim(first, utc_now())
+    assert not await store.claim(first, utc_now())  # its lease column changed meanwhile
+    await store.delivered([first.id])
+    await store.retry_later([second.id], utc_now(), "refused")
+    await store.park(second.id, utc_now(), "refused again")
+    assert await store.pending("ticks", 10) == []
+    assert await store.counts() == {"ticks": {"pending": 0, "parked": 1}}
+    parked = await OutboxMessage.get(id=second.id)
+    assert (parked.attempts, parked.last_error) == (2, "refused again")
+
+
+async def test_relays_racing_on_one_database_deliver_everything_and_dedupe_makes_it_once(
+    deps, store
+):
+    ticks = [await submit(deps, price=float(n), timestamp=n) for n in range(1, 41)]
+    consumer = FakeConsumer()
+    policy = RelayPolicy(lease_seconds=60.0)
+    relays = [
+        OutboxRelay(store, [Topic("analytics.ticks", consumer, batch_size=7)], utc_now, policy)
+        for _ in range(3)
+    ]
+
+    async def drain(relay: OutboxRelay) -> None:
+        while await store.pending("analytics.ticks", 1):
+            await relay.run_once()
+
+    await asyncio.wait_for(asyncio.gather(*(drain(r) for r in relays)), 30)
+    expected = [str(t.id) for t in ticks]
+    assert set(consumer.received) == set(expected)  # at least once
+    assert list(dict.fromkeys(consumer.received)) == expected  # first arrivals in order
+    assert await store.counts() == {"notification.price-ticks": {"pending": 40, "parked": 0}}
