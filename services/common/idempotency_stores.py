@@ -34,6 +34,11 @@ class DatabaseIdempotencyStore:
             yield
 
     async def find(self, scope: str, key: str, now: datetime) -> StoredResponse | None:
+        # A write first: an expired record of the key makes way, and on SQLite the transaction
+        # takes the write lock now, waiting its turn (busy_timeout). Reading first would pin a
+        # snapshot that another instance's commit makes stale, and the later write would fail
+        # at once with "database is locked" instead of waiting.
+        await self._model.filter(scope=scope, key=key, expires_at__lte=now).delete()
         record = await self._model.get_or_none(scope=scope, key=key, expires_at__gt=now)
         if record is None:
             return None
@@ -47,9 +52,8 @@ class DatabaseIdempotencyStore:
     async def save(
         self, scope: str, key: str, response: StoredResponse, now: datetime, expires_at: datetime
     ) -> None:
-        # An expired record of the key makes way; so do other expired ones, a few at a time.
+        # find() cleared an expired record of the key; other expired ones go a few at a time.
         model = self._model
-        await model.filter(scope=scope, key=key, expires_at__lte=now).delete()
         try:
             await model.create(
                 scope=scope,

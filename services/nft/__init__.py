@@ -1,1 +1,2 @@
-"""The nft service: mints NFTs, keeps metadata and ownership, transfers and lists them."""
+"""The nft service: mints NFTs, records them on a chain (a local hash-chained ledger by default),
+keeps their metadata versions and ownership history, transfers and lists them."""

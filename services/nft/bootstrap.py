@@ -16,13 +16,15 @@ from services.common.rest_app import RestAppSpec, build_rest_app
 from services.nft.adapters.repository import TortoiseNftRepository
 from services.nft.config import NftSettings
 from services.nft.domain.errors import (
+    ChainRefused,
+    ConcurrentEdit,
     ConcurrentOwnershipChange,
     NftNotFound,
     NotNftOwner,
     TransferToCurrentOwner,
 )
 from services.nft.entrypoints.rest import NftHandlers
-from services.nft.service_layer.ports import NftRepository
+from services.nft.service_layer.ports import Chain, NftRepository
 from services.nft.service_layer.use_cases import NftDeps
 
 SERVICE = "nft"
@@ -31,6 +33,8 @@ ERROR_STATUSES = {
     NotNftOwner: 403,
     TransferToCurrentOwner: 409,
     ConcurrentOwnershipChange: 409,
+    ConcurrentEdit: 409,
+    ChainRefused: 409,
 }
 
 
@@ -38,8 +42,16 @@ def build_deps(
     repository: NftRepository,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     new_id: Callable[[], UUID] = uuid.uuid4,
+    chain: Chain | None = None,
 ) -> NftDeps:
-    return NftDeps(repository=repository, clock=clock, new_id=new_id)
+    """The use cases' dependencies. Without `chain`, the ledger in the repository's own
+    database; pass another `Chain` adapter to record tokens elsewhere."""
+    return NftDeps(
+        repository=repository,
+        chain=chain or repository.local_chain(),
+        clock=clock,
+        new_id=new_id,
+    )
 
 
 def bootstrap(settings: NftSettings, deps: NftDeps | None = None) -> AsyncApp:

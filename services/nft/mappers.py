@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.timestamps import rfc3339
-from services.nft.domain.model import Attribute, Nft, NftMetadata
+from services.nft.domain.ledger import ChainTransaction
+from services.nft.domain.ledger_audit import ChainVerification
+from services.nft.domain.model import Attribute, MetadataVersion, Nft, NftMetadata
 
 
 def metadata_from_contract(data: dict[str, Any]) -> NftMetadata:
@@ -42,4 +44,38 @@ def nft_to_contract(nft: Nft) -> dict[str, Any]:
         "updatedAt": rfc3339(nft.updated_at),
         "hidden": nft.hidden,
         "hiddenReason": nft.hidden_reason,
+        "tokenId": nft.token_id,
+        "mintTxHash": nft.mint_tx_hash,
+        "lastTxHash": nft.last_tx_hash,
+        "version": nft.version,
+    }
+
+
+def version_to_contract(version: MetadataVersion) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "name": version.name,
+        "description": version.description,
+        "metadata": metadata_to_contract(version.metadata),
+        "changedBy": str(version.changed_by),
+        "changedAt": rfc3339(version.changed_at),
+    }
+
+
+def ownership_to_contract(tx: ChainTransaction) -> dict[str, Any]:
+    return {
+        "txHash": tx.tx_hash,
+        "blockNumber": tx.block_number,
+        "kind": tx.kind.value,
+        "from": None if tx.from_id is None else str(tx.from_id),
+        "to": str(tx.to_id),
+        "at": rfc3339(tx.timestamp),
+    }
+
+
+def verification_to_contract(verification: ChainVerification) -> dict[str, Any]:
+    return {
+        "entries": verification.entries,
+        "valid": verification.valid,
+        "firstInvalidBlock": verification.first_invalid_block,
     }

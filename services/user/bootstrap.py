@@ -14,7 +14,7 @@ from connexion import AsyncApp
 
 from services.common.auth import TokenIssuer, TokenVerifier, bearer_info
 from services.common.database import service_database
-from services.common.rest_app import RestAppSpec, build_rest_app
+from services.common.rest_app import RestAppSpec, build_rest_app, load_contract
 from services.user.adapters.login_throttle import DatabaseLoginThrottle
 from services.user.adapters.nft_catalog import RestNftCatalog
 from services.user.adapters.passwords import Argon2PasswordHasher
@@ -81,6 +81,11 @@ def keyring_for(settings: UserSettings, clock: Callable[[], datetime] | None = N
     )
 
 
+def nft_fields_shown() -> frozenset[str]:
+    """The NFT fields of the user contract's own `Nft` schema."""
+    return frozenset(load_contract(SERVICE)["components"]["schemas"]["Nft"]["properties"])
+
+
 def real_adapters(settings: UserSettings) -> Adapters:
     return Adapters(
         users=TortoiseUserRepository(),
@@ -92,7 +97,9 @@ def real_adapters(settings: UserSettings) -> Adapters:
             },
             settings.login_failure_window_seconds,
         ),
-        nfts=RestNftCatalog(settings.nft_addr, settings.nft_timeout_seconds),
+        nfts=RestNftCatalog(
+            settings.nft_addr, settings.nft_timeout_seconds, exposed_fields=nft_fields_shown()
+        ),
         hasher=Argon2PasswordHasher(),
         keyring=keyring_for(settings),
     )

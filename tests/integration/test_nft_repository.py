@@ -1,16 +1,18 @@
 """TortoiseNftRepository against real databases, schema from the migrations."""
 
 from datetime import UTC, datetime, timedelta
+from itertools import count
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
 from tortoise import Tortoise
+from tortoise.exceptions import IntegrityError
 
 from services.common.database import apply_migrations, service_database
 from services.nft.adapters.repository import TortoiseNftRepository
 from services.nft.config import NftSettings
-from services.nft.domain.model import Attribute, Nft, NftMetadata
+from services.nft.domain.model import Attribute, MetadataVersion, Nft, NftMetadata
 from tests.integration.conftest import migrated_and_open
 
 pytestmark = pytest.mark.integration
@@ -21,6 +23,7 @@ NFT_MIGRATIONS = sorted(
 
 ALICE, BOB = uuid4(), uuid4()
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+TOKEN_IDS = count(1)
 
 
 @pytest.fixture
@@ -30,6 +33,7 @@ async def repo(database_url):
 
 
 def an_nft(owner=ALICE, at=T0, name="Ape") -> Nft:
+    token_id = next(TOKEN_IDS)
     return Nft(
         id=uuid4(),
         name=name,
@@ -38,6 +42,9 @@ def an_nft(owner=ALICE, at=T0, name="Ape") -> Nft:
         creator_id=owner,
         created_at=at,
         updated_at=at,
+        token_id=token_id,
+        mint_tx_hash=f"{token_id:064x}",
+        last_tx_hash=f"{token_id:064x}",
         metadata=NftMetadata(
             image="https://img.example/é.png",
             attributes=(Attribute("eyes", "blue"), Attribute("hat", "")),
@@ -78,12 +85,55 @@ async def test_details_change_only_while_the_expected_owner_owns_it(repo):
     await repo.add(nft)
     later = T0 + timedelta(minutes=1)
     edited = nft.updated(by=ALICE, at=later, name="Renamed", metadata=NftMetadata(image="x"))
-    assert await repo.update_details(edited, expected_owner=ALICE)
+    assert await repo.update_details(edited, expected_owner=ALICE, expected_version=1)
     assert await repo.get(nft.id) == edited
     await repo.change_owner(nft.id, expected_owner=ALICE, new_owner=BOB, at=later)
     stale = edited.updated(by=ALICE, at=later, name="Too late")
-    assert not await repo.update_details(stale, expected_owner=ALICE)
+    assert not await repo.update_details(stale, expected_owner=ALICE, expected_version=2)
     assert (await repo.get(nft.id)).name == "Renamed"
+
+
+async def test_details_change_only_from_the_expected_version(repo):
+    nft = an_nft()
+    await repo.add(nft)
+    ours = nft.updated(by=ALICE, at=T0, name="ours")
+    theirs = nft.updated(by=ALICE, at=T0, description="theirs")
+    assert await repo.update_details(theirs, expected_owner=ALICE, expected_version=1)
+    assert not await repo.update_details(ours, expected_owner=ALICE, expected_version=1)
+    stored = await repo.get(nft.id)
+    assert (stored.name, stored.description, stored.version) == ("Ape", "theirs", 2)
+
+
+async def test_versions_read_back_newest_first_and_each_number_once(repo):
+    nft = an_nft()
+    await repo.add(nft)
+    versions = [
+        MetadataVersion(
+            nft_id=nft.id,
+            version=number,
+            name=f"v{number}",
+            description="d",
+            metadata=nft.metadata,
+            changed_by=ALICE,
+            changed_at=T0 + timedelta(seconds=number),
+        )
+        for number in (1, 2, 3)
+    ]
+    for version in versions:
+        await repo.add_version(version)
+    assert await repo.versions(nft.id, limit=10, offset=0) == versions[::-1]
+    assert await repo.versions(nft.id, limit=1, offset=1) == [versions[1]]
+    assert await repo.versions(uuid4(), limit=10, offset=0) == []
+    with pytest.raises(IntegrityError):
+        await repo.add_version(versions[0])
+
+
+async def test_the_latest_transaction_is_recorded(repo):
+    nft = an_nft()
+    await repo.add(nft)
+    await repo.record_transaction(nft.id, "a" * 64)
+    stored = await repo.get(nft.id)
+    assert (stored.mint_tx_hash, stored.last_tx_hash) == (nft.mint_tx_hash, "a" * 64)
 
 
 async def test_hidden_nfts_leave_the_owners_listing_and_keep_their_reason(repo):

@@ -2,19 +2,97 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
-from services.nft.domain.model import Nft
+from services.nft.domain.errors import ChainRefused
+from services.nft.domain.ledger import GENESIS_HASH, ChainTransaction, TxKind, next_transaction
+from services.nft.domain.ledger_audit import ChainAudit, ChainVerification
+from services.nft.domain.model import MetadataVersion, Nft
+
+
+class InMemoryChain:
+    """A ledger in a list, built and checked with the same domain code as the real one."""
+
+    def __init__(self) -> None:
+        self.transactions: list[ChainTransaction] = []
+
+    async def mint(self, *, to: UUID, at: datetime) -> ChainTransaction:
+        minted = sum(tx.kind is TxKind.MINT for tx in self.transactions)
+        return self._append(TxKind.MINT, minted + 1, None, to, at)
+
+    async def transfer(
+        self, token_id: int, *, from_id: UUID, to: UUID, at: datetime
+    ) -> ChainTransaction:
+        owners = [tx.to_id for tx in self.transactions if tx.token_id == token_id]
+        if not owners or owners[-1] != from_id:
+            raise ChainRefused(token_id)
+        return self._append(TxKind.TRANSFER, token_id, from_id, to, at)
+
+    async def history(
+        self, token_id: int, *, limit: int, offset: int
+    ) -> Sequence[ChainTransaction]:
+        return [tx for tx in self.transactions if tx.token_id == token_id][offset : offset + limit]
+
+    async def verify(self) -> ChainVerification:
+        audit = ChainAudit()
+        for tx in self.transactions:
+            audit.check(tx)
+        return audit.result()
+
+    def _append(
+        self, kind: TxKind, token_id: int, sender: UUID | None, to: UUID, at: datetime
+    ) -> ChainTransaction:
+        last = self.transactions[-1] if self.transactions else None
+        tx = next_transaction(
+            block_number=last.block_number + 1 if last else 1,
+            prev_hash=last.tx_hash if last else GENESIS_HASH,
+            kind=kind,
+            token_id=token_id,
+            from_id=sender,
+            to_id=to,
+            at=at,
+        )
+        self.transactions.append(tx)
+        return tx
 
 
 class InMemoryNftRepository:
     def __init__(self) -> None:
         self.nfts: dict[UUID, Nft] = {}
-        # Simulates another writer taking ownership between our read and our write.
-        self.steal_on_next_change: UUID | None = None
+        self.versions_of: dict[UUID, list[MetadataVersion]] = {}
+        self.chain = InMemoryChain()
+        self._interloper: Callable[[InMemoryNftRepository], None] | None = None
+        self._transaction = asyncio.Lock()
+
+    def before_next_transaction(self, change: Callable[[InMemoryNftRepository], None]) -> None:
+        """Another writer commits `change` after our read, just before our transaction."""
+        self._interloper = change
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[object]:
+        # One at a time; on failure everything, the chain included, is as it was.
+        async with self._transaction:
+            if self._interloper is not None:
+                change, self._interloper = self._interloper, None
+                change(self)
+            saved = (
+                dict(self.nfts),
+                {k: list(v) for k, v in self.versions_of.items()},
+                list(self.chain.transactions),
+            )
+            try:
+                yield self
+            except BaseException:
+                self.nfts, self.versions_of, self.chain.transactions = saved
+                raise
+
+    def local_chain(self) -> InMemoryChain:
+        return self.chain
 
     async def add(self, nft: Nft) -> None:
         self.nfts[nft.id] = nft
@@ -30,21 +108,36 @@ class InMemoryNftRepository:
     async def change_owner(
         self, nft_id: UUID, *, expected_owner: UUID, new_owner: UUID, at: datetime
     ) -> bool:
-        if self.steal_on_next_change is not None:
-            thief, self.steal_on_next_change = self.steal_on_next_change, None
-            self.nfts[nft_id] = replace(self.nfts[nft_id], owner_id=thief)
         nft = self.nfts.get(nft_id)
         if nft is None or nft.owner_id != expected_owner:
             return False
         self.nfts[nft_id] = replace(nft, owner_id=new_owner, updated_at=at)
         return True
 
-    async def update_details(self, nft: Nft, *, expected_owner: UUID) -> bool:
+    async def record_transaction(self, nft_id: UUID, tx_hash: str) -> None:
+        self.nfts[nft_id] = self.nfts[nft_id].recorded(tx_hash)
+
+    async def update_details(
+        self, nft: Nft, *, expected_owner: UUID, expected_version: int
+    ) -> bool:
         stored = self.nfts.get(nft.id)
-        if stored is None or stored.owner_id != expected_owner:
+        if stored is None or (stored.owner_id, stored.version) != (
+            expected_owner,
+            expected_version,
+        ):
             return False
         self.nfts[nft.id] = nft
         return True
+
+    async def add_version(self, version: MetadataVersion) -> None:
+        versions = self.versions_of.setdefault(version.nft_id, [])
+        if any(v.version == version.version for v in versions):
+            raise ValueError("version already taken")  # the database's unique constraint
+        versions.append(version)
+
+    async def versions(self, nft_id: UUID, *, limit: int, offset: int) -> Sequence[MetadataVersion]:
+        newest_first = sorted(self.versions_of.get(nft_id, []), key=lambda v: -v.version)
+        return newest_first[offset : offset + limit]
 
     async def set_moderation(self, nft: Nft) -> bool:
         if nft.id not in self.nfts:

@@ -1,5 +1,6 @@
 """The nft REST API on fakes: contract validation, auth and the error mapping."""
 
+import re
 from uuid import uuid4
 
 import pytest
@@ -13,8 +14,9 @@ from tests.unit.nft_fakes import InMemoryNftRepository
 
 pytestmark = pytest.mark.unit
 
-ALICE, BOB = uuid4(), uuid4()
+ALICE, BOB, CAROL = uuid4(), uuid4(), uuid4()
 PROBLEM = "application/problem+json"
+TX_HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
 @pytest.fixture
@@ -176,3 +178,103 @@ async def test_a_hidden_nft_leaves_the_public_listing_and_can_come_back(client, 
     shown = await client.put(url, json={"hidden": False}, headers=moderator)
     assert (shown.json()["hidden"], shown.json()["hiddenReason"]) == (False, None)
     assert [n["id"] for n in (await client.get(f"/api/nfts/user/{ALICE}")).json()] == [nft["id"]]
+
+
+async def test_an_nft_carries_its_token_and_chain_transactions(client):
+    first, second = await mint(client), await mint(client)
+    assert (first["tokenId"], second["tokenId"]) == (1, 2)
+    assert TX_HASH.match(first["mintTxHash"])
+    assert first["lastTxHash"] == first["mintTxHash"] != second["mintTxHash"]
+    assert first["version"] == 1
+    moved = await client.post(
+        f"/api/nfts/{first['id']}/transfer", json={"toUserId": str(BOB)}, headers=bearer(ALICE)
+    )
+    assert moved.json()["mintTxHash"] == first["mintTxHash"]
+    assert moved.json()["lastTxHash"] not in (first["mintTxHash"], second["mintTxHash"])
+    assert (await client.get(f"/api/nfts/{first['id']}")).json() == moved.json()
+
+
+async def test_ownership_lists_the_mint_then_each_transfer(client):
+    nft = await mint(client)
+    url = f"/api/nfts/{nft['id']}"
+    last = nft
+    for sender, receiver in ((ALICE, BOB), (BOB, CAROL)):
+        response = await client.post(
+            f"{url}/transfer", json={"toUserId": str(receiver)}, headers=bearer(sender)
+        )
+        last = response.json()
+    ownership = await client.get(f"{url}/ownership")  # public, like a chain
+    assert ownership.status_code == 200
+    records = ownership.json()
+    assert [(r["kind"], r["from"], r["to"]) for r in records] == [
+        ("mint", None, str(ALICE)),
+        ("transfer", str(ALICE), str(BOB)),
+        ("transfer", str(BOB), str(CAROL)),
+    ]
+    assert [r["blockNumber"] for r in records] == [1, 2, 3]
+    assert records[0]["txHash"] == nft["mintTxHash"]
+    assert records[-1]["txHash"] == last["lastTxHash"]
+    assert records[-1]["at"] == last["updatedAt"]
+    page = await client.get(f"{url}/ownership", params={"limit": 1, "offset": 1})
+    assert page.json() == records[1:2]
+
+
+async def test_the_owners_edits_are_kept_as_versions_and_others_add_none(client):
+    nft = await mint(client, name="First", description="one")
+    url = f"/api/nfts/{nft['id']}"
+    refused = await client.patch(url, json={"name": "Bob's"}, headers=bearer(BOB))
+    assert refused.status_code == 403
+    image = {"image": "https://img.example/2.png"}
+    second = await client.patch(url, json={"metadata": image}, headers=bearer(ALICE))
+    third = await client.patch(url, json={"name": "Third"}, headers=bearer(ALICE))
+    assert (second.json()["version"], third.json()["version"]) == (2, 3)
+    history = await client.get(f"{url}/history")
+    assert history.status_code == 200
+    versions = history.json()
+    assert [(v["version"], v["name"], v["description"]) for v in versions] == [
+        (3, "Third", "one"),
+        (2, "First", "one"),
+        (1, "First", "one"),
+    ]
+    assert versions[1]["metadata"] == {"attributes": [], **image}
+    assert versions[0]["changedAt"] == third.json()["updatedAt"]
+    assert versions[-1]["changedAt"] == nft["createdAt"]
+    assert {v["changedBy"] for v in versions} == {str(ALICE)}
+    page = await client.get(f"{url}/history", params={"limit": 2, "offset": 2})
+    assert [v["version"] for v in page.json()] == [1]
+
+
+@pytest.mark.parametrize("view", ["history", "ownership"])
+async def test_views_of_unknown_nfts_and_bad_pages(client, view):
+    assert (await client.get(f"/api/nfts/{uuid4()}/{view}")).status_code == 404
+    nft = await mint(client)
+    for params in ({"limit": 0}, {"limit": 101}, {"offset": -1}):
+        response = await client.get(f"/api/nfts/{nft['id']}/{view}", params=params)
+        assert response.status_code == 400
+        assert response.headers["content-type"] == PROBLEM
+
+
+VERIFY = "/api/nfts/ledger/verify"
+
+
+async def test_admins_verify_the_chain(client):
+    nft = await mint(client)
+    await client.post(
+        f"/api/nfts/{nft['id']}/transfer", json={"toUserId": str(BOB)}, headers=bearer(ALICE)
+    )
+    response = await client.get(VERIFY, headers=bearer(CAROL, roles=["Admin"]))
+    assert response.status_code == 200
+    assert response.json() == {"entries": 2, "valid": True, "firstInvalidBlock": None}
+
+
+@pytest.mark.parametrize("roles", [["User"], ["Moderator"], ["Developer"]])
+async def test_only_admins_verify_the_chain(client, roles):
+    response = await client.get(VERIFY, headers=bearer(ALICE, roles=roles))
+    assert response.status_code == 403
+    assert response.headers["content-type"] == PROBLEM
+
+
+async def test_verifying_without_a_token_is_401(client):
+    response = await client.get(VERIFY)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM

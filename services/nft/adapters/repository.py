@@ -5,11 +5,15 @@ Metadata is stored as JSON in the contract's shape, so it reads back exactly as 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from uuid import UUID
 
-from services.nft.adapters.orm import NftRecord
-from services.nft.domain.model import Nft
+from tortoise.transactions import in_transaction
+
+from services.nft.adapters.local_ledger import LocalLedgerChain
+from services.nft.adapters.orm import CONNECTION, NftRecord, NftVersionRecord
+from services.nft.domain.model import MetadataVersion, Nft
 from services.nft.mappers import metadata_from_contract, metadata_to_contract
 
 
@@ -25,10 +29,33 @@ def _to_domain(record: NftRecord) -> Nft:
         updated_at=record.updated_at,
         hidden=record.hidden,
         hidden_reason=record.hidden_reason,
+        token_id=record.token_id,
+        mint_tx_hash=record.mint_tx_hash,
+        last_tx_hash=record.last_tx_hash,
+        version=record.version,
+    )
+
+
+def _version_to_domain(record: NftVersionRecord) -> MetadataVersion:
+    return MetadataVersion(
+        nft_id=record.nft_id,
+        version=record.version,
+        name=record.name,
+        description=record.description,
+        metadata=metadata_from_contract(record.metadata),
+        changed_by=record.changed_by,
+        changed_at=record.changed_at,
     )
 
 
 class TortoiseNftRepository:
+    def atomic(self) -> AbstractAsyncContextManager[object]:
+        # Tortoise binds the transaction to this task; nested, it is a savepoint.
+        return in_transaction(CONNECTION)
+
+    def local_chain(self) -> LocalLedgerChain:
+        return LocalLedgerChain()
+
     async def add(self, nft: Nft) -> None:
         await NftRecord.create(
             id=nft.id,
@@ -39,6 +66,10 @@ class TortoiseNftRepository:
             creator_id=nft.creator_id,
             created_at=nft.created_at,
             updated_at=nft.updated_at,
+            token_id=nft.token_id,
+            mint_tx_hash=nft.mint_tx_hash,
+            last_tx_hash=nft.last_tx_hash,
+            version=nft.version,
         )
 
     async def get(self, nft_id: UUID) -> Nft | None:
@@ -62,14 +93,42 @@ class TortoiseNftRepository:
         )
         return updated == 1
 
-    async def update_details(self, nft: Nft, *, expected_owner: UUID) -> bool:
-        updated = await NftRecord.filter(id=nft.id, owner_id=expected_owner).update(
+    async def record_transaction(self, nft_id: UUID, tx_hash: str) -> None:
+        await NftRecord.filter(id=nft_id).update(last_tx_hash=tx_hash)
+
+    async def update_details(
+        self, nft: Nft, *, expected_owner: UUID, expected_version: int
+    ) -> bool:
+        updated = await NftRecord.filter(
+            id=nft.id, owner_id=expected_owner, version=expected_version
+        ).update(
             name=nft.name,
             description=nft.description,
             metadata=metadata_to_contract(nft.metadata),
             updated_at=nft.updated_at,
+            version=nft.version,
         )
         return updated == 1
+
+    async def add_version(self, version: MetadataVersion) -> None:
+        await NftVersionRecord.create(
+            nft_id=version.nft_id,
+            version=version.version,
+            name=version.name,
+            description=version.description,
+            metadata=metadata_to_contract(version.metadata),
+            changed_by=version.changed_by,
+            changed_at=version.changed_at,
+        )
+
+    async def versions(self, nft_id: UUID, *, limit: int, offset: int) -> Sequence[MetadataVersion]:
+        records = (
+            await NftVersionRecord.filter(nft_id=nft_id)
+            .order_by("-version")
+            .offset(offset)
+            .limit(limit)
+        )
+        return [_version_to_domain(r) for r in records]
 
     async def set_moderation(self, nft: Nft) -> bool:
         updated = await NftRecord.filter(id=nft.id).update(

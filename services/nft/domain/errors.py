@@ -25,3 +25,15 @@ class TransferToCurrentOwner(NftError):
 class ConcurrentOwnershipChange(NftError):
     def __init__(self, nft_id: UUID) -> None:
         super().__init__(f"NFT {nft_id} changed owner meanwhile; read it again")
+
+
+class ConcurrentEdit(NftError):
+    def __init__(self, nft_id: UUID) -> None:
+        super().__init__(f"NFT {nft_id} was changed meanwhile; read it again")
+
+
+class ChainRefused(NftError):
+    """The chain would not record the transaction: it disagrees about who owns the token."""
+
+    def __init__(self, token_id: int) -> None:
+        super().__init__(f"the chain refuses to move token {token_id}: the sender does not own it")

@@ -23,6 +23,19 @@ class NftMetadata:
 
 
 @dataclass(frozen=True)
+class MetadataVersion:
+    """The descriptive fields of an NFT as one change left them."""
+
+    nft_id: UUID
+    version: int
+    name: str
+    description: str
+    metadata: NftMetadata
+    changed_by: UUID
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
 class Nft:
     id: UUID
     name: str
@@ -31,9 +44,25 @@ class Nft:
     creator_id: UUID
     created_at: datetime
     updated_at: datetime
+    token_id: int  # on the chain, assigned by its mint transaction
+    mint_tx_hash: str
+    last_tx_hash: str  # its mint's, or its latest transfer's
     metadata: NftMetadata = field(default_factory=NftMetadata)
     hidden: bool = False
     hidden_reason: str | None = None
+    version: int = 1  # of the descriptive fields; each change adds one
+
+    def details_version(self, *, by: UUID) -> MetadataVersion:
+        """The current descriptive fields as the version `by` made at `updated_at`."""
+        return MetadataVersion(
+            nft_id=self.id,
+            version=self.version,
+            name=self.name,
+            description=self.description,
+            metadata=self.metadata,
+            changed_by=by,
+            changed_at=self.updated_at,
+        )
 
     def updated(
         self,
@@ -53,6 +82,7 @@ class Nft:
             description=self.description if description is None else description,
             metadata=self.metadata if metadata is None else metadata,
             updated_at=at,
+            version=self.version + 1,
         )
 
     def moderated(self, *, hidden: bool, reason: str | None, at: datetime) -> Nft:
@@ -66,3 +96,7 @@ class Nft:
         if to == self.owner_id:
             raise TransferToCurrentOwner(self.id)
         return replace(self, owner_id=to, updated_at=at)
+
+    def recorded(self, tx_hash: str) -> Nft:
+        """This NFT with `tx_hash` as its latest chain transaction."""
+        return replace(self, last_tx_hash=tx_hash)

@@ -6,8 +6,14 @@ from typing import Any
 from uuid import UUID
 
 from services.nft.domain.model import Nft
-from services.nft.mappers import metadata_from_contract, nft_to_contract
-from services.nft.service_layer import use_cases
+from services.nft.mappers import (
+    metadata_from_contract,
+    nft_to_contract,
+    ownership_to_contract,
+    verification_to_contract,
+    version_to_contract,
+)
+from services.nft.service_layer import queries, use_cases
 from services.nft.service_layer.use_cases import NftDeps
 
 
@@ -49,6 +55,19 @@ class NftHandlers:
             metadata=None if metadata is None else metadata_from_contract(metadata),
         )
         return nft_to_contract(nft)
+
+    async def get_nft_history(self, nftId: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        versions = await queries.metadata_history(
+            self._deps, UUID(nftId), limit=limit, offset=offset
+        )
+        return [version_to_contract(v) for v in versions]
+
+    async def get_nft_ownership(self, nftId: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        txs = await queries.ownership_history(self._deps, UUID(nftId), limit=limit, offset=offset)
+        return [ownership_to_contract(tx) for tx in txs]
+
+    async def verify_ledger(self) -> dict[str, Any]:
+        return verification_to_contract(await queries.verify_chain(self._deps))
 
     async def moderate_nft(self, nftId: str, body: dict[str, Any]) -> dict[str, Any]:
         nft = await use_cases.moderate_nft(

@@ -1,16 +1,60 @@
-"""What the use cases need from the outside world."""
+"""What the use cases need from the outside world.
+
+`Chain` is the blockchain boundary: minting and transferring record the token there, and the
+ownership history is read back from it. The default adapter (adapters/local_ledger.py) is a
+local stand-in, an append-only hash-chained ledger in the nft database, so a chain record and
+the ownership change commit in one transaction. A real blockchain client plugs in here instead
+(e.g. an ERC-721 contract over JSON-RPC: mint/transfer send transactions and answer their
+receipts, `history` reads the token's Transfer events, `verify` checks the node's view). A
+chain outside the database cannot join its transaction: such an adapter would record intents
+in an outbox within the transaction and confirm them asynchronously.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from services.nft.domain.model import Nft
+from services.nft.domain.ledger import ChainTransaction
+from services.nft.domain.ledger_audit import ChainVerification
+from services.nft.domain.model import MetadataVersion, Nft
+
+
+class Chain(Protocol):
+    async def mint(self, *, to: UUID, at: datetime) -> ChainTransaction:
+        """Record a new token owned by `to`; the transaction carries its new token id."""
+        ...
+
+    async def transfer(
+        self, token_id: int, *, from_id: UUID, to: UUID, at: datetime
+    ) -> ChainTransaction: ...
+
+    async def history(
+        self, token_id: int, *, limit: int, offset: int
+    ) -> Sequence[ChainTransaction]:
+        """The token's transactions, its mint first, in block order."""
+        ...
+
+    async def verify(self) -> ChainVerification:
+        """Check the whole chain: every hash recomputed, every link followed."""
+        ...
 
 
 class NftRepository(Protocol):
+    """The nft database: NFTs with their metadata versions, and its transactions."""
+
+    def atomic(self) -> AbstractAsyncContextManager[object]:
+        """One transaction: the writes inside commit together or not at all (nested in an
+        enclosing one, it rolls back alone)."""
+        ...
+
+    def local_chain(self) -> Chain:
+        """The default chain: a ledger kept in this same database, so it joins `atomic`."""
+        ...
+
     async def add(self, nft: Nft) -> None: ...
 
     async def get(self, nft_id: UUID) -> Nft | None: ...
@@ -25,8 +69,21 @@ class NftRepository(Protocol):
         """Move ownership only if `expected_owner` still owns it; False when it did not."""
         ...
 
-    async def update_details(self, nft: Nft, *, expected_owner: UUID) -> bool:
-        """Store name, description and metadata only if `expected_owner` still owns it."""
+    async def record_transaction(self, nft_id: UUID, tx_hash: str) -> None:
+        """Remember `tx_hash` as the NFT's latest chain transaction."""
+        ...
+
+    async def update_details(
+        self, nft: Nft, *, expected_owner: UUID, expected_version: int
+    ) -> bool:
+        """Store name, description, metadata and version only if `expected_owner` still owns
+        it and nobody changed it since `expected_version`."""
+        ...
+
+    async def add_version(self, version: MetadataVersion) -> None: ...
+
+    async def versions(self, nft_id: UUID, *, limit: int, offset: int) -> Sequence[MetadataVersion]:
+        """The NFT's metadata versions, newest first."""
         ...
 
     async def set_moderation(self, nft: Nft) -> bool:

@@ -1,4 +1,4 @@
-"""One function per use case of the nft service."""
+"""One function per use case of the nft service that changes something (reads: queries.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from services.nft.domain.errors import ConcurrentOwnershipChange, NftNotFound
+from services.nft.domain.errors import ConcurrentEdit, ConcurrentOwnershipChange, NftNotFound
 from services.nft.domain.model import Nft, NftMetadata
-from services.nft.service_layer.ports import NftRepository
+from services.nft.service_layer.ports import Chain, NftRepository
 
 
 @dataclass(frozen=True)
 class NftDeps:
     repository: NftRepository
+    chain: Chain
     clock: Callable[[], datetime]
     new_id: Callable[[], UUID]
 
@@ -23,17 +24,24 @@ async def mint_nft(
     deps: NftDeps, *, minter_id: UUID, name: str, description: str, metadata: NftMetadata
 ) -> Nft:
     now = deps.clock()
-    nft = Nft(
-        id=deps.new_id(),
-        name=name,
-        description=description,
-        metadata=metadata,
-        owner_id=minter_id,
-        creator_id=minter_id,
-        created_at=now,
-        updated_at=now,
-    )
-    await deps.repository.add(nft)
+    # The token, the NFT and its first metadata version exist together or not at all.
+    async with deps.repository.atomic():
+        minted = await deps.chain.mint(to=minter_id, at=now)
+        nft = Nft(
+            id=deps.new_id(),
+            name=name,
+            description=description,
+            metadata=metadata,
+            owner_id=minter_id,
+            creator_id=minter_id,
+            created_at=now,
+            updated_at=now,
+            token_id=minted.token_id,
+            mint_tx_hash=minted.tx_hash,
+            last_tx_hash=minted.tx_hash,
+        )
+        await deps.repository.add(nft)
+        await deps.repository.add_version(nft.details_version(by=minter_id))
     return nft
 
 
@@ -53,13 +61,20 @@ async def list_user_nfts(
 async def transfer_nft(deps: NftDeps, nft_id: UUID, *, caller_id: UUID, to_user_id: UUID) -> Nft:
     nft = await get_nft(deps, nft_id)
     transferred = nft.transferred(by=caller_id, to=to_user_id, at=deps.clock())
-    # Compare-and-set on the owner: two racing transfers cannot both win.
-    moved = await deps.repository.change_owner(
-        nft_id, expected_owner=caller_id, new_owner=to_user_id, at=transferred.updated_at
-    )
-    if not moved:
-        raise ConcurrentOwnershipChange(nft_id)
-    return transferred
+    # The new owner and its chain record commit together: the ledger never disagrees with us.
+    async with deps.repository.atomic():
+        # Compare-and-set on the owner first: two racing transfers cannot both win, and the
+        # loser appends nothing to the chain.
+        moved = await deps.repository.change_owner(
+            nft_id, expected_owner=caller_id, new_owner=to_user_id, at=transferred.updated_at
+        )
+        if not moved:
+            raise ConcurrentOwnershipChange(nft_id)
+        tx = await deps.chain.transfer(
+            nft.token_id, from_id=caller_id, to=to_user_id, at=transferred.updated_at
+        )
+        await deps.repository.record_transaction(nft_id, tx.tx_hash)
+    return transferred.recorded(tx.tx_hash)
 
 
 async def update_nft(
@@ -75,9 +90,15 @@ async def update_nft(
     changed = nft.updated(
         by=caller_id, at=deps.clock(), name=name, description=description, metadata=metadata
     )
-    # Conditional on the owner: a transfer racing this edit leaves the new owner's NFT alone.
-    if not await deps.repository.update_details(changed, expected_owner=caller_id):
-        raise ConcurrentOwnershipChange(nft_id)
+    async with deps.repository.atomic():
+        # Conditional on owner and version: a transfer racing this edit leaves the new owner's
+        # NFT alone, and of two racing edits the second is refused rather than lost.
+        stored = await deps.repository.update_details(
+            changed, expected_owner=caller_id, expected_version=nft.version
+        )
+        if not stored:
+            raise ConcurrentEdit(nft_id)
+        await deps.repository.add_version(changed.details_version(by=caller_id))
     return changed
 
 

@@ -29,7 +29,13 @@ async def _add_forwarded_bearer(request: httpx.Request) -> None:
 
 
 class RestNftCatalog:
-    def __init__(self, address: str, timeout_seconds: float) -> None:
+    """`exposed_fields`: the NFT fields the user service's own contract shows; nft may answer
+    with more (it grows), and they must not leak through an API that does not declare them."""
+
+    def __init__(
+        self, address: str, timeout_seconds: float, exposed_fields: frozenset[str] | None = None
+    ) -> None:
+        self._exposed = exposed_fields
         self._client = Client(
             base_url=http_url(address),
             timeout=httpx.Timeout(timeout_seconds),
@@ -59,7 +65,12 @@ class RestNftCatalog:
             raise NftServiceTimeout()
         if response.status_code != 200 or not isinstance(response.parsed, list):
             raise NftServiceBadResponse(response.status_code)
-        return [_checked(nft).to_dict() for nft in response.parsed]
+        return [self._exposed_part(_checked(nft).to_dict()) for nft in response.parsed]
+
+    def _exposed_part(self, nft: dict[str, Any]) -> dict[str, Any]:
+        if self._exposed is None:
+            return nft
+        return {name: value for name, value in nft.items() if name in self._exposed}
 
     async def aclose(self) -> None:
         await self._client.get_async_httpx_client().aclose()

@@ -18,18 +18,26 @@ T = TypeVar("T", bound="Nft")
 
 @_attrs_define
 class Nft:
-    """
-    Attributes:
-        id (UUID):
-        name (str):
-        description (str):
-        metadata (NftMetadata):
-        owner_id (UUID):
-        creator_id (UUID):
-        created_at (datetime.datetime):
-        updated_at (datetime.datetime):
-        hidden (bool): Hidden by a moderator from public listings
-        hidden_reason (None | str | Unset):
+    """`tokenId` is the NFT's token on the chain, `mintTxHash` the transaction that minted it,
+    `lastTxHash` its latest (the mint or the last transfer), `version` the version of its
+    descriptive fields. They are always sent, but not listed as required, so that clients
+    keep reading answers of instances older than the chain during a rolling upgrade.
+
+        Attributes:
+            id (UUID):
+            name (str):
+            description (str):
+            metadata (NftMetadata):
+            owner_id (UUID):
+            creator_id (UUID):
+            created_at (datetime.datetime):
+            updated_at (datetime.datetime):
+            hidden (bool): Hidden by a moderator from public listings
+            hidden_reason (None | str | Unset):
+            token_id (int | Unset): The token's id on the chain, counted up from 1 at each mint
+            mint_tx_hash (str | Unset): A chain transaction's hash (SHA-256, lowercase hex)
+            last_tx_hash (str | Unset): A chain transaction's hash (SHA-256, lowercase hex)
+            version (int | Unset): Version of name, description and metadata (see the NFT's history)
     """
 
     id: UUID
@@ -42,6 +50,10 @@ class Nft:
     updated_at: datetime.datetime
     hidden: bool
     hidden_reason: None | str | Unset = UNSET
+    token_id: int | Unset = UNSET
+    mint_tx_hash: str | Unset = UNSET
+    last_tx_hash: str | Unset = UNSET
+    version: int | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         id = str(self.id)
@@ -68,6 +80,14 @@ class Nft:
         else:
             hidden_reason = self.hidden_reason
 
+        token_id = self.token_id
+
+        mint_tx_hash = self.mint_tx_hash
+
+        last_tx_hash = self.last_tx_hash
+
+        version = self.version
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -85,6 +105,14 @@ class Nft:
         )
         if hidden_reason is not UNSET:
             field_dict["hiddenReason"] = hidden_reason
+        if token_id is not UNSET:
+            field_dict["tokenId"] = token_id
+        if mint_tx_hash is not UNSET:
+            field_dict["mintTxHash"] = mint_tx_hash
+        if last_tx_hash is not UNSET:
+            field_dict["lastTxHash"] = last_tx_hash
+        if version is not UNSET:
+            field_dict["version"] = version
 
         return field_dict
 
@@ -120,6 +148,14 @@ class Nft:
 
         hidden_reason = _parse_hidden_reason(d.pop("hiddenReason", UNSET))
 
+        token_id = d.pop("tokenId", UNSET)
+
+        mint_tx_hash = d.pop("mintTxHash", UNSET)
+
+        last_tx_hash = d.pop("lastTxHash", UNSET)
+
+        version = d.pop("version", UNSET)
+
         nft = cls(
             id=id,
             name=name,
@@ -131,6 +167,10 @@ class Nft:
             updated_at=updated_at,
             hidden=hidden,
             hidden_reason=hidden_reason,
+            token_id=token_id,
+            mint_tx_hash=mint_tx_hash,
+            last_tx_hash=last_tx_hash,
+            version=version,
         )
 
         return nft

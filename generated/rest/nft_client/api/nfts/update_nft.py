@@ -107,7 +107,9 @@ def sync_detailed(
 ) -> Response[Nft | Problem]:
     """Change the name, description or metadata of an NFT the caller owns
 
-     Only the fields sent change; metadata is replaced as a whole.
+     Only the fields sent change; metadata is replaced as a whole. Each change is kept as
+    the NFT's next version (see its history). A change racing another change or a
+    transfer of the same NFT is refused with 409; read the NFT again and retry.
 
     Args:
         nft_id (UUID):
@@ -144,7 +146,9 @@ def sync(
 ) -> Nft | Problem | None:
     """Change the name, description or metadata of an NFT the caller owns
 
-     Only the fields sent change; metadata is replaced as a whole.
+     Only the fields sent change; metadata is replaced as a whole. Each change is kept as
+    the NFT's next version (see its history). A change racing another change or a
+    transfer of the same NFT is refused with 409; read the NFT again and retry.
 
     Args:
         nft_id (UUID):
@@ -176,7 +180,9 @@ async def asyncio_detailed(
 ) -> Response[Nft | Problem]:
     """Change the name, description or metadata of an NFT the caller owns
 
-     Only the fields sent change; metadata is replaced as a whole.
+     Only the fields sent change; metadata is replaced as a whole. Each change is kept as
+    the NFT's next version (see its history). A change racing another change or a
+    transfer of the same NFT is refused with 409; read the NFT again and retry.
 
     Args:
         nft_id (UUID):
@@ -211,7 +217,9 @@ async def asyncio(
 ) -> Nft | Problem | None:
     """Change the name, description or metadata of an NFT the caller owns
 
-     Only the fields sent change; metadata is replaced as a whole.
+     Only the fields sent change; metadata is replaced as a whole. Each change is kept as
+    the NFT's next version (see its history). A change racing another change or a
+    transfer of the same NFT is refused with 409; read the NFT again and retry.
 
     Args:
         nft_id (UUID):

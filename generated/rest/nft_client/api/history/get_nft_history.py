@@ -1,0 +1,224 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.metadata_version import MetadataVersion
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    nft_id: UUID,
+    *,
+    limit: int | Unset = 50,
+    offset: int | Unset = 0,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    params["offset"] = offset
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/nfts/{nft_id}/history".format(
+            nft_id=quote(str(nft_id), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | list[MetadataVersion] | None:
+    if response.status_code == 200:
+        response_200 = []
+        _response_200 = response.json()
+        for response_200_item_data in _response_200:
+            response_200_item = MetadataVersion.from_dict(response_200_item_data)
+
+            response_200.append(response_200_item)
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | list[MetadataVersion]]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    nft_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+    limit: int | Unset = 50,
+    offset: int | Unset = 0,
+) -> Response[Problem | list[MetadataVersion]]:
+    """The versions of an NFT's name, description and metadata, newest first
+
+     Version 1 is the NFT as minted; each change adds the next. (NFTs minted before
+    versions were kept start with their details as found then, attributed to their
+    creator at creation.)
+
+    Args:
+        nft_id (UUID):
+        limit (int | Unset):  Default: 50.
+        offset (int | Unset):  Default: 0.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | list[MetadataVersion]]
+    """
+
+    kwargs = _get_kwargs(
+        nft_id=nft_id,
+        limit=limit,
+        offset=offset,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    nft_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+    limit: int | Unset = 50,
+    offset: int | Unset = 0,
+) -> Problem | list[MetadataVersion] | None:
+    """The versions of an NFT's name, description and metadata, newest first
+
+     Version 1 is the NFT as minted; each change adds the next. (NFTs minted before
+    versions were kept start with their details as found then, attributed to their
+    creator at creation.)
+
+    Args:
+        nft_id (UUID):
+        limit (int | Unset):  Default: 50.
+        offset (int | Unset):  Default: 0.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | list[MetadataVersion]
+    """
+
+    return sync_detailed(
+        nft_id=nft_id,
+        client=client,
+        limit=limit,
+        offset=offset,
+    ).parsed
+
+
+async def asyncio_detailed(
+    nft_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+    limit: int | Unset = 50,
+    offset: int | Unset = 0,
+) -> Response[Problem | list[MetadataVersion]]:
+    """The versions of an NFT's name, description and metadata, newest first
+
+     Version 1 is the NFT as minted; each change adds the next. (NFTs minted before
+    versions were kept start with their details as found then, attributed to their
+    creator at creation.)
+
+    Args:
+        nft_id (UUID):
+        limit (int | Unset):  Default: 50.
+        offset (int | Unset):  Default: 0.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | list[MetadataVersion]]
+    """
+
+    kwargs = _get_kwargs(
+        nft_id=nft_id,
+        limit=limit,
+        offset=offset,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    nft_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+    limit: int | Unset = 50,
+    offset: int | Unset = 0,
+) -> Problem | list[MetadataVersion] | None:
+    """The versions of an NFT's name, description and metadata, newest first
+
+     Version 1 is the NFT as minted; each change adds the next. (NFTs minted before
+    versions were kept start with their details as found then, attributed to their
+    creator at creation.)
+
+    Args:
+        nft_id (UUID):
+        limit (int | Unset):  Default: 50.
+        offset (int | Unset):  Default: 0.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | list[MetadataVersion]
+    """
+
+    return (
+        await asyncio_detailed(
+            nft_id=nft_id,
+            client=client,
+            limit=limit,
+            offset=offset,
+        )
+    ).parsed

@@ -1,0 +1,155 @@
+"""LocalLedgerChain: the default `Chain`, a stand-in for a blockchain kept in the nft database.
+
+An append-only, hash-chained ledger (the rules are in domain/ledger.py): each mint or transfer
+is one entry, with the next block number, the previous entry's hash, and a token id counted up
+per ledger at each mint. It shares the service's database, so an entry commits in the same
+transaction as the ownership change it records; swap it for a real chain client through the
+`Chain` port (service_layer/ports.py).
+
+Concurrent appends: every append first bumps the single head row. On PostgreSQL that row lock
+queues appenders until the holder's transaction ends, and each then reads the head its
+predecessor committed. SQLite has one writer at a time (and Tortoise one transaction at a time
+per process); the use cases' transactions write before they read (a mint starts here, a
+transfer with its owner update), so instances sharing the file take turns on that lock too.
+(After an earlier read in the same transaction, SQLite refuses the write if another instance
+committed meanwhile: the request fails whole.) The unique block number and prev hash are the
+backstop: a fork cannot commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from services.nft.adapters.orm import (
+    CONNECTION,
+    LEDGER_HEAD_ID,
+    LedgerEntryRecord,
+    LedgerHeadRecord,
+)
+from services.nft.domain.errors import ChainRefused
+from services.nft.domain.ledger import GENESIS_HASH, ChainTransaction, TxKind, next_transaction
+from services.nft.domain.ledger_audit import ChainAudit, ChainVerification
+
+VERIFY_PAGE = 1000  # entries read at a time while verifying
+
+
+class LedgerMissing(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__("the ledger has no head row: is the nft database migrated?")
+
+
+def to_transaction(record: LedgerEntryRecord) -> ChainTransaction:
+    return ChainTransaction(
+        tx_hash=record.tx_hash,
+        block_number=record.block_number,
+        prev_hash=record.prev_hash,
+        kind=TxKind(record.kind),
+        token_id=record.token_id,
+        from_id=record.from_id,
+        to_id=record.to_id,
+        timestamp=record.timestamp,
+    )
+
+
+class LocalLedgerChain:
+    async def mint(self, *, to: UUID, at: datetime) -> ChainTransaction:
+        return await self._append(TxKind.MINT, token_id=None, from_id=None, to_id=to, at=at)
+
+    async def transfer(
+        self, token_id: int, *, from_id: UUID, to: UUID, at: datetime
+    ) -> ChainTransaction:
+        return await self._append(
+            TxKind.TRANSFER, token_id=token_id, from_id=from_id, to_id=to, at=at
+        )
+
+    async def history(
+        self, token_id: int, *, limit: int, offset: int
+    ) -> Sequence[ChainTransaction]:
+        records = (
+            await LedgerEntryRecord.filter(token_id=token_id)
+            .order_by("block_number")
+            .offset(offset)
+            .limit(limit)
+        )
+        return [to_transaction(r) for r in records]
+
+    async def verify(self) -> ChainVerification:
+        # The head first: entries appended while we read lie beyond it and wait for next time.
+        head = await LedgerHeadRecord.get_or_none(id=LEDGER_HEAD_ID)
+        end, end_hash = (head.block_number, head.tx_hash) if head else (0, GENESIS_HASH)
+        audit = ChainAudit()
+        after = 0
+        while True:
+            page = (
+                await LedgerEntryRecord.filter(block_number__gt=after, block_number__lte=end)
+                .order_by("block_number")
+                .limit(VERIFY_PAGE)
+            )
+            for record in page:
+                audit.check(to_transaction(record))
+            if len(page) < VERIFY_PAGE:
+                break
+            after = page[-1].block_number
+        audit.check_anchor(end, end_hash)
+        return audit.result()
+
+    async def _append(
+        self,
+        kind: TxKind,
+        *,
+        token_id: int | None,
+        from_id: UUID | None,
+        to_id: UUID,
+        at: datetime,
+    ) -> ChainTransaction:
+        # Its own transaction, or a savepoint in the caller's: entry and head move together.
+        async with in_transaction(CONNECTION):
+            claim: dict[str, Any] = {"block_number": F("block_number") + 1}
+            if kind is TxKind.MINT:
+                claim["last_token_id"] = F("last_token_id") + 1
+            if await LedgerHeadRecord.filter(id=LEDGER_HEAD_ID).update(**claim) != 1:
+                raise LedgerMissing()
+            head = await LedgerHeadRecord.get(id=LEDGER_HEAD_ID)
+            if token_id is None:
+                token_id = head.last_token_id
+            else:
+                await _check_owner(token_id, from_id)
+            tx = next_transaction(
+                block_number=head.block_number,
+                prev_hash=head.tx_hash,
+                kind=kind,
+                token_id=token_id,
+                from_id=from_id,
+                to_id=to_id,
+                at=at,
+            )
+            await LedgerEntryRecord.create(
+                block_number=tx.block_number,
+                tx_hash=tx.tx_hash,
+                prev_hash=tx.prev_hash,
+                kind=tx.kind.value,
+                token_id=tx.token_id,
+                from_id=tx.from_id,
+                to_id=tx.to_id,
+                timestamp=tx.timestamp,
+            )
+            await LedgerHeadRecord.filter(id=LEDGER_HEAD_ID).update(tx_hash=tx.tx_hash)
+        return tx
+
+
+async def _check_owner(token_id: int, sender: UUID | None) -> None:
+    """A chain moves a token only for its owner: the receiver of its latest entry."""
+    latest = (
+        await LedgerEntryRecord.filter(token_id=token_id)
+        .order_by("-block_number")
+        .first()
+        .values_list("to_id", flat=True)
+    )
+    if latest is None or UUID(str(latest)) != sender:
+        raise ChainRefused(token_id)
