@@ -8,17 +8,14 @@ from ...client import AuthenticatedClient, Client
 from ...models.login_request import LoginRequest
 from ...models.problem import Problem
 from ...models.token_response import TokenResponse
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     *,
     body: LoginRequest,
-    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-    if not isinstance(idempotency_key, Unset):
-        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -61,11 +58,6 @@ def _parse_response(
 
         return response_415
 
-    if response.status_code == 422:
-        response_422 = Problem.from_dict(response.json())
-
-        return response_422
-
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
@@ -92,7 +84,6 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | TokenResponse]:
     """Exchange username and password for an access token and a refresh token
 
@@ -101,7 +92,6 @@ def sync_detailed(
     passwords get the same answer in the same time.
 
     Args:
-        idempotency_key (str | Unset):
         body (LoginRequest):
 
     Raises:
@@ -114,7 +104,6 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
-        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -128,7 +117,6 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-    idempotency_key: str | Unset = UNSET,
 ) -> Problem | TokenResponse | None:
     """Exchange username and password for an access token and a refresh token
 
@@ -137,7 +125,6 @@ def sync(
     passwords get the same answer in the same time.
 
     Args:
-        idempotency_key (str | Unset):
         body (LoginRequest):
 
     Raises:
@@ -151,7 +138,6 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
-        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -159,7 +145,6 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | TokenResponse]:
     """Exchange username and password for an access token and a refresh token
 
@@ -168,7 +153,6 @@ async def asyncio_detailed(
     passwords get the same answer in the same time.
 
     Args:
-        idempotency_key (str | Unset):
         body (LoginRequest):
 
     Raises:
@@ -181,7 +165,6 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
-        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -193,7 +176,6 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-    idempotency_key: str | Unset = UNSET,
 ) -> Problem | TokenResponse | None:
     """Exchange username and password for an access token and a refresh token
 
@@ -202,7 +184,6 @@ async def asyncio(
     passwords get the same answer in the same time.
 
     Args:
-        idempotency_key (str | Unset):
         body (LoginRequest):
 
     Raises:
@@ -217,6 +198,5 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
-            idempotency_key=idempotency_key,
         )
     ).parsed

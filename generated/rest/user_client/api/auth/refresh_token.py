@@ -8,17 +8,14 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.refresh_request import RefreshRequest
 from ...models.token_response import TokenResponse
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     *,
     body: RefreshRequest,
-    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-    if not isinstance(idempotency_key, Unset):
-        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -56,11 +53,6 @@ def _parse_response(
 
         return response_415
 
-    if response.status_code == 422:
-        response_422 = Problem.from_dict(response.json())
-
-        return response_422
-
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -82,7 +74,6 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RefreshRequest,
-    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | TokenResponse]:
     """Spend a refresh token for a new access token and a new refresh token
 
@@ -90,7 +81,6 @@ def sync_detailed(
     copied). Refused at once for a disabled account.
 
     Args:
-        idempotency_key (str | Unset):
         body (RefreshRequest):
 
     Raises:
@@ -103,7 +93,6 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
-        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -117,7 +106,6 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RefreshRequest,
-    idempotency_key: str | Unset = UNSET,
 ) -> Problem | TokenResponse | None:
     """Spend a refresh token for a new access token and a new refresh token
 
@@ -125,7 +113,6 @@ def sync(
     copied). Refused at once for a disabled account.
 
     Args:
-        idempotency_key (str | Unset):
         body (RefreshRequest):
 
     Raises:
@@ -139,7 +126,6 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
-        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -147,7 +133,6 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RefreshRequest,
-    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | TokenResponse]:
     """Spend a refresh token for a new access token and a new refresh token
 
@@ -155,7 +140,6 @@ async def asyncio_detailed(
     copied). Refused at once for a disabled account.
 
     Args:
-        idempotency_key (str | Unset):
         body (RefreshRequest):
 
     Raises:
@@ -168,7 +152,6 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
-        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -180,7 +163,6 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RefreshRequest,
-    idempotency_key: str | Unset = UNSET,
 ) -> Problem | TokenResponse | None:
     """Spend a refresh token for a new access token and a new refresh token
 
@@ -188,7 +170,6 @@ async def asyncio(
     copied). Refused at once for a disabled account.
 
     Args:
-        idempotency_key (str | Unset):
         body (RefreshRequest):
 
     Raises:
@@ -203,6 +184,5 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
-            idempotency_key=idempotency_key,
         )
     ).parsed
