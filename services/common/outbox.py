@@ -108,8 +108,12 @@ class Wakeup:
         self._event.set()
 
     async def wait(self, seconds: float) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can turn a cancellation that
+        # coincides with its timeout into a TimeoutError, which would be swallowed here and
+        # keep a stopping relay alive.
         with suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._event.wait()
         self._event.clear()
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.addresses import split_address
+from services.common.outbox import RelayPolicy
 
 DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/users/.well-known/jwks.json"
 
@@ -48,3 +51,38 @@ class ServiceSettings(BaseSettings):
         default=300.0, gt=0, le=86400, validation_alias="CAPSURE_JWKS_CACHE_SECONDS"
     )
     jwt_issuer: str = Field(default="capsure-user", validation_alias="CAPSURE_JWT_ISSUER")
+
+
+class PublisherSettings(ServiceSettings):
+    """A service that publishes through a transactional outbox to the notification service.
+    Subclasses set their env prefix and say how long their slowest delivery batch may take."""
+
+    # Notification's REST endpoint (this instance's sidecar egress in the mesh).
+    notification_addr: str = Field(default="127.0.0.1:8005", validation_alias="NOTIFICATION_ADDR")
+    notification_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    notification_batch_size: int = Field(default=20, ge=1, le=1000)
+    # The outbox relay: poll for due messages this often (a local write wakes it at once).
+    outbox_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    outbox_max_backoff_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # A message a consumer refuses as invalid this many times is parked (logged, counted).
+    outbox_max_attempts: int = Field(default=5, ge=1, le=100)
+
+    @field_validator("notification_addr")
+    @classmethod
+    def _notification_is_host_port(cls, value: str) -> str:
+        split_address(value)
+        return value
+
+    def slowest_batch_seconds(self) -> float:
+        # Every notification call of a batch timing out.
+        return self.notification_timeout_seconds * self.notification_batch_size
+
+    @property
+    def relay_policy(self) -> RelayPolicy:
+        # The lease outlasts the slowest batch, so a live relay never loses it mid-delivery.
+        return RelayPolicy(
+            poll_interval_seconds=self.outbox_poll_seconds,
+            max_backoff_seconds=self.outbox_max_backoff_seconds,
+            max_attempts=self.outbox_max_attempts,
+            lease_seconds=self.slowest_batch_seconds() + 5.0,
+        )

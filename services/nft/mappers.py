@@ -1,10 +1,12 @@
-"""The one place where the nft contract's JSON meets domain objects."""
+"""The one place where the nft contract's JSON (and notification's event input) meets domain
+objects."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from services.common.timestamps import rfc3339
+from services.nft.domain.events import NftEvent
 from services.nft.domain.ledger import ChainTransaction
 from services.nft.domain.ledger_audit import ChainVerification
 from services.nft.domain.model import Attribute, MetadataVersion, Nft, NftMetadata
@@ -79,3 +81,21 @@ def verification_to_contract(verification: ChainVerification) -> dict[str, Any]:
         "valid": verification.valid,
         "firstInvalidBlock": verification.first_invalid_block,
     }
+
+
+def event_to_messages(event: NftEvent) -> list[dict[str, Any]]:
+    """One outbox payload per recipient, each notification's `NotificationEventInput` as is:
+    the same eventId for all, since notification names a notification by (eventId, userId)."""
+    data: dict[str, Any] = {"nftId": str(event.nft_id), "nftName": event.nft_name}
+    if event.from_user_id is not None:
+        data |= {"fromUserId": str(event.from_user_id), "toUserId": str(event.to_user_id)}
+    return [
+        {
+            "eventId": str(event.event_id),
+            "type": str(event.type),
+            "userId": str(user_id),
+            "occurredAt": rfc3339(event.occurred_at),
+            "data": data,
+        }
+        for user_id in event.recipients
+    ]

@@ -6,9 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
+from services.common.outbox import InMemoryOutboxStore
 from services.nft.domain.errors import ChainRefused
 from services.nft.domain.ledger import GENESIS_HASH, ChainTransaction, TxKind, next_transaction
 from services.nft.domain.ledger_audit import ChainAudit, ChainVerification
@@ -66,6 +67,8 @@ class InMemoryNftRepository:
         self.nfts: dict[UUID, Nft] = {}
         self.versions_of: dict[UUID, list[MetadataVersion]] = {}
         self.chain = InMemoryChain()
+        # In the same "database": its messages roll back with `atomic` like everything else.
+        self.outbox = InMemoryOutboxStore(lambda: datetime.now(UTC))
         self._interloper: Callable[[InMemoryNftRepository], None] | None = None
         self._transaction = asyncio.Lock()
 
@@ -84,15 +87,24 @@ class InMemoryNftRepository:
                 dict(self.nfts),
                 {k: list(v) for k, v in self.versions_of.items()},
                 list(self.chain.transactions),
+                dict(self.outbox.messages),
             )
             try:
                 yield self
             except BaseException:
-                self.nfts, self.versions_of, self.chain.transactions = saved
+                (
+                    self.nfts,
+                    self.versions_of,
+                    self.chain.transactions,
+                    self.outbox.messages,
+                ) = saved
                 raise
 
     def local_chain(self) -> InMemoryChain:
         return self.chain
+
+    def local_outbox(self) -> InMemoryOutboxStore:
+        return self.outbox
 
     async def add(self, nft: Nft) -> None:
         self.nfts[nft.id] = nft

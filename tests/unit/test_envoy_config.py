@@ -383,7 +383,7 @@ def test_sidecar_has_only_the_clusters_it_needs(
 ) -> None:
     # `user`: the JWKS of the identity service, fetched through the sidecar's own egress.
     expected = {
-        "nft": {"local_app", "xds_cluster", "user"},
+        "nft": {"local_app", "xds_cluster", "notification", "user"},
         "user": {"local_app", "xds_cluster", "nft"},
         "analytics": {"local_app", "local_app_grpc", "xds_cluster", "user"},
         "trading": {"local_app", "xds_cluster", "analytics_grpc", "notification", "user"},

@@ -7,6 +7,9 @@ from tortoise.models import Model
 from services.common.idempotency_orm import TABLE as IDEMPOTENCY_TABLE
 from services.common.idempotency_orm import UNIQUE as IDEMPOTENCY_UNIQUE
 from services.common.idempotency_orm import IdempotencyRecordModel
+from services.common.outbox_orm import INDEXES as OUTBOX_INDEXES
+from services.common.outbox_orm import TABLE as OUTBOX_TABLE
+from services.common.outbox_orm import OutboxMessageModel
 
 CONNECTION = "nft"  # the service's connection and app name (services.common.database)
 TX_HASH_LENGTH = 64  # SHA-256, hex
@@ -87,3 +90,10 @@ class IdempotencyRecord(IdempotencyRecordModel):
     class Meta:
         table = IDEMPOTENCY_TABLE
         unique_together = IDEMPOTENCY_UNIQUE
+
+
+# NFT events on their way to notification, written with the ledger entry they announce.
+class OutboxMessage(OutboxMessageModel):
+    class Meta:
+        table = OUTBOX_TABLE
+        indexes = OUTBOX_INDEXES

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from services.common.outbox_orm import TortoiseOutboxStore
 from services.nft.adapters.local_ledger import LocalLedgerChain
-from services.nft.adapters.orm import CONNECTION, NftRecord, NftVersionRecord
+from services.nft.adapters.orm import CONNECTION, NftRecord, NftVersionRecord, OutboxMessage
 from services.nft.domain.model import MetadataVersion, Nft
 from services.nft.mappers import metadata_from_contract, metadata_to_contract
 
@@ -48,6 +49,11 @@ def _version_to_domain(record: NftVersionRecord) -> MetadataVersion:
     )
 
 
+def outbox_store() -> TortoiseOutboxStore:
+    """nft's outbox table; the writer (a use case) and the relay each use one."""
+    return TortoiseOutboxStore(OutboxMessage, lambda: datetime.now(UTC))
+
+
 class TortoiseNftRepository:
     def atomic(self) -> AbstractAsyncContextManager[object]:
         # Tortoise binds the transaction to this task; nested, it is a savepoint.
@@ -55,6 +61,9 @@ class TortoiseNftRepository:
 
     def local_chain(self) -> LocalLedgerChain:
         return LocalLedgerChain()
+
+    def local_outbox(self) -> TortoiseOutboxStore:
+        return outbox_store()
 
     async def add(self, nft: Nft) -> None:
         await NftRecord.create(

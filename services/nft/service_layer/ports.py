@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from services.nft.domain.ledger import ChainTransaction
@@ -43,6 +43,12 @@ class Chain(Protocol):
         ...
 
 
+class Outbox(Protocol):
+    async def add(self, topic: str, payload: dict[str, Any]) -> None:
+        """Queue a message for delivery, in the current transaction."""
+        ...
+
+
 class NftRepository(Protocol):
     """The nft database: NFTs with their metadata versions, and its transactions."""
 
@@ -53,6 +59,10 @@ class NftRepository(Protocol):
 
     def local_chain(self) -> Chain:
         """The default chain: a ledger kept in this same database, so it joins `atomic`."""
+        ...
+
+    def local_outbox(self) -> Outbox:
+        """The outbox table in this same database, so queued messages join `atomic`."""
         ...
 
     async def add(self, nft: Nft) -> None: ...

@@ -8,8 +8,14 @@ from datetime import datetime
 from uuid import UUID
 
 from services.nft.domain.errors import ConcurrentEdit, ConcurrentOwnershipChange, NftNotFound
+from services.nft.domain.events import event_of
+from services.nft.domain.ledger import ChainTransaction
 from services.nft.domain.model import Nft, NftMetadata
-from services.nft.service_layer.ports import Chain, NftRepository
+from services.nft.mappers import event_to_messages
+from services.nft.service_layer.ports import Chain, NftRepository, Outbox
+
+# One message per (event, recipient): each is delivered, retried or parked on its own.
+NOTIFICATION_TOPIC = "nft.events"
 
 
 @dataclass(frozen=True)
@@ -18,6 +24,14 @@ class NftDeps:
     chain: Chain
     clock: Callable[[], datetime]
     new_id: Callable[[], UUID]
+    outbox: Outbox
+    wake_relay: Callable[[], None]  # after a commit: deliver now rather than at the next poll
+
+
+async def _announce(deps: NftDeps, nft: Nft, tx: ChainTransaction) -> None:
+    # Inside the caller's transaction: the event exists exactly when the ledger entry does.
+    for payload in event_to_messages(event_of(nft, tx)):
+        await deps.outbox.add(NOTIFICATION_TOPIC, payload)
 
 
 async def mint_nft(
@@ -42,6 +56,10 @@ async def mint_nft(
         )
         await deps.repository.add(nft)
         await deps.repository.add_version(nft.details_version(by=minter_id))
+        await _announce(deps, nft, minted)
+    # Nested in an Idempotency-Key transaction this is not yet committed: the relay's next
+    # poll, not this wake-up, finds the messages then.
+    deps.wake_relay()
     return nft
 
 
@@ -74,6 +92,8 @@ async def transfer_nft(deps: NftDeps, nft_id: UUID, *, caller_id: UUID, to_user_
             nft.token_id, from_id=caller_id, to=to_user_id, at=transferred.updated_at
         )
         await deps.repository.record_transaction(nft_id, tx.tx_hash)
+        await _announce(deps, nft, tx)
+    deps.wake_relay()
     return transferred.recorded(tx.tx_hash)
 
 

@@ -1,0 +1,70 @@
+"""Delivers outbox batches of NFT events to notification: `POST /internal/notification-events`,
+one call per (event, recipient) in order, through the client generated from its contract.
+
+201 (delivered) and 200 (delivered before: a redelivery, recognised by the same eventId) are
+success. Refusals are only the answers that judge the message itself — 400 and 415 (not what
+the contract takes), 409 (this eventId already went to this user with a different body) and
+422 (an Idempotency-Key reused; none is sent, so only a broken proxy would cause it): they are
+reported by message id, retried a few times (a newer notification may accept them) and then
+parked by the outbox, never blocking the events behind them. Every other answer (5xx, 404 or
+429 from a mesh mid-rollout or overloaded, a timeout, a broken connection) says nothing about
+the message: it fails the rest of the batch, which the outbox retries with backoff, unparked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+
+from generated.rest.notification_client import Client
+from generated.rest.notification_client.api.internal import publish_notification_event
+from generated.rest.notification_client.models import NotificationEventInput
+from services.common.addresses import http_url
+from services.common.outbox import OutboxMessage
+from services.nft.domain.errors import DeliveryFailed
+
+CONSUMER = "notification"
+DELIVERED = frozenset({200, 201})
+REFUSED = frozenset({400, 409, 415, 422})
+
+
+class NotificationDelivery:
+    def __init__(self, address: str, timeout_seconds: float) -> None:
+        self._client = Client(
+            base_url=http_url(address),
+            timeout=httpx.Timeout(timeout_seconds),
+            raise_on_unexpected_status=False,
+        )
+
+    async def __call__(self, batch: Sequence[OutboxMessage]) -> dict[int, str]:
+        refused: dict[int, str] = {}
+        for message in batch:
+            try:
+                body = NotificationEventInput.from_dict(message.payload)
+            except (KeyError, ValueError, TypeError) as error:  # cannot be sent as it is
+                refused[message.id] = f"not a notification event: {error!r}"[:500]
+                continue
+            status = await self._send(body)
+            if status in REFUSED:
+                refused[message.id] = f"notification answered {status}"
+            elif status not in DELIVERED:
+                raise DeliveryFailed(CONSUMER, f"answered {status}")
+        return refused
+
+    async def _send(self, body: NotificationEventInput) -> int:
+        try:
+            response = await publish_notification_event.asyncio_detailed(
+                client=self._client,
+                # No Idempotency-Key: notification dedupes by (eventId, userId) already.
+                body=body,
+            )
+        except httpx.TimeoutException as error:
+            raise DeliveryFailed(CONSUMER, "timed out") from error
+        except httpx.TransportError as error:
+            raise DeliveryFailed(CONSUMER, f"{type(error).__name__}: {error}") from error
+        except (KeyError, ValueError, TypeError) as error:  # a body outside the contract
+            raise DeliveryFailed(CONSUMER, "answered outside its contract") from error
+        return int(response.status_code)
+
+    async def aclose(self) -> None:
+        await self._client.get_async_httpx_client().aclose()

@@ -1,0 +1,180 @@
+"""Consumer-driven contract for nft -> notification: the outbox delivers each NFT event to each
+recipient with `POST /internal/notification-events` (eventId derived from the ledger
+transaction), and a redelivered event is answered 200 with the stored notification.
+
+Consumer side: nft's real NotificationDelivery adapter (generated client) talks to pact's mock
+notification service; the resulting pact must equal the committed one in contracts/pacts/
+(regenerate with CAPSURE_UPDATE_PACTS=1). Provider side: a real notification process is
+verified against the committed pact, with provider states set up through its own API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import pytest
+from pact import Pact, Verifier, match
+
+from services.common.outbox import OutboxMessage
+from services.nft.adapters.notification_client import NotificationDelivery
+from tests.support.platform import running_services
+
+pytestmark = pytest.mark.contract
+
+PACTS = Path(__file__).resolve().parents[2] / "contracts" / "pacts"
+PACT_FILE = PACTS / "nft-notification.json"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+
+os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+
+NFT_ID = "3b9d5f7a-1c2e-4d6f-8a0b-2c4e6a8b0d1f"
+ALICE = "1f3e5d7c-9b0a-4c2e-8d4f-6a8c0e2b4d6f"
+BOB = "2e4d6c8b-0a1f-4e3d-9c5b-7a9e1d3f5b7d"
+
+
+def minted(event_id: str, user_id: str) -> dict[str, Any]:
+    return {
+        "eventId": event_id,
+        "type": "nft.minted",
+        "userId": user_id,
+        "occurredAt": "2026-01-01T00:00:00Z",
+        "data": {"nftId": NFT_ID, "nftName": "Ape #1"},
+    }
+
+
+def transferred(event_id: str, user_id: str) -> dict[str, Any]:
+    return {
+        "eventId": event_id,
+        "type": "nft.transferred",
+        "userId": user_id,
+        "occurredAt": "2026-01-01T00:00:05Z",
+        "data": {"nftId": NFT_ID, "nftName": "Ape #1", "fromUserId": ALICE, "toUserId": BOB},
+    }
+
+
+NEW_EVENT = minted("5d7f9b1d-3f5b-4d7f-9b1d-3f5b7d9f1b3d", ALICE)
+REDELIVERED_EVENT = transferred("6e8a0c2e-4a6c-4e8a-8c2e-4a6c8e0a2c4e", BOB)
+
+
+def nft_notification_pact() -> Pact:
+    return Pact("nft", "notification").with_specification("V4")
+
+
+def _data(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: match.str(value) if key == "nftName" else match.uuid(value)
+        for key, value in data.items()
+    }
+
+
+def expect_delivery(pact: Pact, payload: dict[str, Any], state: str, status: int) -> None:
+    (
+        pact.upon_receiving(f"an NFT event from nft ({state})")
+        .given(state, eventId=payload["eventId"], userId=payload["userId"], type=payload["type"])
+        .with_request("POST", "/internal/notification-events")
+        .with_body(
+            {
+                "eventId": match.uuid(payload["eventId"]),
+                "type": match.regex(payload["type"], regex=r"^nft\.(minted|transferred)$"),
+                "userId": match.uuid(payload["userId"]),
+                "occurredAt": match.regex(payload["occurredAt"], regex=RFC3339),
+                "data": _data(payload["data"]),
+            },
+            content_type="application/json",
+        )
+        .will_respond_with(status)
+        .with_body(
+            {
+                # The generated client reads every field notification's contract requires.
+                "id": match.uuid("0b1d3f5a-7c9e-4b1d-8f5a-7c9e1b3d5f7a"),
+                "eventId": match.uuid(payload["eventId"]),
+                "type": match.str(payload["type"]),
+                "userId": match.uuid(payload["userId"]),
+                "occurredAt": match.regex(payload["occurredAt"], regex=RFC3339),
+                "data": _data(payload["data"]),
+                "createdAt": match.regex("2026-01-01T00:00:01Z", regex=RFC3339),
+                "read": match.bool(False),
+                "readAt": None,
+            },
+            content_type="application/json",
+        )
+    )
+
+
+def message(payload: dict[str, Any]) -> OutboxMessage:
+    return OutboxMessage(1, "nft.events", payload, T0, 0, T0)
+
+
+@pytest.fixture(scope="module")
+def pact_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("pacts")
+
+
+@pytest.mark.parametrize(
+    ("payload", "state", "status"),
+    [
+        (NEW_EVENT, "the event was not delivered to the user", 201),
+        (REDELIVERED_EVENT, "the event was already delivered to the user", 200),
+    ],
+)
+async def test_consumer_delivers_an_nft_event(pact_dir, payload, state, status):
+    pact = nft_notification_pact()
+    expect_delivery(pact, payload, state, status)
+    with pact.serve() as server:
+        deliver = NotificationDelivery(str(server.url), 2.0)
+        try:
+            refused = await deliver([message(payload)])
+        finally:
+            await deliver.aclose()
+    assert refused == {}  # taken: nothing to retry or park
+    pact.write_file(pact_dir, overwrite=False)
+
+
+def _interactions(path: Path) -> list[dict[str, Any]]:
+    return sorted(json.loads(path.read_text())["interactions"], key=lambda i: i["description"])
+
+
+def test_generated_pact_matches_the_committed_contract(pact_dir):
+    generated = pact_dir / "nft-notification.json"
+    if os.environ.get("CAPSURE_UPDATE_PACTS") == "1":
+        PACTS.mkdir(exist_ok=True)
+        PACT_FILE.write_text(generated.read_text())
+    assert _interactions(generated) == _interactions(PACT_FILE), (
+        "the nft service's expectations of notification changed: review, then run "
+        "CAPSURE_UPDATE_PACTS=1 pytest tests/contract/test_pact_nft_notification.py"
+    )
+
+
+def test_notification_provider_honours_the_nft_pact(tmp_path):
+    with running_services(tmp_path, ["notification"]) as services:
+        notification = services["notification"]
+
+        def provider_state(
+            state: str, action: Literal["setup", "teardown"], parameters: dict[str, Any] | None
+        ) -> None:
+            # States are reached through the provider's own API, never its tables.
+            if action == "setup" and state == "the event was already delivered to the user":
+                params = parameters or {}
+                build = transferred if params["type"] == "nft.transferred" else minted
+                response = httpx.post(
+                    f"{notification.url}/internal/notification-events",
+                    json=build(params["eventId"], params["userId"]),
+                )
+                response.raise_for_status()
+
+        verifier = (
+            Verifier("notification", host="127.0.0.1")
+            .add_transport(url=notification.url)
+            .add_source(PACT_FILE)
+            .state_handler(provider_state, teardown=True)
+        )
+        verifier.verify()
+    results = verifier.results["interactionResults"]
+    # A wrong provider name verifies nothing and still "passes": count what was verified.
+    assert len(results) == len(_interactions(PACT_FILE)) == 2

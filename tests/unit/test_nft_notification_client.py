@@ -1,0 +1,108 @@
+"""nft's delivery adapter: which notification answers are success, refusals (parked by the
+outbox after a few tries) or failures of the batch (retried, never parked)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from services.common.outbox import OutboxMessage
+from services.nft.adapters import notification_client
+from services.nft.adapters.notification_client import NotificationDelivery
+from services.nft.domain.errors import DeliveryFailed
+
+pytestmark = pytest.mark.unit
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def event(user: str) -> dict[str, Any]:
+    return {
+        "eventId": "5a0f1e2d-3c4b-4a59-8e7f-6a5b4c3d2e1f",
+        "type": "nft.minted",
+        "userId": user,
+        "occurredAt": "2026-01-01T00:00:00Z",
+        "data": {"nftId": "7c2e4a6b-8d0f-4e1a-9b3c-5d7e9f1a3b5c", "nftName": "Ape"},
+    }
+
+
+USERS = [f"00000000-0000-4000-8000-00000000000{n}" for n in range(1, 4)]
+BATCH = [OutboxMessage(n, "nft.events", event(u), T0, 0, T0) for n, u in enumerate(USERS, 1)]
+
+
+class Notification:
+    """Answers each call with the next status (or raises it), recording what was sent."""
+
+    def __init__(self, *answers: int | Exception) -> None:
+        self.answers = list(answers)
+        self.sent: list[dict[str, Any]] = []
+
+    async def __call__(self, *, client, body, **_: Any) -> httpx.Response:
+        self.sent.append(body.to_dict())
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return httpx.Response(answer)
+
+
+@pytest.fixture
+async def deliver():
+    delivery = NotificationDelivery("127.0.0.1:9", 1.0)
+    yield delivery
+    await delivery.aclose()
+
+
+def answering(monkeypatch, *answers: int | Exception) -> Notification:
+    fake = Notification(*answers)
+    monkeypatch.setattr(notification_client.publish_notification_event, "asyncio_detailed", fake)
+    return fake
+
+
+async def test_created_and_already_delivered_are_both_success(deliver, monkeypatch):
+    fake = answering(monkeypatch, 201, 200, 201)
+    assert await deliver(BATCH) == {}
+    assert [s["userId"] for s in fake.sent] == USERS  # one call per recipient, in order
+    assert "Idempotency-Key" not in str(fake.sent)
+
+
+@pytest.mark.parametrize("status", [400, 409, 415, 422])
+async def test_answers_about_the_message_refuse_it_alone(deliver, monkeypatch, status):
+    answering(monkeypatch, 201, status, 200)
+    assert await deliver(BATCH) == {2: f"notification answered {status}"}
+
+
+@pytest.mark.parametrize("status", [404, 429, 500, 503])
+async def test_other_answers_fail_the_batch_to_be_retried(deliver, monkeypatch, status):
+    fake = answering(monkeypatch, 201, status, 201)
+    with pytest.raises(DeliveryFailed, match=str(status)):
+        await deliver(BATCH)
+    assert len(fake.sent) == 2  # stops at the failure: the rest keeps its order
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (httpx.ReadTimeout("slow"), "timed out"),
+        (httpx.ConnectError("refused"), "ConnectError"),
+        (ValueError("not JSON"), "outside its contract"),
+    ],
+)
+async def test_transport_trouble_fails_the_batch(deliver, monkeypatch, error, reason):
+    answering(monkeypatch, error)
+    with pytest.raises(DeliveryFailed, match=reason):
+        await deliver(BATCH)
+
+
+async def test_a_payload_that_is_no_event_is_refused_without_a_call(deliver, monkeypatch):
+    fake = answering(monkeypatch, 201)
+    broken = OutboxMessage(9, "nft.events", {"type": "nft.minted"}, T0, 0, T0)
+    refused = await deliver([broken, BATCH[0]])
+    assert list(refused) == [9] and len(fake.sent) == 1
+
+
+async def test_against_a_real_socket_nobody_listens_on_it_fails_the_batch(deliver):
+    with pytest.raises(DeliveryFailed):
+        await deliver(BATCH[:1])
