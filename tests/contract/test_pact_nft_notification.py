@@ -10,8 +10,6 @@ verified against the committed pact, with provider states set up through its own
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -22,16 +20,15 @@ from pact import Pact, Verifier, match
 
 from services.common.outbox import OutboxMessage
 from services.nft.adapters.notification_client import NotificationDelivery
+from tests.support.pacts import PACTS, assert_committed, interactions
 from tests.support.platform import running_services
 
 pytestmark = pytest.mark.contract
 
-PACTS = Path(__file__).resolve().parents[2] / "contracts" / "pacts"
 PACT_FILE = PACTS / "nft-notification.json"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 
-os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
 NFT_ID = "3b9d5f7a-1c2e-4d6f-8a0b-2c4e6a8b0d1f"
 ALICE = "1f3e5d7c-9b0a-4c2e-8d4f-6a8c0e2b4d6f"
@@ -136,19 +133,8 @@ async def test_consumer_delivers_an_nft_event(pact_dir, payload, state, status):
     pact.write_file(pact_dir, overwrite=False)
 
 
-def _interactions(path: Path) -> list[dict[str, Any]]:
-    return sorted(json.loads(path.read_text())["interactions"], key=lambda i: i["description"])
-
-
 def test_generated_pact_matches_the_committed_contract(pact_dir):
-    generated = pact_dir / "nft-notification.json"
-    if os.environ.get("CAPSURE_UPDATE_PACTS") == "1":
-        PACTS.mkdir(exist_ok=True)
-        PACT_FILE.write_text(generated.read_text())
-    assert _interactions(generated) == _interactions(PACT_FILE), (
-        "the nft service's expectations of notification changed: review, then run "
-        "CAPSURE_UPDATE_PACTS=1 pytest tests/contract/test_pact_nft_notification.py"
-    )
+    assert_committed(pact_dir, "nft-notification", "tests/contract/test_pact_nft_notification.py")
 
 
 def test_notification_provider_honours_the_nft_pact(tmp_path):
@@ -177,4 +163,4 @@ def test_notification_provider_honours_the_nft_pact(tmp_path):
         verifier.verify()
     results = verifier.results["interactionResults"]
     # A wrong provider name verifies nothing and still "passes": count what was verified.
-    assert len(results) == len(_interactions(PACT_FILE)) == 2
+    assert len(results) == len(interactions(PACT_FILE)) == 2

@@ -10,8 +10,6 @@ verified against the committed pact, with provider states set up through its own
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -22,15 +20,13 @@ from pact import Pact, Verifier, match
 
 from services.common.outbox import OutboxMessage
 from services.trading.adapters.notification_client import NotificationDelivery
+from tests.support.pacts import PACTS, assert_committed, interactions
 from tests.support.platform import running_services
 
 pytestmark = pytest.mark.contract
 
-PACTS = Path(__file__).resolve().parents[2] / "contracts" / "pacts"
 PACT_FILE = PACTS / "trading-notification.json"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
 
 def tick(symbol: str, source_id: str) -> dict[str, Any]:
@@ -113,18 +109,9 @@ async def test_consumer_delivers_a_price_tick(pact_dir, payload, state, outcome,
     pact.write_file(pact_dir, overwrite=False)
 
 
-def _interactions(path: Path) -> list[dict[str, Any]]:
-    return sorted(json.loads(path.read_text())["interactions"], key=lambda i: i["description"])
-
-
 def test_generated_pact_matches_the_committed_contract(pact_dir):
-    generated = pact_dir / "trading-notification.json"
-    if os.environ.get("CAPSURE_UPDATE_PACTS") == "1":
-        PACTS.mkdir(exist_ok=True)
-        PACT_FILE.write_text(generated.read_text())
-    assert _interactions(generated) == _interactions(PACT_FILE), (
-        "the trading service's expectations of notification changed: review, then run "
-        "CAPSURE_UPDATE_PACTS=1 pytest tests/contract/test_pact_trading_notification.py"
+    assert_committed(
+        pact_dir, "trading-notification", "tests/contract/test_pact_trading_notification.py"
     )
 
 
@@ -159,4 +146,4 @@ def test_notification_provider_honours_the_trading_pact(tmp_path):
         verifier.verify()
     results = verifier.results["interactionResults"]
     # A wrong provider name verifies nothing and still "passes": count what was verified.
-    assert len(results) == len(_interactions(PACT_FILE)) == 2
+    assert len(results) == len(interactions(PACT_FILE)) == 2

@@ -9,8 +9,6 @@ verified against the committed pact, with provider states set up through its own
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
@@ -20,12 +18,12 @@ import pytest
 from pact import Pact, Verifier, match
 
 from services.user.adapters.nft_catalog import RestNftCatalog
+from tests.support.pacts import PACTS, assert_committed, interactions
 from tests.support.platform import running_services
 from tests.support.tokens import bearer, jwks_url, token_for
 
 pytestmark = pytest.mark.contract
 
-PACTS = Path(__file__).resolve().parents[2] / "contracts" / "pacts"
 PACT_FILE = PACTS / "user-nft.json"
 OWNER = UUID("6f1c7a52-3c4e-4f43-9d6a-0b7f1c2d3e4f")
 NOBODY = UUID("0d3b8f7e-2a61-4c59-8e3f-5a1b2c3d4e5f")
@@ -33,7 +31,6 @@ JWT = r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 EXAMPLE_TOKEN = "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 
-os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
 NFT_SHAPE = {
     "id": match.uuid("9b2f6c1e-4d7a-4e38-a1f0-3c5d7e9f1a2b"),
@@ -100,19 +97,8 @@ async def test_consumer_lists_nothing_for_a_user_without_nfts(pact_dir):
     pact.write_file(pact_dir, overwrite=False)
 
 
-def _interactions(path: Path) -> list[dict[str, Any]]:
-    return sorted(json.loads(path.read_text())["interactions"], key=lambda i: i["description"])
-
-
 def test_generated_pact_matches_the_committed_contract(pact_dir):
-    generated = pact_dir / "user-nft.json"
-    if os.environ.get("CAPSURE_UPDATE_PACTS") == "1":
-        PACTS.mkdir(exist_ok=True)
-        PACT_FILE.write_text(generated.read_text())
-    assert _interactions(generated) == _interactions(PACT_FILE), (
-        "the user service's expectations of nft changed: review, then run "
-        "CAPSURE_UPDATE_PACTS=1 pytest tests/contract/test_pact_user_nft.py"
-    )
+    assert_committed(pact_dir, "user-nft", "tests/contract/test_pact_user_nft.py")
 
 
 def test_nft_provider_honours_the_user_pact(tmp_path):
@@ -147,4 +133,4 @@ def test_nft_provider_honours_the_user_pact(tmp_path):
         verifier.verify()
     results = verifier.results["interactionResults"]
     # A wrong provider name verifies nothing and still "passes": count what was verified.
-    assert len(results) == len(_interactions(PACT_FILE)) == 2
+    assert len(results) == len(interactions(PACT_FILE)) == 2
