@@ -38,6 +38,16 @@ class OutboxMessage:
     next_attempt_at: datetime
 
 
+class DeliveryFailed(Exception):
+    """A consumer did not take a batch (down, slow, or an answer outside its contract): the
+    relay delivers it again later. For logs, not for clients."""
+
+    def __init__(self, consumer: str, reason: str) -> None:
+        self.consumer = consumer
+        self.reason = reason
+        super().__init__(f"{consumer}: {reason}")
+
+
 # Returns {message id: why the consumer refused it}; raises when the batch should be retried.
 Delivery = Callable[[Sequence[OutboxMessage]], Awaitable[Mapping[int, str]]]
 

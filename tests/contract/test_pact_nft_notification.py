@@ -11,7 +11,6 @@ verified against the committed pact, with provider states set up through its own
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 import httpx
@@ -106,11 +105,6 @@ def expect_delivery(pact: Pact, payload: dict[str, Any], state: str, status: int
 
 def message(payload: dict[str, Any]) -> OutboxMessage:
     return OutboxMessage(1, "nft.events", payload, T0, 0, T0)
-
-
-@pytest.fixture(scope="module")
-def pact_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("pacts")
 
 
 @pytest.mark.parametrize(

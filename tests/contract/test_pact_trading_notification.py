@@ -11,7 +11,6 @@ verified against the committed pact, with provider states set up through its own
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 import httpx
@@ -82,11 +81,6 @@ def expect_delivery(
 
 def message(payload: dict[str, Any]) -> OutboxMessage:
     return OutboxMessage(1, "notification.price-ticks", payload, T0, 0, T0)
-
-
-@pytest.fixture(scope="module")
-def pact_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("pacts")
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ verified against the committed pact, with provider states set up through its own
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
@@ -60,11 +59,6 @@ def list_request(pact: Pact, owner: UUID, state: str, description: str) -> Any:
         .with_query_parameters({"limit": "50", "offset": "0"})
         .with_header("Authorization", match.regex(EXAMPLE_TOKEN, regex=JWT))
     )
-
-
-@pytest.fixture(scope="module")
-def pact_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("pacts")
 
 
 async def test_consumer_lists_an_owners_nfts(pact_dir):

@@ -9,10 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services.common.outbox import OutboxMessage
+from services.common.outbox import DeliveryFailed, OutboxMessage
 from services.nft.adapters import notification_client
 from services.nft.adapters.notification_client import NotificationDelivery
-from services.nft.domain.errors import DeliveryFailed
 
 pytestmark = pytest.mark.unit
 

@@ -15,10 +15,9 @@ from pydantic import ValidationError
 
 from generated.grpc.capsure.analytics import v1
 from services.common.addresses import split_address
-from services.common.outbox import OutboxMessage
+from services.common.outbox import DeliveryFailed, OutboxMessage
 from services.trading.adapters.analytics_client import AnalyticsDelivery
 from services.trading.config import TradingSettings
-from services.trading.domain.errors import DeliveryFailed
 from services.trading.domain.model import MarketDataTick
 from services.trading.mappers import tick_to_message
 from tests.support.clock import FakeClock

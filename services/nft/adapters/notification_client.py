@@ -14,27 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import httpx
-
-from generated.rest.notification_client import Client
 from generated.rest.notification_client.api.internal import publish_notification_event
 from generated.rest.notification_client.models import NotificationEventInput
-from services.common.addresses import http_url
-from services.common.outbox import OutboxMessage
-from services.nft.domain.errors import DeliveryFailed
+from services.common.notification_calls import CONSUMER, NotificationCalls
+from services.common.outbox import DeliveryFailed, OutboxMessage
 
-CONSUMER = "notification"
 DELIVERED = frozenset({200, 201})
 REFUSED = frozenset({400, 409, 415, 422})
 
 
 class NotificationDelivery:
     def __init__(self, address: str, timeout_seconds: float) -> None:
-        self._client = Client(
-            base_url=http_url(address),
-            timeout=httpx.Timeout(timeout_seconds),
-            raise_on_unexpected_status=False,
-        )
+        self._calls = NotificationCalls(address, timeout_seconds)
 
     async def __call__(self, batch: Sequence[OutboxMessage]) -> dict[int, str]:
         refused: dict[int, str] = {}
@@ -44,27 +35,18 @@ class NotificationDelivery:
             except (KeyError, ValueError, TypeError) as error:  # cannot be sent as it is
                 refused[message.id] = f"not a notification event: {error!r}"[:500]
                 continue
-            status = await self._send(body)
+            status = await self._calls.status_of(
+                publish_notification_event.asyncio_detailed(
+                    # No Idempotency-Key: notification dedupes by (eventId, userId) already.
+                    client=self._calls.client,
+                    body=body,
+                )
+            )
             if status in REFUSED:
                 refused[message.id] = f"notification answered {status}"
             elif status not in DELIVERED:
                 raise DeliveryFailed(CONSUMER, f"answered {status}")
         return refused
 
-    async def _send(self, body: NotificationEventInput) -> int:
-        try:
-            response = await publish_notification_event.asyncio_detailed(
-                client=self._client,
-                # No Idempotency-Key: notification dedupes by (eventId, userId) already.
-                body=body,
-            )
-        except httpx.TimeoutException as error:
-            raise DeliveryFailed(CONSUMER, "timed out") from error
-        except httpx.TransportError as error:
-            raise DeliveryFailed(CONSUMER, f"{type(error).__name__}: {error}") from error
-        except (KeyError, ValueError, TypeError) as error:  # a body outside the contract
-            raise DeliveryFailed(CONSUMER, "answered outside its contract") from error
-        return int(response.status_code)
-
     async def aclose(self) -> None:
-        await self._client.get_async_httpx_client().aclose()
+        await self._calls.aclose()

@@ -37,13 +37,3 @@ class ChainRefused(NftError):
 
     def __init__(self, token_id: int) -> None:
         super().__init__(f"the chain refuses to move token {token_id}: the sender does not own it")
-
-
-class DeliveryFailed(NftError):
-    """Notification did not take a batch of events (down, slow, or an answer outside its
-    contract); the outbox delivers the batch again later. For logs, not for clients."""
-
-    def __init__(self, consumer: str, reason: str) -> None:
-        self.consumer = consumer
-        self.reason = reason
-        super().__init__(f"{consumer}: {reason}")

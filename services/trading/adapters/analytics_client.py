@@ -15,8 +15,7 @@ from grpclib.client import Channel
 from grpclib.exceptions import ProtocolError, StreamTerminatedError
 
 from generated.grpc.capsure.analytics.v1 import MarketDataServiceStub, StreamMarketDataResponse
-from services.common.outbox import OutboxMessage
-from services.trading.domain.errors import DeliveryFailed
+from services.common.outbox import DeliveryFailed, OutboxMessage
 from services.trading.mappers import message_to_stream_request
 
 CONSUMER = "analytics"

@@ -1,0 +1,41 @@
+"""Calls to the notification service's internal API for outbox deliveries: one pooled client
+(the generated one), and every way a call can fail as `DeliveryFailed`, which the outbox
+answers by retrying the batch later. What counts as delivered or refused is each caller's."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+import httpx
+
+from generated.rest.notification_client import Client
+from generated.rest.notification_client.types import Response
+from services.common.addresses import http_url
+from services.common.outbox import DeliveryFailed
+
+CONSUMER = "notification"
+
+
+class NotificationCalls:
+    def __init__(self, address: str, timeout_seconds: float) -> None:
+        self.client = Client(
+            base_url=http_url(address),
+            timeout=httpx.Timeout(timeout_seconds),
+            raise_on_unexpected_status=False,
+        )
+
+    async def status_of(self, call: Awaitable[Response[Any]]) -> int:
+        """The call's HTTP status; DeliveryFailed when there is no answer within the contract."""
+        try:
+            response = await call
+        except httpx.TimeoutException as error:
+            raise DeliveryFailed(CONSUMER, "timed out") from error
+        except httpx.TransportError as error:
+            raise DeliveryFailed(CONSUMER, f"{type(error).__name__}: {error}") from error
+        except (KeyError, ValueError, TypeError) as error:  # a body outside the contract
+            raise DeliveryFailed(CONSUMER, "answered outside its contract") from error
+        return int(response.status_code)
+
+    async def aclose(self) -> None:
+        await self.client.get_async_httpx_client().aclose()
