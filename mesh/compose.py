@@ -103,7 +103,7 @@ def _app_environment(topology: Topology, instance: Instance) -> dict[str, str]:
         env[f"{prefix}GRPC_PORT"] = str(ports.app_grpc)
     # Every peer through the sidecar's egress in the shared network namespace.
     peers = {peer: f"127.0.0.1:{ports.egress[peer]}" for peer in spec.egress}
-    for dependency in spec.depends_on:
+    for dependency in spec.peers:
         env[f"{dependency.upper()}_ADDR"] = peers[dependency]
     env |= identity_environment(spec, peers)
     if _is_issuer(topology, spec):

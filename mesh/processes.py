@@ -146,7 +146,7 @@ def app_environment(
     }
     if ports.app_grpc is not None:
         env[f"{prefix}GRPC_PORT"] = str(ports.app_grpc)
-    for dependency in spec.depends_on:
+    for dependency in spec.peers:
         env[f"{dependency.upper()}_ADDR"] = peer_addresses[dependency]
     env |= identity_environment(spec, peer_addresses)
     return {**env, **(extra or {})}

@@ -43,6 +43,10 @@ class ServiceSpec:
     rest_timeout_seconds: float
     grpc_services: tuple[str, ...] = ()
     depends_on: Mapping[str, Protocol] = field(default_factory=dict)
+    # Peers called only while serving, never needed to start: they do not order start-up, so
+    # two services may call each other (nft asks user whether a receiver exists; user asks
+    # nft for a user's NFTs).
+    calls: Mapping[str, Protocol] = field(default_factory=dict)
     identity: IdentitySpec | None = None  # the mesh's token issuer, when it has one
 
     @property
@@ -59,11 +63,16 @@ class ServiceSpec:
         return self.identity is not None and self.identity.service != self.name
 
     @property
+    def peers(self) -> dict[str, Protocol]:
+        """The peers the app is told about (`<PEER>_ADDR`): dependencies and serving-time calls."""
+        return {**self.calls, **self.depends_on}
+
+    @property
     def egress(self) -> dict[str, Protocol]:
-        """Every peer this service calls through its own sidecar: its dependencies, plus the
-        identity service's REST API for the JWKS. Only `depends_on` orders start-up: the JWKS
-        is fetched lazily, and user -> nft would otherwise make a cycle."""
-        calls = dict(self.depends_on)
+        """Every peer this service calls through its own sidecar: its peers, plus the identity
+        service's REST API for the JWKS. Only `depends_on` orders start-up: the JWKS is fetched
+        lazily, like `calls`."""
+        calls = self.peers
         if self.identity is not None and self.identity.service != self.name:
             calls.setdefault(self.identity.service, "http")
         return calls
@@ -137,8 +146,8 @@ class Topology:
         return clusters
 
     def only(self, names: set[str]) -> Topology:
-        """The named services and everything they depend on, and always the identity service
-        (with its dependencies): no token can be checked without it."""
+        """The named services and every peer they call, transitively, and always the identity
+        service (with its peers): no token can be checked without it."""
         wanted: set[str] = set()
         pending = list(names)
         if self.identity is not None:
@@ -147,7 +156,7 @@ class Topology:
             name = pending.pop()
             if name not in wanted:
                 wanted.add(name)
-                pending.extend(self.services[name].depends_on)
+                pending.extend(self.services[name].peers)
         services = {n: s for n, s in self.services.items() if n in wanted}
         return Topology(self.registry, self.edge, services, self.identity)
 
@@ -168,6 +177,7 @@ def _service(
         rest_timeout_seconds=float(merged["rest_timeout_seconds"]),
         grpc_services=tuple(merged.get("grpc_services") or ()),
         depends_on=dict(merged.get("depends_on") or {}),
+        calls=dict(merged.get("calls") or {}),
         identity=identity,
     )
 
@@ -203,7 +213,9 @@ def load_topology(path: Path = MESH_FILE) -> Topology:
     for spec in services.values():
         if spec.lb_policy not in ("round_robin", "least_request"):
             raise ValueError(f"{spec.name}: unknown lb_policy {spec.lb_policy!r}")
-        for dependency, protocol in spec.depends_on.items():
+        if overlap := set(spec.depends_on) & set(spec.calls):
+            raise ValueError(f"{spec.name}: {sorted(overlap)} in both depends_on and calls")
+        for dependency, protocol in spec.peers.items():
             if dependency not in services:
                 raise ValueError(f"{spec.name} depends on unknown service {dependency!r}")
             if protocol == "grpc" and not services[dependency].has_grpc:

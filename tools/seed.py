@@ -1,8 +1,10 @@
 """`make seed`: a small demo data set, loaded through the edge of a running mesh (`make run`).
 
 Users alice, bob and carol (carol publishes prices: Developer), two NFTs each, an hour of
-one-minute prices and trades for ETH-USD and BTC-USD, and a price alert for alice. Every write
-carries an Idempotency-Key derived from what it creates, so running it again changes nothing.
+one-minute prices and trades for ETH-USD and BTC-USD, a price alert for alice, and a small
+marketplace: every user has 500.00 USD, three NFTs are listed and carol has bought alice's
+Genesis Ape. Every write carries an Idempotency-Key derived from what it creates, so running it
+again changes nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ NFTS = {
     "carol": ("Quiet Tide", "Copper Bloom"),
 }
 ASSETS = {"ETH-USD": 3100.0, "BTC-USD": 91000.0}
+DEPOSIT = "500.00"
+LISTINGS = {  # (owner, NFT) -> price
+    ("alice", "Genesis Ape"): "150.00",
+    ("alice", "Moonlit Koi"): "120.00",
+    ("bob", "Neon Owl"): "80.00",
+    ("carol", "Copper Bloom"): "45.50",
+}
+PURCHASES = {("alice", "Genesis Ape"): "carol"}  # listed NFT -> buyer
 MINUTES = 60
 START_MS = 1_767_225_600_000  # 2026-01-01T00:00Z
 
@@ -59,14 +69,42 @@ class Seeder:
             "PUT", f"/api/users/{me['id']}/roles", json=body, headers=admin
         ).raise_for_status()
 
-    def nft(self, owner: str, auth: dict[str, str], name: str) -> None:
+    def nft(self, owner: str, auth: dict[str, str], name: str) -> str:
         body = {
             "name": name,
             "description": f"{owner}'s demo NFT",
             "metadata": {"image": f"https://img.example/demo/{name.lower().replace(' ', '-')}.png"},
         }
-        self.call(
+        response = self.call(
             "POST", "/api/nfts", key=f"nft:{owner}:{name}", json=body, headers=auth
+        )
+        response.raise_for_status()
+        return str(response.json()["id"])
+
+    def deposit(self, name: str, auth: dict[str, str]) -> None:
+        self.call(
+            "POST",
+            "/api/trading/wallet/deposits",
+            key=f"deposit:{name}",
+            json={"amount": DEPOSIT},
+            headers=auth,
+        ).raise_for_status()
+
+    def listing(self, owner: str, auth: dict[str, str], nft: str, nft_id: str, price: str) -> str:
+        body = {"nftId": nft_id, "price": price}
+        response = self.call(
+            "POST", "/api/trading/listings", key=f"listing:{owner}:{nft}", json=body, headers=auth
+        )
+        response.raise_for_status()
+        return str(response.json()["id"])
+
+    def buy(self, buyer: str, auth: dict[str, str], nft: str, listing_id: str) -> None:
+        # 202: the transfer is still being confirmed; the purchase completes on its own.
+        self.call(
+            "POST",
+            f"/api/trading/listings/{listing_id}/purchases",
+            key=f"buy:{buyer}:{nft}",
+            headers=auth,
         ).raise_for_status()
 
     def prices(self, auth: dict[str, str]) -> int:
@@ -102,15 +140,24 @@ def seed(edge_url: str, admin_username: str, admin_password: str) -> str:
             seeder.user(name)
         seeder.grant_developer(admin, PUBLISHER)
         sessions = {name: seeder.login(name, PASSWORD) for name in USERS}
-        for owner, names in NFTS.items():
-            for name in names:
-                seeder.nft(owner, sessions[owner], name)
+        nft_ids = {
+            (owner, name): seeder.nft(owner, sessions[owner], name)
+            for owner, names in NFTS.items()
+            for name in names
+        }
         ticks = seeder.prices(sessions[PUBLISHER])
         seeder.alert(sessions["alice"])
+        for name in USERS:
+            seeder.deposit(name, sessions[name])
+        for (owner, nft), price in LISTINGS.items():
+            listing_id = seeder.listing(owner, sessions[owner], nft, nft_ids[owner, nft], price)
+            if buyer := PURCHASES.get((owner, nft)):
+                seeder.buy(buyer, sessions[buyer], nft, listing_id)
     return (
         f"seeded {edge_url}: users {', '.join(USERS)} (password {PASSWORD!r}; {PUBLISHER} is a "
-        f"Developer), {sum(map(len, NFTS.values()))} NFTs, {ticks} price ticks for "
-        f"{', '.join(ASSETS)}, one price alert for alice"
+        f"Developer; {DEPOSIT} USD each), {sum(map(len, NFTS.values()))} NFTs, {ticks} price "
+        f"ticks for {', '.join(ASSETS)}, one price alert for alice, {len(LISTINGS)} listings "
+        f"and {len(PURCHASES)} sale"
     )
 
 

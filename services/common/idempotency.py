@@ -149,9 +149,14 @@ def _fingerprint(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+BY_OPERATION = "by-operation"
+
+
 def operations_with_key(contract: Mapping[str, Any]) -> set[str]:
     """operationIds whose contract declares the Idempotency-Key header (directly, by $ref, or
-    on the path item)."""
+    on the path item) and leaves it to this wrapper. `x-idempotency-key: by-operation` marks an
+    operation that keeps its own record of the key: a saga whose steps commit one by one cannot
+    run inside the wrapper's single transaction."""
     parameters = contract.get("components", {}).get("parameters", {})
 
     def declares(items: list[dict[str, Any]]) -> bool:
@@ -167,6 +172,8 @@ def operations_with_key(contract: Mapping[str, Any]) -> set[str]:
         shared = declares(path_item.get("parameters", []))
         for method, operation in path_item.items():
             if method == "parameters" or not isinstance(operation, dict):
+                continue
+            if operation.get("x-idempotency-key") == BY_OPERATION:
                 continue
             if shared or declares(operation.get("parameters", [])):
                 found.add(operation["operationId"])

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from services.common.background import running_in_background
+
 log = logging.getLogger(__name__)
 
 Payload = dict[str, Any]
@@ -162,13 +164,8 @@ class OutboxRelay:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[OutboxRelay]:
         """The relay in the background for the lifetime of the app."""
-        task = asyncio.create_task(self.run(), name="outbox-relay")
-        try:
+        async with running_in_background(self.run, "outbox-relay"):
             yield self
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
 
     async def _relay_batch(self, topic: Topic) -> int:
         now = self.clock()

@@ -35,7 +35,9 @@ def problem_for(status: int) -> ErrorHandler:
         if retry_after is None and status in (503, 504):
             retry_after = 1
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-        return problem(status, TITLES.get(status, "Error"), str(error), headers=headers)
+        # An error may name itself more precisely than its status (422: an unknown receiver).
+        title = getattr(error, "title", None) or TITLES.get(status, "Error")
+        return problem(status, title, str(error), headers=headers)
 
     return handle
 

@@ -1,8 +1,10 @@
-"""Settings of the nft service, from NFT_* environment variables (and the peer's
-NOTIFICATION_ADDR)."""
+"""Settings of the nft service, from NFT_* environment variables (and the peers'
+NOTIFICATION_ADDR and USER_ADDR)."""
 
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.common.addresses import split_address
 from services.common.settings import PublisherSettings
 
 
@@ -10,3 +12,14 @@ class NftSettings(PublisherSettings):
     model_config = SettingsConfigDict(env_prefix="NFT_", extra="ignore", populate_by_name=True)
 
     port: int = 8002
+    # The user service's REST endpoint (this instance's sidecar egress in the mesh), asked
+    # whether a transfer's receiver exists. The default is where a standalone user listens.
+    user_addr: str = Field(default="127.0.0.1:8001", validation_alias="USER_ADDR")
+    # A transfer waits this long at most for the answer before it is refused with a 503.
+    user_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+
+    @field_validator("user_addr")
+    @classmethod
+    def _user_is_host_port(cls, value: str) -> str:
+        split_address(value)
+        return value

@@ -50,6 +50,7 @@ def nft_to_contract(nft: Nft) -> dict[str, Any]:
         "mintTxHash": nft.mint_tx_hash,
         "lastTxHash": nft.last_tx_hash,
         "version": nft.version,
+        "saleListingId": None if nft.sale_listing_id is None else str(nft.sale_listing_id),
     }
 
 

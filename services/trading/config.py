@@ -1,9 +1,9 @@
 """Settings of the trading service, from TRADING_* environment variables (and the peers'
-ANALYTICS_ADDR, NOTIFICATION_ADDR)."""
+ANALYTICS_ADDR, NOTIFICATION_ADDR, NFT_ADDR)."""
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.addresses import split_address
@@ -20,11 +20,28 @@ class TradingSettings(PublisherSettings):
     analytics_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     analytics_batch_size: int = Field(default=500, ge=1, le=5000)
 
+    # The nft service (this instance's sidecar egress for it in the mesh; host:port or a URL):
+    # listings' sale approvals and sold NFTs' transfers.
+    nft_addr: str = Field(default="127.0.0.1:8002", validation_alias="NFT_ADDR")
+    nft_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    # The purchase resumer: a pass this often, over pending purchases untouched this long
+    # (longer than an nft call, so a purchase a request is working on is left alone).
+    purchase_resume_seconds: float = Field(default=5.0, gt=0, le=3600)
+    purchase_stale_seconds: float = Field(default=5.0, gt=0, le=3600)
+
     @field_validator("analytics_addr")
     @classmethod
     def _is_host_port(cls, value: str) -> str:
         split_address(value)
         return value
+
+    @model_validator(mode="after")
+    def _stale_outlasts_an_nft_call(self) -> TradingSettings:
+        if self.purchase_stale_seconds <= self.nft_timeout_seconds:
+            raise ValueError(
+                "TRADING_PURCHASE_STALE_SECONDS must exceed TRADING_NFT_TIMEOUT_SECONDS"
+            )
+        return self
 
     @property
     def analytics_endpoint(self) -> tuple[str, int]:

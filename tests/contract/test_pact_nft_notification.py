@@ -2,7 +2,7 @@
 recipient with `POST /internal/notification-events` (eventId derived from the ledger
 transaction), and a redelivered event is answered 200 with the stored notification.
 
-Consumer side: nft's real NotificationDelivery adapter (generated client) talks to pact's mock
+Consumer side: nft's real NotificationEventDelivery adapter (generated client) talks to pact's mock
 notification service; the resulting pact must equal the committed one in contracts/pacts/
 (regenerate with CAPSURE_UPDATE_PACTS=1). Provider side: a real notification process is
 verified against the committed pact, with provider states set up through its own API.
@@ -17,8 +17,8 @@ import httpx
 import pytest
 from pact import Pact, Verifier, match
 
+from services.common.notification_events import NotificationEventDelivery
 from services.common.outbox import OutboxMessage
-from services.nft.adapters.notification_client import NotificationDelivery
 from tests.support.pacts import PACTS, assert_committed, interactions
 from tests.support.platform import running_services
 
@@ -118,7 +118,7 @@ async def test_consumer_delivers_an_nft_event(pact_dir, payload, state, status):
     pact = nft_notification_pact()
     expect_delivery(pact, payload, state, status)
     with pact.serve() as server:
-        deliver = NotificationDelivery(str(server.url), 2.0)
+        deliver = NotificationEventDelivery(str(server.url), 2.0)
         try:
             refused = await deliver([message(payload)])
         finally:

@@ -1,6 +1,7 @@
 """Consumer-driven contract for trading -> notification: the outbox delivers each price tick
 with `POST /internal/price-ticks` (sourceId = trading's tick id), and a redelivered tick is
-answered 200 like a new one (notification dedupes it).
+answered 200 like a new one (notification dedupes it); a completed sale is delivered to the
+buyer and the seller as `sale.completed` with `POST /internal/notification-events`.
 
 Consumer side: trading's real NotificationDelivery adapter (generated client) talks to pact's
 mock notification service; the resulting pact must equal the committed one in contracts/pacts/
@@ -12,13 +13,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any, Literal
+from uuid import UUID
 
 import httpx
 import pytest
 from pact import Pact, Verifier, match
 
+from services.common.notification_events import NotificationEventDelivery
 from services.common.outbox import OutboxMessage
 from services.trading.adapters.notification_client import NotificationDelivery
+from services.trading.domain.money import Money
+from services.trading.domain.purchase import Sale
+from services.trading.mappers import sale_to_event_messages
 from tests.support.pacts import PACTS, assert_committed, interactions
 from tests.support.platform import running_services
 
@@ -103,6 +109,79 @@ async def test_consumer_delivers_a_price_tick(pact_dir, payload, state, outcome,
     pact.write_file(pact_dir, overwrite=False)
 
 
+SALE = Sale(
+    id=UUID("4c6e8a0c-2e4a-4c6e-8a0c-2e4a6c8e0a2c"),
+    listing_id=UUID("5d7f9b1d-3f5b-4d7f-9b1d-3f5b7d9f1b3d"),
+    purchase_id=UUID("6e8a0c2e-4a6c-4e8a-8c2e-4a6c8e0a2c4e"),
+    nft_id=UUID("3b9d5f7a-1c2e-4d6f-8a0b-2c4e6a8b0d1f"),
+    seller_id=UUID("1f3e5d7c-9b0a-4c2e-8d4f-6a8c0e2b4d6f"),
+    buyer_id=UUID("2e4d6c8b-0a1f-4e3d-9c5b-7a9e1d3f5b7d"),
+    price=Money.parse("42.50"),
+    completed_at=T0,
+)
+RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+
+
+def _sale_data(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: match.number(value)
+        if key == "price"
+        else match.str(value)
+        if key == "currency"
+        else match.uuid(value)
+        for key, value in data.items()
+    }
+
+
+def expect_sale_event(pact: Pact, payload: dict[str, Any]) -> None:
+    data = _sale_data(payload["data"])
+    (
+        pact.upon_receiving("a completed sale from trading")
+        .given("the event was not delivered to the user")
+        .with_request("POST", "/internal/notification-events")
+        .with_body(
+            {
+                "eventId": match.uuid(payload["eventId"]),
+                "type": match.regex("sale.completed", regex=r"^sale\.completed$"),
+                "userId": match.uuid(payload["userId"]),
+                "occurredAt": match.regex(payload["occurredAt"], regex=RFC3339),
+                "data": data,
+            },
+            content_type="application/json",
+        )
+        .will_respond_with(201)
+        .with_body(
+            {
+                # The generated client reads every field notification's contract requires.
+                "id": match.uuid("0b1d3f5a-7c9e-4b1d-8f5a-7c9e1b3d5f7a"),
+                "eventId": match.uuid(payload["eventId"]),
+                "type": match.str("sale.completed"),
+                "userId": match.uuid(payload["userId"]),
+                "occurredAt": match.regex(payload["occurredAt"], regex=RFC3339),
+                "data": data,
+                "createdAt": match.regex("2026-01-01T00:00:01Z", regex=RFC3339),
+                "read": match.bool(False),
+                "readAt": None,
+            },
+            content_type="application/json",
+        )
+    )
+
+
+async def test_consumer_delivers_a_completed_sale(pact_dir):
+    buyer_event = sale_to_event_messages(SALE)[0]  # the seller's has the same shape
+    pact = trading_notification_pact()
+    expect_sale_event(pact, buyer_event)
+    with pact.serve() as server:
+        deliver = NotificationEventDelivery(str(server.url), 2.0)
+        try:
+            refused = await deliver([OutboxMessage(1, "sale.events", buyer_event, T0, 0, T0)])
+        finally:
+            await deliver.aclose()
+    assert refused == {}
+    pact.write_file(pact_dir, overwrite=False)
+
+
 def test_generated_pact_matches_the_committed_contract(pact_dir):
     assert_committed(
         pact_dir, "trading-notification", "tests/contract/test_pact_trading_notification.py"
@@ -140,4 +219,4 @@ def test_notification_provider_honours_the_trading_pact(tmp_path):
         verifier.verify()
     results = verifier.results["interactionResults"]
     # A wrong provider name verifies nothing and still "passes": count what was verified.
-    assert len(results) == len(interactions(PACT_FILE)) == 2
+    assert len(results) == len(interactions(PACT_FILE)) == 3

@@ -163,6 +163,7 @@ def protected_operations(people: dict[str, Account], nft: dict) -> list[tuple[st
     """(method, path, body) of every operation whose contract requires a token."""
     bob = people["bob"].id
     tick = {"assetSymbol": "MATRIX", "price": 1.5, "timestamp": 1_767_225_600_000}
+    listing = "00000000-0000-4000-8000-000000000001"  # the token is refused before any lookup
     return [
         ("POST", "/api/nfts", {"name": "x"}),
         ("PATCH", f"/api/nfts/{nft['id']}", {"name": "x"}),
@@ -175,6 +176,14 @@ def protected_operations(people: dict[str, Account], nft: dict) -> list[tuple[st
         ("PUT", f"/api/users/{bob}/roles", {"roles": ["Admin"]}),
         ("PUT", f"/api/users/{bob}/status", {"disabled": True}),
         ("POST", "/api/trading/market-data", tick),
+        ("PUT", f"/api/nfts/{nft['id']}/sale-approval", {"listingId": listing}),
+        ("DELETE", f"/api/nfts/{nft['id']}/sale-approval", None),
+        ("GET", "/api/trading/wallet", None),
+        ("POST", "/api/trading/wallet/deposits", {"amount": "10.00"}),
+        ("POST", "/api/trading/listings", {"nftId": nft["id"], "price": "1.00"}),
+        ("DELETE", f"/api/trading/listings/{listing}", None),
+        ("POST", f"/api/trading/listings/{listing}/purchases", None),
+        ("GET", f"/api/trading/purchases/{listing}", None),
     ]
 
 
@@ -192,6 +201,7 @@ def test_bola_another_users_objects_every_method(edge, people, bobs_nft):
     resources = {
         f"/api/nfts/{bobs_nft['id']}": {"name": "stolen"},
         f"/api/nfts/{bobs_nft['id']}/transfer": {"toUserId": alice.id},
+        f"/api/nfts/{bobs_nft['id']}/sale-approval": {"listingId": alice.id},
         f"/api/users/{bob.id}": {"username": "stolen"},
         f"/api/users/{bob.id}/roles": {"roles": ["Admin"]},
         f"/api/users/{bob.id}/status": {"disabled": True},

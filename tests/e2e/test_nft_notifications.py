@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from mesh.runner import Mesh
+from tests.support.accounts import registered_user
 from tests.support.mesh import poll
 
 pytestmark = pytest.mark.e2e
@@ -17,12 +18,7 @@ PASSWORD = "notify-e2e-secret-1"
 
 
 def account(edge: httpx.Client) -> tuple[str, dict[str, str]]:
-    name = f"n-{uuid.uuid4().hex[:10]}"
-    body = {"username": name, "email": f"{name}@e2e.example", "password": PASSWORD}
-    created = edge.post("/api/users", json=body)
-    assert created.status_code == 201, created.text
-    login = edge.post("/api/users/login", json={"username": name, "password": PASSWORD})
-    return created.json()["id"], {"Authorization": f"Bearer {login.json()['accessToken']}"}
+    return registered_user(edge, "n", PASSWORD)
 
 
 def kinds(edge: httpx.Client, auth: dict[str, str]) -> list[str]:

@@ -21,6 +21,7 @@ from services.nft.domain.model import NftMetadata
 from services.nft.service_layer import use_cases
 from services.nft.service_layer.use_cases import NftDeps
 from tests.integration.conftest import migrated_and_open
+from tests.unit.nft_fakes import InMemoryUserDirectory
 
 pytestmark = pytest.mark.integration
 
@@ -34,8 +35,13 @@ async def database(database_url):
 
 
 @pytest.fixture
-def deps(database) -> NftDeps:
-    return build_deps(TortoiseNftRepository())
+def users() -> InMemoryUserDirectory:
+    return InMemoryUserDirectory(ALICE, BOB)
+
+
+@pytest.fixture
+def deps(database, users) -> NftDeps:
+    return build_deps(TortoiseNftRepository(), users)
 
 
 async def mint(deps: NftDeps, owner: UUID = ALICE):
@@ -78,9 +84,10 @@ async def test_concurrent_transfers_and_mints_keep_the_chain_valid(deps):
         assert stored.last_tx_hash == history[-1].tx_hash
 
 
-async def test_racing_transfers_of_one_nft_record_one(deps):
+async def test_racing_transfers_of_one_nft_record_one(deps, users):
     nft = await mint(deps)
     receivers = [uuid4() for _ in range(5)]
+    users.add(*receivers)
     results = await asyncio.gather(
         *(use_cases.transfer_nft(deps, nft.id, caller_id=ALICE, to_user_id=r) for r in receivers),
         return_exceptions=True,
@@ -107,11 +114,11 @@ class FailsAfterRecording:
 
 
 @pytest.mark.parametrize("enclosed", [False, True], ids=["alone", "in-a-transaction"])
-async def test_a_failure_after_the_ledger_append_rolls_back_both(database, enclosed):
+async def test_a_failure_after_the_ledger_append_rolls_back_both(database, users, enclosed):
     # Enclosed: as under an Idempotency-Key, whose transaction wraps the handler (the use
     # case's own is then a savepoint, and the enclosing one goes on).
     repo = TortoiseNftRepository()
-    deps = build_deps(repo, chain=FailsAfterRecording(LocalLedgerChain()))
+    deps = build_deps(repo, users, chain=FailsAfterRecording(LocalLedgerChain()))
     nft = await mint(deps)
     if enclosed:
         async with in_transaction("nft"):
@@ -127,14 +134,14 @@ async def test_a_failure_after_the_ledger_append_rolls_back_both(database, enclo
     assert await verdict(deps) == (2 if enclosed else 1, None)
 
 
-async def test_a_mint_whose_nft_cannot_be_stored_leaves_no_token(database):
+async def test_a_mint_whose_nft_cannot_be_stored_leaves_no_token(database, users):
     taken = uuid4()
-    deps = build_deps(TortoiseNftRepository(), new_id=lambda: taken)
+    deps = build_deps(TortoiseNftRepository(), users, new_id=lambda: taken)
     await mint(deps)
     with pytest.raises(IntegrityError):
         await mint(deps)  # the same NFT id again: the insert fails after the ledger append
     assert await verdict(deps) == (1, None)
-    deps = build_deps(TortoiseNftRepository())
+    deps = build_deps(TortoiseNftRepository(), users)
     assert (await mint(deps)).token_id == 2
 
 

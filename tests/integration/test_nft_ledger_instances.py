@@ -25,6 +25,7 @@ from services.nft.bootstrap import build_deps
 from services.nft.config import NftSettings
 from services.nft.domain.model import NftMetadata
 from services.nft.service_layer import use_cases
+from tests.unit.nft_fakes import InMemoryUserDirectory
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +53,7 @@ async def _mint(deps, store: DatabaseIdempotencyStore | None) -> None:
 async def _mint_concurrently(data_dir: Path, keyed: bool) -> None:
     await open_database(service_database("nft", NftSettings(data_dir=data_dir)))
     try:
-        deps = build_deps(TortoiseNftRepository())
+        deps = build_deps(TortoiseNftRepository(), InMemoryUserDirectory())  # mints only
         store = DatabaseIdempotencyStore("nft", IdempotencyRecord) if keyed else None
         for _ in range(ROUNDS):
             await asyncio.gather(*(_mint(deps, store) for _ in range(PER_ROUND)))

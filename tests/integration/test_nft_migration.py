@@ -20,6 +20,7 @@ from services.nft.domain.ledger import TxKind
 from services.nft.domain.model import NftMetadata
 from services.nft.service_layer import queries, use_cases
 from tests.integration.conftest import migrated_and_open
+from tests.unit.nft_fakes import InMemoryUserDirectory
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,7 @@ async def test_nfts_from_before_the_ledger_are_backfilled_onto_it(database_url):
             )
 
     async with migrated_and_open(spec):  # the start-up path applies the rest
-        deps = build_deps(TortoiseNftRepository())
+        deps = build_deps(TortoiseNftRepository(), InMemoryUserDirectory(ALICE, BOB))
         nfts = {name: await use_cases.get_nft(deps, ids[name]) for name in OLD_NFTS}
         assert {name: nft.token_id for name, nft in nfts.items()} == {
             "kept": 1,
@@ -71,6 +72,7 @@ async def test_nfts_from_before_the_ledger_are_backfilled_onto_it(database_url):
             "later": 3,
         }
         assert nfts["kept"].metadata.attributes[0].value == "blue"
+        assert {nft.sale_listing_id for nft in nfts.values()} == {None}  # none approved yet
 
         moved = await queries.ownership_history(deps, ids["moved"], limit=10, offset=0)
         assert [(tx.kind, tx.from_id, tx.to_id) for tx in moved] == [

@@ -20,6 +20,7 @@ from services.nft.domain.model import NftMetadata
 from services.nft.service_layer import use_cases
 from services.nft.service_layer.use_cases import NOTIFICATION_TOPIC, NftDeps
 from tests.integration.conftest import migrated_and_open
+from tests.unit.nft_fakes import InMemoryUserDirectory
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +40,7 @@ def repo(database) -> TortoiseNftRepository:
 
 @pytest.fixture
 def deps(repo) -> NftDeps:
-    return build_deps(repo)
+    return build_deps(repo, InMemoryUserDirectory(ALICE, BOB))
 
 
 async def mint(deps: NftDeps):

@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 from services.common.database import apply_migrations, service_database
 from services.nft.adapters.repository import TortoiseNftRepository
 from services.nft.config import NftSettings
-from services.nft.domain.model import Attribute, MetadataVersion, Nft, NftMetadata
+from services.nft.domain.model import Attribute, MetadataVersion, Nft, NftMetadata, SaleApproval
 from tests.integration.conftest import migrated_and_open
 
 pytestmark = pytest.mark.integration
@@ -145,6 +145,64 @@ async def test_hidden_nfts_leave_the_owners_listing_and_keep_their_reason(repo):
     assert await repo.get(hidden.id) == moderated
     assert [n.name for n in await repo.list_by_owner(ALICE, limit=10, offset=0)] == ["shown"]
     assert not await repo.set_moderation(an_nft())  # no such NFT
+
+
+LISTING, OTHER_LISTING = uuid4(), uuid4()
+
+
+async def test_a_sale_approval_is_stored_only_for_the_visible_owners_nft(repo):
+    nft = an_nft()
+    await repo.add(nft)
+    assert not await repo.approve_sale(nft.id, listing_id=LISTING, approved_by=BOB, at=T0)
+    assert await repo.approve_sale(nft.id, listing_id=LISTING, approved_by=ALICE, at=T0)
+    assert (await repo.get(nft.id)).sale_approval == SaleApproval(LISTING, ALICE)
+    assert await repo.approve_sale(nft.id, listing_id=OTHER_LISTING, approved_by=ALICE, at=T0)
+    assert (await repo.get(nft.id)).sale_listing_id == OTHER_LISTING  # replaced
+    await repo.set_moderation(nft.moderated(hidden=True, reason="spam", at=T0))
+    assert not await repo.approve_sale(nft.id, listing_id=LISTING, approved_by=ALICE, at=T0)
+    assert (await repo.get(nft.id)).sale_listing_id == OTHER_LISTING
+
+
+async def test_a_withdrawal_removes_only_the_givers_approval_for_its_listing(repo):
+    nft = an_nft()
+    await repo.add(nft)
+    await repo.approve_sale(nft.id, listing_id=LISTING, approved_by=ALICE, at=T0)
+    later = T0 + timedelta(seconds=1)
+    withdraw = repo.withdraw_sale_approval
+    assert not await withdraw(nft.id, approved_by=BOB, listing_id=None, at=later)
+    assert not await withdraw(nft.id, approved_by=ALICE, listing_id=OTHER_LISTING, at=later)
+    assert (await repo.get(nft.id)).sale_listing_id == LISTING
+    assert await withdraw(nft.id, approved_by=ALICE, listing_id=LISTING, at=later)
+    stored = await repo.get(nft.id)
+    assert (stored.sale_approval, stored.updated_at) == (None, later)
+    assert not await withdraw(nft.id, approved_by=ALICE, listing_id=None, at=later)
+
+
+async def test_a_move_ends_the_approval_and_a_sale_needs_it(repo):
+    nft = an_nft()
+    await repo.add(nft)
+    move = repo.change_owner
+    await repo.approve_sale(nft.id, listing_id=LISTING, approved_by=ALICE, at=T0)
+    assert not await move(
+        nft.id, expected_owner=ALICE, new_owner=BOB, at=T0, approved_listing=OTHER_LISTING
+    )
+    assert await move(nft.id, expected_owner=ALICE, new_owner=BOB, at=T0, approved_listing=LISTING)
+    stored = await repo.get(nft.id)
+    assert (stored.owner_id, stored.sale_approval) == (BOB, None)
+    # A plain move (an owner's transfer) ends an approval too.
+    await repo.approve_sale(nft.id, listing_id=LISTING, approved_by=BOB, at=T0)
+    assert await move(nft.id, expected_owner=BOB, new_owner=ALICE, at=T0)
+    assert (await repo.get(nft.id)).sale_approval is None
+
+
+async def test_a_sale_of_an_nft_hidden_meanwhile_moves_nothing(repo):
+    nft = an_nft()
+    await repo.add(nft)
+    await repo.approve_sale(nft.id, listing_id=LISTING, approved_by=ALICE, at=T0)
+    await repo.set_moderation(nft.moderated(hidden=True, reason="stolen art", at=T0))
+    sale = {"expected_owner": ALICE, "new_owner": BOB, "at": T0, "approved_listing": LISTING}
+    assert not await repo.change_owner(nft.id, **sale)
+    assert (await repo.get(nft.id)).owner_id == ALICE
 
 
 async def test_migrations_are_idempotent(repo, database_url):

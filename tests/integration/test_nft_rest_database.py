@@ -12,6 +12,7 @@ from services.nft.bootstrap import bootstrap
 from services.nft.config import NftSettings
 from tests.support.asgi import asgi_client
 from tests.support.tokens import bearer, jwks_url
+from tests.unit.nft_fakes import InMemoryUserDirectory
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,8 @@ ADMIN = bearer(uuid4(), roles=["Admin"])
 async def client(database_url):
     EXECUTOR_CACHE.clear()  # Tortoise caches SQL by connection name, whatever the dialect
     settings = NftSettings(database_url=database_url, validate_responses=True, jwks_url=jwks_url())
-    async with asgi_client(bootstrap(settings)) as client:
+    users = InMemoryUserDirectory(ALICE, BOB)
+    async with asgi_client(bootstrap(settings, users=users)) as client:
         yield client
 
 
@@ -85,3 +87,32 @@ async def test_edits_are_kept_as_versions(client, key):
     history = (await client.get(f"{url}/history")).json()
     assert [(v["version"], v["name"]) for v in history][-2:] == [(2, "v2"), (1, "v1")]
     assert history[-1]["changedAt"] == minted["createdAt"]
+
+
+async def test_a_sale_through_its_approved_listing_is_on_the_chain_once(client):
+    minted = (await client.post("/api/nfts", json={"name": "n"}, headers=headers())).json()
+    url = f"/api/nfts/{minted['id']}"
+    listing = str(uuid4())
+    approved = await client.put(
+        f"{url}/sale-approval", json={"listingId": listing}, headers=headers()
+    )
+    assert approved.json()["saleListingId"] == listing
+    sale = {
+        "listingId": listing,
+        "nftId": minted["id"],
+        "sellerId": str(ALICE),
+        "buyerId": str(BOB),
+    }
+    key = {"Idempotency-Key": f"purchase-{listing}"}
+    sold = await client.post("/internal/marketplace-transfers", json=sale, headers=key)
+    again = await client.post("/internal/marketplace-transfers", json=sale, headers=key)
+    assert (sold.status_code, again.status_code) == (200, 200), sold.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert (sold.json()["ownerId"], sold.json()["saleListingId"]) == (str(BOB), None)
+    assert (await client.get(url)).json() == sold.json()
+    ownership = (await client.get(f"{url}/ownership")).json()
+    assert [(o["kind"], o["to"]) for o in ownership] == [
+        ("mint", str(ALICE)),
+        ("transfer", str(BOB)),
+    ]
+    assert await verified(client) == {"entries": 2, "valid": True, "firstInvalidBlock": None}

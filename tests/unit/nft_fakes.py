@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from services.common.outbox import InMemoryOutboxStore
-from services.nft.domain.errors import ChainRefused
+from services.nft.domain.errors import ChainRefused, UserServiceUnavailable
 from services.nft.domain.ledger import GENESIS_HASH, ChainTransaction, TxKind, next_transaction
 from services.nft.domain.ledger_audit import ChainAudit, ChainVerification
-from services.nft.domain.model import MetadataVersion, Nft
+from services.nft.domain.model import MetadataVersion, Nft, SaleApproval
 
 
 class InMemoryChain:
@@ -118,12 +118,44 @@ class InMemoryNftRepository:
         return owned[offset : offset + limit]
 
     async def change_owner(
-        self, nft_id: UUID, *, expected_owner: UUID, new_owner: UUID, at: datetime
+        self,
+        nft_id: UUID,
+        *,
+        expected_owner: UUID,
+        new_owner: UUID,
+        at: datetime,
+        approved_listing: UUID | None = None,
     ) -> bool:
         nft = self.nfts.get(nft_id)
         if nft is None or nft.owner_id != expected_owner:
             return False
-        self.nfts[nft_id] = replace(nft, owner_id=new_owner, updated_at=at)
+        if approved_listing is not None and (
+            nft.sale_approval != SaleApproval(approved_listing, expected_owner) or nft.hidden
+        ):
+            return False
+        self.nfts[nft_id] = replace(nft, owner_id=new_owner, updated_at=at, sale_approval=None)
+        return True
+
+    async def approve_sale(
+        self, nft_id: UUID, *, listing_id: UUID, approved_by: UUID, at: datetime
+    ) -> bool:
+        nft = self.nfts.get(nft_id)
+        if nft is None or nft.owner_id != approved_by or nft.hidden:
+            return False
+        approval = SaleApproval(listing_id, approved_by)
+        self.nfts[nft_id] = replace(nft, sale_approval=approval, updated_at=at)
+        return True
+
+    async def withdraw_sale_approval(
+        self, nft_id: UUID, *, approved_by: UUID, listing_id: UUID | None, at: datetime
+    ) -> bool:
+        nft = self.nfts.get(nft_id)
+        approval = None if nft is None else nft.sale_approval
+        if nft is None or approval is None or approval.approved_by != approved_by:
+            return False
+        if listing_id not in (None, approval.listing_id):
+            return False
+        self.nfts[nft_id] = replace(nft, sale_approval=None, updated_at=at)
         return True
 
     async def record_transaction(self, nft_id: UUID, tx_hash: str) -> None:
@@ -156,3 +188,28 @@ class InMemoryNftRepository:
             return False
         self.nfts[nft.id] = nft
         return True
+
+
+class InMemoryUserDirectory:
+    """The user service as a set of ids; `down()` makes it unreachable until `up()`. Records
+    who asked with which token: tests see the caller's token forwarded, and when nobody asked."""
+
+    def __init__(self, *users: UUID) -> None:
+        self.users: set[UUID] = set(users)
+        self.asked: list[tuple[UUID, str | None]] = []
+        self._down = False
+
+    def add(self, *users: UUID) -> None:
+        self.users.update(users)
+
+    def down(self) -> None:
+        self._down = True
+
+    def up(self) -> None:
+        self._down = False
+
+    async def exists(self, user_id: UUID, *, bearer_token: str | None) -> bool:
+        self.asked.append((user_id, bearer_token))
+        if self._down:
+            raise UserServiceUnavailable("it cannot be reached")
+        return user_id in self.users

@@ -113,7 +113,8 @@ def test_apps_fetch_the_jwks_through_their_own_sidecar_egress(compose):
         sidecar = yaml.safe_load(_config_of(compose["services"][instance.id]).read_text())
         port = _listener_ports(sidecar)[f"egress_{identity.service}"]
         assert env["CAPSURE_JWKS_URL"] == f"http://127.0.0.1:{port}{identity.jwks_path}"
-        assert "USER_ADDR" not in env  # not a dependency: no start-order edge either
+        # USER_ADDR only where the service calls user itself, not merely for the JWKS.
+        assert ("USER_ADDR" in env) == (identity.service in instance.service.peers)
 
 
 def test_the_issuers_instances_share_their_signing_keys(compose):

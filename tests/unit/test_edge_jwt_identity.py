@@ -71,7 +71,7 @@ def test_start_order_ignores_the_jwks_egress(without_identity: Topology) -> None
 def test_without_identity_there_is_no_jwks_egress(without_identity: Topology) -> None:
     assert without_identity.identity is None
     for spec in without_identity.services.values():
-        assert spec.egress == dict(spec.depends_on)
+        assert spec.egress == spec.peers
     assert set(without_identity.only({"analytics"}).services) == {"analytics"}
 
 
@@ -96,7 +96,10 @@ def test_the_app_environment_points_at_the_jwks_through_its_own_egress(tmp_path:
         else:
             port = instance.ports.egress["user"]
             assert env["CAPSURE_JWKS_URL"] == f"http://127.0.0.1:{port}{JWKS_PATH}"
-            assert "USER_ADDR" not in env
+            # The JWKS alone is no reason to be told where user is; a call is (nft's receivers).
+            assert ("USER_ADDR" in env) == ("user" in TOPOLOGY.services[name].peers)
+            if "USER_ADDR" in env:
+                assert env["USER_ADDR"] == peers["user"]  # the same egress as the JWKS
 
 
 def test_make_run_gives_each_instance_its_own_egress_for_the_jwks(tmp_path: Path) -> None:

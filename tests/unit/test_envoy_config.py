@@ -386,7 +386,7 @@ def test_sidecar_has_only_the_clusters_it_needs(
         "nft": {"local_app", "xds_cluster", "notification", "user"},
         "user": {"local_app", "xds_cluster", "nft"},
         "analytics": {"local_app", "local_app_grpc", "xds_cluster", "user"},
-        "trading": {"local_app", "xds_cluster", "analytics_grpc", "notification", "user"},
+        "trading": {"local_app", "xds_cluster", "analytics_grpc", "notification", "nft", "user"},
         "notification": {"local_app", "xds_cluster", "user"},
     }
     for instance in instances:

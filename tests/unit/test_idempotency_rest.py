@@ -5,13 +5,13 @@ from uuid import uuid4
 
 import pytest
 
-from services.common.idempotency import operations_with_key
+from services.common.idempotency import BY_OPERATION, HEADER, operations_with_key
 from services.common.rest_app import CONTRACTS, load_contract
 from services.nft.bootstrap import bootstrap, build_deps
 from services.nft.config import NftSettings
 from tests.support.asgi import asgi_client
 from tests.support.tokens import bearer, jwks_url
-from tests.unit.nft_fakes import InMemoryNftRepository
+from tests.unit.nft_fakes import InMemoryNftRepository, InMemoryUserDirectory
 
 pytestmark = pytest.mark.unit
 
@@ -27,7 +27,8 @@ def repo() -> InMemoryNftRepository:
 @pytest.fixture
 async def client(repo):
     settings = NftSettings(validate_responses=True, jwks_url=jwks_url())
-    async with asgi_client(bootstrap(settings, deps=build_deps(repo))) as client:
+    deps = build_deps(repo, InMemoryUserDirectory(ALICE, BOB))
+    async with asgi_client(bootstrap(settings, deps=deps)) as client:
         yield client
 
 
@@ -89,16 +90,23 @@ async def test_a_key_outside_the_contract_is_400(client, key):
 def test_every_post_and_patch_of_every_contract_honours_the_key():
     # The mesh retries keyed POSTs and PATCHes like reads: that is only safe if every such
     # operation replays instead of writing twice. The exceptions say so in the contract
-    # (`x-idempotency-key: false`: login and token refresh, whose answers hold credentials).
+    # (`x-idempotency-key: false`: login and token refresh, whose answers hold credentials;
+    # `by-operation`: a purchase, which records its key itself and must require it).
     for path in sorted(CONTRACTS.glob("*.yaml")):
         contract = load_contract(path.stem)
         writes = {
-            operation["operationId"]
+            operation["operationId"]: operation
             for item in contract["paths"].values()
             for method, operation in item.items()
             if method in ("post", "patch") and operation.get("x-idempotency-key", True)
         }
-        assert writes <= operations_with_key(contract), path.name
+        by_operation = {
+            op_id for op_id, op in writes.items() if op.get("x-idempotency-key") == BY_OPERATION
+        }
+        assert set(writes) - by_operation <= operations_with_key(contract), path.name
+        assert not by_operation & operations_with_key(contract), path.name
+        for op_id in by_operation:
+            assert _requires_key(contract, writes[op_id]), op_id
         for item in contract["paths"].values():
             for operation in item.values():
                 if isinstance(operation, dict) and operation.get("operationId") in writes:
@@ -110,3 +118,13 @@ def test_operations_answering_with_credentials_take_no_key():
     keyed = operations_with_key(user)
     assert not {"login", "refresh_token"} & keyed
     assert {"register_user", "logout"} <= keyed
+
+
+def _requires_key(contract: dict, operation: dict) -> bool:
+    parameters = contract.get("components", {}).get("parameters", {})
+    for item in operation.get("parameters", []):
+        if "$ref" in item:
+            item = parameters[item["$ref"].rsplit("/", 1)[-1]]
+        if item.get("in") == "header" and item["name"].lower() == HEADER.lower():
+            return bool(item.get("required"))
+    return False

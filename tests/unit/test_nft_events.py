@@ -12,7 +12,7 @@ from services.nft.domain.events import EVENT_NAMESPACE, event_id_of
 from services.nft.domain.model import Nft, NftMetadata
 from services.nft.service_layer import use_cases
 from services.nft.service_layer.use_cases import NOTIFICATION_TOPIC
-from tests.unit.nft_fakes import InMemoryNftRepository
+from tests.unit.nft_fakes import InMemoryNftRepository, InMemoryUserDirectory
 
 pytestmark = pytest.mark.unit
 
@@ -31,7 +31,9 @@ def wakes() -> list[int]:
 
 @pytest.fixture
 def deps(repo, clock, wakes) -> use_cases.NftDeps:
-    return build_deps(repo, clock=clock, wake_relay=lambda: wakes.append(1))
+    return build_deps(
+        repo, InMemoryUserDirectory(ALICE, BOB), clock=clock, wake_relay=lambda: wakes.append(1)
+    )
 
 
 async def mint(deps: use_cases.NftDeps, owner: UUID = ALICE) -> Nft:
@@ -121,5 +123,5 @@ async def test_a_refused_transfer_queues_nothing(deps, repo):
         lambda r: r.nfts.update({nft.id: nft.transferred(by=ALICE, to=BOB, at=nft.created_at)})
     )
     with pytest.raises(ConcurrentOwnershipChange):
-        await use_cases.transfer_nft(deps, nft.id, caller_id=ALICE, to_user_id=uuid4())
+        await use_cases.transfer_nft(deps, nft.id, caller_id=ALICE, to_user_id=BOB)
     assert [m.payload["type"] for m in queued(repo)] == ["nft.minted"]

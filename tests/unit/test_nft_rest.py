@@ -10,7 +10,7 @@ from services.nft.config import NftSettings
 from tests.support.asgi import asgi_client
 from tests.support.forgeries import forged_tokens
 from tests.support.tokens import bearer, jwks_url
-from tests.unit.nft_fakes import InMemoryNftRepository
+from tests.unit.nft_fakes import InMemoryNftRepository, InMemoryUserDirectory
 
 pytestmark = pytest.mark.unit
 
@@ -20,9 +20,14 @@ TX_HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
 @pytest.fixture
-async def client():
+def users() -> InMemoryUserDirectory:
+    return InMemoryUserDirectory(ALICE, BOB, CAROL)
+
+
+@pytest.fixture
+async def client(users):
     settings = NftSettings(validate_responses=True, jwks_url=jwks_url())
-    app = bootstrap(settings, deps=build_deps(InMemoryNftRepository()))
+    app = bootstrap(settings, deps=build_deps(InMemoryNftRepository(), users))
     async with asgi_client(app) as client:
         yield client
 

@@ -18,7 +18,7 @@ from services.nft.domain.ledger import TxKind
 from services.nft.domain.model import Attribute, Nft, NftMetadata
 from services.nft.service_layer import queries, use_cases
 from tests.support.clock import FakeClock
-from tests.unit.nft_fakes import InMemoryChain, InMemoryNftRepository
+from tests.unit.nft_fakes import InMemoryChain, InMemoryNftRepository, InMemoryUserDirectory
 
 pytestmark = pytest.mark.unit
 
@@ -31,8 +31,15 @@ def repo() -> InMemoryNftRepository:
 
 
 @pytest.fixture
-def deps(repo: InMemoryNftRepository, clock: FakeClock) -> use_cases.NftDeps:
-    return build_deps(repo, clock=clock)
+def users() -> InMemoryUserDirectory:
+    return InMemoryUserDirectory(ALICE, BOB, CAROL)
+
+
+@pytest.fixture
+def deps(
+    repo: InMemoryNftRepository, users: InMemoryUserDirectory, clock: FakeClock
+) -> use_cases.NftDeps:
+    return build_deps(repo, users, clock=clock)
 
 
 async def mint(deps: use_cases.NftDeps, owner: UUID = ALICE, name: str = "Ape") -> Nft:
@@ -173,8 +180,8 @@ class FailsAfterRecording:
         raise RuntimeError("the process died after the chain recorded the transfer")
 
 
-async def test_a_failure_after_the_chain_records_undoes_both(repo, clock):
-    deps = build_deps(repo, clock=clock, chain=FailsAfterRecording(repo.chain))
+async def test_a_failure_after_the_chain_records_undoes_both(repo, users, clock):
+    deps = build_deps(repo, users, clock=clock, chain=FailsAfterRecording(repo.chain))
     nft = await mint(deps)
     with pytest.raises(RuntimeError):
         await use_cases.transfer_nft(deps, nft.id, caller_id=ALICE, to_user_id=BOB)

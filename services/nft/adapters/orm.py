@@ -32,6 +32,10 @@ class NftRecord(Model):
     last_tx_hash = fields.CharField(max_length=TX_HASH_LENGTH)
     # Of the descriptive fields; NFTs from before versions existed start at 1.
     version = fields.IntField(db_default=1)
+    # The marketplace listing the owner approved the sale through, and that owner; both null
+    # when there is no approval.
+    sale_listing_id = fields.UUIDField(null=True)
+    sale_approved_by = fields.UUIDField(null=True)
 
     class Meta:
         table = "nft"

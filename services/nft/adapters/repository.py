@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from services.common.outbox_orm import TortoiseOutboxStore
 from services.nft.adapters.local_ledger import LocalLedgerChain
 from services.nft.adapters.orm import CONNECTION, NftRecord, NftVersionRecord, OutboxMessage
-from services.nft.domain.model import MetadataVersion, Nft
+from services.nft.domain.model import MetadataVersion, Nft, SaleApproval
 from services.nft.mappers import metadata_from_contract, metadata_to_contract
 
 
@@ -34,7 +34,18 @@ def _to_domain(record: NftRecord) -> Nft:
         mint_tx_hash=record.mint_tx_hash,
         last_tx_hash=record.last_tx_hash,
         version=record.version,
+        sale_approval=_approval(record),
     )
+
+
+def _approval(record: NftRecord) -> SaleApproval | None:
+    if record.sale_listing_id is None or record.sale_approved_by is None:
+        return None
+    return SaleApproval(listing_id=record.sale_listing_id, approved_by=record.sale_approved_by)
+
+
+# Every transfer writes these: a new owner starts without a sale approval.
+NO_APPROVAL = {"sale_listing_id": None, "sale_approved_by": None}
 
 
 def _version_to_domain(record: NftVersionRecord) -> MetadataVersion:
@@ -95,12 +106,37 @@ class TortoiseNftRepository:
         return [_to_domain(r) for r in records]
 
     async def change_owner(
-        self, nft_id: UUID, *, expected_owner: UUID, new_owner: UUID, at: datetime
+        self,
+        nft_id: UUID,
+        *,
+        expected_owner: UUID,
+        new_owner: UUID,
+        at: datetime,
+        approved_listing: UUID | None = None,
     ) -> bool:
-        updated = await NftRecord.filter(id=nft_id, owner_id=expected_owner).update(
-            owner_id=new_owner, updated_at=at
+        query = NftRecord.filter(id=nft_id, owner_id=expected_owner)
+        if approved_listing is not None:  # a sale: still approved, and not hidden meanwhile
+            query = query.filter(
+                sale_listing_id=approved_listing, sale_approved_by=expected_owner, hidden=False
+            )
+        updated = await query.update(owner_id=new_owner, updated_at=at, **NO_APPROVAL)
+        return updated == 1
+
+    async def approve_sale(
+        self, nft_id: UUID, *, listing_id: UUID, approved_by: UUID, at: datetime
+    ) -> bool:
+        updated = await NftRecord.filter(id=nft_id, owner_id=approved_by, hidden=False).update(
+            sale_listing_id=listing_id, sale_approved_by=approved_by, updated_at=at
         )
         return updated == 1
+
+    async def withdraw_sale_approval(
+        self, nft_id: UUID, *, approved_by: UUID, listing_id: UUID | None, at: datetime
+    ) -> bool:
+        query = NftRecord.filter(id=nft_id, sale_approved_by=approved_by)
+        if listing_id is not None:
+            query = query.filter(sale_listing_id=listing_id)
+        return await query.update(updated_at=at, **NO_APPROVAL) == 1
 
     async def record_transaction(self, nft_id: UUID, tx_hash: str) -> None:
         await NftRecord.filter(id=nft_id).update(last_tx_hash=tx_hash)

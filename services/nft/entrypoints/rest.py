@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from connexion import request
+
 from services.nft.domain.model import Nft
 from services.nft.mappers import (
     metadata_from_contract,
@@ -15,6 +17,12 @@ from services.nft.mappers import (
 )
 from services.nft.service_layer import queries, use_cases
 from services.nft.service_layer.use_cases import NftDeps
+
+
+def _bearer_token() -> str | None:
+    # The caller's own token, forwarded where nft asks another service on their behalf.
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token else None
 
 
 class NftHandlers:
@@ -40,7 +48,38 @@ class NftHandlers:
 
     async def transfer_nft(self, nftId: str, body: dict[str, Any], user: str) -> dict[str, Any]:
         nft = await use_cases.transfer_nft(
-            self._deps, UUID(nftId), caller_id=UUID(user), to_user_id=UUID(body["toUserId"])
+            self._deps,
+            UUID(nftId),
+            caller_id=UUID(user),
+            to_user_id=UUID(body["toUserId"]),
+            bearer_token=_bearer_token(),
+        )
+        return nft_to_contract(nft)
+
+    async def approve_sale(self, nftId: str, body: dict[str, Any], user: str) -> dict[str, Any]:
+        nft = await use_cases.approve_sale(
+            self._deps, UUID(nftId), caller_id=UUID(user), listing_id=UUID(body["listingId"])
+        )
+        return nft_to_contract(nft)
+
+    async def withdraw_sale_approval(
+        self, nftId: str, user: str, listingId: str | None = None
+    ) -> dict[str, Any]:
+        nft = await use_cases.withdraw_sale_approval(
+            self._deps,
+            UUID(nftId),
+            caller_id=UUID(user),
+            listing_id=None if listingId is None else UUID(listingId),
+        )
+        return nft_to_contract(nft)
+
+    async def transfer_sold_nft(self, body: dict[str, Any]) -> dict[str, Any]:
+        nft = await use_cases.transfer_sold_nft(
+            self._deps,
+            nft_id=UUID(body["nftId"]),
+            listing_id=UUID(body["listingId"]),
+            seller_id=UUID(body["sellerId"]),
+            buyer_id=UUID(body["buyerId"]),
         )
         return nft_to_contract(nft)
 

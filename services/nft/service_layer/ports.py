@@ -43,6 +43,15 @@ class Chain(Protocol):
         ...
 
 
+class UserDirectory(Protocol):
+    """Who the users are: the user service, asked with the caller's own token."""
+
+    async def exists(self, user_id: UUID, *, bearer_token: str | None) -> bool:
+        """Whether `user_id` is a user; raises UserServiceUnavailable when that cannot be
+        known now (no answer, a timeout, or an answer outside the user contract)."""
+        ...
+
+
 class Outbox(Protocol):
     async def add(self, topic: str, payload: dict[str, Any]) -> None:
         """Queue a message for delivery, in the current transaction."""
@@ -74,9 +83,31 @@ class NftRepository(Protocol):
         ...
 
     async def change_owner(
-        self, nft_id: UUID, *, expected_owner: UUID, new_owner: UUID, at: datetime
+        self,
+        nft_id: UUID,
+        *,
+        expected_owner: UUID,
+        new_owner: UUID,
+        at: datetime,
+        approved_listing: UUID | None = None,
     ) -> bool:
-        """Move ownership only if `expected_owner` still owns it; False when it did not."""
+        """Move ownership only if `expected_owner` still owns it (and, with `approved_listing`,
+        has it approved for sale through that listing and not hidden); False when not. Any
+        move ends the sale approval."""
+        ...
+
+    async def approve_sale(
+        self, nft_id: UUID, *, listing_id: UUID, approved_by: UUID, at: datetime
+    ) -> bool:
+        """Store the approval (replacing any) only if `approved_by` still owns the NFT and it is
+        not hidden; False when not."""
+        ...
+
+    async def withdraw_sale_approval(
+        self, nft_id: UUID, *, approved_by: UUID, listing_id: UUID | None, at: datetime
+    ) -> bool:
+        """Remove the approval `approved_by` gave (only for `listing_id`, when given); False
+        when there was no such approval."""
         ...
 
     async def record_transaction(self, nft_id: UUID, tx_hash: str) -> None:

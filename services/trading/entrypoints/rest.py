@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.trading.entrypoints.marketplace_rest import MarketplaceHandlers
 from services.trading.mappers import tick_to_contract
 from services.trading.service_layer import use_cases
 from services.trading.service_layer.use_cases import TradingDeps
 
 
-class TradingHandlers:
+class TradingHandlers(MarketplaceHandlers):
     def __init__(self, deps: TradingDeps) -> None:
         self._deps = deps
 

@@ -9,12 +9,36 @@ from uuid import UUID
 
 from services.trading.domain.model import MarketDataTick
 from services.trading.mappers import tick_to_message
-from services.trading.service_layer.ports import Outbox, TickRepository, UnitOfWork
+from services.trading.service_layer.ports import (
+    ListingRepository,
+    NftMarketplace,
+    Outbox,
+    PaymentProvider,
+    PurchaseRepository,
+    SaleRepository,
+    TickRepository,
+    UnitOfWork,
+    WalletRepository,
+)
 
 # One outbox message per consumer of a tick: each is delivered (and retried) on its own.
 ANALYTICS_TOPIC = "analytics.ticks"
 NOTIFICATION_TOPIC = "notification.price-ticks"
 TICK_TOPICS = (ANALYTICS_TOPIC, NOTIFICATION_TOPIC)
+# Users' notifications (sale.completed), to notification's /internal/notification-events.
+NOTIFICATION_EVENTS_TOPIC = "notification.events"
+
+
+@dataclass(frozen=True)
+class MarketplacePorts:
+    wallets: WalletRepository
+    listings: ListingRepository
+    purchases: PurchaseRepository
+    sales: SaleRepository
+    nft: NftMarketplace
+    payments: PaymentProvider
+    # A pending purchase's answer says to retry after this long (about when the resumer runs).
+    retry_after_seconds: int = 5
 
 
 @dataclass(frozen=True)
@@ -25,6 +49,13 @@ class TradingDeps:
     wake_relay: Callable[[], None]  # after a commit: deliver now rather than at the next poll
     clock: Callable[[], datetime]
     new_id: Callable[[], UUID]
+    market: MarketplacePorts | None = None  # None: a tick-only app (tests of market data)
+
+    @property
+    def marketplace(self) -> MarketplacePorts:
+        if self.market is None:
+            raise RuntimeError("this trading app was built without the marketplace")
+        return self.market
 
 
 async def submit_market_data(

@@ -38,6 +38,7 @@ class Nft:
             mint_tx_hash (str | Unset): A chain transaction's hash (SHA-256, lowercase hex)
             last_tx_hash (str | Unset): A chain transaction's hash (SHA-256, lowercase hex)
             version (int | Unset): Version of name, description and metadata (see the NFT's history)
+            sale_listing_id (None | Unset | UUID): The marketplace listing the owner approved this NFT's sale through
     """
 
     id: UUID
@@ -54,6 +55,7 @@ class Nft:
     mint_tx_hash: str | Unset = UNSET
     last_tx_hash: str | Unset = UNSET
     version: int | Unset = UNSET
+    sale_listing_id: None | Unset | UUID = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         id = str(self.id)
@@ -88,6 +90,14 @@ class Nft:
 
         version = self.version
 
+        sale_listing_id: None | str | Unset
+        if isinstance(self.sale_listing_id, Unset):
+            sale_listing_id = UNSET
+        elif isinstance(self.sale_listing_id, UUID):
+            sale_listing_id = str(self.sale_listing_id)
+        else:
+            sale_listing_id = self.sale_listing_id
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -113,6 +123,8 @@ class Nft:
             field_dict["lastTxHash"] = last_tx_hash
         if version is not UNSET:
             field_dict["version"] = version
+        if sale_listing_id is not UNSET:
+            field_dict["saleListingId"] = sale_listing_id
 
         return field_dict
 
@@ -156,6 +168,23 @@ class Nft:
 
         version = d.pop("version", UNSET)
 
+        def _parse_sale_listing_id(data: object) -> None | Unset | UUID:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                sale_listing_id_type_0 = UUID(data)
+
+                return sale_listing_id_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | UUID, data)
+
+        sale_listing_id = _parse_sale_listing_id(d.pop("saleListingId", UNSET))
+
         nft = cls(
             id=id,
             name=name,
@@ -171,6 +200,7 @@ class Nft:
             mint_tx_hash=mint_tx_hash,
             last_tx_hash=last_tx_hash,
             version=version,
+            sale_listing_id=sale_listing_id,
         )
 
         return nft

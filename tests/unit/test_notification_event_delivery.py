@@ -1,5 +1,6 @@
-"""nft's delivery adapter: which notification answers are success, refusals (parked by the
-outbox after a few tries) or failures of the batch (retried, never parked)."""
+"""The notification-event delivery adapter (nft's events, trading's sales): which
+notification answers are success, refusals (parked by the outbox after a few tries) or failures
+of the batch (retried, never parked)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from services.common import notification_events
+from services.common.notification_events import NotificationEventDelivery
 from services.common.outbox import DeliveryFailed, OutboxMessage
-from services.nft.adapters import notification_client
-from services.nft.adapters.notification_client import NotificationDelivery
 
 pytestmark = pytest.mark.unit
 
@@ -49,14 +50,14 @@ class Notification:
 
 @pytest.fixture
 async def deliver():
-    delivery = NotificationDelivery("127.0.0.1:9", 1.0)
+    delivery = NotificationEventDelivery("127.0.0.1:9", 1.0)
     yield delivery
     await delivery.aclose()
 
 
 def answering(monkeypatch, *answers: int | Exception) -> Notification:
     fake = Notification(*answers)
-    monkeypatch.setattr(notification_client.publish_notification_event, "asyncio_detailed", fake)
+    monkeypatch.setattr(notification_events.publish_notification_event, "asyncio_detailed", fake)
     return fake
 
 

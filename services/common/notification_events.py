@@ -1,14 +1,13 @@
-"""Delivers outbox batches of NFT events to notification: `POST /internal/notification-events`,
-one call per (event, recipient) in order, through the client generated from its contract.
+"""Delivers outbox batches of users' notification events (`NotificationEventInput` payloads) to
+notification: `POST /internal/notification-events`, one call per (event, recipient) in order,
+through the client generated from its contract. Every publisher uses it: nft (NFT minted and
+transferred), trading (sale completed).
 
-201 (delivered) and 200 (delivered before: a redelivery, recognised by the same eventId) are
-success. Refusals are only the answers that judge the message itself — 400 and 415 (not what
-the contract takes), 409 (this eventId already went to this user with a different body) and
-422 (an Idempotency-Key reused; none is sent, so only a broken proxy would cause it): they are
-reported by message id, retried a few times (a newer notification may accept them) and then
-parked by the outbox, never blocking the events behind them. Every other answer (5xx, 404 or
-429 from a mesh mid-rollout or overloaded, a timeout, a broken connection) says nothing about
-the message: it fails the rest of the batch, which the outbox retries with backoff, unparked."""
+201 (delivered) and 200 (delivered before: same eventId) are success. Refusals are only the
+answers that judge the message itself — 400, 415, 409 (this eventId already went to the user
+with another body), 422 — reported by message id, retried a few times, then parked by the
+outbox. Every other answer (5xx, 404 or 429 from a mesh mid-rollout, a timeout, a broken
+connection) says nothing about the message: the rest of the batch is retried with backoff."""
 
 from __future__ import annotations
 
@@ -23,7 +22,7 @@ DELIVERED = frozenset({200, 201})
 REFUSED = frozenset({400, 409, 415, 422})
 
 
-class NotificationDelivery:
+class NotificationEventDelivery:
     def __init__(self, address: str, timeout_seconds: float) -> None:
         self._calls = NotificationCalls(address, timeout_seconds)
 

@@ -1,0 +1,216 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.marketplace_transfer_input import MarketplaceTransferInput
+from ...models.nft import Nft
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: MarketplaceTransferInput,
+    idempotency_key: str,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/internal/marketplace-transfers",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Nft | Problem | None:
+    if response.status_code == 200:
+        response_200 = Nft.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Nft | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MarketplaceTransferInput,
+    idempotency_key: str,
+) -> Response[Nft | Problem]:
+    """Transfer a sold NFT from its seller to its buyer (internal; the marketplace only)
+
+     Succeeds only while the NFT is owned by `sellerId` and approved for sale through
+    `listingId`; the transfer ends the approval. The marketplace sends one
+    Idempotency-Key per purchase, so a retried purchase step transfers once.
+
+    Args:
+        idempotency_key (str):
+        body (MarketplaceTransferInput):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Nft | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MarketplaceTransferInput,
+    idempotency_key: str,
+) -> Nft | Problem | None:
+    """Transfer a sold NFT from its seller to its buyer (internal; the marketplace only)
+
+     Succeeds only while the NFT is owned by `sellerId` and approved for sale through
+    `listingId`; the transfer ends the approval. The marketplace sends one
+    Idempotency-Key per purchase, so a retried purchase step transfers once.
+
+    Args:
+        idempotency_key (str):
+        body (MarketplaceTransferInput):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Nft | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MarketplaceTransferInput,
+    idempotency_key: str,
+) -> Response[Nft | Problem]:
+    """Transfer a sold NFT from its seller to its buyer (internal; the marketplace only)
+
+     Succeeds only while the NFT is owned by `sellerId` and approved for sale through
+    `listingId`; the transfer ends the approval. The marketplace sends one
+    Idempotency-Key per purchase, so a retried purchase step transfers once.
+
+    Args:
+        idempotency_key (str):
+        body (MarketplaceTransferInput):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Nft | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MarketplaceTransferInput,
+    idempotency_key: str,
+) -> Nft | Problem | None:
+    """Transfer a sold NFT from its seller to its buyer (internal; the marketplace only)
+
+     Succeeds only while the NFT is owned by `sellerId` and approved for sale through
+    `listingId`; the transfer ends the approval. The marketplace sends one
+    Idempotency-Key per purchase, so a retried purchase step transfers once.
+
+    Args:
+        idempotency_key (str):
+        body (MarketplaceTransferInput):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Nft | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

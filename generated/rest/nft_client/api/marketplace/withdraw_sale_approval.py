@@ -1,0 +1,209 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.nft import Nft
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    nft_id: UUID,
+    *,
+    listing_id: UUID | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_listing_id: str | Unset = UNSET
+    if not isinstance(listing_id, Unset):
+        json_listing_id = str(listing_id)
+    params["listingId"] = json_listing_id
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "delete",
+        "url": "/api/nfts/{nft_id}/sale-approval".format(
+            nft_id=quote(str(nft_id), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Nft | Problem | None:
+    if response.status_code == 200:
+        response_200 = Nft.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Nft | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    nft_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    listing_id: UUID | Unset = UNSET,
+) -> Response[Nft | Problem]:
+    """Withdraw the marketplace's approval to sell this NFT (owner only)
+
+     Withdrawing when there is no approval changes nothing and also answers 200.
+
+    Args:
+        nft_id (UUID):
+        listing_id (UUID | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Nft | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        nft_id=nft_id,
+        listing_id=listing_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    nft_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    listing_id: UUID | Unset = UNSET,
+) -> Nft | Problem | None:
+    """Withdraw the marketplace's approval to sell this NFT (owner only)
+
+     Withdrawing when there is no approval changes nothing and also answers 200.
+
+    Args:
+        nft_id (UUID):
+        listing_id (UUID | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Nft | Problem
+    """
+
+    return sync_detailed(
+        nft_id=nft_id,
+        client=client,
+        listing_id=listing_id,
+    ).parsed
+
+
+async def asyncio_detailed(
+    nft_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    listing_id: UUID | Unset = UNSET,
+) -> Response[Nft | Problem]:
+    """Withdraw the marketplace's approval to sell this NFT (owner only)
+
+     Withdrawing when there is no approval changes nothing and also answers 200.
+
+    Args:
+        nft_id (UUID):
+        listing_id (UUID | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Nft | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        nft_id=nft_id,
+        listing_id=listing_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    nft_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    listing_id: UUID | Unset = UNSET,
+) -> Nft | Problem | None:
+    """Withdraw the marketplace's approval to sell this NFT (owner only)
+
+     Withdrawing when there is no approval changes nothing and also answers 200.
+
+    Args:
+        nft_id (UUID):
+        listing_id (UUID | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Nft | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            nft_id=nft_id,
+            client=client,
+            listing_id=listing_id,
+        )
+    ).parsed

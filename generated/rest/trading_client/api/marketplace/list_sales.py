@@ -1,0 +1,205 @@
+from http import HTTPStatus
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.sale import Sale
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    nft_id: UUID | Unset = UNSET,
+    limit: int | Unset = 50,
+    offset: int | Unset = 0,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_nft_id: str | Unset = UNSET
+    if not isinstance(nft_id, Unset):
+        json_nft_id = str(nft_id)
+    params["nftId"] = json_nft_id
+
+    params["limit"] = limit
+
+    params["offset"] = offset
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/trading/sales",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | list[Sale] | None:
+    if response.status_code == 200:
+        response_200 = []
+        _response_200 = response.json()
+        for response_200_item_data in _response_200:
+            response_200_item = Sale.from_dict(response_200_item_data)
+
+            response_200.append(response_200_item)
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | list[Sale]]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    nft_id: UUID | Unset = UNSET,
+    limit: int | Unset = 50,
+    offset: int | Unset = 0,
+) -> Response[Problem | list[Sale]]:
+    """Completed sales, newest first
+
+    Args:
+        nft_id (UUID | Unset):
+        limit (int | Unset):  Default: 50.
+        offset (int | Unset):  Default: 0.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | list[Sale]]
+    """
+
+    kwargs = _get_kwargs(
+        nft_id=nft_id,
+        limit=limit,
+        offset=offset,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    nft_id: UUID | Unset = UNSET,
+    limit: int | Unset = 50,
+    offset: int | Unset = 0,
+) -> Problem | list[Sale] | None:
+    """Completed sales, newest first
+
+    Args:
+        nft_id (UUID | Unset):
+        limit (int | Unset):  Default: 50.
+        offset (int | Unset):  Default: 0.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | list[Sale]
+    """
+
+    return sync_detailed(
+        client=client,
+        nft_id=nft_id,
+        limit=limit,
+        offset=offset,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    nft_id: UUID | Unset = UNSET,
+    limit: int | Unset = 50,
+    offset: int | Unset = 0,
+) -> Response[Problem | list[Sale]]:
+    """Completed sales, newest first
+
+    Args:
+        nft_id (UUID | Unset):
+        limit (int | Unset):  Default: 50.
+        offset (int | Unset):  Default: 0.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | list[Sale]]
+    """
+
+    kwargs = _get_kwargs(
+        nft_id=nft_id,
+        limit=limit,
+        offset=offset,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    nft_id: UUID | Unset = UNSET,
+    limit: int | Unset = 50,
+    offset: int | Unset = 0,
+) -> Problem | list[Sale] | None:
+    """Completed sales, newest first
+
+    Args:
+        nft_id (UUID | Unset):
+        limit (int | Unset):  Default: 50.
+        offset (int | Unset):  Default: 0.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | list[Sale]
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            nft_id=nft_id,
+            limit=limit,
+            offset=offset,
+        )
+    ).parsed
