@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from connexion import request
-
+from services.common.forwarding import callers_bearer_token
 from services.nft.domain.model import Nft
 from services.nft.mappers import (
     metadata_from_contract,
@@ -17,12 +16,6 @@ from services.nft.mappers import (
 )
 from services.nft.service_layer import queries, use_cases
 from services.nft.service_layer.use_cases import NftDeps
-
-
-def _bearer_token() -> str | None:
-    # The caller's own token, forwarded where nft asks another service on their behalf.
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token else None
 
 
 class NftHandlers:
@@ -52,7 +45,7 @@ class NftHandlers:
             UUID(nftId),
             caller_id=UUID(user),
             to_user_id=UUID(body["toUserId"]),
-            bearer_token=_bearer_token(),
+            bearer_token=callers_bearer_token(),
         )
         return nft_to_contract(nft)
 

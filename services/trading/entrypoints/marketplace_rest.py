@@ -8,6 +8,7 @@ from uuid import UUID
 
 from connexion import request
 
+from services.common.forwarding import callers_bearer_token
 from services.common.idempotency import HEADER, REPLAYED_HEADER
 from services.trading.domain.listing import ListingStatus
 from services.trading.domain.purchase import PurchaseStatus
@@ -21,12 +22,6 @@ from services.trading.service_layer import listings, purchases, wallets
 from services.trading.service_layer.use_cases import TradingDeps
 
 Answer = tuple[dict[str, Any], int, dict[str, str]]
-
-
-def _bearer_token() -> str | None:
-    # Forwarded to nft, which checks the NFT's ownership against it itself.
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token else None
 
 
 def _uuid(value: str | None) -> UUID | None:
@@ -47,7 +42,11 @@ class MarketplaceHandlers:
 
     async def create_listing(self, body: dict[str, Any], user: str) -> Answer:
         listing = await listings.create_listing(
-            self._deps, UUID(user), UUID(body["nftId"]), body["price"], bearer=_bearer_token()
+            self._deps,
+            UUID(user),
+            UUID(body["nftId"]),
+            body["price"],
+            bearer=callers_bearer_token(),
         )
         location = {"Location": f"/api/trading/listings/{listing.id}"}
         return listing_to_contract(listing), 201, location
@@ -75,7 +74,7 @@ class MarketplaceHandlers:
 
     async def cancel_listing(self, listingId: str, user: str) -> dict[str, Any]:
         listing = await listings.cancel_listing(
-            self._deps, UUID(listingId), UUID(user), bearer=_bearer_token()
+            self._deps, UUID(listingId), UUID(user), bearer=callers_bearer_token()
         )
         return listing_to_contract(listing)
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from connexion import request
 
+from services.common.forwarding import callers_bearer_token
 from services.user.mappers import public_user_to_contract, token_pair_to_contract, user_to_contract
 from services.user.service_layer import administration, sessions, use_cases
 from services.user.service_layer.use_cases import UserDeps
@@ -21,11 +22,6 @@ def _client_address() -> str | None:
     if forwarded:
         return forwarded.strip()[:64]
     return request.client.host if request.client else None
-
-
-def _bearer_token() -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token else None
 
 
 class UserHandlers:
@@ -67,7 +63,7 @@ class UserHandlers:
 
     async def list_my_nfts(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]:
         return await use_cases.list_my_nfts(
-            self._deps, UUID(user), limit=limit, offset=offset, bearer_token=_bearer_token()
+            self._deps, UUID(user), limit=limit, offset=offset, bearer_token=callers_bearer_token()
         )
 
     async def list_users(self, limit: int, offset: int) -> list[dict[str, Any]]:
