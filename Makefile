@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 PYTEST := $(PY) -m pytest
 
 .PHONY: help install generate check-generated compose lint run status add-instance rotate-keys seed \
-	remove-instance bench test test-unit test-integration test-contract test-e2e clean
+	remove-instance bench soak test test-unit test-integration test-contract test-e2e clean
 
 help:
 	@echo "make run               the whole mesh on SQLite: registry, edge, services + sidecars"
@@ -22,6 +22,7 @@ help:
 	@echo "make check-generated   fail when generated/ is stale; buf lint"
 	@echo "make compose           docker-compose.yml + deploy/envoy/ from mesh/mesh.yaml"
 	@echo "make bench             mesh benchmarks (figures in bench/results/)"
+	@echo "make soak             10 min of mixed traffic through the edge: errors, latency, memory (SOAK_SECONDS=n)"
 	@echo "make lint              ruff"
 
 install: $(VENV)/.installed
@@ -74,6 +75,10 @@ rotate-keys:
 
 bench: install
 	$(PY) -m bench
+
+SOAK_SECONDS ?= 600
+soak: install
+	$(PY) -m bench.soak --seconds $(SOAK_SECONDS)
 
 test: install lint
 	$(PYTEST) -n 2 --dist loadfile tests

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from mesh.topology import HOST, Instance, ServiceSpec
 
-READY_TIMEOUT_SECONDS = 30.0
+# Generous: a cold app on a busy 2-core machine (imports, migrations) can take half a minute;
+# a ready process is seen at once, so only a broken start waits this long.
+READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 POLL_INTERVAL_SECONDS = 0.05
 

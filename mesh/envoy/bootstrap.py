@@ -6,6 +6,7 @@ from typing import Any
 
 from mesh.envoy.clusters import XDS_CLUSTER, xds_cluster
 from mesh.envoy.common import Config, duration, socket_address
+from mesh.envoy.faults import layered_runtime
 from mesh.topology import HOST
 
 # Reconnect to a restarted registry within a second (default back-off: 0.5 s growing to 30 s).
@@ -43,9 +44,11 @@ def bootstrap(
     xds: tuple[str, int],
     listeners: list[Config],
     clusters: list[Config],
+    runtime_defaults: dict[str, int] | None = None,
     **extra: Any,
 ) -> Config:
-    """An Envoy v3 bootstrap: static listeners and clusters, EDS for the mesh's clusters."""
+    """An Envoy v3 bootstrap: static listeners and clusters, EDS for the mesh's clusters, and a
+    runtime (`runtime_defaults`, then admin overrides) for live fault and limit changes."""
     return {
         # xDS requires both; the registry logs and tracks streams by node id.
         "node": {"id": node_id, "cluster": node_cluster},
@@ -53,5 +56,6 @@ def bootstrap(
         "admin": {"address": socket_address(HOST, admin_port)},
         "dynamic_resources": {"ads_config": ads_config()},
         "static_resources": {"listeners": listeners, "clusters": [*clusters, xds_cluster(xds)]},
+        "layered_runtime": layered_runtime(runtime_defaults),
         **extra,
     }

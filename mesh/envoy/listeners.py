@@ -31,7 +31,12 @@ def http_connection_manager(
 
 
 def http_listener(
-    name: str, host: str, port: int, route_config: Config, **hcm_options: Any
+    name: str,
+    host: str,
+    port: int,
+    route_config: Config,
+    http_filters: Sequence[Config] = (),
+    **hcm_options: Any,
 ) -> Config:
     return {
         "name": name,
@@ -43,7 +48,9 @@ def http_listener(
                 "filters": [
                     {
                         "name": "envoy.filters.network.http_connection_manager",
-                        "typed_config": http_connection_manager(name, route_config, **hcm_options),
+                        "typed_config": http_connection_manager(
+                            name, route_config, http_filters, **hcm_options
+                        ),
                     }
                 ]
             }

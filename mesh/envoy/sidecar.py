@@ -1,13 +1,15 @@
 """The sidecar of one instance: inbound to its app, one egress listener per peer it calls
-(its dependencies, and the identity service for the JWKS)."""
+(its dependencies, and the identity service for the JWKS). Its inbound carries the fault filter
+(`mesh.envoy.faults`), off until switched on through the sidecar's admin runtime."""
 
 from __future__ import annotations
 
 from mesh.envoy.bootstrap import bootstrap
 from mesh.envoy.clusters import LOCAL_APP, LOCAL_APP_GRPC, local_app_clusters, mesh_clusters
 from mesh.envoy.common import Config
+from mesh.envoy.faults import fault_filter, fault_runtime_defaults, without_faults
 from mesh.envoy.listeners import http_listener
-from mesh.envoy.policies import GRPC_HEALTH_SERVICE
+from mesh.envoy.policies import GRPC_HEALTH_SERVICE, HEALTH_PATH
 from mesh.envoy.retries import NOT_FORWARDED_HEADER
 from mesh.envoy.routes import grpc_action, rest_action, route_config, routes_to
 from mesh.topology import HOST, Instance, Topology, cluster_name
@@ -37,37 +39,45 @@ def sidecar_config(
             *egress_listeners(topology, instance),
         ],
         clusters=[*local_app_clusters(instance), *mesh_clusters(topology, needed)],
+        runtime_defaults=fault_runtime_defaults(),
     )
 
 
 def inbound_listener(instance: Instance, host: str = HOST) -> Config:
     """Peers, the edge and their health checks reach the app here: gRPC paths to its gRPC
-    server, everything else (the REST API, /healthz) to its HTTP server."""
+    server, everything else (the REST API, /healthz) to its HTTP server. Injected faults hit
+    every route but the health checks'."""
     spec, ports = instance.service, instance.ports
     routes: list[Config] = []
     if ports.app_grpc is not None:
         for service in (*spec.grpc_services, GRPC_HEALTH_SERVICE):
-            routes.append(
-                {
-                    "name": service,
-                    "match": {"prefix": f"/{service}/"},
-                    "route": grpc_action(LOCAL_APP_GRPC),
-                }
-            )
+            route = {
+                "name": service,
+                "match": {"prefix": f"/{service}/"},
+                "route": grpc_action(LOCAL_APP_GRPC),
+            }
+            routes.append(_spared(route) if service == GRPC_HEALTH_SERVICE else route)
+    timeout = spec.rest_timeout_seconds
+    health = {"path": HEALTH_PATH}
     routes.append(
-        {
-            "name": LOCAL_APP,
-            "match": {"prefix": "/"},
-            "route": rest_action(LOCAL_APP, spec.rest_timeout_seconds),
-        }
+        _spared({"name": "health", "match": health, "route": rest_action(LOCAL_APP, timeout)})
+    )
+    routes.append(
+        {"name": LOCAL_APP, "match": {"prefix": "/"}, "route": rest_action(LOCAL_APP, timeout)}
     )
     return http_listener(
         INBOUND,
         host,
         ports.inbound,
         route_config(INBOUND, routes),
+        http_filters=[fault_filter()],
         local_reply_config=_mark_not_forwarded(),
     )
+
+
+def _spared(route: Config) -> Config:
+    """`route` with the fault filter off: a health check sees the instance as it is."""
+    return {**route, "typed_per_filter_config": without_faults()}
 
 
 def egress_listeners(topology: Topology, instance: Instance) -> list[Config]:

@@ -23,6 +23,18 @@ if TYPE_CHECKING:
 POSTGRES_SCHEMES = ("postgres://", "postgresql://", "asyncpg://")
 # Acknowledged writes survive power loss (FULL); a writer waits for a lock instead of failing.
 SQLITE_PRAGMAS = "journal_mode=WAL&synchronous=FULL&busy_timeout=5000&foreign_keys=ON"
+# What a request meets while the database is away: the connection refused or reset (the OS;
+# Tortoise's DBConnectionError is a ConnectionError too), lost mid-query (class 08), or the
+# server shutting down, crashed or still recovering (57P01-57P03), or full. Not the request's
+# fault and over once the database is back: a 503 to retry, not an "unexpected" 500.
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,20 @@ async def open_database(spec: DatabaseSpec) -> None:
 
 async def close_database() -> None:
     await Tortoise.close_connections()
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error`, or an error it was raised from or while handling, says the database
+    cannot be reached now. The chain matters: a transaction's rollback on a lost connection
+    raises its own InterfaceError ("the underlying connection is closed") over the loss."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, DATABASE_UNAVAILABLE):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 async def database_answers(name: str) -> bool:

@@ -48,4 +48,16 @@ def unexpected_error(request: ConnexionRequest, error: Exception) -> ConnexionRe
     return problem(500, "Internal Server Error", "an unexpected error occurred")
 
 
+def database_outage(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    # Expected while the database restarts: one line, no trace; clients retry after a second
+    # (a POST safely only with an Idempotency-Key: its transaction rolled back with the rest).
+    log.warning("database unavailable on %s %s: %r", request.method, request.url.path, error)
+    return problem(
+        503,
+        TITLES[503],
+        "the service's database does not answer; try again shortly",
+        headers={"Retry-After": "1"},
+    )
+
+
 ErrorMap = Mapping[type[Exception], int]

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 from connexion import AsyncApp
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
@@ -18,11 +19,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from services.common.access import Forbidden, require_roles, roles_by_operation
-from services.common.database import DatabaseSpec, readiness, serving_database
+from services.common.database import (
+    DatabaseSpec,
+    database_unavailable,
+    readiness,
+    serving_database,
+)
 from services.common.idempotency import Idempotency, IdempotencyKeyReused, operations_with_key
 from services.common.idempotency_stores import DatabaseIdempotencyStore, InMemoryIdempotencyStore
 from services.common.maintenance import MaintenanceSwitch
-from services.common.problems import ErrorMap, problem_for, unexpected_error
+from services.common.problems import ErrorMap, database_outage, problem_for, unexpected_error
 from services.common.rest_fixes import (
     VALIDATOR_MAP,
     MethodNotAllowedMiddleware,
@@ -111,13 +117,20 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     common_errors = {Forbidden: 403, IdempotencyKeyReused: 422}
     for error_type, status in {**common_errors, **spec.error_statuses}.items():
         app.add_error_handler(error_type, problem_for(status))
-    app.add_error_handler(Exception, unexpected_error)
+    app.add_error_handler(Exception, _unexpected_error_or_outage)
     app.add_middleware(
         MethodNotAllowedMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         paths=contract["paths"],
     )
     return app
+
+
+def _unexpected_error_or_outage(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    """The last resort handler: a database outage is a 503 (retry), anything else a 500."""
+    if database_unavailable(error):
+        return database_outage(request, error)
+    return unexpected_error(request, error)
 
 
 def _handler(

@@ -124,11 +124,13 @@ def resolve(
     headers: dict[str, str] | None = None,
 ):
     """The first route of `listener` matching a request, as Envoy picks it (for the match
-    kinds the generator uses: prefix, path_separated_prefix, :method regex, header present,
-    grpc)."""
+    kinds the generator uses: prefix, path, path_separated_prefix, :method regex, header
+    present, grpc)."""
     for route in routes(listeners(config)[listener]):
         match = route["match"]
         if "prefix" in match and not path.startswith(match["prefix"]):
+            continue
+        if "path" in match and path != match["path"]:
             continue
         if "path_separated_prefix" in match:
             prefix = match["path_separated_prefix"]
@@ -439,7 +441,8 @@ def test_inbound_routes_grpc_paths_to_the_grpc_server_and_the_rest_to_http(
 
 def test_inbound_of_a_rest_only_service_has_no_grpc_route(sidecars: dict[str, Config]) -> None:
     inbound = routes(listeners(sidecars["nft-1"])["inbound"])
-    assert [route["route"]["cluster"] for route in inbound] == ["local_app"]
+    assert [route["route"]["cluster"] for route in inbound] == ["local_app", "local_app"]
+    assert [route["name"] for route in inbound] == ["health", "local_app"]
 
 
 def test_inbound_marks_answers_that_never_reached_the_app(sidecars: dict[str, Config]) -> None:
