@@ -18,12 +18,12 @@ from uuid import UUID
 
 import httpx
 import pytest
-from pact import Pact, Verifier, generate, match
+from pact import Pact, generate, match
 from pact.match.matcher import GenericMatcher
 
 from services.nft.adapters.user_directory import RestUserDirectory
 from tests.support.pact_states import state_server
-from tests.support.pacts import PACTS, assert_committed, interactions
+from tests.support.pacts import PACTS, assert_committed, interactions, verified_interactions
 from tests.support.platform import running_services
 from tests.support.tokens import token_for
 
@@ -128,15 +128,7 @@ def test_user_provider_honours_the_nft_pact(tmp_path):
             return {"userId": response.json()["id"]}
 
         with state_server(setup) as state_url:
-            verifier = (
-                Verifier("user", host="127.0.0.1")
-                .add_transport(url=user.url)
-                .add_source(PACT_FILE)
-                .state_handler(state_url, teardown=False, body=True)
-                # The user service trusts the test signing key: a real, valid token.
-                .add_custom_header("Authorization", f"Bearer {token_for(CALLER)}")
+            verified = verified_interactions(
+                "user", user.url, PACT_FILE, state_url, bearer=token_for(CALLER)
             )
-            verifier.verify()
-    results = verifier.results["interactionResults"]
-    # A wrong provider name verifies nothing and still "passes": count what was verified.
-    assert len(results) == len(interactions(PACT_FILE)) == 2
+    assert verified == len(interactions(PACT_FILE)) == 2

@@ -18,13 +18,13 @@ from uuid import UUID
 
 import httpx
 import pytest
-from pact import Pact, Verifier, generate, match
+from pact import Pact, generate, match
 from pact.match.matcher import GenericMatcher
 
 from services.trading.adapters.nft_marketplace import RestNftMarketplace
 from services.trading.service_layer.ports import Transferred, TransferRefused, TransferRequest
 from tests.support.pact_states import state_server
-from tests.support.pacts import PACTS, assert_committed, interactions
+from tests.support.pacts import PACTS, assert_committed, interactions, verified_interactions
 from tests.support.platform import running_services
 from tests.support.tokens import bearer, jwks_url, token_for
 
@@ -216,14 +216,7 @@ def test_nft_provider_honours_the_trading_pact(tmp_path):
             return {"nftId": nft_id}
 
         with state_server(setup) as state_url:
-            verifier = (
-                Verifier("nft", host="127.0.0.1")
-                .add_transport(url=nft.url)
-                .add_source(PACT_FILE)
-                .state_handler(state_url, teardown=False, body=True)
-                .add_custom_header("Authorization", f"Bearer {token_for(SELLER)}")
+            verified = verified_interactions(
+                "nft", nft.url, PACT_FILE, state_url, bearer=token_for(SELLER)
             )
-            verifier.verify()
-    results = verifier.results["interactionResults"]
-    # A wrong provider name verifies nothing and still "passes": count what was verified.
-    assert len(results) == len(interactions(PACT_FILE)) == 4
+    assert verified == len(interactions(PACT_FILE)) == 4

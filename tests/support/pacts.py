@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from pact import Verifier
 
 PACTS = Path(__file__).resolve().parents[2] / "contracts" / "pacts"
 
@@ -30,3 +33,24 @@ def assert_committed(generated_dir: Path, name: str, test_file: str) -> None:
         f"the {consumer} service's expectations of {provider} changed: review, then run "
         f"CAPSURE_UPDATE_PACTS=1 pytest {test_file}"
     )
+
+
+StateHandler = Callable[..., None] | str
+
+
+def verified_interactions(
+    provider: str, url: str, pact_file: Path, states: StateHandler, bearer: str | None = None
+) -> int:
+    """Verifies the real `provider` at `url` against `pact_file`; how many interactions were
+    verified (a wrong provider name verifies nothing and still "passes", so callers count).
+    `states` is a function (setup and teardown), or the URL of a state endpoint that answers
+    values for provider-state generators (tests/support/pact_states.py)."""
+    verifier = Verifier(provider, host="127.0.0.1").add_transport(url=url).add_source(pact_file)
+    if isinstance(states, str):
+        verifier = verifier.state_handler(states, teardown=False, body=True)
+    else:
+        verifier = verifier.state_handler(states, teardown=True)
+    if bearer is not None:  # the provider trusts the test signing key: a real, valid token
+        verifier = verifier.add_custom_header("Authorization", f"Bearer {bearer}")
+    verifier.verify()
+    return len(verifier.results["interactionResults"])
