@@ -5,7 +5,8 @@ from __future__ import annotations
 from mesh.envoy.bootstrap import bootstrap
 from mesh.envoy.clusters import mesh_clusters
 from mesh.envoy.common import HTTP2_WINDOWS, Config, duration, typed
-from mesh.envoy.jwt_authn import jwt_authn_filter, problem_replies
+from mesh.envoy.gateway_problems import gateway_problem_mappers
+from mesh.envoy.jwt_authn import jwt_authn_filter, problem_mappers
 from mesh.envoy.listeners import http_listener
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE
 from mesh.envoy.retries import NOT_FORWARDED_HEADER
@@ -67,7 +68,8 @@ def edge_config(
             response_headers_to_remove=[NOT_FORWARDED_HEADER],
         ),
         **hardening(),
-        **token_check(topology),
+        http_filters=token_check(topology),
+        local_reply_config=edge_local_replies(topology),
     )
     return bootstrap(
         node_id=EDGE,
@@ -80,18 +82,21 @@ def edge_config(
     )
 
 
-def token_check(topology: Topology) -> Config:
-    """jwt_authn before the router, its refusals as problem+json; nothing without an identity
-    service."""
+def token_check(topology: Topology) -> list[Config]:
+    """jwt_authn before the router; nothing without an identity service."""
     if topology.identity is None:
-        return {}
+        return []
     if topology.identity.service not in topology.services:
         # Its JWKS cluster would be missing; an edge without the check would be open.
         raise ValueError(f"the identity service {topology.identity.service!r} is not in the mesh")
-    return {
-        "http_filters": [jwt_authn_filter(topology, topology.identity)],
-        "local_reply_config": problem_replies(),
-    }
+    return [jwt_authn_filter(topology, topology.identity)]
+
+
+def edge_local_replies(topology: Topology) -> Config:
+    """What the edge answers by itself, as problem+json: the token check's refusals, and its
+    own failures to reach a service (circuit breaker, no healthy host, timeouts)."""
+    refusals = problem_mappers() if topology.identity is not None else []
+    return {"mappers": [*refusals, *gateway_problem_mappers()]}
 
 
 def client_ip_header() -> Config:

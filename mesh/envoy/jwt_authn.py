@@ -85,10 +85,10 @@ def provider(identity: IdentitySpec) -> Config:
     }
 
 
-def problem_replies() -> Config:
-    """local_reply_config of the edge: jwt_authn's 401 and 403 as problem+json (the headers it
-    sets, WWW-Authenticate among them, are kept)."""
-    return {"mappers": [_problem_mapper(seen, sent) for seen, sent in PROBLEM_REPLIES.items()]}
+def problem_mappers() -> list[Config]:
+    """local_reply_config mappers of the edge: jwt_authn's 401 and 403 as problem+json (the
+    headers it sets, WWW-Authenticate among them, are kept)."""
+    return [_problem_mapper(seen, sent) for seen, sent in PROBLEM_REPLIES.items()]
 
 
 def _problem_mapper(status: int, answered: int) -> Config:

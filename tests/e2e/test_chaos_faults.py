@@ -309,6 +309,8 @@ def test_overload_opens_the_circuit_and_it_closes_after_the_fault(mesh: Mesh) ->
         },
     )
     assert {(a.status, a.overloaded) for a in burst} <= {(200, None), (503, "true")}
+    # The edge's refusal is a problem like every other error (mesh/envoy/gateway_problems.py).
+    assert {a.content_type for a in refused} == {PROBLEM_JSON}
     assert 1 <= len(burst) - len(refused) <= CIRCUIT_LIMIT  # the admitted ones, served late
     assert len(refused) >= BURST - 2 * CIRCUIT_LIMIT
     assert overflowed.get(ACTIVE_OVERFLOW) == len(refused)  # max_requests refused them
