@@ -88,6 +88,34 @@ def test_the_versioned_api_unary_and_client_streaming_through_the_edge(
     assert (summary["count"], summary["min"], summary["max"]) == (200, 1.0, 200.0)
 
 
+def test_a_stream_cut_by_its_deadline_leaves_analytics_storing_the_next_ones(
+    platform_mesh, channel, proto
+):
+    """The cut resets the stream while analytics may be inside a batch's insert: that batch is
+    finished, and the next stream is stored whole (it was refused until a restart)."""
+    stream = channel.stream_unary(
+        f"/{V1}/StreamMarketData",
+        request_serializer=serialize,
+        response_deserializer=proto["capsure.analytics.v1.StreamMarketDataResponse"].FromString,
+    )
+    tick = proto["capsure.analytics.v1.StreamMarketDataRequest"]
+
+    def ticks(symbol: str, count: int):
+        return (tick(asset_symbol=symbol, price=1.0, timestamp=t) for t in range(1, count + 1))
+
+    with pytest.raises(grpc.RpcError) as cut:
+        stream(ticks("MESH-CUT", 200_000), timeout=0.5)
+    assert cut.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    cut_stats = httpx.get(
+        f"{platform_mesh.edge_url}/api/analytics/assets/MESH-CUT/stats", trust_env=False, timeout=5
+    )
+    stored_of_the_cut = cut_stats.json()["count"] if cut_stats.status_code == 200 else 0
+    reply = stream(ticks("MESH-NEXT", 1000), timeout=10)
+    print(f"[grpc] cut stream: {stored_of_the_cut} ticks stored; next stream: {reply}")
+    assert (reply.accepted, reply.success) == (1000, True)
+    assert asset_stats(platform_mesh, "MESH-NEXT")["count"] == 1000
+
+
 def test_an_invalid_tick_is_invalid_argument_through_the_edge(channel, proto):
     send = channel.unary_unary(
         f"/{SEED}/SendMarketData",

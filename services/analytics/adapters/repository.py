@@ -15,6 +15,7 @@ from services.analytics.adapters.orm import MarketTickRecord
 from services.analytics.domain.candles import Candle, CandleInterval
 from services.analytics.domain.model import AssetStats, MarketTick, ReceivedTick
 from services.analytics.domain.volume import TradeTotals, Window
+from services.common.uncancellable import finished_even_if_cancelled
 
 AGGREGATES = {
     "n": Count("id"),
@@ -89,7 +90,11 @@ class TortoiseTickRepository:
     async def add_many(self, ticks: Sequence[ReceivedTick]) -> None:
         # INSERT ... ON CONFLICT DO NOTHING (SQLite: INSERT OR IGNORE): duplicates by
         # source_id, within the batch or already stored, are skipped without a race.
-        await MarketTickRecord.bulk_create([_record(t) for t in ticks], ignore_conflicts=True)
+        # Finished even when the stream is reset meanwhile (see services/common/uncancellable).
+        records = [_record(t) for t in ticks]
+        await finished_even_if_cancelled(
+            MarketTickRecord.bulk_create(records, ignore_conflicts=True)
+        )
 
     async def latest(self, asset_symbol: str) -> MarketTick | None:
         record = await _latest_of(asset_symbol).first()

@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from services.common.timestamps import rfc3339
+from services.common.uncancellable import finished_even_if_cancelled
 from services.notification.adapters.orm import NotificationRecord
 from services.notification.domain.notifications import Notification, NotificationEvent
 
@@ -45,7 +46,9 @@ class TortoiseNotificationRepository:
         # INSERT ... ON CONFLICT DO NOTHING (SQLite: INSERT OR IGNORE): the unique (event_id,
         # user_id) keeps out a copy without raising, which would abort a surrounding
         # PostgreSQL transaction (an Idempotency-Key request runs in one).
-        await NotificationRecord.bulk_create([to_record(notification)], ignore_conflicts=True)
+        await finished_even_if_cancelled(
+            NotificationRecord.bulk_create([to_record(notification)], ignore_conflicts=True)
+        )
         return await NotificationRecord.exists(id=notification.id)
 
     async def get_by_event(self, event_id: UUID, user_id: UUID) -> Notification | None:

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from tortoise.expressions import F
 
+from services.common.uncancellable import finished_even_if_cancelled
 from services.trading.adapters.orm import WalletEntryRecord, WalletRecord
 from services.trading.domain.errors import InsufficientFunds, WalletLimitExceeded
 from services.trading.domain.money import MAX_BALANCE_CENTS, Money
@@ -39,10 +40,8 @@ class TortoiseWalletRepository:
     ) -> Wallet:
         available, held = entry_deltas(reason, amount)
         # A first deposit or payout creates the wallet; concurrent first ones do not collide.
-        await WalletRecord.bulk_create(
-            [WalletRecord(user_id=user_id, available_cents=0, held_cents=0, updated_at=at)],
-            ignore_conflicts=True,
-        )
+        first = WalletRecord(user_id=user_id, available_cents=0, held_cents=0, updated_at=at)
+        await finished_even_if_cancelled(WalletRecord.bulk_create([first], ignore_conflicts=True))
         rules: dict[str, Any] = {}
         if available < 0:
             rules["available_cents__gte"] = -available
