@@ -65,7 +65,12 @@ def access_token(platform) -> str:
     return login.json()["accessToken"]
 
 
-@pytest.mark.parametrize("service", APIS)
+# One xdist group per API: each is minutes of fuzzing, so the APIs spread over the workers (each
+# worker starts its own platform for the ones it takes).
+@pytest.mark.parametrize(
+    "service",
+    [pytest.param(api, marks=pytest.mark.xdist_group(f"schemathesis-{api}")) for api in APIS],
+)
 def test_every_operation_keeps_its_contract(service, platform, access_token, tmp_path):
     url, api_prefix = platform[service]
     command = [
