@@ -6,10 +6,34 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import failover, grpc_calls, latency, login_timing, memory, register
+from bench import (
+    cold_start,
+    failover,
+    grpc_calls,
+    grpc_stream,
+    latency,
+    login_timing,
+    memory,
+    register,
+    registry_push,
+    rest_throughput,
+    tuning,
+)
 from bench.common import WRK_INSTALL, facts_markdown, run_measurement, write_report, wrk_path
 
-MEASUREMENTS = [latency, register, failover, memory, grpc_calls, login_timing]
+MEASUREMENTS = [
+    latency,
+    rest_throughput,
+    register,
+    registry_push,
+    failover,
+    memory,
+    grpc_calls,
+    grpc_stream,
+    login_timing,
+    tuning,
+    cold_start,  # last: the longest, and the only one on mesh.yaml's fixed ports
+]
 
 
 def main() -> int:

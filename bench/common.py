@@ -392,6 +392,59 @@ def smaps_rollup(pid: int) -> dict[str, int]:
     return values
 
 
+# --- figures side by side ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One figure next to its baseline, measured in the same run on the same machine."""
+
+    section: str  # the benchmark's TITLE
+    figure: str  # what was measured, e.g. "REST read p50, 1 connection"
+    label: str  # the variant, e.g. "edge → sidecar → app"
+    value: float
+    baseline_label: str  # e.g. "direct (app)"
+    baseline: float
+    unit: str  # "ms", "req/s", "MiB", "s", ...
+    higher_is_better: bool = False
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.baseline if self.baseline else float("nan")
+
+
+COMPARISONS: list[Comparison] = []
+
+
+def compare(
+    section: str,
+    figure: str,
+    label: str,
+    value: float,
+    baseline_label: str,
+    baseline: float,
+    unit: str,
+    *,
+    higher_is_better: bool = False,
+) -> Comparison:
+    """Record a figure with its baseline for the report's summary table and plot."""
+    found = Comparison(
+        section, figure, label, value, baseline_label, baseline, unit, higher_is_better
+    )
+    COMPARISONS.append(found)
+    return found
+
+
+def comparisons_markdown(found: Sequence[Comparison]) -> str:
+    rows = [
+        [c.section, c.figure, c.label, f"{c.value:.4g} {c.unit}", c.baseline_label,
+         f"{c.baseline:.4g} {c.unit}", f"{c.ratio:.2f}"]
+        for c in found
+    ]  # fmt: skip
+    header = ["benchmark", "figure", "variant", "value", "baseline", "baseline value", "÷ baseline"]
+    return table(header, rows)
+
+
 # --- output ------------------------------------------------------------------------------
 
 
@@ -427,7 +480,9 @@ def run_measurement(module: ModuleType) -> str:
     print(f"== {module.TITLE} ({module.COMMAND})", file=sys.stderr, flush=True)
     load_before, started = load_average(), time.monotonic()
     try:
-        with time_limit(MEASUREMENT_LIMIT_SECONDS, module.TITLE):
+        # A module that needs longer (two whole-platform starts) says so with LIMIT_SECONDS.
+        limit = getattr(module, "LIMIT_SECONDS", MEASUREMENT_LIMIT_SECONDS)
+        with time_limit(limit, module.TITLE):
             body = module.measure()
     except Exception as error:
         body = f"**Failed**: `{error!r}`\n"
@@ -441,8 +496,19 @@ def run_measurement(module: ModuleType) -> str:
 
 def write_report(name: str, facts: str, sections: Sequence[str]) -> Path:
     """Print the report and write it to bench/results/<name>.md."""
+    from bench.plot import plot_comparisons  # matplotlib loads only when a report is written
+
     RESULTS.mkdir(exist_ok=True)
-    text = "# capsure-mesh benchmarks\n\n" + facts + "\n" + "\n".join(sections)
+    summary = ""
+    if COMPARISONS:
+        picture = plot_comparisons(COMPARISONS, RESULTS / f"{name}.png")
+        summary = (
+            "## Side by side\n\nEvery figure as a ratio to its baseline, measured in this run "
+            f"(plotted in `{picture.name if picture else '-'}`).\n\n"
+            + comparisons_markdown(COMPARISONS)
+            + (f"\n![value ÷ baseline]({picture.name})\n" if picture else "")
+        )
+    text = "# capsure-mesh benchmarks\n\n" + facts + "\n" + summary + "\n" + "\n".join(sections)
     path = RESULTS / f"{name}.md"
     path.write_text(text)
     print(text)

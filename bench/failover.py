@@ -16,7 +16,9 @@ from bench.common import (
     ClosedLoop,
     Sample,
     cluster_hosts,
+    compare,
     envoy_stats,
+    percentile,
     running_mesh,
     table,
     wait_for,
@@ -120,6 +122,7 @@ def report(outcomes: list[Outcome]) -> str:
                 f"{max(around, default=0) * 1e3:.0f}",
             ]
         )
+        record(o, len(failed), max(around, default=0) * 1e3)
     header = [
         "crash",
         "kill → flagged at edge ms",
@@ -142,6 +145,41 @@ def report(outcomes: list[Outcome]) -> str:
         "leaves the cluster when the registry's 5 s TTL drops it.\n"
     )
     return table(header, rows) + notes
+
+
+def record(o: Outcome, failed: int, around_max_ms: float) -> None:
+    """Failed requests against all of them; the edge flagging the host against the registry's
+    TTL taking it out of EDS; the worst latency around the kill against the steady p99."""
+    compare(
+        section=TITLE,
+        figure=f"{o.crash}: failed requests",
+        label="failed",
+        value=failed,
+        baseline_label="all requests",
+        baseline=len(o.samples),
+        unit="requests",
+    )
+    if o.ejected_ms is not None and o.removed_ms is not None:
+        compare(
+            section=TITLE,
+            figure=f"{o.crash}: kill → edge stops routing to it",
+            label="flagged at the edge",
+            value=o.ejected_ms,
+            baseline_label="out of EDS (registry TTL)",
+            baseline=o.removed_ms,
+            unit="ms",
+        )
+    steady = sorted(s.seconds for s in o.samples if s.started < o.killed_at - 0.1 and s.ok)
+    if steady:
+        compare(
+            section=TITLE,
+            figure=f"{o.crash}: worst latency",
+            label="max within ±1 s of the kill",
+            value=around_max_ms,
+            baseline_label="p99 before the kill",
+            baseline=percentile(steady, 99) * 1e3,
+            unit="ms",
+        )
 
 
 if __name__ == "__main__":

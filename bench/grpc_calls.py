@@ -1,17 +1,24 @@
-"""gRPC SendMarketData (the seed's market.MarketDataService) with a stock grpcio.aio client,
-closed loop, N calls in flight on one HTTP/2 connection: direct to analytics' gRPC port, to its
-sidecar's inbound listener, and through the edge. Every call stores a tick (SQLite)."""
+"""gRPC SendMarketData (the seed's market.MarketDataService), closed loop, N calls in flight on
+one HTTP/2 connection: direct to analytics' gRPC port, to its sidecar's inbound listener, and
+through the edge; with two clients, interleaved: a stock grpcio.aio client (the baseline) and
+the generated betterproto stub on a grpclib Channel (the stack trading uses). Every call stores
+a tick (SQLite)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 import time
+from collections.abc import Awaitable, Callable
 
 import grpc
+import grpclib
+from betterproto import __version__ as betterproto_version
+from grpclib.client import Channel
+from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
 
-from bench.common import LoadResult, ms, percentile, running_mesh, table
-from generated.grpc.market import MarketDataRequest, MarketDataResponse
+from bench.common import LoadResult, compare, ms, percentile, running_mesh, table
+from generated.grpc.market import MarketDataRequest, MarketDataResponse, MarketDataServiceStub
 
 TITLE = "gRPC SendMarketData calls/s"
 COMMAND = "python -m bench.grpc_calls"
@@ -19,41 +26,43 @@ METHOD = "/market.MarketDataService/SendMarketData"
 CONCURRENCY = (1, 16)
 SECONDS = 2.0
 WARM_UP_SECONDS = 0.5
-# Serialized once: the client's CPU goes to the calls, not to building messages.
-REQUESTS = [
-    bytes(MarketDataRequest(asset_symbol="BENCH", price=100.0 + n % 7, timestamp=n))
+DIRECT = "direct (app)"
+GRPCIO = "grpcio.aio"
+GRPCLIB = "grpclib + betterproto"
+MESSAGES = [
+    MarketDataRequest(asset_symbol="BENCH", price=100.0 + n % 7, timestamp=n)
     for n in range(1, 1001)
 ]
+# Serialized once for grpcio: the client's CPU goes to the calls, not to building messages.
+# The betterproto stub serializes each message itself (a few µs; it is that client's cost).
+REQUESTS = [bytes(message) for message in MESSAGES]
+
+Call = Callable[[int], Awaitable[bool]]  # the n-th call; True when it succeeded
+Client = Callable[[str, int, float], Awaitable[LoadResult]]
 
 
-async def closed_loop(address: str, concurrency: int, seconds: float) -> LoadResult:
-    async with grpc.aio.insecure_channel(address) as channel:
-        send = channel.unary_unary(METHOD)  # bytes in, bytes out
-        await asyncio.wait_for(channel.channel_ready(), 5)
-        latencies: list[float] = []
-        errors = 0
-        deadline = time.perf_counter() + seconds
+async def _loop(client: str, call: Call, concurrency: int, seconds: float) -> LoadResult:
+    """`concurrency` workers calling back to back until `seconds` have passed."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
 
-        async def worker(offset: int) -> None:
-            nonlocal errors
-            n = offset
-            while time.perf_counter() < deadline:
-                n += 1
-                started = time.perf_counter()
-                try:
-                    reply = await send(REQUESTS[n % len(REQUESTS)], timeout=5)
-                    ok = MarketDataResponse().parse(reply).success
-                except grpc.aio.AioRpcError:
-                    ok = False
-                latencies.append(time.perf_counter() - started)
-                errors += not ok
+    async def worker(offset: int) -> None:
+        nonlocal errors
+        n = offset
+        while time.perf_counter() < deadline:
+            n += 1
+            started = time.perf_counter()
+            ok = await call(n)
+            latencies.append(time.perf_counter() - started)
+            errors += not ok
 
-        began = time.perf_counter()
-        await asyncio.gather(*(worker(k * 37) for k in range(concurrency)))
-        took = time.perf_counter() - began
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(k * 37) for k in range(concurrency)))
+    took = time.perf_counter() - began
     latencies.sort()
     return LoadResult(
-        "grpcio.aio",
+        client,
         concurrency,
         took,
         len(latencies),
@@ -61,6 +70,45 @@ async def closed_loop(address: str, concurrency: int, seconds: float) -> LoadRes
         percentile(latencies, 50) * 1e3,
         percentile(latencies, 99) * 1e3,
     )
+
+
+async def closed_loop(address: str, concurrency: int, seconds: float) -> LoadResult:
+    """grpcio.aio, bytes in and out (no message classes on the client's hot path)."""
+    async with grpc.aio.insecure_channel(address) as channel:
+        send = channel.unary_unary(METHOD)
+        await asyncio.wait_for(channel.channel_ready(), 5)
+
+        async def call(n: int) -> bool:
+            try:
+                reply = await send(REQUESTS[n % len(REQUESTS)], timeout=5)
+            except grpc.aio.AioRpcError:
+                return False
+            return MarketDataResponse().parse(reply).success
+
+        return await _loop(GRPCIO, call, concurrency, seconds)
+
+
+async def grpclib_loop(address: str, concurrency: int, seconds: float) -> LoadResult:
+    """The generated betterproto stub on one grpclib Channel (one HTTP/2 connection)."""
+    host, port = address.rsplit(":", 1)
+    channel = Channel(host, int(port))  # bound to the running loop: made inside it
+    stub = MarketDataServiceStub(channel)
+    try:
+        await stub.send_market_data(MESSAGES[0], timeout=5)  # connects, like channel_ready()
+
+        async def call(n: int) -> bool:
+            try:
+                reply = await stub.send_market_data(MESSAGES[n % len(MESSAGES)], timeout=5)
+            except (GRPCError, StreamTerminatedError, ProtocolError, OSError):
+                return False  # OSError includes TimeoutError
+            return reply.success
+
+        return await _loop(GRPCLIB, call, concurrency, seconds)
+    finally:
+        channel.close()
+
+
+CLIENTS: dict[str, Client] = {GRPCIO: closed_loop, GRPCLIB: grpclib_loop}
 
 
 async def until_served(address: str, within: float = 15.0) -> None:
@@ -75,49 +123,79 @@ async def until_served(address: str, within: float = 15.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def run(targets: dict[str, str]) -> dict[tuple[str, int], LoadResult]:
+Results = dict[tuple[str, str, int], LoadResult]  # (client, path, in flight) -> result
+
+
+async def run(targets: dict[str, str]) -> Results:
     for address in targets.values():
         await until_served(address)
-        await closed_loop(address, max(CONCURRENCY), WARM_UP_SECONDS)
+        for client in CLIENTS.values():
+            await client(address, max(CONCURRENCY), WARM_UP_SECONDS)
     results = {}
+    # Interleaved (client within path within concurrency): a change of background load hits
+    # both clients and every path alike.
     for concurrency in CONCURRENCY:
         for label, address in targets.items():
-            results[label, concurrency] = await closed_loop(address, concurrency, SECONDS)
+            for name, client in CLIENTS.items():
+                results[name, label, concurrency] = await client(address, concurrency, SECONDS)
     return results
+
+
+def record(results: Results, paths: list[str]) -> None:
+    """Every figure with its baseline: a path vs direct (grpcio), grpclib vs grpcio."""
+    for concurrency in CONCURRENCY:
+        direct = results[GRPCIO, DIRECT, concurrency]
+        for label in paths[1:]:
+            r = results[GRPCIO, label, concurrency]
+            figure = f"grpcio, {concurrency} in flight"
+            compare(TITLE, f"calls/s, {figure}", label, r.rps, DIRECT, direct.rps, "calls/s",
+                    higher_is_better=True)  # fmt: skip
+            compare(TITLE, f"p50, {figure}", label, r.p50_ms, DIRECT, direct.p50_ms, "ms")
+        for label in paths:
+            io, lib = results[GRPCIO, label, concurrency], results[GRPCLIB, label, concurrency]
+            figure = f"{label}, {concurrency} in flight"
+            compare(TITLE, f"calls/s, {figure}", GRPCLIB, lib.rps, GRPCIO, io.rps, "calls/s",
+                    higher_is_better=True)  # fmt: skip
+            compare(TITLE, f"p50, {figure}", GRPCLIB, lib.p50_ms, GRPCIO, io.p50_ms, "ms")
+
+
+def rows(results: Results, paths: list[str]) -> list[list[object]]:
+    found = []
+    for concurrency in CONCURRENCY:
+        for label in paths:
+            for client in CLIENTS:
+                r = results[client, label, concurrency]
+                direct = results[client, DIRECT, concurrency]
+                grpcio = results[GRPCIO, label, concurrency]
+                found.append([
+                    client, label, concurrency, f"{r.rps:.0f}", f"{r.rps / direct.rps:.2f}",
+                    f"{r.rps / grpcio.rps:.2f}", ms(r.p50_ms), ms(r.p99_ms), r.errors,
+                ])  # fmt: skip
+    return found
 
 
 def measure() -> str:
     with running_mesh({"analytics": 1}) as mesh:
         analytics = mesh.instances["analytics"][0]
         targets = {
-            "direct (app)": analytics.app.grpc_address,
+            DIRECT: analytics.app.grpc_address,
             "sidecar → app": analytics.instance.inbound_address,
             "edge → sidecar → app": mesh.edge_url.removeprefix("http://"),
         }
         results = asyncio.run(run(targets))
-    rows = []
-    for concurrency in CONCURRENCY:
-        direct = results["direct (app)", concurrency]
-        for label in targets:
-            r = results[label, concurrency]
-            rows.append(
-                [
-                    label,
-                    concurrency,
-                    f"{r.rps:.0f}",
-                    f"{r.rps / direct.rps:.2f}",
-                    ms(r.p50_ms),
-                    ms(r.p99_ms),
-                    r.errors,
-                ]
-            )
-    header = ["path", "in flight", "calls/s", "÷ direct", "p50 ms", "p99 ms", "errors"]
+    paths = list(targets)
+    record(results, paths)
+    header = ["client", "path", "in flight", "calls/s", "÷ direct (same client)", "÷ grpcio",
+              "p50 ms", "p99 ms", "errors"]  # fmt: skip
     notes = (
-        f"\ngrpcio {grpc.__version__} aio client, one channel (HTTP/2 connection) per path, "
-        f"{SECONDS:.0f} s per row after a warm-up; the client runs on the same 2 cores. Each "
-        "call is one tick stored by analytics (SQLite, WAL, synchronous=FULL).\n"
+        f"\nClients: grpcio {grpc.__version__} aio (bytes in, bytes out; the baseline) and "
+        f"betterproto {betterproto_version} stubs on grpclib {grpclib.__version__} (messages "
+        "serialized by the stub per call); each with one channel (HTTP/2 connection) per path, "
+        f"{SECONDS:.0f} s per row after a warm-up, the two clients interleaved. The client runs "
+        "on the same 2 cores. Each call is one tick stored by analytics (SQLite, WAL, "
+        "synchronous=FULL).\n"
     )
-    return table(header, rows) + notes
+    return table(header, rows(results, paths)) + notes
 
 
 if __name__ == "__main__":

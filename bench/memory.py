@@ -11,7 +11,15 @@ import time
 from contextlib import ExitStack
 from uuid import uuid4
 
-from bench.common import ClosedLoop, bearer, running_mesh, smaps_rollup, table, wait_routed
+from bench.common import (
+    ClosedLoop,
+    bearer,
+    compare,
+    running_mesh,
+    smaps_rollup,
+    table,
+    wait_routed,
+)
 
 TITLE = "Memory per process (RSS, PSS)"
 COMMAND = "python -m bench.memory"
@@ -44,11 +52,14 @@ def measure() -> str:
             ("registry", "app", mesh.registry.pid),
         ]
         rows, totals = [], {"envoy": [0, 0], "app": [0, 0]}
+        pss: dict[str, int] = {}
         for label, kind, pid in processes:
             m = smaps_rollup(pid)
+            pss[label] = m["Pss"]
             rows.append([label, mib(m["Rss"]), mib(m["Pss"]), mib(m.get("Pss_Anon", 0))])
             totals[kind][0] += m["Rss"]
             totals[kind][1] += m["Pss"]
+    record(processes, pss, totals["envoy"][1], totals["app"][1])
     rows.append(["all Envoys", mib(totals["envoy"][0]), f"**{mib(totals['envoy'][1])}**", ""])
     rows.append(["all Python processes", mib(totals["app"][0]), f"**{mib(totals['app'][1])}**", ""])
     notes = (
@@ -59,6 +70,34 @@ def measure() -> str:
         "Envoys share the binary's pages.\n"
     )
     return table(["process", "RSS MiB", "PSS MiB", "Pss_Anon MiB"], rows) + notes
+
+
+def record(
+    processes: list[tuple[str, str, int]], pss: dict[str, int], envoys: int, python: int
+) -> None:
+    """PSS side by side: each app against the registry (a Python process of the same framework
+    with no database), each sidecar against the edge Envoy, all Envoys against all Python."""
+    edge, registry = processes[0][0], processes[-1][0]
+    for label, kind, _ in processes[1:-1]:
+        baseline = edge if kind == "envoy" else registry
+        compare(
+            section=TITLE,
+            figure="PSS",
+            label=label,
+            value=pss[label] / 1024,
+            baseline_label=baseline,
+            baseline=pss[baseline] / 1024,
+            unit="MiB",
+        )
+    compare(
+        section=TITLE,
+        figure="PSS, one instance of each service",
+        label="all Envoys",
+        value=envoys / 1024,
+        baseline_label="all Python processes",
+        baseline=python / 1024,
+        unit="MiB",
+    )
 
 
 def mib(kib: int) -> str:

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
-from bench.common import ClosedLoop, cluster_hosts, get, running_mesh, table, wait_routed
+from bench.common import (
+    ClosedLoop,
+    cluster_hosts,
+    compare,
+    get,
+    running_mesh,
+    table,
+    wait_routed,
+)
 from mesh.runner import Mesh
 
 TITLE = "Register → first routed request"
@@ -129,6 +137,7 @@ def report(rounds: list[Round], requests: int, errors: int) -> str:
     ]
     if firsts:
         rows.append(["median", "", "", "", "", "", f"**{statistics.median(firsts):.0f}**"])
+    record(rounds)
     header = [
         "instance",
         "add_instance → registered ms",
@@ -151,6 +160,34 @@ def report(rounds: list[Round], requests: int, errors: int) -> str:
         "n balances over n+1 instances.\n"
     )
     return table(header, rows) + notes
+
+
+def record(rounds: list[Round]) -> None:
+    """Medians over the rounds, after `registeredAt`: healthy at the edge and first answer
+    against the edge's EDS having the host (the push: the edge cannot route before it)."""
+
+    def median_ms(state: str) -> float | None:
+        times = [
+            (getattr(r, state) - r.registered) * 1e3
+            for r in rounds
+            if getattr(r, state) is not None and r.registered is not None
+        ]
+        return statistics.median(times) if times else None
+
+    pushed = median_ms("edge_knows")
+    if not pushed:
+        return
+    for state, label in (("edge_healthy", "healthy at the edge"), ("first_served", "first answer")):
+        if (value := median_ms(state)) is not None:
+            compare(
+                section=TITLE,
+                figure=f"registered → {label}",
+                label=label,
+                value=value,
+                baseline_label="in the edge's EDS",
+                baseline=pushed,
+                unit="ms",
+            )
 
 
 if __name__ == "__main__":

@@ -58,6 +58,13 @@ class RemoteJwks:
         self._keys: dict[str, Any] = {}
         self._fetched_at: float | None = None
         self._lock = asyncio.Lock()
+        # One client for the process, built here at start-up, not one per fetch: building an
+        # httpx client loads the CA bundle, ~50 ms of CPU that blocked the event loop (every
+        # request in flight, on each refetch); its pool also keeps the connection to the sidecar.
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        if urlsplit(url).scheme != "file":
+            self._client = httpx.AsyncClient(timeout=timeout_seconds)
 
     async def key_for(self, kid: str) -> Any | None:
         if self._stale() or kid not in self._keys:
@@ -93,10 +100,18 @@ class RemoteJwks:
         if parts.scheme == "file":
             text = await asyncio.to_thread(Path(parts.path).read_text)
             return _as_document(json.loads(text))
-        async with httpx.AsyncClient(timeout=self._timeout) as client:
-            response = await client.get(self._url, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            return _as_document(response.json())
+        response = await self._http_client().get(self._url, headers={"Accept": "application/json"})
+        response.raise_for_status()
+        return _as_document(response.json())
+
+    def _http_client(self) -> httpx.AsyncClient:
+        # A pool belongs to the loop it was first used in (tests may run one verifier in
+        # several loops): another loop gets a client of its own.
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop not in (None, loop):
+            self._client = httpx.AsyncClient(timeout=self._timeout)
+        self._client_loop = loop
+        return self._client
 
 
 def _as_document(value: Any) -> dict[str, Any]:

@@ -79,6 +79,8 @@ async def _serve(app: Any, settings: ServiceSettings, service: str) -> None:
         port=settings.port,
         lifespan="on",
         log_level=settings.log_level.lower(),
+        http=settings.http_implementation,
+        loop=settings.event_loop,
         access_log=False,
         timeout_graceful_shutdown=10,
     )
@@ -94,4 +96,8 @@ async def _serve(app: Any, settings: ServiceSettings, service: str) -> None:
 def serve(app: Any, settings: ServiceSettings, service: str) -> None:
     """Serve until SIGINT/SIGTERM, then drain and stop gracefully."""
     configure_logging(settings.log_level)
-    asyncio.run(_serve(app, settings, service))
+    # The loop uvicorn.run would pick (uvloop for "auto" when installed): asyncio.run alone
+    # always ran the default asyncio loop, whatever the config said.
+    loop_factory = uvicorn.Config(app, loop=settings.event_loop, log_config=None).get_loop_factory()
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(_serve(app, settings, service))

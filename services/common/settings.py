@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,16 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     # Validate every response against the contract (on in tests; costs time in production).
     validate_responses: bool = False
+    # What uvicorn serves on, mesh-wide. "auto" is what `uvicorn.run` would pick: uvloop and
+    # httptools when installed (both are, with uvicorn[standard]). serve() used to run on
+    # asyncio.run's default loop whatever this said; "asyncio" brings that back (bench.tuning
+    # measures the two).
+    event_loop: Literal["auto", "asyncio", "uvloop"] = Field(
+        default="auto", validation_alias="CAPSURE_EVENT_LOOP"
+    )
+    http_implementation: Literal["auto", "httptools", "h11"] = Field(
+        default="auto", validation_alias="CAPSURE_HTTP_IMPLEMENTATION"
+    )
 
     # Joining the mesh: unset registry_addr means no registry (the service runs on its own).
     registry_addr: str | None = Field(default=None, validation_alias="REGISTRY_ADDR")
