@@ -208,8 +208,8 @@ def stop(launcher: subprocess.Popen[str]) -> bool:
 
 def record(cold: Start, warm: Start) -> None:
     """Cold (empty workdir) against warm (reused): all healthy, and each service's first
-    instance registered (it starts alone and applies the migrations; its siblings start after
-    every first instance is up)."""
+    instance registered (every instance starts at once; siblings take turns at migrating their
+    shared database)."""
     assert cold.all_healthy_s is not None and warm.all_healthy_s is not None
     figures = [("spawn → all healthy", cold.all_healthy_s, warm.all_healthy_s)]
     for service, times in cold.registered_s.items():
@@ -252,9 +252,9 @@ def report(cold: Start, warm: Start) -> str:
     notes = (
         "\nSeconds from spawning `python -m mesh.launcher --workdir <tmp>` (every process, port "
         "and config as `make run`, mesh/mesh.yaml's instance counts). 'Registered': the "
-        "registry's `registeredAt` of each instance (the app was ready); the first instance "
-        "of each service starts alone (it applies the migrations), the others once every "
-        "first one is up. 'All healthy': the "
+        "registry's `registeredAt` of each instance (the app was ready); every instance starts "
+        "at once, and siblings take turns at migrating their shared database. "
+        "'All healthy': the "
         "launcher printed its status table, after every instance registered and the edge "
         "fetched the identity JWKS. Empty workdir: SQLite files created, migrations applied, "
         "signing keys generated; reused: the same workdir again. Registry and edge polled every "

@@ -17,6 +17,8 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
+from services.common.migration_lock import migration_lock
+
 if TYPE_CHECKING:
     from services.common.settings import ServiceSettings
 
@@ -112,35 +114,12 @@ async def ensure_postgres_database(url: str) -> bool:
 
 async def apply_migrations(spec: DatabaseSpec) -> None:
     """Bring the schema up to date. Idempotent; runs in its own context so it cannot
-    disturb an ORM already open in this task. On PostgreSQL, instances starting together
-    take turns (an advisory lock): Tortoise's migrator does not serialise itself."""
-    if not spec.is_postgres:
-        # SQLite: instances sharing a file are started one after another by the launcher.
-        async with TortoiseContext():
-            await migrate(config=spec.tortoise_config())
-        return
-    await ensure_postgres_database(spec.url)
-    async with _migration_lock(spec), TortoiseContext():
+    disturb an ORM already open in this task. Instances starting together take turns
+    (`migration_lock`), so the launcher can start every instance of a service at once."""
+    if spec.is_postgres:
+        await ensure_postgres_database(spec.url)
+    async with migration_lock(spec.url, spec.name), TortoiseContext():
         await migrate(config=spec.tortoise_config())
-
-
-@asynccontextmanager
-async def _migration_lock(spec: DatabaseSpec) -> AsyncIterator[None]:
-    credentials = expand_db_url(spec.url)["credentials"]
-    connection = await asyncpg.connect(
-        host=credentials["host"],
-        port=int(credentials["port"]),
-        user=credentials["user"],
-        password=credentials.get("password"),
-        database=credentials["database"],
-        timeout=5,
-    )
-    try:
-        # One lock id per service database; released with the session at the latest.
-        await connection.execute("SELECT pg_advisory_lock(hashtext($1))", f"migrate:{spec.name}")
-        yield
-    finally:
-        await connection.close()
 
 
 async def open_database(spec: DatabaseSpec) -> None:
