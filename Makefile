@@ -81,7 +81,7 @@ soak: install
 	$(PY) -m bench.soak --seconds $(SOAK_SECONDS)
 
 test: install lint
-	$(PYTEST) -n 2 --dist loadgroup tests
+	$(PYTEST) -n 2 --dist loadfile tests
 
 test-unit: install
 	$(PYTEST) -m unit tests

@@ -1,93 +1,21 @@
-"""schemathesis on every operation of every REST service, against the real service processes.
-
-All checks (ignored_auth among them: every protected operation is also sent without its
-token and must answer 401), every phase (examples, coverage, fuzzing, stateful links),
-authenticated as the development administrator (so admin-only operations reach their 2xx
-paths too), and --continue-on-failure so every failure is reported, not just the first.
-Responses are also validated by the services themselves (<SVC>_VALIDATE_RESPONSES=true).
-"""
+"""schemathesis on every operation of the first share of the REST APIs (tests/support/fuzzing.py
+says how; test_schemathesis_rest.py fuzzes the others)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-import httpx
 import pytest
 
-from mesh.ports import free_port
-from mesh.processes import start_registry
-from mesh.topology import load_topology
-from services.user.config import UserSettings
-from tests.support.platform import running_services
+from tests.support.fuzzing import APIS, SHARES, fuzz
 
 pytestmark = pytest.mark.contract
 
-SERVICES = sorted(load_topology().services)
-APIS = [*SERVICES, "registry"]
-EXAMPLES_PER_OPERATION = int(os.environ.get("CAPSURE_FUZZ_EXAMPLES", "60"))
-SEED = os.environ.get("CAPSURE_FUZZ_SEED", "20261125")
-CONFIG = Path(__file__).with_name("schemathesis.toml")
-SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
+
+def test_the_two_files_fuzz_every_api_once() -> None:
+    shared = [api for share in SHARES for api in share]
+    assert sorted(shared) == sorted(APIS)
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory) -> dict[str, str]:
-    """Base URL and API prefix of every REST API: the services, and the registry."""
-    workdir = tmp_path_factory.mktemp("schemathesis")
-    env = {f"{name.upper()}_VALIDATE_RESPONSES": "true" for name in APIS}
-    # One token for the whole run: it must outlive it.
-    env["USER_TOKEN_TTL_SECONDS"] = "3600"
-    registry = start_registry(
-        load_topology().registry.module, free_port(), free_port(), workdir / "log", env
-    )
-    try:
-        registry.wait_ready()
-        with running_services(workdir, extra_env=env) as services:
-            apis = {name: (app.url, app.spec.api_prefix) for name, app in services.items()}
-            apis["registry"] = (registry.url, "/api/registry")
-            yield apis
-    finally:
-        registry.stop()
-
-
-@pytest.fixture(scope="module")
-def access_token(platform) -> str:
-    """The development administrator's real token: every role-restricted operation (admin
-    operations, publishing prices) reaches its 2xx paths too."""
-    users = platform["user"][0]
-    settings = UserSettings()
-    credentials = {"username": settings.admin_username, "password": settings.admin_password}
-    login = httpx.post(f"{users}/api/users/login", json=credentials)
-    assert login.status_code == 200, login.text
-    return login.json()["accessToken"]
-
-
-# One xdist group per API: each is minutes of fuzzing, so the APIs spread over the workers (each
-# worker starts its own platform for the ones it takes).
-@pytest.mark.parametrize(
-    "service",
-    [pytest.param(api, marks=pytest.mark.xdist_group(f"schemathesis-{api}")) for api in APIS],
-)
+@pytest.mark.parametrize("service", SHARES[0])
 def test_every_operation_keeps_its_contract(service, platform, access_token, tmp_path):
     url, api_prefix = platform[service]
-    command = [
-        SCHEMATHESIS, "--config-file", str(CONFIG), "run", f"{url}{api_prefix}/openapi.json",
-        "--checks", "all",
-        "--phases", "examples,coverage,fuzzing,stateful",
-        "--continue-on-failure",
-        "--max-examples", str(EXAMPLES_PER_OPERATION),
-        "--seed", SEED,
-        "--header", f"Authorization: Bearer {access_token}",
-        "--request-timeout", "10",
-        "--generation-database", "none",
-        "--workers", "1",
-        "--no-color",
-        "--report", "junit",
-        "--report-dir", str(tmp_path),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    print(result.stdout[-6000:])
-    assert result.returncode == 0, f"schemathesis found failures in {service}:\n{result.stdout}"
+    fuzz(service, url, api_prefix, access_token, tmp_path)

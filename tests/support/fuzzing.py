@@ -1,0 +1,85 @@
+"""schemathesis on every operation of every REST API, against the real service processes.
+
+All checks (ignored_auth among them: every protected operation is also sent without its
+token and must answer 401), every phase (examples, coverage, fuzzing, stateful links),
+authenticated as the development administrator (so admin-only operations reach their 2xx
+paths too), and --continue-on-failure so every failure is reported, not just the first.
+Responses are also validated by the services themselves (<SVC>_VALIDATE_RESPONSES=true).
+
+The APIs are fuzzed by two test files (`SHARES`), so pytest-xdist's two workers (one file
+each, `--dist loadfile`) share the suite's longest tests; each file starts its own platform.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from mesh.ports import free_port
+from mesh.processes import start_registry
+from mesh.topology import load_topology
+from services.user.config import UserSettings
+from tests.support.platform import running_services
+
+APIS = [*sorted(load_topology().services), "registry"]
+# Roughly equal halves of the fuzzing time (the APIs with the most operations apart).
+SHARES = (("nft", "notification", "registry"), ("analytics", "trading", "user"))
+EXAMPLES_PER_OPERATION = int(os.environ.get("CAPSURE_FUZZ_EXAMPLES", "60"))
+SEED = os.environ.get("CAPSURE_FUZZ_SEED", "20261125")
+CONFIG = Path(__file__).resolve().parents[1] / "contract" / "schemathesis.toml"
+SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
+
+
+def fuzzed_platform(workdir: Path) -> Iterator[dict[str, tuple[str, str]]]:
+    """Base URL and API prefix of every REST API: the services, and the registry."""
+    env = {f"{name.upper()}_VALIDATE_RESPONSES": "true" for name in APIS}
+    # One token for the whole run: it must outlive it.
+    env["USER_TOKEN_TTL_SECONDS"] = "3600"
+    registry = start_registry(
+        load_topology().registry.module, free_port(), free_port(), workdir / "log", env
+    )
+    try:
+        registry.wait_ready()
+        with running_services(workdir, extra_env=env) as services:
+            apis = {name: (app.url, app.spec.api_prefix) for name, app in services.items()}
+            apis["registry"] = (registry.url, "/api/registry")
+            yield apis
+    finally:
+        registry.stop()
+
+
+def administrator_token(user_service_url: str) -> str:
+    """The development administrator's real token: every role-restricted operation (admin
+    operations, publishing prices) reaches its 2xx paths too."""
+    settings = UserSettings()
+    credentials = {"username": settings.admin_username, "password": settings.admin_password}
+    login = httpx.post(f"{user_service_url}/api/users/login", json=credentials)
+    assert login.status_code == 200, login.text
+    return login.json()["accessToken"]
+
+
+def fuzz(service: str, url: str, api_prefix: str, token: str, report_dir: Path) -> None:
+    """Run schemathesis on one API; fails the test with its output on any failure."""
+    command = [
+        SCHEMATHESIS, "--config-file", str(CONFIG), "run", f"{url}{api_prefix}/openapi.json",
+        "--checks", "all",
+        "--phases", "examples,coverage,fuzzing,stateful",
+        "--continue-on-failure",
+        "--max-examples", str(EXAMPLES_PER_OPERATION),
+        "--seed", SEED,
+        "--header", f"Authorization: Bearer {token}",
+        "--request-timeout", "10",
+        "--generation-database", "none",
+        "--workers", "1",
+        "--no-color",
+        "--report", "junit",
+        "--report-dir", str(report_dir),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    print(result.stdout[-6000:])
+    assert result.returncode == 0, f"schemathesis found failures in {service}:\n{result.stdout}"
