@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.fuzzing import SHARES, fuzz
+from tests.support.fuzzing import FUZZ_TIMEOUT_SECONDS, SHARES, fuzz
 
-pytestmark = pytest.mark.contract
+# One API's fuzzing takes up to ~2 minutes on 2 busy cores (user: 102 s in CI), and the last
+# test of a file also stops the platform: the suite's 120 s would cut it. schemathesis itself
+# is bounded by the same figure.
+pytestmark = [pytest.mark.contract, pytest.mark.timeout(FUZZ_TIMEOUT_SECONDS)]
 
 
 @pytest.mark.parametrize("service", SHARES[1])

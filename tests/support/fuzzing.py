@@ -33,6 +33,7 @@ EXAMPLES_PER_OPERATION = int(os.environ.get("CAPSURE_FUZZ_EXAMPLES", "60"))
 SEED = os.environ.get("CAPSURE_FUZZ_SEED", "20261125")
 CONFIG = Path(__file__).resolve().parents[1] / "contract" / "schemathesis.toml"
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
+FUZZ_TIMEOUT_SECONDS = 600  # one API, schemathesis and all
 
 
 def fuzzed_platform(workdir: Path) -> Iterator[dict[str, tuple[str, str]]]:
@@ -80,6 +81,6 @@ def fuzz(service: str, url: str, api_prefix: str, token: str, report_dir: Path) 
         "--report", "junit",
         "--report-dir", str(report_dir),
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=FUZZ_TIMEOUT_SECONDS)
     print(result.stdout[-6000:])
     assert result.returncode == 0, f"schemathesis found failures in {service}:\n{result.stdout}"
