@@ -30,6 +30,7 @@ from starlette.routing import Route
 from bench.common import get, wait_for
 from mesh.ports import free_port
 from services.common.database import close_database, open_database, service_database
+from services.common.serve import uvicorn_config
 from services.nft.adapters.repository import TortoiseNftRepository
 from services.nft.config import NftSettings
 from services.nft.mappers import nft_to_contract
@@ -82,22 +83,9 @@ def build_app(settings: NftSettings) -> Starlette:
 
 
 def serve(settings: NftSettings) -> None:
-    """As services/common/serve.py configures uvicorn, without the mesh's registration: the
-    same HTTP implementation and event loop (CAPSURE_HTTP_IMPLEMENTATION, CAPSURE_EVENT_LOOP
-    where the settings have them; else the asyncio loop serve.py's `asyncio.run` gave)."""
-    loop = getattr(settings, "event_loop", "asyncio")
-    config = uvicorn.Config(
-        build_app(settings),
-        host=settings.host,
-        port=settings.port,
-        lifespan="on",
-        log_level=settings.log_level.lower(),
-        http=getattr(settings, "http_implementation", "auto"),
-        loop=loop,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
-    uvicorn.Server(config).run()  # runs on the loop `config` names, as serve.py does
+    """As services/common/serve.py serves a service's app (its uvicorn_config: the same HTTP
+    implementation and event loop), without the mesh's registration."""
+    uvicorn.Server(uvicorn_config(build_app(settings), settings)).run()
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ import platform
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -369,6 +370,40 @@ def http_load(url: str, connections: int, seconds: float) -> LoadResult:
         print(f"wrk not found; install it for real figures: {WRK_INSTALL}", file=sys.stderr)
         print("falling back to Python threads (slower; figures not comparable)", file=sys.stderr)
     return python_load(url, connections, seconds)
+
+
+def merged_rounds(results: Sequence[LoadResult]) -> LoadResult:
+    """Rounds of one path as one: requests and errors summed, p50 and p99 the median of the
+    rounds' (a change of background load during one round moves it less)."""
+    first = results[0]
+    return LoadResult(
+        first.tool,
+        first.connections,
+        sum(r.seconds for r in results),
+        sum(r.requests for r in results),
+        sum(r.errors for r in results),
+        statistics.median(r.p50_ms for r in results),
+        statistics.median(r.p99_ms for r in results),
+    )
+
+
+def interleaved_rounds(
+    paths: Mapping[str, str],
+    plan: Mapping[int, tuple[int, float]],
+    once: frozenset[str] = frozenset(),
+) -> dict[tuple[str, int], LoadResult]:
+    """(label, connections) -> every path at each of `plan`'s connection counts (connections ->
+    rounds, seconds per round and path), the paths taking turns within each round so that
+    background load hits them alike; paths in `once` hardly vary and run one round."""
+    runs: dict[tuple[str, int], list[LoadResult]] = {}
+    for connections, (rounds, seconds) in plan.items():
+        print(f"   {connections} connection(s): {rounds} rounds", file=sys.stderr)
+        for n in range(rounds):
+            for label, url in paths.items():
+                if label not in once or n == 0:
+                    result = http_load(url, connections, seconds)
+                    runs.setdefault((label, connections), []).append(result)
+    return {key: merged_rounds(results) for key, results in runs.items()}
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:

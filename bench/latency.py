@@ -9,7 +9,6 @@ or BENCH_FIXED_RATE req/s."""
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 
 from bench.common import (
@@ -17,6 +16,7 @@ from bench.common import (
     LoadResult,
     compare,
     http_load,
+    interleaved_rounds,
     ms,
     running_mesh,
     seed_nfts,
@@ -58,26 +58,13 @@ def measure() -> str:
         }
         for label in (DIRECT, HOPS[2]):  # the latter warms the sidecar
             http_load(paths[label], max(CONNECTIONS), WARM_UP_SECONDS)
-        results = closed_loop(paths)
+        results = interleaved_rounds(paths, PLAN, once=frozenset({BASELINE}))
         capacity = results[DIRECT, max(CONNECTIONS)].rps
         rate = fixed_rate(capacity)
         fixed = fixed_rate_rounds({label: paths[label] for label in HOPS}, rate)
     closed_text = report(list(paths), results)  # first: its figures lead the side-by-side
     fixed_text = fixed_report(fixed, rate, capacity)
     return closed_text + "\n### At a fixed rate (open loop)\n\n" + fixed_text
-
-
-def closed_loop(paths: dict[str, str]) -> dict[tuple[str, int], LoadResult]:
-    """Every path at each PLAN connection count, the paths interleaved over the rounds."""
-    runs: dict[tuple[str, int], list[LoadResult]] = {}
-    for connections, (rounds, seconds) in PLAN.items():
-        print(f"   {connections} connection(s): {rounds} rounds", file=sys.stderr)
-        for n in range(rounds):
-            for label, url in paths.items():
-                if label != BASELINE or n == 0:  # the baseline hardly varies: one round
-                    result = http_load(url, connections, seconds)
-                    runs.setdefault((label, connections), []).append(result)
-    return {key: merged(results) for key, results in runs.items()}
 
 
 def fixed_rate(capacity: float) -> float:
@@ -98,20 +85,6 @@ def fixed_rate_rounds(paths: dict[str, str], rate: float) -> dict[str, OpenLoopR
             result = open_loop(url, rate, seconds, warm_up=FIXED_WARM_UP_SECONDS)
             runs.setdefault(label, []).append(result)
     return {label: OpenLoopResult.pooled(results) for label, results in runs.items()}
-
-
-def merged(results: list[LoadResult]) -> LoadResult:
-    """Requests and errors summed; p50 and p99 the median of the rounds'."""
-    first = results[0]
-    return LoadResult(
-        first.tool,
-        first.connections,
-        sum(r.seconds for r in results),
-        sum(r.requests for r in results),
-        sum(r.errors for r in results),
-        statistics.median(r.p50_ms for r in results),
-        statistics.median(r.p99_ms for r in results),
-    )
 
 
 def report(labels: list[str], results: dict[tuple[str, int], LoadResult]) -> str:

@@ -9,7 +9,6 @@ over short rounds so that a change of background load hits them all alike."""
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,13 +18,12 @@ import asyncpg
 
 from bench.bare_starlette import running_bare_starlette
 from bench.common import (
-    COMPARISONS,
     WRK_INSTALL,
     LoadResult,
     compare,
-    comparisons_markdown,
     get,
     http_load,
+    interleaved_rounds,
     ms,
     running_mesh,
     seed_nfts,
@@ -116,29 +114,7 @@ def interleaved(paths: dict[str, str]) -> dict[tuple[str, int], LoadResult]:
     """A warm-up per path (pools, sidecar connections), then PLAN's rounds, paths in turn."""
     for url in paths.values():
         http_load(url, max(CONNECTIONS), WARM_UP_SECONDS)
-    runs: dict[tuple[str, int], list[LoadResult]] = {}
-    for connections, (rounds, seconds) in PLAN.items():
-        print(f"   {connections} connection(s): {rounds} rounds", file=sys.stderr)
-        for _ in range(rounds):
-            for label, url in paths.items():
-                runs.setdefault((label, connections), []).append(
-                    http_load(url, connections, seconds)
-                )
-    return {key: merged(results) for key, results in runs.items()}
-
-
-def merged(results: list[LoadResult]) -> LoadResult:
-    """Requests and errors summed; p50 and p99 the median of the rounds'."""
-    first = results[0]
-    return LoadResult(
-        first.tool,
-        first.connections,
-        sum(r.seconds for r in results),
-        sum(r.requests for r in results),
-        sum(r.errors for r in results),
-        statistics.median(r.p50_ms for r in results),
-        statistics.median(r.p99_ms for r in results),
-    )
+    return interleaved_rounds(paths, PLAN)
 
 
 # --- PostgreSQL --------------------------------------------------------------------------
@@ -171,7 +147,6 @@ async def drop_database(name: str) -> None:
 
 
 def report(sqlite: Section, postgres: Section | None, skipped: str) -> str:
-    first = len(COMPARISONS)
     sections = [s for s in (sqlite, postgres) if s is not None]
     for section in sections:
         record_edge_vs_direct(section)
@@ -193,10 +168,9 @@ def report(sqlite: Section, postgres: Section | None, skipped: str) -> str:
         f"GET /api/nfts/user/{{id}} returns {NFTS} NFTs. Each database has its own mesh, one "
         "after the other: SQLite and PostgreSQL figures are not interleaved. The bare Starlette "
         "app (bench/bare_starlette.py) runs the same repository query and JSON with uvicorn as "
-        f"the services run it, without Connexion's routing, validation and middleware. {notes}"
-        "\n\n### Side by side\n\n"
+        f"the services run it, without Connexion's routing, validation and middleware. {notes}\n"
     )
-    return text + comparisons_markdown(COMPARISONS[first:])
+    return text
 
 
 def result_rows(section: Section) -> Iterator[list[object]]:

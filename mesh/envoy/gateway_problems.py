@@ -58,13 +58,14 @@ def gateway_problem_mappers() -> list[Config]:
     return [_mapper(failure) for failure in GATEWAY_FAILURES]
 
 
+def problem_body(status: int, title: str, detail: str) -> Config:
+    """A local reply's body as an RFC 7807 problem (json_format: Envoy escapes `detail`, which
+    may be a command such as %LOCAL_REPLY_BODY%, as a JSON string)."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return {"json_format": body, "content_type": PROBLEM_CONTENT_TYPE}
+
+
 def _mapper(failure: GatewayFailure) -> Config:
-    body = {
-        "type": "about:blank",
-        "title": failure.title,
-        "status": failure.status,
-        "detail": failure.detail,
-    }
     mapper: Config = {
         "filter": {
             "and_filter": {
@@ -74,7 +75,7 @@ def _mapper(failure: GatewayFailure) -> Config:
                 ]
             }
         },
-        "body_format_override": {"json_format": body, "content_type": PROBLEM_CONTENT_TYPE},
+        "body_format_override": problem_body(failure.status, failure.title, failure.detail),
     }
     if failure.retry_after:
         retry_after = {"key": "retry-after", "value": str(RETRY_AFTER_SECONDS)}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mesh.envoy.access_rules import PROVIDER, requirement_rules
 from mesh.envoy.common import Config, duration, typed
+from mesh.envoy.gateway_problems import problem_body
 from mesh.envoy.openapi import CONTRACTS
 from mesh.envoy.retries import PREVIOUS_HOSTS
 from mesh.topology import IdentitySpec, Topology, cluster_name
@@ -34,7 +35,6 @@ BEARER = {"name": "Authorization", "value_prefix": "Bearer "}
 # or foreign token gets the one answer. The detail is jwt_authn's message ("Jwt is missing" …).
 UNAUTHORIZED = "Unauthorized"
 PROBLEM_REPLIES = {401: 401, 403: 401}
-PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
 def jwt_authn_filter(
@@ -92,12 +92,6 @@ def problem_mappers() -> list[Config]:
 
 
 def _problem_mapper(status: int, answered: int) -> Config:
-    body = {
-        "type": "about:blank",
-        "title": UNAUTHORIZED,
-        "status": answered,
-        "detail": "%LOCAL_REPLY_BODY%",
-    }
     return {
         "filter": {
             "status_code_filter": {
@@ -108,6 +102,6 @@ def _problem_mapper(status: int, answered: int) -> Config:
             }
         },
         "status_code": answered,
-        # json_format: Envoy escapes the detail as a JSON string.
-        "body_format_override": {"json_format": body, "content_type": PROBLEM_CONTENT_TYPE},
+        # The detail is jwt_authn's own message ("Jwt is missing" …).
+        "body_format_override": problem_body(answered, UNAUTHORIZED, "%LOCAL_REPLY_BODY%"),
     }

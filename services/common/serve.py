@@ -72,8 +72,9 @@ def _registrar(settings: ServiceSettings, service: str) -> Registrar | None:
     return Registrar(settings.registry_addr, identity, settings.heartbeat_interval_seconds)
 
 
-async def _serve(app: Any, settings: ServiceSettings, service: str) -> None:
-    config = uvicorn.Config(
+def uvicorn_config(app: Any, settings: ServiceSettings) -> uvicorn.Config:
+    """How every service's app is served (bench/bare_starlette.py serves its app alike)."""
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -84,6 +85,10 @@ async def _serve(app: Any, settings: ServiceSettings, service: str) -> None:
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+
+
+async def _serve(app: Any, settings: ServiceSettings, service: str) -> None:
+    config = uvicorn_config(app, settings)
     registrar = _registrar(settings, service)
     server = DrainingServer(config, registrar, settings.drain_seconds)
     registration: AbstractAsyncContextManager[Any] = (
@@ -98,6 +103,6 @@ def serve(app: Any, settings: ServiceSettings, service: str) -> None:
     configure_logging(settings.log_level)
     # The loop uvicorn.run would pick (uvloop for "auto" when installed): asyncio.run alone
     # always ran the default asyncio loop, whatever the config said.
-    loop_factory = uvicorn.Config(app, loop=settings.event_loop, log_config=None).get_loop_factory()
+    loop_factory = uvicorn_config(app, settings).get_loop_factory()
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         runner.run(_serve(app, settings, service))

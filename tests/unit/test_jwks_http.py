@@ -6,6 +6,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from uuid import uuid4
 
@@ -57,15 +58,28 @@ def jwks_server() -> Iterator[JwksServer]:
         server.server_close()
 
 
+@dataclass
+class Clock:
+    now: float = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def verifier_fetching_from(server: JwksServer) -> tuple[TokenVerifier, Clock]:
+    """A verifier whose keys come from `server`, cached for 5 s of `clock` time."""
+    clock = Clock()
+    url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    keys = RemoteJwks(url, cache_seconds=5, monotonic=lambda: clock.now)
+    return TokenVerifier(keys=keys, issuer=ISSUER), clock
+
+
 async def test_refetches_reuse_one_connection(jwks_server: JwksServer) -> None:
-    now = [0.0]
-    url = f"http://127.0.0.1:{jwks_server.server_address[1]}/jwks.json"
-    keys = RemoteJwks(url, cache_seconds=5, monotonic=lambda: now[0])
-    verifier = TokenVerifier(keys=keys, issuer=ISSUER)
+    verifier, clock = verifier_fetching_from(jwks_server)
     for _ in range(3):
         claims = await verifier.verify(token_for(uuid4()))
         assert claims["iss"] == ISSUER
-        now[0] += 10  # past the cache: the next verification refetches
+        clock.advance(10)  # past the cache: the next verification refetches
     assert jwks_server.requests == 3
     assert jwks_server.connections == 1
 
@@ -73,12 +87,9 @@ async def test_refetches_reuse_one_connection(jwks_server: JwksServer) -> None:
 def test_a_verifier_used_in_another_loop_gets_a_client_of_its_own(
     jwks_server: JwksServer,
 ) -> None:
-    now = [0.0]
-    url = f"http://127.0.0.1:{jwks_server.server_address[1]}/jwks.json"
-    keys = RemoteJwks(url, cache_seconds=5, monotonic=lambda: now[0])
-    verifier = TokenVerifier(keys=keys, issuer=ISSUER)
+    verifier, clock = verifier_fetching_from(jwks_server)
     for _ in range(2):  # each asyncio.run is a new loop; the first one's pool is gone with it
         claims = asyncio.run(verifier.verify(token_for(uuid4())))
         assert claims["iss"] == ISSUER
-        now[0] += 10
+        clock.advance(10)
     assert jwks_server.requests == 2
