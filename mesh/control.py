@@ -20,7 +20,7 @@ from mesh.topology import HOST
 def mesh_status(mesh: Mesh) -> dict[str, Any]:
     return {
         "edge": mesh.edge_url,
-        "registry": mesh.registry.url if mesh.registry else None,
+        "registry": mesh.registry_url if mesh.registry else None,
         "services": {
             name: [
                 {

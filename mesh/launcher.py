@@ -38,7 +38,8 @@ def status_table(mesh: Mesh) -> str:
             f"Edge (the only public entry): {mesh.edge_url}",
             f"  REST: {', '.join(prefixes)}   Swagger UI: <prefix>/ui/",
             f"  gRPC: {mesh.edge_url.removeprefix('http://')} (h2c)",
-            f"Registry: {mesh.registry.url if mesh.registry else '-'}/api/registry/services",
+            f"Registry: {mesh.registry_url}/api/registry/services (mTLS; as the operator:"
+            f" curl {mesh.operator.curl_options()} …)",
         ]
     )
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -28,15 +31,40 @@ class ProcessFailed(RuntimeError):
     """A process exited or did not become ready in time."""
 
 
-def http_status(url: str, timeout: float = 1.0) -> int | None:
-    """The status of a GET, or None when nothing answers."""
+def http_status(
+    url: str, timeout: float = 1.0, context: ssl.SSLContext | None = None
+) -> int | None:
+    """The status of a GET (over TLS with `context` for https), or None when nothing answers."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
     except OSError:
         return None
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, socket_path: Path, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._socket_path = socket_path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(str(self._socket_path))
+
+
+def unix_http_status(socket_path: Path, path: str, timeout: float = 1.0) -> int | None:
+    """The status of a GET to an app listening on a Unix socket, or None when none answers."""
+    connection = _UnixConnection(socket_path, timeout)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
 
 
 @dataclass
@@ -196,45 +224,55 @@ def stop_all(processes: list[ManagedProcess]) -> None:
 
 @dataclass
 class RegistryProcess(ManagedProcess):
-    http_port: int
-    xds_port: int
+    """The registry app: on Unix sockets behind its sidecar in the mesh, or on loopback ports
+    alone (fuzzing its API, which then takes any caller's word)."""
+
+    rest: Path | int
+    xds: Path | int
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.http_port}"
+        """Its REST API, when it listens on a port."""
+        if isinstance(self.rest, Path):
+            raise ValueError("the registry listens on a Unix socket: ask its sidecar")
+        return f"http://{HOST}:{self.rest}"
 
-    @property
-    def address(self) -> str:
-        return f"{HOST}:{self.http_port}"
-
-    @property
-    def xds_address(self) -> tuple[str, int]:
-        return (HOST, self.xds_port)
+    def health_status(self) -> int | None:
+        if isinstance(self.rest, Path):
+            return unix_http_status(self.rest, "/healthz")
+        return http_status(f"{self.url}/healthz")
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
-        self.wait_until(lambda: http_status(f"{self.url}/healthz") == 200, "healthy", timeout)
+        self.wait_until(lambda: self.health_status() == 200, "healthy", timeout)
 
 
 def start_registry(
     module: str,
-    http_port: int,
-    xds_port: int,
     log_dir: Path,
+    *,
+    rest: Path | int,
+    xds: Path | int,
     extra_env: Mapping[str, str] | None = None,
 ) -> RegistryProcess:
-    env = {
-        "REGISTRY_HOST": HOST,
-        "REGISTRY_PORT": str(http_port),
-        "REGISTRY_XDS_PORT": str(xds_port),
-        **(extra_env or {}),
-    }
-    managed = spawn("registry", [sys.executable, "-m", module], env, log_dir)
+    """`rest`, `xds`: Unix socket paths (the mesh: only its sidecar reaches them) or loopback
+    ports."""
+    env = {"REGISTRY_HOST": HOST}
+    for name, where in (("REGISTRY_UDS", rest), ("REGISTRY_XDS_UDS", xds)):
+        if isinstance(where, Path):
+            env[name] = str(where)
+    if not isinstance(rest, Path):
+        env["REGISTRY_PORT"] = str(rest)
+    if not isinstance(xds, Path):
+        env["REGISTRY_XDS_PORT"] = str(xds)
+    managed = spawn(
+        "registry", [sys.executable, "-m", module], {**env, **(extra_env or {})}, log_dir
+    )
     return RegistryProcess(
         name=managed.name,
         process=managed.process,
         log_path=managed.log_path,
-        http_port=http_port,
-        xds_port=xds_port,
+        rest=rest,
+        xds=xds,
     )
 
 

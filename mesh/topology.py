@@ -101,6 +101,7 @@ class InstancePorts:
     inbound: int
     admin: int
     egress: Mapping[str, int]  # peer name (a dependency, the identity service) -> egress port
+    control: int  # egress to the registry (the app's REGISTRY_ADDR)
 
     @classmethod
     def allocate(cls, spec: ServiceSpec, next_port: Callable[[], int]) -> InstancePorts:
@@ -110,6 +111,7 @@ class InstancePorts:
             inbound=next_port(),
             admin=next_port(),
             egress={peer: next_port() for peer in spec.egress},
+            control=next_port(),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from mesh.topology import Protocol
@@ -30,9 +31,25 @@ def socket_address(host: str, port: int) -> Config:
     return {"socket_address": {"address": host, "port_value": port}}
 
 
-def single_endpoint(cluster: str, host: str, port: int) -> Config:
-    """The load_assignment of a static cluster with one endpoint."""
-    endpoint = {"endpoint": {"address": socket_address(host, port)}}
+# Where a process listens on this host: TCP on loopback, or a Unix domain socket (a file whose
+# mode decides which local users may connect).
+LocalAddress = tuple[str, int] | PurePath
+
+
+def local_address(address: LocalAddress, mode: int | None = None) -> Config:
+    """An Envoy address; `mode` (a listener's socket file mode) applies to a socket path."""
+    if isinstance(address, PurePath):
+        pipe: Config = {"path": str(address)}
+        if mode is not None:
+            pipe["mode"] = mode
+        return {"pipe": pipe}
+    return socket_address(*address)
+
+
+def single_endpoint(cluster: str, address: LocalAddress) -> Config:
+    """The load_assignment of a static cluster with one endpoint (host and port, or a socket
+    path; the host may be a name for a STRICT_DNS cluster)."""
+    endpoint = {"endpoint": {"address": local_address(address)}}
     return {"cluster_name": cluster, "endpoints": [{"lb_endpoints": [endpoint]}]}
 
 

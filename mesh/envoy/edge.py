@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mesh.envoy.bootstrap import bootstrap
-from mesh.envoy.clusters import mesh_clusters
+from mesh.envoy.clusters import ControlPlane, mesh_clusters
 from mesh.envoy.common import HTTP2_WINDOWS, Config, duration, typed
 from mesh.envoy.gateway_problems import gateway_problem_mappers
 from mesh.envoy.jwt_authn import jwt_authn_filter, problem_mappers
@@ -11,6 +11,7 @@ from mesh.envoy.listeners import http_listener
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE
 from mesh.envoy.retries import NOT_FORWARDED_HEADER
 from mesh.envoy.routes import not_found_route, route_config, routes_to
+from mesh.envoy.tls import MeshTls
 from mesh.topology import Topology, cluster_name
 
 EDGE = "edge"
@@ -47,13 +48,16 @@ OVERLOAD_REFRESH_INTERVAL = 0.25
 
 def edge_config(
     topology: Topology,
-    xds: tuple[str, int],
+    control_plane: ControlPlane,
     *,
+    tls: MeshTls | None,
     listen_host: str = "127.0.0.1",
     admin_port: int | None = None,
     port: int | None = None,
 ) -> Config:
-    """The edge Envoy's v3 bootstrap; ports default to topology.edge's."""
+    """The edge Envoy's v3 bootstrap; ports default to topology.edge's. `tls`: the edge's
+    identity, presented to every instance it forwards to (None: plaintext, only for tests of
+    the edge alone against a test upstream). Its public listener is plaintext HTTP."""
     listener = http_listener(
         EDGE,
         listen_host,
@@ -75,9 +79,10 @@ def edge_config(
         node_id=EDGE,
         node_cluster=EDGE,
         admin_port=topology.edge.admin_port if admin_port is None else admin_port,
-        xds=xds,
+        control_plane=control_plane,
         listeners=[listener],
-        clusters=mesh_clusters(topology),
+        clusters=mesh_clusters(topology, tls),
+        tls=tls,
         overload_manager=overload_manager(),
     )
 

@@ -36,23 +36,25 @@ def http_listener(
     port: int,
     route_config: Config,
     http_filters: Sequence[Config] = (),
+    transport_socket: Config | None = None,
     **hcm_options: Any,
 ) -> Config:
+    chain: Config = {
+        "filters": [
+            {
+                "name": "envoy.filters.network.http_connection_manager",
+                "typed_config": http_connection_manager(
+                    name, route_config, http_filters, **hcm_options
+                ),
+            }
+        ]
+    }
+    if transport_socket is not None:
+        chain["transport_socket"] = transport_socket
     return {
         "name": name,
         "address": socket_address(host, port),
         # Bounds what one client connection can make Envoy buffer (read and write side).
         "per_connection_buffer_limit_bytes": BUFFER_LIMIT_BYTES,
-        "filter_chains": [
-            {
-                "filters": [
-                    {
-                        "name": "envoy.filters.network.http_connection_manager",
-                        "typed_config": http_connection_manager(
-                            name, route_config, http_filters, **hcm_options
-                        ),
-                    }
-                ]
-            }
-        ],
+        "filter_chains": [chain],
     }

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -30,12 +31,18 @@ class InstanceIdentity:
     instance_id: str
     advertise_addr: str  # where peers reach it (its sidecar's inbound listener)
     health_url: str  # its own readiness probe
+    health_socket: Path | None = None  # where the app listens, when not on health_url's port
 
 
 class Registrar:
     def __init__(self, registry_addr: str, identity: InstanceIdentity, interval: float) -> None:
         self._registry = Client(base_url=http_url(registry_addr), timeout=TIMEOUT)
-        self._probe = httpx.AsyncClient(timeout=TIMEOUT)
+        transport = (
+            httpx.AsyncHTTPTransport(uds=str(identity.health_socket))
+            if identity.health_socket
+            else None
+        )
+        self._probe = httpx.AsyncClient(timeout=TIMEOUT, transport=transport)
         self._identity = identity
         self._interval = interval
         self._registered = False

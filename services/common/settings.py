@@ -22,6 +22,9 @@ class ServiceSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # In the mesh: a Unix socket (mode 0600) instead of host:port, so that only this
+    # instance's sidecar can reach the app (it trusts the sidecar's word on who called).
+    uds: Path | None = None
     # Where the default SQLite file lives; ignored when database_url is set.
     data_dir: Path = Path("var/data")
     # e.g. postgres://user@127.0.0.1:5432/capsure_nft; unset means SQLite in data_dir.

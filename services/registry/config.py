@@ -1,5 +1,7 @@
 """Settings of the registry, from REGISTRY_* environment variables."""
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -12,10 +14,15 @@ class RegistrySettings(ServiceSettings):
     port: int = 8500
     # Where Envoys connect for xDS (ADS).
     xds_port: int = Field(default=18000, ge=0, le=65535)
+    # In the mesh, behind the registry's sidecar: xDS on this Unix socket instead of the port.
+    xds_uds: Path | None = None
     # An instance not heard from for this long is dropped (heartbeats come every second).
     instance_ttl_seconds: float = Field(default=5.0, gt=0, le=3600)
     # After a (re)start, Envoys get no answer for this long, so they keep their last endpoints
     # until heartbeats (every second) have rebuilt the registry's state.
     xds_warmup_seconds: float = Field(default=2.5, ge=0, le=60)
+    # Writes (and xDS subscriptions) only from the instance itself, as its mesh certificate
+    # says (the registry's sidecar forwards it). Off only to fuzz the API without a sidecar.
+    authenticate_callers: bool = True
     # How often expired instances are looked for.
     expiry_interval_seconds: float = Field(default=0.25, gt=0, le=60)
