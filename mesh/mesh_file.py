@@ -104,7 +104,7 @@ class ServiceFile(Strict):
     rest_timeout_seconds: Seconds | None = None
     # An empty YAML key (`depends_on:`) is null: read as none.
     grpc_services: list[GrpcServiceName] | None = None
-    depends_on: Peers | None = None  # peers needed to start, in start-up order
+    depends_on: Peers | None = None  # peers it needs to start: they start first
     calls: Peers | None = None  # peers called only while serving
 
     @model_validator(mode="after")
