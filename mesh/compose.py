@@ -16,7 +16,7 @@ import yaml
 
 from mesh.envoy import edge_config, sidecar_config, write_config
 from mesh.processes import identity_environment
-from mesh.topology import Instance, InstancePorts, ServiceSpec, Topology, load_topology
+from mesh.topology import Instance, InstancePorts, ServiceSpec, Topology, load_topology_or_exit
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -195,4 +195,4 @@ def write_deployment(topology: Topology, root: Path = ROOT) -> None:
 
 
 if __name__ == "__main__":
-    write_deployment(load_topology())
+    write_deployment(load_topology_or_exit())
