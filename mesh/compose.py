@@ -21,7 +21,14 @@ from mesh.envoy.clusters import ControlPlane
 from mesh.envoy.registry_sidecar import registry_sidecar_config
 from mesh.envoy.tls import MeshTls
 from mesh.processes import identity_environment
-from mesh.topology import HOST, Instance, InstancePorts, ServiceSpec, Topology, load_topology
+from mesh.topology import (
+    HOST,
+    Instance,
+    InstancePorts,
+    ServiceSpec,
+    Topology,
+    load_topology_or_exit,
+)
 from services.common.workload_identity import EDGE, REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -274,4 +281,4 @@ def write_deployment(topology: Topology, root: Path = ROOT) -> None:
 
 
 if __name__ == "__main__":
-    write_deployment(load_topology())
+    write_deployment(load_topology_or_exit())

@@ -19,7 +19,7 @@ from mesh.control import control_endpoint, mesh_status
 from mesh.ports import free_port
 from mesh.processes import ProcessFailed
 from mesh.runner import Mesh, MeshPorts
-from mesh.topology import load_topology
+from mesh.topology import load_topology_or_exit
 
 
 def status_table(mesh: Mesh) -> str:
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     signal.signal(signal.SIGTERM, _interrupt)
-    topology = load_topology()
+    topology = load_topology_or_exit()
     ports = MeshPorts(
         registry_http=topology.registry.http_port,
         registry_xds=topology.registry.xds_port,

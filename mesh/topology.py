@@ -1,4 +1,5 @@
-"""Reads mesh/mesh.yaml into typed specs, and lays out the ports of running instances."""
+"""The mesh as the rest of the code sees it, built from mesh/mesh.yaml once mesh.mesh_file has
+validated it; and the ports of running instances."""
 
 from __future__ import annotations
 
@@ -6,14 +7,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from pathlib import Path
-from typing import Any, Literal
+from typing import TypeVar
 
-import yaml
+from mesh.located_yaml import YamlFileError
+from mesh.mesh_file import (
+    DefaultsFile,
+    IdentityFile,
+    LbPolicy,
+    Protocol,
+    ServiceFile,
+    read_mesh_file,
+)
 
 MESH_FILE = Path(__file__).with_name("mesh.yaml")
-Protocol = Literal["http", "grpc"]
-LbPolicy = Literal["round_robin", "least_request"]
 HOST = "127.0.0.1"
+T = TypeVar("T")
 
 
 def cluster_name(service: str, protocol: Protocol) -> str:
@@ -163,71 +171,65 @@ class Topology:
         return Topology(self.registry, self.edge, services, self.identity)
 
 
+def load_topology(path: Path = MESH_FILE) -> Topology:
+    """The mesh mesh.yaml describes; a ValueError (mesh.located_yaml.YamlFileError) naming the
+    line of each problem when it is not a valid description."""
+    mesh = read_mesh_file(path)
+    identity = _identity(mesh.identity) if mesh.identity else None
+    return Topology(
+        registry=RegistrySpec(
+            mesh.registry.module, mesh.registry.http_port, mesh.registry.xds_port
+        ),
+        edge=EdgeSpec(mesh.edge.port, mesh.edge.admin_port),
+        services={
+            name: _service(name, entry, mesh.defaults, identity)
+            for name, entry in mesh.services.items()
+        },
+        identity=identity,
+    )
+
+
+def load_topology_or_exit(path: Path = MESH_FILE) -> Topology:
+    """load_topology for a command: an invalid file ends it with the problems, no traceback."""
+    try:
+        return load_topology(path)
+    except YamlFileError as error:
+        raise SystemExit(f"{error}\n(mesh.yaml is not a valid mesh description)") from None
+
+
 def _service(
-    name: str,
-    entry: Mapping[str, Any],
-    defaults: Mapping[str, Any],
-    identity: IdentitySpec | None,
+    name: str, entry: ServiceFile, defaults: DefaultsFile, identity: IdentitySpec | None
 ) -> ServiceSpec:
-    merged = {**defaults, **entry}
+    """The service's entry with what it leaves out taken from `defaults`."""
     return ServiceSpec(
         name=name,
-        module=merged["module"],
-        api_prefix=merged["api_prefix"],
-        instances=int(merged["instances"]),
-        lb_policy=merged["lb_policy"],
-        rest_timeout_seconds=float(merged["rest_timeout_seconds"]),
-        grpc_services=tuple(merged.get("grpc_services") or ()),
-        depends_on=dict(merged.get("depends_on") or {}),
-        calls=dict(merged.get("calls") or {}),
+        module=entry.module,
+        api_prefix=entry.api_prefix,
+        instances=_merged(entry.instances, defaults.instances),
+        lb_policy=_merged(entry.lb_policy, defaults.lb_policy),
+        rest_timeout_seconds=float(
+            _merged(entry.rest_timeout_seconds, defaults.rest_timeout_seconds)
+        ),
+        grpc_services=tuple(entry.grpc_services or ()),
+        depends_on=dict(entry.depends_on or {}),
+        calls=dict(entry.calls or {}),
         identity=identity,
     )
 
 
-def _identity(entry: Mapping[str, Any] | None) -> IdentitySpec | None:
-    if entry is None:
-        return None
-    identity = IdentitySpec(
-        service=str(entry["service"]),
-        issuer=str(entry["issuer"]),
-        audience=str(entry["audience"]),
-        jwks_path=str(entry["jwks_path"]),
-        jwks_cache_seconds=float(entry["jwks_cache_seconds"]),
-    )
-    if not (identity.issuer and identity.audience):
-        raise ValueError("identity: issuer and audience must not be empty")
-    if not identity.jwks_path.startswith("/") or any(c in identity.jwks_path for c in "?# "):
-        raise ValueError(f"identity: jwks_path is not a plain absolute path: {identity.jwks_path}")
-    if identity.jwks_cache_seconds <= 0:
-        raise ValueError("identity: jwks_cache_seconds must be positive")
-    return identity
+def _merged(value: T | None, default: T | None) -> T:
+    """A service's own setting, else the default (MeshFile guarantees one of them is set)."""
+    chosen = value if value is not None else default
+    if chosen is None:
+        raise ValueError("neither the service nor the defaults set it")
+    return chosen
 
 
-def load_topology(path: Path = MESH_FILE) -> Topology:
-    raw = yaml.safe_load(path.read_text())
-    defaults = raw.get("defaults", {})
-    identity = _identity(raw.get("identity"))
-    services = {
-        name: _service(name, entry, defaults, identity) for name, entry in raw["services"].items()
-    }
-    if identity is not None and identity.service not in services:
-        raise ValueError(f"identity: unknown service {identity.service!r}")
-    for spec in services.values():
-        if spec.lb_policy not in ("round_robin", "least_request"):
-            raise ValueError(f"{spec.name}: unknown lb_policy {spec.lb_policy!r}")
-        if overlap := set(spec.depends_on) & set(spec.calls):
-            raise ValueError(f"{spec.name}: {sorted(overlap)} in both depends_on and calls")
-        for dependency, protocol in spec.peers.items():
-            if dependency not in services:
-                raise ValueError(f"{spec.name} depends on unknown service {dependency!r}")
-            if protocol == "grpc" and not services[dependency].has_grpc:
-                raise ValueError(f"{spec.name} calls {dependency} over gRPC; it serves none")
-            if identity is not None and dependency == identity.service and protocol != "http":
-                # One egress per peer: the JWKS needs the identity service's REST API.
-                raise ValueError(f"{spec.name} must call {dependency} (identity) over http")
-    return Topology(
-        registry=RegistrySpec(**raw["registry"]),
-        edge=EdgeSpec(**raw["edge"]),
-        services=services,
-        identity=identity,
+def _identity(entry: IdentityFile) -> IdentitySpec:
+    return IdentitySpec(
+        service=entry.service,
+        issuer=entry.issuer,
+        audience=entry.audience,
+        jwks_path=entry.jwks_path,
+        jwks_cache_seconds=float(entry.jwks_cache_seconds),
     )

@@ -17,9 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from mesh.envoy.common import Config
-from mesh.envoy.openapi import CONTRACTS, Operation, load_operations, overlaps, specificity
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE
 from mesh.topology import Topology
+from services.common.contracts import CONTRACTS, Operation, load_operations, overlaps, specificity
 
 PROVIDER = "capsure"
 

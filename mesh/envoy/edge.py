@@ -9,10 +9,10 @@ from mesh.envoy.gateway_problems import gateway_problem_mappers
 from mesh.envoy.jwt_authn import jwt_authn_filter, problem_mappers
 from mesh.envoy.listeners import http_listener
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE
-from mesh.envoy.retries import NOT_FORWARDED_HEADER
 from mesh.envoy.routes import not_found_route, route_config, routes_to
 from mesh.envoy.tls import MeshTls
 from mesh.topology import Topology, cluster_name
+from services.common.headers import CLIENT_IP, NOT_FORWARDED
 
 EDGE = "edge"
 # Headers a service might take as who the caller is. Identity travels only as the token, which
@@ -27,7 +27,6 @@ UNTRUSTED_IDENTITY_HEADERS = (
     "x-forwarded-user",
     "x-auth-request-user",
 )
-CLIENT_IP_HEADER = "x-capsure-client-ip"
 
 REQUEST_HEADERS_TIMEOUT = 10.0  # a client has 10 s to send its headers (slowloris)
 # No bytes either way for 5 min ends a stream; a quiet market-data stream must send or reconnect.
@@ -69,7 +68,7 @@ def edge_config(
             request_headers_to_remove=list(UNTRUSTED_IDENTITY_HEADERS),
             request_headers_to_add=[client_ip_header()],
             # Internal to the mesh (see retries.py), not for clients.
-            response_headers_to_remove=[NOT_FORWARDED_HEADER],
+            response_headers_to_remove=[NOT_FORWARDED],
         ),
         **hardening(),
         http_filters=token_check(topology),
@@ -108,7 +107,7 @@ def client_ip_header() -> Config:
     """The client's address (the TCP peer: use_remote_address, no trusted hops), replacing any
     value the client sent; the user service throttles logins per address by it."""
     return {
-        "header": {"key": CLIENT_IP_HEADER, "value": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"},
+        "header": {"key": CLIENT_IP, "value": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"},
         "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
     }
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from mesh.envoy.access_rules import PROVIDER, requirement_rules
 from mesh.envoy.common import Config, duration, typed
 from mesh.envoy.gateway_problems import problem_body
-from mesh.envoy.openapi import CONTRACTS
 from mesh.envoy.retries import PREVIOUS_HOSTS
 from mesh.topology import IdentitySpec, Topology, cluster_name
+from services.common.contracts import CONTRACTS
 
 JWT_AUTHN = "envoy.filters.http.jwt_authn"
 JWT_AUTHN_CONFIG = "envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"

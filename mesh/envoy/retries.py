@@ -5,7 +5,7 @@ carrying an `Idempotency-Key` (every write operation of the contracts honours on
 replays the first answer, it never writes twice). Every other POST/PATCH and every gRPC call
 retries only when it never reached the app: the connection was refused, the stream refused or
 reset before the request went out, or the peer's sidecar answered itself because it could not
-reach its app (`NOT_FORWARDED_HEADER`).
+reach its app (`services.common.headers.NOT_FORWARDED`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Literal
 
 from mesh.envoy.common import Config, duration, typed
+from services.common.headers import IDEMPOTENCY_KEY, NOT_FORWARDED
 
 Safety = Literal["idempotent", "unsent"]
 
@@ -23,13 +24,13 @@ IDEMPOTENT_METHOD_MATCH = {
     "string_match": {"safe_regex": {"regex": f"^({'|'.join(IDEMPOTENT_METHODS)})$"}},
 }
 
-IDEMPOTENCY_KEY_MATCH = {"name": "idempotency-key", "present_match": True}
+IDEMPOTENCY_KEY_MATCH = {"name": IDEMPOTENCY_KEY.lower(), "present_match": True}
 
-# Set by a sidecar on its own 503 when its app refused the connection (or its circuit breaker
-# refused the request): the request provably never reached the app, so a POST may go to
-# another instance. Without it such a 503 looks like the app's own answer and is never retried.
-NOT_FORWARDED_HEADER = "x-mesh-not-forwarded"
-NOT_FORWARDED_MATCH = {"name": NOT_FORWARDED_HEADER, "string_match": {"exact": "true"}}
+# NOT_FORWARDED is set by a sidecar on its own 503 when its app refused the connection (or its
+# circuit breaker refused the request): the request provably never reached the app, so a POST
+# may go to another instance. Without it such a 503 looks like the app's own answer and is never
+# retried.
+NOT_FORWARDED_MATCH = {"name": NOT_FORWARDED, "string_match": {"exact": "true"}}
 
 # Idempotent: any failure of the attempt. 5xx covers a per-try timeout and the sidecar's 503s.
 RETRY_ON_IDEMPOTENT = "5xx,reset,connect-failure,refused-stream"

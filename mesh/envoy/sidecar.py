@@ -18,10 +18,10 @@ from mesh.envoy.common import Config
 from mesh.envoy.faults import fault_filter, fault_runtime_defaults, without_faults
 from mesh.envoy.listeners import http_listener
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE, HEALTH_PATH
-from mesh.envoy.retries import NOT_FORWARDED_HEADER
 from mesh.envoy.routes import grpc_action, rest_action, route_config, routes_to
 from mesh.envoy.tls import MeshTls, downstream_tls
 from mesh.topology import HOST, Instance, Topology, cluster_name
+from services.common.headers import NOT_FORWARDED
 
 INBOUND = "inbound"
 
@@ -137,7 +137,7 @@ def registry_egress_listener(instance: Instance) -> Config:
 
 
 def _mark_not_forwarded() -> Config:
-    header = {"key": NOT_FORWARDED_HEADER, "value": "true"}
+    header = {"key": NOT_FORWARDED, "value": "true"}
     return {
         "mappers": [
             {

@@ -11,8 +11,7 @@ from typing import Any
 
 from connexion.context import context
 
-HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-ROLES_EXTENSION = "x-roles"
+from services.common.contracts import operations
 
 
 class Forbidden(Exception):
@@ -21,17 +20,11 @@ class Forbidden(Exception):
 
 def roles_by_operation(contract: Mapping[str, Any]) -> dict[str, frozenset[str]]:
     """operationId -> the roles allowed to call it (any one suffices), for restricted ones."""
-    rules: dict[str, frozenset[str]] = {}
-    for path_item in contract["paths"].values():
-        for method in HTTP_METHODS:
-            operation = path_item.get(method)
-            if operation and ROLES_EXTENSION in operation:
-                if not operation.get("security"):
-                    raise ValueError(
-                        f"{operation['operationId']} has {ROLES_EXTENSION} but no security"
-                    )
-                rules[operation["operationId"]] = frozenset(operation[ROLES_EXTENSION])
-    return rules
+    return {
+        op.operation_id: op.roles
+        for op in operations(contract)
+        if op.operation_id is not None and op.roles is not None
+    }
 
 
 def require_roles(

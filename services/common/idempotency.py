@@ -22,8 +22,10 @@ from typing import Any, Protocol
 from connexion import request
 from connexion.context import context
 
-HEADER = "Idempotency-Key"
-REPLAYED_HEADER = "Idempotent-Replayed"
+from services.common.contracts import operations
+from services.common.headers import IDEMPOTENCY_KEY as HEADER
+from services.common.headers import IDEMPOTENT_REPLAYED as REPLAYED_HEADER
+
 # Response headers worth replaying (Location of a created resource); not Date, not lengths.
 REPLAYED_HEADERS = ("Location", "Content-Type", "Retry-After")
 
@@ -149,32 +151,13 @@ def _fingerprint(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-BY_OPERATION = "by-operation"
-
-
 def operations_with_key(contract: Mapping[str, Any]) -> set[str]:
     """operationIds whose contract declares the Idempotency-Key header (directly, by $ref, or
     on the path item) and leaves it to this wrapper. `x-idempotency-key: by-operation` marks an
     operation that keeps its own record of the key: a saga whose steps commit one by one cannot
     run inside the wrapper's single transaction."""
-    parameters = contract.get("components", {}).get("parameters", {})
-
-    def declares(items: list[dict[str, Any]]) -> bool:
-        for item in items:
-            if "$ref" in item:
-                item = parameters.get(item["$ref"].rsplit("/", 1)[-1], {})
-            if item.get("in") == "header" and item.get("name", "").lower() == HEADER.lower():
-                return True
-        return False
-
-    found = set()
-    for path_item in contract["paths"].values():
-        shared = declares(path_item.get("parameters", []))
-        for method, operation in path_item.items():
-            if method == "parameters" or not isinstance(operation, dict):
-                continue
-            if operation.get("x-idempotency-key") == BY_OPERATION:
-                continue
-            if shared or declares(operation.get("parameters", [])):
-                found.add(operation["operationId"])
-    return found
+    return {
+        op.operation_id
+        for op in operations(contract)
+        if op.operation_id is not None and op.idempotency_key and not op.keeps_own_keys
+    }

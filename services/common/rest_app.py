@@ -6,10 +6,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import yaml
 from connexion import AsyncApp
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
@@ -19,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from services.common.access import Forbidden, require_roles, roles_by_operation
+from services.common.contracts import load_contract
 from services.common.database import (
     DatabaseSpec,
     database_unavailable,
@@ -34,22 +33,8 @@ from services.common.rest_fixes import (
     MethodNotAllowedMiddleware,
     bearer_security_map,
     json_response,
-    most_specific_first,
     register_formats,
 )
-
-CONTRACTS = Path(__file__).resolve().parents[2] / "contracts" / "openapi"
-
-
-# libyaml's safe loader when PyYAML has it (10x faster than the pure-Python one: every app
-# and Envoy config parses contracts at start-up); the same documents either way.
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def load_contract(service: str) -> dict[str, Any]:
-    spec = yaml.load((CONTRACTS / f"{service}.yaml").read_text(), Loader=YAML_LOADER)
-    spec["paths"] = most_specific_first(spec["paths"])
-    return spec
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ from jsonschema import Draft4Validator
 from starlette.responses import Response
 from starlette.routing import compile_path
 
+from services.common.contracts import HTTP_METHODS, most_specific_first
+
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
 def register_formats() -> None:
@@ -118,16 +119,6 @@ def json_response(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Await
         return body, status or 200, {"Content-Type": "application/json", **(headers or {})}
 
     return wrapper
-
-
-def most_specific_first(paths: dict[str, Any]) -> dict[str, Any]:
-    """Connexion adds routes in spec order: /users/{userId} listed first would shadow /users/me.
-    Order static segments before templated ones, segment by segment."""
-
-    def key(path: str) -> list[tuple[bool, str]]:
-        return [(segment.startswith("{"), segment) for segment in path.strip("/").split("/")]
-
-    return dict(sorted(paths.items(), key=lambda item: key(item[0])))
 
 
 class MethodNotAllowedMiddleware:

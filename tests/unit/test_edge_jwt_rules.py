@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from mesh.envoy.access_rules import PROVIDER, operation_rules, requirement_rules
-from mesh.envoy.openapi import Operation, load_operations, operations, path_regex
 from mesh.topology import Topology, load_topology
+from services.common.contracts import Operation, load_operations, operations, path_regex
 
 pytestmark = pytest.mark.unit
 

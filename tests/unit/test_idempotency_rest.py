@@ -5,8 +5,9 @@ from uuid import uuid4
 
 import pytest
 
-from services.common.idempotency import BY_OPERATION, HEADER, operations_with_key
-from services.common.rest_app import CONTRACTS, load_contract
+from services.common.contracts import BY_OPERATION, CONTRACTS, load_contract
+from services.common.headers import IDEMPOTENCY_KEY
+from services.common.idempotency import operations_with_key
 from services.nft.bootstrap import bootstrap, build_deps
 from services.nft.config import NftSettings
 from tests.support.asgi import asgi_client
@@ -125,6 +126,6 @@ def _requires_key(contract: dict, operation: dict) -> bool:
     for item in operation.get("parameters", []):
         if "$ref" in item:
             item = parameters[item["$ref"].rsplit("/", 1)[-1]]
-        if item.get("in") == "header" and item["name"].lower() == HEADER.lower():
+        if item.get("in") == "header" and item["name"].lower() == IDEMPOTENCY_KEY.lower():
             return bool(item.get("required"))
     return False

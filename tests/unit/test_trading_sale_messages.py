@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 from jsonschema import Draft4Validator
 
-from services.common.rest_app import load_contract
+from services.common.contracts import load_contract
 from services.trading.domain.money import Money
 from services.trading.domain.purchase import Sale
 from services.trading.mappers import (

@@ -9,7 +9,7 @@ from uuid import UUID
 from connexion import request
 
 from services.common.forwarding import callers_bearer_token
-from services.common.idempotency import HEADER, REPLAYED_HEADER
+from services.common.headers import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED
 from services.trading.domain.listing import ListingStatus
 from services.trading.domain.purchase import PurchaseStatus
 from services.trading.mappers import (
@@ -36,7 +36,7 @@ class MarketplaceHandlers:
 
     async def deposit_funds(self, body: dict[str, Any], user: str) -> tuple[dict[str, Any], int]:
         wallet = await wallets.deposit_funds(
-            self._deps, UUID(user), body["amount"], key=request.headers.get(HEADER)
+            self._deps, UUID(user), body["amount"], key=request.headers.get(IDEMPOTENCY_KEY)
         )
         return wallet_to_contract(wallet), 201
 
@@ -80,13 +80,13 @@ class MarketplaceHandlers:
 
     async def buy_listing(self, listingId: str, user: str) -> Answer:
         # Required by the contract (Connexion has checked it); the purchase records it itself.
-        key = request.headers[HEADER]
+        key = request.headers[IDEMPOTENCY_KEY]
         answer = await purchases.buy_listing(self._deps, UUID(user), UUID(listingId), key)
         body = purchase_to_contract(answer.purchase)
         if answer.purchase.status is PurchaseStatus.PENDING:
             retry_after = str(self._deps.marketplace.retry_after_seconds)
             return body, 202, {"Retry-After": retry_after}
-        return body, 201, {REPLAYED_HEADER: "true"} if answer.replayed else {}
+        return body, 201, {IDEMPOTENT_REPLAYED: "true"} if answer.replayed else {}
 
     async def get_purchase(self, purchaseId: str, user: str) -> dict[str, Any]:
         purchase = await purchases.get_purchase(self._deps, UUID(purchaseId), UUID(user))
