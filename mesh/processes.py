@@ -18,7 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from mesh.topology import HOST, Instance, ServiceSpec
+from mesh.topology import HOST, Instance, LocalAddress, ServiceSpec
+
+UNIX_PREFIX = "unix:"  # a `<DEP>_ADDR` naming a Unix socket
 
 # Generous: a cold app on a busy 2-core machine (imports, migrations) can take half a minute;
 # a ready process is seen at once, so only a broken start waits this long.
@@ -143,14 +145,24 @@ class AppProcess(ManagedProcess):
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.instance.ports.app_http}"
+        """Its REST API, when it listens on a loopback port (not behind a sidecar)."""
+        address = self.instance.ports.app_http
+        if not isinstance(address, int):
+            raise ValueError(f"{self.name} listens on {address}: only its sidecar reaches it")
+        return f"http://{HOST}:{address}"
 
     @property
     def grpc_address(self) -> str:
-        return f"{HOST}:{self.instance.ports.app_grpc}"
+        """Its gRPC server as a gRPC target: host:port, or unix:<path> (grpcio takes both)."""
+        if self.instance.ports.app_grpc is None:
+            raise ValueError(f"{self.name} serves no gRPC")
+        return peer_address(self.instance.ports.app_grpc)
 
     def health_status(self) -> int | None:
-        return http_status(f"{self.url}/healthz")
+        address = self.instance.ports.app_http
+        if isinstance(address, int):
+            return http_status(f"{self.url}/healthz")
+        return unix_http_status(Path(address), "/healthz")
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         self.wait_until(lambda: self.health_status() == 200, "healthy", timeout)
@@ -162,20 +174,19 @@ def app_environment(
     peer_addresses: Mapping[str, str],
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Settings of one instance's app: its ports, its data dir, where its peers are.
-    `peer_addresses` has a `host:port` for each of `spec.egress` (dependencies and the
-    identity service)."""
+    """Settings of one instance's app: where it listens, its data dir, where its peers are.
+    `peer_addresses` has a `host:port` or `unix:<path>` (`peer_address`) for each of
+    `spec.egress` (dependencies and the identity service)."""
     spec, ports = instance.service, instance.ports
     prefix = spec.env_prefix
     env = {
-        f"{prefix}HOST": HOST,
-        f"{prefix}PORT": str(ports.app_http),
+        **listen_environment(f"{prefix}", ports.app_http),
         # Instances of a service share its database (one SQLite file, WAL) and so its state.
         f"{prefix}DATA_DIR": str(data_dir),
         f"{prefix}INSTANCE_ID": instance.id,
     }
     if ports.app_grpc is not None:
-        env[f"{prefix}GRPC_PORT"] = str(ports.app_grpc)
+        env |= listen_environment(f"{prefix}GRPC_", ports.app_grpc)
     for dependency in spec.peers:
         env[f"{dependency.upper()}_ADDR"] = peer_addresses[dependency]
     env |= identity_environment(spec, peer_addresses)
@@ -195,8 +206,30 @@ def identity_environment(spec: ServiceSpec, peer_addresses: Mapping[str, str]) -
     }
     if spec.fetches_jwks:
         address = peer_addresses[identity.service]
-        env["CAPSURE_JWKS_URL"] = f"http://{address}{identity.jwks_path}"
+        if address.startswith(UNIX_PREFIX):
+            # The requests-unixsocket convention: the socket path, percent-encoded, as host.
+            socket_path = urllib.parse.quote(address.removeprefix(UNIX_PREFIX), safe="")
+            env["CAPSURE_JWKS_URL"] = f"http+unix://{socket_path}{identity.jwks_path}"
+        else:
+            env["CAPSURE_JWKS_URL"] = f"http://{address}{identity.jwks_path}"
     return env
+
+
+def peer_address(address: LocalAddress) -> str:
+    """How an app is told where something local is (`<DEP>_ADDR`, REGISTRY_ADDR): host:port of
+    a loopback port, or unix:<path> of a socket."""
+    if isinstance(address, int):
+        return f"{HOST}:{address}"
+    return f"{UNIX_PREFIX}{address}"
+
+
+def listen_environment(prefix: str, address: LocalAddress) -> dict[str, str]:
+    """Where an app listens: <PREFIX>HOST and <PREFIX>PORT, or <PREFIX>UDS for a socket (for
+    gRPC the prefix is <NAME>_GRPC_: <NAME>_GRPC_PORT or <NAME>_GRPC_UDS)."""
+    if isinstance(address, int):
+        host = {f"{prefix}HOST": HOST} if not prefix.endswith("GRPC_") else {}
+        return {**host, f"{prefix}PORT": str(address)}
+    return {f"{prefix}UDS": str(address)}
 
 
 def start_app(instance: Instance, env: Mapping[str, str], log_dir: Path) -> AppProcess:

@@ -31,6 +31,7 @@ from mesh.processes import (
     RegistryProcess,
     app_environment,
     http_status,
+    peer_address,
     start_app,
     start_envoy,
     start_registry,
@@ -222,9 +223,11 @@ class Mesh:
         with self._lock:
             spec = self.topology.services[service]
             number = self._numbers.setdefault(service, itertools.count(1))
-            instance = Instance(
-                spec, f"{service}-{next(number)}", InstancePorts.allocate(spec, self.next_port)
-            )
+            instance_id = f"{service}-{next(number)}"
+            sockets = self._socket_dir() / instance_id
+            sockets.mkdir(mode=0o700, exist_ok=True)
+            ports = InstancePorts.private(spec, self.next_port, sockets)
+            instance = Instance(spec, instance_id, ports)
         tls = self._tls(Workload(instance.id, spiffe_id(spec.name), hosts=(HOST,)))
         config = sidecar_config(self.topology, instance, self.control_plane, tls=tls)
         log_dir, envoy_dir = self._dir("log"), self._dir("envoy")
@@ -280,9 +283,9 @@ class Mesh:
         spec, ports = instance.service, instance.ports
         # Every peer through this instance's own sidecar egress, never a peer directly; the
         # registry too (the sidecar presents the instance's certificate to it).
-        peers = {peer: f"{HOST}:{ports.egress[peer]}" for peer in spec.egress}
+        peers = {peer: peer_address(ports.egress[peer]) for peer in spec.egress}
         mesh_env = {
-            "REGISTRY_ADDR": f"{HOST}:{ports.control}",
+            "REGISTRY_ADDR": peer_address(ports.control),
             f"{spec.env_prefix}ADVERTISE_ADDR": instance.inbound_address,
             **self.app_env,
         }

@@ -16,7 +16,7 @@ from mesh.envoy.common import (
     upstream_protocol,
 )
 from mesh.envoy.tls import MeshTls, upstream_tls
-from mesh.topology import HOST, Instance, Protocol, ServiceSpec, Topology, cluster_name
+from mesh.topology import Instance, Protocol, ServiceSpec, Topology, cluster_name
 from services.common.workload_identity import REGISTRY, spiffe_id
 
 XDS_CLUSTER = "xds_cluster"
@@ -99,9 +99,9 @@ def local_app_cluster(name: str, address: LocalAddress, protocol: Protocol) -> C
 
 def local_app_clusters(instance: Instance) -> list[Config]:
     ports = instance.ports
-    clusters = [local_app_cluster(LOCAL_APP, (HOST, ports.app_http), "http")]
+    clusters = [local_app_cluster(LOCAL_APP, ports.app_http, "http")]
     if ports.app_grpc is not None:
-        clusters.append(local_app_cluster(LOCAL_APP_GRPC, (HOST, ports.app_grpc), "grpc"))
+        clusters.append(local_app_cluster(LOCAL_APP_GRPC, ports.app_grpc, "grpc"))
     return clusters
 
 

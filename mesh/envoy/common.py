@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
-from mesh.topology import Protocol
+from mesh.topology import HOST, Protocol
 
 Config = dict[str, Any]
 
@@ -31,18 +31,20 @@ def socket_address(host: str, port: int) -> Config:
     return {"socket_address": {"address": host, "port_value": port}}
 
 
-# Where a process listens on this host: TCP on loopback, or a Unix domain socket (a file whose
-# mode decides which local users may connect).
-LocalAddress = tuple[str, int] | PurePath
+# Where a process listens: host and port (a name, for a STRICT_DNS cluster), a loopback port
+# of this host, or a Unix domain socket (a file whose mode decides which local users may
+# connect).
+LocalAddress = tuple[str, int] | int | PurePath
+# Who may connect to a socket Envoy listens on: the user the mesh runs as, nobody else.
+PRIVATE_SOCKET_MODE = 0o600
 
 
-def local_address(address: LocalAddress, mode: int | None = None) -> Config:
-    """An Envoy address; `mode` (a listener's socket file mode) applies to a socket path."""
+def local_address(address: LocalAddress) -> Config:
+    """An Envoy address. A socket Envoy listens on is made PRIVATE_SOCKET_MODE."""
     if isinstance(address, PurePath):
-        pipe: Config = {"path": str(address)}
-        if mode is not None:
-            pipe["mode"] = mode
-        return {"pipe": pipe}
+        return {"pipe": {"path": str(address), "mode": PRIVATE_SOCKET_MODE}}
+    if isinstance(address, int):
+        return socket_address(HOST, address)
     return socket_address(*address)
 
 

@@ -59,8 +59,7 @@ def edge_config(
     the edge alone against a test upstream). Its public listener is plaintext HTTP."""
     listener = http_listener(
         EDGE,
-        listen_host,
-        topology.edge.port if port is None else port,
+        (listen_host, topology.edge.port if port is None else port),
         route_config(
             EDGE,
             edge_routes(topology),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mesh.envoy.common import Config, socket_address, typed
+from mesh.envoy.common import Config, LocalAddress, local_address, typed
 from mesh.envoy.policies import BUFFER_LIMIT_BYTES
 
 HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
@@ -32,8 +32,7 @@ def http_connection_manager(
 
 def http_listener(
     name: str,
-    host: str,
-    port: int,
+    address: LocalAddress,
     route_config: Config,
     http_filters: Sequence[Config] = (),
     transport_socket: Config | None = None,
@@ -53,7 +52,7 @@ def http_listener(
         chain["transport_socket"] = transport_socket
     return {
         "name": name,
-        "address": socket_address(host, port),
+        "address": local_address(address),
         # Bounds what one client connection can make Envoy buffer (read and write side).
         "per_connection_buffer_limit_bytes": BUFFER_LIMIT_BYTES,
         "filter_chains": [chain],

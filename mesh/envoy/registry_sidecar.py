@@ -54,8 +54,7 @@ def registry_sidecar_config(
     xds_port = topology.registry.xds_port if xds_port is None else xds_port
     rest = http_listener(
         REST_LISTENER,
-        listen_host,
-        rest_port,
+        (listen_host, rest_port),
         route_config(REST_LISTENER, [_route(rest_action(REST_APP, REST_TIMEOUT))]),
         http_filters=[rbac_filter(rest_policies(topology))],
         transport_socket=downstream_tls(tls),
@@ -66,8 +65,7 @@ def registry_sidecar_config(
     )
     xds = http_listener(
         XDS_LISTENER,
-        listen_host,
-        xds_port,
+        (listen_host, xds_port),
         route_config(XDS_LISTENER, [_route(grpc_action(XDS_APP))]),
         http_filters=[rbac_filter(xds_policies())],
         transport_socket=downstream_tls(tls, alpn=("h2",)),

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from mesh.envoy.access_policies import inbound_rbac
 from mesh.envoy.bootstrap import bootstrap
 from mesh.envoy.clusters import (
     LOCAL_APP,
@@ -18,6 +19,7 @@ from mesh.envoy.common import Config
 from mesh.envoy.faults import fault_filter, fault_runtime_defaults, without_faults
 from mesh.envoy.listeners import http_listener
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE, HEALTH_PATH
+from mesh.envoy.rbac import denied_problem_mapper
 from mesh.envoy.routes import grpc_action, rest_action, route_config, routes_to
 from mesh.envoy.tls import MeshTls, downstream_tls
 from mesh.topology import HOST, Instance, Topology, cluster_name
@@ -51,7 +53,7 @@ def sidecar_config(
         admin_port=ports.admin,
         control_plane=control_plane,
         listeners=[
-            inbound_listener(instance, tls, inbound_host),
+            inbound_listener(topology, instance, tls, inbound_host),
             *egress_listeners(topology, instance),
             registry_egress_listener(instance),
         ],
@@ -65,11 +67,14 @@ def sidecar_config(
     )
 
 
-def inbound_listener(instance: Instance, tls: MeshTls | None, host: str = HOST) -> Config:
+def inbound_listener(
+    topology: Topology, instance: Instance, tls: MeshTls | None, host: str = HOST
+) -> Config:
     """Peers, the edge and their health checks reach the app here: gRPC paths to its gRPC
     server, everything else (the REST API, /healthz) to its HTTP server. Injected faults hit
-    every route but the health checks'. With `tls`, only mTLS callers get in, and the app is
-    told who called (`caller_identity`)."""
+    every route but the health checks'. With `tls`, only mTLS callers get in, RBAC admits only
+    the declared callers (mesh/envoy/access_policies.py), and the app is told who called
+    (`caller_identity`)."""
     spec, ports = instance.service, instance.ports
     routes: list[Config] = []
     if ports.app_grpc is not None:
@@ -90,11 +95,14 @@ def inbound_listener(instance: Instance, tls: MeshTls | None, host: str = HOST) 
     )
     return http_listener(
         INBOUND,
-        host,
-        ports.inbound,
+        (host, ports.inbound),
         route_config(INBOUND, routes),
-        http_filters=[fault_filter()],
-        local_reply_config=_mark_not_forwarded(),
+        # RBAC first: a refused caller meets no injected fault and reaches nothing.
+        http_filters=[
+            *([inbound_rbac(topology, spec)] if tls is not None else []),
+            fault_filter(),
+        ],
+        local_reply_config={"mappers": [*_mark_not_forwarded(), denied_problem_mapper()]},
         **(caller_identity(tls) if tls is not None else {}),
     )
 
@@ -124,7 +132,7 @@ def egress_listeners(topology: Topology, instance: Instance) -> list[Config]:
         cluster = cluster_name(peer, protocol)
         routes = routes_to(cluster, topology.services[peer], protocol, {"prefix": "/"})
         port = instance.ports.egress[peer]
-        listeners.append(http_listener(name, HOST, port, route_config(name, routes)))
+        listeners.append(http_listener(name, port, route_config(name, routes)))
     return listeners
 
 
@@ -133,18 +141,14 @@ def registry_egress_listener(instance: Instance) -> Config:
     registry sees this instance's certificate."""
     name = "egress_registry"
     route = {"name": name, "match": {"prefix": "/"}, "route": rest_action(REGISTRY_CLUSTER, 5.0)}
-    return http_listener(name, HOST, instance.ports.control, route_config(name, [route]))
+    return http_listener(name, instance.ports.control, route_config(name, [route]))
 
 
-def _mark_not_forwarded() -> Config:
+def _mark_not_forwarded() -> list[Config]:
     header = {"key": NOT_FORWARDED, "value": "true"}
-    return {
-        "mappers": [
-            {
-                "filter": {"response_flag_filter": {"flags": NOT_FORWARDED_FLAGS}},
-                "headers_to_add": [
-                    {"header": header, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
-                ],
-            }
-        ]
-    }
+    return [
+        {
+            "filter": {"response_flag_filter": {"flags": NOT_FORWARDED_FLAGS}},
+            "headers_to_add": [{"header": header, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}],
+        }
+    ]

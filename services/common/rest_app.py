@@ -16,7 +16,13 @@ from connexion.resolver import Resolver
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from services.common.access import Forbidden, require_roles, roles_by_operation
+from services.common.access import (
+    Forbidden,
+    callers_by_operation,
+    require_callers,
+    require_roles,
+    roles_by_operation,
+)
 from services.common.contracts import load_contract
 from services.common.database import (
     DatabaseSpec,
@@ -58,6 +64,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     contract = load_contract(spec.service)
     security = bearer_security_map(spec.verify_token) if spec.verify_token else None
     role_rules = roles_by_operation(contract)
+    caller_rules = callers_by_operation(contract)
     idempotency = Idempotency(
         store=DatabaseIdempotencyStore.of_service(spec.database.name, spec.database.models_module)
         if spec.database
@@ -86,6 +93,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
             function_resolver=lambda operation_id: _handler(
                 getattr(spec.handlers, operation_id),
                 role_rules.get(operation_id),
+                caller_rules.get(operation_id),
                 idempotency.wrap(operation_id, getattr(spec.handlers, operation_id))
                 if operation_id in keyed
                 else None,
@@ -126,13 +134,16 @@ def _unexpected_error_or_outage(request: ConnexionRequest, error: Exception) -> 
 def _handler(
     handler: Callable[..., Awaitable[Any]],
     allowed_roles: frozenset[str] | None,
+    allowed_callers: frozenset[str] | None,
     idempotent: Callable[..., Awaitable[Any]] | None,
 ) -> Callable[..., Awaitable[Any]]:
-    """The handler as Connexion calls it: roles checked first, then the Idempotency-Key replay
-    (a refused caller claims no key), then the contract's JSON answer."""
+    """The handler as Connexion calls it: the calling service and roles checked first, then the
+    Idempotency-Key replay (a refused caller claims no key), then the contract's JSON answer."""
     inner = idempotent or handler
     if allowed_roles is not None:
         inner = require_roles(inner, allowed_roles)
+    if allowed_callers is not None:
+        inner = require_callers(inner, allowed_callers)
     return json_response(inner)
 
 
