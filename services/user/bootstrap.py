@@ -15,7 +15,7 @@ from connexion import AsyncApp
 from services.common.auth import TokenIssuer, TokenVerifier, bearer_info
 from services.common.database import service_database
 from services.common.rest_app import RestAppSpec, build_rest_app, load_contract
-from services.user.adapters.login_throttle import DatabaseLoginThrottle
+from services.user.adapters.login_throttle import DatabaseLoginAttempts
 from services.user.adapters.nft_catalog import RestNftCatalog
 from services.user.adapters.passwords import Argon2PasswordHasher
 from services.user.adapters.repository import TortoiseUserRepository
@@ -34,9 +34,10 @@ from services.user.domain.errors import (
     UserNotFound,
     WouldLockOut,
 )
+from services.user.domain.login_throttle import ThrottlePolicy
 from services.user.entrypoints.rest import UserHandlers
 from services.user.service_layer.ports import (
-    LoginThrottle,
+    LoginAttempts,
     NftCatalog,
     PasswordHasher,
     RefreshTokenRepository,
@@ -66,7 +67,7 @@ class Adapters:
 
     users: UserRepository
     sessions: RefreshTokenRepository
-    throttle: LoginThrottle
+    login_attempts: LoginAttempts
     nfts: NftCatalog
     hasher: PasswordHasher
     keyring: FileKeyring
@@ -81,6 +82,16 @@ def keyring_for(settings: UserSettings, clock: Callable[[], datetime] | None = N
     )
 
 
+def throttle_policy(settings: UserSettings) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        pair_limit=settings.login_failures_per_account_address,
+        address_limit=settings.login_failures_per_address,
+        window=timedelta(seconds=settings.login_failure_window_seconds),
+        backoff_initial_seconds=settings.login_backoff_initial_seconds,
+        backoff_max_seconds=settings.login_backoff_max_seconds,
+    )
+
+
 def nft_fields_shown() -> frozenset[str]:
     """The NFT fields of the user contract's own `Nft` schema."""
     return frozenset(load_contract(SERVICE)["components"]["schemas"]["Nft"]["properties"])
@@ -90,13 +101,7 @@ def real_adapters(settings: UserSettings) -> Adapters:
     return Adapters(
         users=TortoiseUserRepository(),
         sessions=TortoiseRefreshTokenRepository(),
-        throttle=DatabaseLoginThrottle(
-            {
-                "account": settings.login_failures_per_account,
-                "client": settings.login_failures_per_client,
-            },
-            settings.login_failure_window_seconds,
-        ),
+        login_attempts=DatabaseLoginAttempts(),
         nfts=RestNftCatalog(
             settings.nft_addr, settings.nft_timeout_seconds, exposed_fields=nft_fields_shown()
         ),
@@ -120,7 +125,8 @@ def build_deps(
     return UserDeps(
         users=adapters.users,
         sessions=adapters.sessions,
-        throttle=adapters.throttle,
+        login_attempts=adapters.login_attempts,
+        throttle=throttle_policy(settings),
         hasher=adapters.hasher,
         tokens=issuer,
         nfts=adapters.nfts,

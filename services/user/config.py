@@ -1,5 +1,6 @@
 """Settings of the user service, from USER_* environment variables (and NFT_ADDR)."""
 
+import os
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -8,6 +9,12 @@ from pydantic_settings import SettingsConfigDict
 from services.common.settings import ServiceSettings
 
 PLACEHOLDER_ADMIN_PASSWORD = "change-me-dev-only-admin-password"
+# The throttle once counted per account alone (anyone could lock out any username) and per
+# "client"; its limits now count per (account, address) and per address.
+RENAMED_SETTINGS = {
+    "USER_LOGIN_FAILURES_PER_ACCOUNT": "USER_LOGIN_FAILURES_PER_ACCOUNT_ADDRESS",
+    "USER_LOGIN_FAILURES_PER_CLIENT": "USER_LOGIN_FAILURES_PER_ADDRESS",
+}
 
 
 class UserSettings(ServiceSettings):
@@ -28,10 +35,14 @@ class UserSettings(ServiceSettings):
     # (the edge's is 30 s), so no verifier meets a token whose key it has not seen.
     key_activation_seconds: float = Field(default=60.0, ge=0, le=86400)
 
-    # Failed logins allowed per window, per account and per client address.
-    login_failures_per_account: int = Field(default=5, ge=1, le=1000)
-    login_failures_per_client: int = Field(default=30, ge=1, le=100000)
+    # The login throttle (services/user/domain/login_throttle.py): failed logins allowed per
+    # window per (account, client address), then per client address; past the latter each
+    # try waits longer, from the initial back-off doubling up to the maximum.
+    login_failures_per_account_address: int = Field(default=5, ge=1, le=1000)
+    login_failures_per_address: int = Field(default=30, ge=1, le=100000)
     login_failure_window_seconds: float = Field(default=300.0, gt=0, le=86400)
+    login_backoff_initial_seconds: int = Field(default=1, ge=1, le=86400)
+    login_backoff_max_seconds: int = Field(default=300, ge=1, le=86400)
 
     # The first administrator, created at start-up if missing.
     admin_username: str = Field(default="admin", pattern=r"^[A-Za-z0-9_.-]{3,32}$")
@@ -41,6 +52,28 @@ class UserSettings(ServiceSettings):
     @property
     def keys_dir(self) -> Path:
         return self.signing_keys_dir or self.data_dir / "signing-keys"
+
+    @model_validator(mode="after")
+    def _backoff_fits_the_window(self) -> "UserSettings":
+        # Failures older than the window are forgotten: a longer wait would not be kept.
+        if not (
+            self.login_backoff_initial_seconds
+            <= self.login_backoff_max_seconds
+            <= self.login_failure_window_seconds
+        ):
+            raise ValueError(
+                "USER_LOGIN_BACKOFF_INITIAL_SECONDS <= USER_LOGIN_BACKOFF_MAX_SECONDS <= "
+                "USER_LOGIN_FAILURE_WINDOW_SECONDS must hold"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_renamed_throttle_settings(self) -> "UserSettings":
+        # Unknown USER_* variables are ignored: a renamed limit would silently be the default.
+        if stale := sorted(name for name in RENAMED_SETTINGS if name in os.environ):
+            renames = ", ".join(f"{name} is now {RENAMED_SETTINGS[name]}" for name in stale)
+            raise ValueError(f"renamed settings: {renames}")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_outside_development(self) -> "UserSettings":

@@ -96,7 +96,7 @@ class Account:
 @pytest.fixture(scope="module")
 def mesh(tmp_path_factory) -> Iterator[Mesh]:
     """A mesh of its own: the matrix disables accounts and trips the login throttle."""
-    env = {**trusting_env(), "USER_LOGIN_FAILURES_PER_CLIENT": "12"}
+    env = {**trusting_env(), "USER_LOGIN_FAILURES_PER_ADDRESS": "12"}
     workdir = tmp_path_factory.mktemp("attack-matrix")
     with running_mesh(
         workdir,

@@ -1,17 +1,22 @@
-"""TortoiseUserRepository against real databases, schema from the migrations."""
+"""The user service's database adapters against real databases, schema from the migrations."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api import migrate
 
 from services.common.database import service_database
-from services.user.adapters.login_throttle import DatabaseLoginThrottle
+from services.user.adapters.login_throttle import DatabaseLoginAttempts
+from services.user.adapters.orm import LoginFailureRecord
 from services.user.adapters.repository import TortoiseUserRepository
 from services.user.adapters.sessions import TortoiseRefreshTokenRepository
 from services.user.config import UserSettings
 from services.user.domain.errors import AccountTaken
+from services.user.domain.login_throttle import FailureHistory, ThrottlePolicy
 from services.user.domain.model import RefreshToken, User
 from tests.integration.conftest import migrated_and_open
 
@@ -110,15 +115,81 @@ async def test_revoking_a_family_or_a_user_revokes_only_theirs(repo):
     assert revoked == [NOW, NOW, NOW + timedelta(1), None]
 
 
-async def test_the_login_throttle_counts_failures_per_key_within_the_window(repo):
-    throttle = DatabaseLoginThrottle({"account": 3, "client": 5}, window_seconds=60)
-    keys = ["account:alice", "client:192.0.2.1"]
-    for second in range(3):
-        assert await throttle.retry_after(keys, NOW + timedelta(seconds=second)) is None
-        await throttle.record_failure(keys, NOW + timedelta(seconds=second))
-    # Blocked until the oldest of the last three failures (at +0 s) is 60 s old.
-    assert await throttle.retry_after(keys, NOW + timedelta(seconds=10)) == 50
-    assert await throttle.retry_after(["account:bob"], NOW) is None
-    assert await throttle.retry_after(keys, NOW + timedelta(seconds=60)) is None
-    await throttle.clear("account:alice")
-    assert await throttle.retry_after(["account:alice"], NOW + timedelta(seconds=10)) is None
+async def test_login_attempts_are_counted_per_pair_and_per_address_within_the_window(repo):
+    attempts = DatabaseLoginAttempts()
+
+    async def begin(account, address, second, limit=3):
+        at = NOW + timedelta(seconds=second)
+        return await attempts.begin(
+            account, address, at, since=at - timedelta(seconds=60), pair_limit=limit
+        )
+
+    for second, (account, address) in enumerate(
+        [("alice", "a"), ("alice", "a"), ("bob", "a"), ("alice", "b"), ("alice", "a")]
+    ):
+        await begin(account, address, second)
+    first = await begin("alice", "a", 10)
+    # Before it: alice from a at 4, 1, 0 s (newest first); four failures from a, newest at 4 s.
+    assert first.before == FailureHistory(
+        pair=(at(4), at(1), at(0)), address_count=4, address_newest=at(4)
+    )
+    assert (await begin("alice", "a", 11, limit=2)).before.pair == (at(10), at(4))
+    # An attempt withdrawn is not counted; past the window a failure is forgotten (and gone).
+    await attempts.withdraw(first.id)
+    late = await begin("carol", "a", 62)
+    assert late.before == FailureHistory(pair=(), address_count=2, address_newest=at(11))
+    assert await LoginFailureRecord.filter(failed_at__lt=at(2)).count() == 0
+    # A success clears its own pair only.
+    await attempts.clear_pair("alice", "a")
+    after = await begin("alice", "a", 63)
+    assert after.before == FailureHistory(pair=(), address_count=1, address_newest=at(62))
+    assert (await begin("alice", "b", 63)).before.address_count == 0  # alice@b at 3 s: gone
+
+
+async def test_racing_attempts_cannot_all_pass_one_count(repo):
+    """Each attempt is stored before the counts are read: of a burst on one pair, no more than
+    the limit are let through (a check-then-record throttle lets all of them through)."""
+    attempts, limit = DatabaseLoginAttempts(), 3
+    policy = ThrottlePolicy(
+        pair_limit=limit,
+        address_limit=1000,
+        window=timedelta(seconds=300),
+        backoff_initial_seconds=1,
+        backoff_max_seconds=300,
+    )
+
+    async def one() -> bool:
+        since = NOW - policy.window
+        attempt = await attempts.begin("alice", "a", NOW, since=since, pair_limit=limit)
+        allowed = policy.retry_after(attempt.before, NOW) is None
+        if not allowed:
+            await attempts.withdraw(attempt.id)
+        return allowed
+
+    passed = sum(await asyncio.gather(*(one() for _ in range(20))))
+    # Racing attempts see each other in flight: they may all be refused, never all let through.
+    assert passed <= limit
+    assert await LoginFailureRecord.filter(account="alice").count() == passed
+    # The refused ones left nothing behind: the next attempt alone passes unless the limit did.
+    assert await one() is (passed < limit)
+
+
+async def test_the_upgrade_drops_failures_kept_under_the_old_keys(database_url):
+    EXECUTOR_CACHE.clear()
+    spec = service_database("user", UserSettings(database_url=database_url))
+    async with TortoiseContext():
+        await migrate(config=spec.tortoise_config(), target="user.0003_idempotency")
+    async with TortoiseContext() as context:
+        await context.init(config=spec.tortoise_config())
+        old = "INSERT INTO login_failure (throttle_key, failed_at) VALUES ('account:alice', '{}')"
+        await context.connections.get("user").execute_script(old.format(NOW.isoformat(sep=" ")))
+    async with migrated_and_open(spec):
+        assert await LoginFailureRecord.all().count() == 0
+        attempt = await DatabaseLoginAttempts().begin(
+            "alice", "a", NOW, since=NOW - timedelta(seconds=60), pair_limit=5
+        )
+        assert attempt.before == FailureHistory(pair=(), address_count=0, address_newest=None)
+
+
+def at(second: int) -> datetime:
+    return NOW + timedelta(seconds=second)

@@ -19,7 +19,7 @@ ACCOUNT = {"username": "alice", "email": "alice@example.com", "password": "pw-12
 LOGIN = {"username": "alice", "password": "pw-123456"}
 
 
-SETTINGS = UserSettings(validate_responses=True, login_failures_per_account=3)
+SETTINGS = UserSettings(validate_responses=True, login_failures_per_account_address=3)
 
 
 @pytest.fixture
@@ -114,6 +114,24 @@ async def test_failed_logins_are_throttled_with_retry_after(client):
     assert throttled.status_code == 429
     assert 1 <= int(throttled.headers["retry-after"]) <= 300
     assert throttled.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_throttle_counts_by_the_edges_client_address_header(client):
+    await client.post("/api/users", json=ACCOUNT)
+    attacker = {"x-capsure-client-ip": " 192.0.2.1 "}
+    for _ in range(3):
+        wrong = {**LOGIN, "password": "wrong"}
+        assert (
+            await client.post("/api/users/login", json=wrong, headers=attacker)
+        ).status_code == 401
+    throttled = await client.post(
+        "/api/users/login", json=LOGIN, headers={"x-capsure-client-ip": "192.0.2.1"}
+    )
+    assert throttled.status_code == 429
+    owner = {"x-capsure-client-ip": "192.0.2.2"}
+    assert (await client.post("/api/users/login", json=LOGIN, headers=owner)).status_code == 200
+    # Without the header (a direct call), the connection's peer is the address.
+    assert (await client.post("/api/users/login", json=LOGIN)).status_code == 200
 
 
 async def test_admin_operations_need_the_admin_role(client):

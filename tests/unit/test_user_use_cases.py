@@ -1,4 +1,5 @@
-"""The user service's rules, through its composition root with in-memory fakes."""
+"""The user service's rules, through its composition root with in-memory fakes (the login
+throttle's in test_user_login_throttle.py)."""
 
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -13,7 +14,6 @@ from services.user.domain.errors import (
     AccountTaken,
     InvalidCredentials,
     InvalidRefreshToken,
-    LoginThrottled,
     UserNotFound,
     WouldLockOut,
 )
@@ -28,7 +28,7 @@ PASSWORD = "pw-123456"
 
 @pytest.fixture
 def settings() -> UserSettings:
-    return UserSettings(token_ttl_seconds=600, login_failures_per_account=3)
+    return UserSettings(token_ttl_seconds=600)
 
 
 @pytest.fixture
@@ -104,38 +104,6 @@ async def test_wrong_password_and_unknown_user_fail_alike(deps, adapters):
     assert str(wrong_password.value) == str(unknown_user.value)
     # The unknown user was still checked against a hash, so both take comparable time.
     assert adapters.hasher.verified[-1] == deps.decoy_password_hash
-
-
-async def test_failed_logins_for_an_account_are_throttled_even_with_the_right_password(deps, clock):
-    await register(deps)
-    for _ in range(3):
-        with pytest.raises(InvalidCredentials):
-            await login(deps, password="wrong", client=None)
-    with pytest.raises(LoginThrottled) as throttled:
-        await login(deps, client=None)
-    assert 1 <= throttled.value.retry_after_seconds <= 300
-    clock.advance(throttled.value.retry_after_seconds)
-    assert (await login(deps, client=None)).access.value
-
-
-async def test_unknown_accounts_are_throttled_the_same_way(deps):
-    for _ in range(3):
-        with pytest.raises(InvalidCredentials):
-            await login(deps, username="ghost", password="wrong")
-    with pytest.raises(LoginThrottled):
-        await login(deps, username="ghost", password="wrong")
-
-
-async def test_one_client_failing_on_many_accounts_is_throttled(settings, tmp_path, clock):
-    settings = settings.model_copy(update={"login_failures_per_client": 4})
-    adapters = fake_adapters(settings, tmp_path / "keys", clock)
-    adapters.keyring.ensure()
-    deps = build_deps(settings, adapters, clock=clock)
-    for number in range(4):
-        with pytest.raises(InvalidCredentials):
-            await login(deps, username=f"user{number}", password="wrong")
-    with pytest.raises(LoginThrottled):
-        await login(deps, username="someone-else", password="wrong")
 
 
 async def test_refresh_rotates_and_a_spent_token_revokes_the_session(deps, verifier):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -12,7 +14,9 @@ from uuid import UUID
 from services.user.bootstrap import Adapters, keyring_for
 from services.user.config import UserSettings
 from services.user.domain.errors import AccountTaken, NftServiceError
+from services.user.domain.login_throttle import FailureHistory
 from services.user.domain.model import RefreshToken, User
+from services.user.service_layer.ports import LoginAttempt
 
 
 class InMemoryUserRepository:
@@ -68,29 +72,45 @@ class InMemoryRefreshTokens:
                 self.tokens[token_id] = dataclasses.replace(token, revoked_at=at)
 
 
-class InMemoryLoginThrottle:
-    """Same rule as the database throttle: `limit` failures per key kind within the window."""
+@dataclass(frozen=True)
+class StoredFailure:
+    id: int
+    account: str
+    address: str
+    failed_at: datetime
 
-    def __init__(self, limits: dict[str, int], window_seconds: float) -> None:
-        self.limits = limits
-        self.window = timedelta(seconds=window_seconds)
-        self.failures: dict[str, list[datetime]] = {}
 
-    async def retry_after(self, keys: Iterable[str], now: datetime) -> int | None:
-        waits = []
-        for key in keys:
-            limit = self.limits[key.split(":", 1)[0]]
-            recent = sorted(t for t in self.failures.get(key, []) if t > now - self.window)
-            if len(recent) >= limit:
-                waits.append(max(1, int((recent[-limit] + self.window - now).total_seconds())))
-        return max(waits, default=None)
+class InMemoryLoginAttempts:
+    """The database adapter's storage in a list; the throttle's rules stay in the policy."""
 
-    async def record_failure(self, keys: Iterable[str], now: datetime) -> None:
-        for key in keys:
-            self.failures.setdefault(key, []).append(now)
+    def __init__(self) -> None:
+        self.failures: list[StoredFailure] = []
+        self._ids = itertools.count(1)
 
-    async def clear(self, key: str) -> None:
-        self.failures.pop(key, None)
+    async def begin(
+        self, account: str, address: str, now: datetime, *, since: datetime, pair_limit: int
+    ) -> LoginAttempt:
+        self.failures = [f for f in self.failures if f.failed_at > since]
+        others = list(self.failures)
+        attempt = StoredFailure(next(self._ids), account, address, now)
+        self.failures.append(attempt)
+        pair = sorted(
+            (f.failed_at for f in others if (f.account, f.address) == (account, address)),
+            reverse=True,
+        )
+        from_address = [f.failed_at for f in others if f.address == address]
+        history = FailureHistory(
+            pair=tuple(pair[:pair_limit]),
+            address_count=len(from_address),
+            address_newest=max(from_address, default=None),
+        )
+        return LoginAttempt(attempt.id, history)
+
+    async def withdraw(self, attempt_id: int) -> None:
+        self.failures = [f for f in self.failures if f.id != attempt_id]
+
+    async def clear_pair(self, account: str, address: str) -> None:
+        self.failures = [f for f in self.failures if (f.account, f.address) != (account, address)]
 
 
 class PlainPasswordHasher:
@@ -127,13 +147,7 @@ def fake_adapters(settings: UserSettings, keys_dir: Path, clock: Any = None) -> 
     return Adapters(
         users=InMemoryUserRepository(),
         sessions=InMemoryRefreshTokens(),
-        throttle=InMemoryLoginThrottle(
-            {
-                "account": settings.login_failures_per_account,
-                "client": settings.login_failures_per_client,
-            },
-            settings.login_failure_window_seconds,
-        ),
+        login_attempts=InMemoryLoginAttempts(),
         nfts=FakeNftCatalog(),
         hasher=PlainPasswordHasher(),
         keyring=keyring_for(settings.model_copy(update={"signing_keys_dir": keys_dir}), clock),

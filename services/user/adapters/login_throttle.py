@@ -1,45 +1,47 @@
-"""LoginThrottle on the user database: failures are rows, so every instance sees the same count
-(an in-memory counter per instance would multiply the limit by the instance count)."""
+"""LoginAttempts on the user database: failures are rows, so every instance sees the same count
+(an in-memory counter per instance would multiply the limits by the instance count)."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from services.user.adapters.orm import LoginFailureRecord
+from services.user.domain.login_throttle import FailureHistory
+from services.user.service_layer.ports import LoginAttempt
 
 
-class DatabaseLoginThrottle:
-    def __init__(self, limits: Mapping[str, int], window_seconds: float) -> None:
-        """`limits`: failures allowed per window for each key kind (the part before ':')."""
-        self._limits = dict(limits)
-        self._window = timedelta(seconds=window_seconds)
-
-    async def retry_after(self, keys: Iterable[str], now: datetime) -> int | None:
-        waits = [wait for key in keys if (wait := await self._wait_for(key, now)) is not None]
-        return max(waits, default=None)
-
-    async def record_failure(self, keys: Iterable[str], now: datetime) -> None:
-        for key in keys:
-            # Old rows of this key go as new ones come: the table stays as small as the window.
-            expired = now - self._window
-            await LoginFailureRecord.filter(throttle_key=key, failed_at__lte=expired).delete()
-            await LoginFailureRecord.create(throttle_key=key, failed_at=now)
-
-    async def clear(self, key: str) -> None:
-        await LoginFailureRecord.filter(throttle_key=key).delete()
-
-    async def _wait_for(self, key: str, now: datetime) -> int | None:
-        limit = self._limits[key.split(":", 1)[0]]
-        recent = (
-            await LoginFailureRecord.filter(throttle_key=key, failed_at__gt=now - self._window)
+class DatabaseLoginAttempts:
+    async def begin(
+        self, account: str, address: str, now: datetime, *, since: datetime, pair_limit: int
+    ) -> LoginAttempt:
+        # Rows past the window count for nothing: the table stays as small as the window.
+        await LoginFailureRecord.filter(failed_at__lte=since).delete()
+        # Written (and committed) before the counts are read: of attempts racing, the last one
+        # let through has seen every other one let through, so no more than the limit pass
+        # together (all may be refused instead, which is the safe side).
+        row = await LoginFailureRecord.create(account=account, address=address, failed_at=now)
+        others = LoginFailureRecord.filter(failed_at__gt=since).exclude(id=row.id)
+        pair = await (
+            others.filter(account=account, address=address)
             .order_by("-failed_at")
-            .limit(limit)
+            .limit(pair_limit)
             .values_list("failed_at", flat=True)
         )
-        if len(recent) < limit:
-            return None
-        # Blocked until the limit-th newest failure leaves the window.
-        free_at = recent[-1] + self._window
-        return max(1, math.ceil((free_at - now).total_seconds()))
+        from_address = others.filter(address=address)
+        newest = (
+            await from_address.order_by("-failed_at").limit(1).values_list("failed_at", flat=True)
+        )
+        return LoginAttempt(
+            id=row.id,
+            before=FailureHistory(
+                pair=tuple(pair),
+                address_count=await from_address.count() if newest else 0,
+                address_newest=newest[0] if newest else None,
+            ),
+        )
+
+    async def withdraw(self, attempt_id: int) -> None:
+        await LoginFailureRecord.filter(id=attempt_id).delete()
+
+    async def clear_pair(self, account: str, address: str) -> None:
+        await LoginFailureRecord.filter(account=account, address=address).delete()

@@ -1,6 +1,7 @@
 """Tortoise models of the user database. Schema changes go through migrations/."""
 
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 from services.common.idempotency_orm import TABLE as IDEMPOTENCY_TABLE
@@ -35,13 +36,20 @@ class RefreshTokenRecord(Model):
         table = "refresh_token"
 
 
+# A failed login (or one whose password is being checked) of `account` from `address`.
 class LoginFailureRecord(Model):
     id = fields.BigIntField(primary_key=True)
-    throttle_key = fields.CharField(max_length=128, db_index=True)
-    failed_at = fields.DatetimeField(db_index=True)
+    account = fields.CharField(max_length=32)  # the contract's Username, lower-cased
+    address = fields.CharField(max_length=64)
+    failed_at = fields.DatetimeField(db_index=True)  # old rows are dropped by it
 
     class Meta:
         table = "login_failure"
+        # The throttle's two counts: per (account, address) and per address, within a window.
+        indexes = (
+            Index(fields=("account", "address", "failed_at"), name="idx_login_failure_pair"),
+            Index(fields=("address", "failed_at"), name="idx_login_failure_address"),
+        )
 
 
 # Idempotency-Key replays of this service's write operations.

@@ -18,6 +18,8 @@ CLIENT_ADDRESS_HEADER = "x-capsure-client-ip"
 
 
 def _client_address() -> str | None:
+    """The one place the login throttle's client address is read: the edge's header, else the
+    peer of a direct call."""
     forwarded = request.headers.get(CLIENT_ADDRESS_HEADER)
     if forwarded:
         return forwarded.strip()[:64]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from services.common.auth import IssuedToken
+from services.user.domain.login_throttle import FailureHistory
 from services.user.domain.model import RefreshToken, User
 
 
@@ -43,14 +45,32 @@ class RefreshTokenRepository(Protocol):
     async def revoke_user(self, user_id: UUID, at: datetime) -> None: ...
 
 
-class LoginThrottle(Protocol):
-    async def retry_after(self, keys: Iterable[str], now: datetime) -> int | None:
-        """Seconds until a login for these keys may be tried again; None when it may now."""
+@dataclass(frozen=True)
+class LoginAttempt:
+    id: int
+    # The failures before this attempt: what the throttle decides by.
+    before: FailureHistory
+
+
+class LoginAttempts(Protocol):
+    """Login attempts of (account, client address) pairs within the throttle's window."""
+
+    async def begin(
+        self, account: str, address: str, now: datetime, *, since: datetime, pair_limit: int
+    ) -> LoginAttempt:
+        """Store the attempt as a failure *before* its password is checked, then read the
+        failures before it since `since` (other attempts in flight among them), at most
+        `pair_limit` of the pair's. Concurrent attempts thus see each other: a burst cannot
+        all pass one count. Failures older than `since` may be dropped."""
         ...
 
-    async def record_failure(self, keys: Iterable[str], now: datetime) -> None: ...
+    async def withdraw(self, attempt_id: int) -> None:
+        """Forget an attempt that checked no password (it was refused)."""
+        ...
 
-    async def clear(self, key: str) -> None: ...
+    async def clear_pair(self, account: str, address: str) -> None:
+        """Forget the failures of this account from this address, and only those."""
+        ...
 
 
 class PasswordHasher(Protocol):

@@ -14,6 +14,7 @@ from services.user.domain.errors import (
     InvalidRefreshToken,
     LoginThrottled,
 )
+from services.user.domain.login_throttle import throttle_account, throttle_address
 from services.user.domain.model import RefreshToken, User, hash_refresh_token
 from services.user.service_layer.use_cases import UserDeps
 
@@ -25,30 +26,35 @@ class TokenPair:
     refresh_expires_in: int
 
 
-def throttle_keys(username: str, client_address: str | None) -> list[str]:
-    keys = [f"account:{username.lower()}"]
-    if client_address:
-        keys.append(f"client:{client_address}")
-    return keys
-
-
 async def login(
     deps: UserDeps, *, username: str, password: str, client_address: str | None
 ) -> TokenPair:
     now = deps.clock()
-    keys = throttle_keys(username, client_address)
-    wait = await deps.throttle.retry_after(keys, now)
+    # Known or not, the username is counted the same way: the throttle tells nobody which exist.
+    account, address = throttle_account(username), throttle_address(client_address)
+    attempt = await deps.login_attempts.begin(
+        account,
+        address,
+        now,
+        since=now - deps.throttle.window,
+        pair_limit=deps.throttle.pair_limit,
+    )
+    wait = deps.throttle.retry_after(attempt.before, now)
     if wait is not None:
+        # No password was checked: no failure, and hammering does not make the wait longer.
+        await deps.login_attempts.withdraw(attempt.id)
         raise LoginThrottled(wait)
     user = await deps.users.get_by_username(username)
-    # Known or not, one hash is verified and one failure recorded: the timing is the same.
+    # Known or not, one hash is verified; the attempt stays counted as a failure unless the
+    # password is right. The timing is the same.
     password_hash = user.password_hash if user else deps.decoy_password_hash
     if not deps.hasher.verify(password_hash, password) or user is None:
-        await deps.throttle.record_failure(keys, now)
         raise InvalidCredentials()
+    # The right password: this pair's failures were the owner's typos. Other addresses' failures
+    # on this account, and this address's on other accounts, stay counted.
+    await deps.login_attempts.clear_pair(account, address)
     if user.disabled:
         raise AccountDisabled()
-    await deps.throttle.clear(keys[0])
     return await _issue_pair(deps, user, family_id=deps.new_id(), now=now)
 
 

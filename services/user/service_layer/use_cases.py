@@ -12,9 +12,10 @@ from uuid import UUID
 
 from services.common.auth import Role
 from services.user.domain.errors import AccountTaken, UserNotFound
+from services.user.domain.login_throttle import ThrottlePolicy
 from services.user.domain.model import User, normalise_email, normalise_roles
 from services.user.service_layer.ports import (
-    LoginThrottle,
+    LoginAttempts,
     NftCatalog,
     PasswordHasher,
     RefreshTokenRepository,
@@ -29,7 +30,8 @@ logger = logging.getLogger(__name__)
 class UserDeps:
     users: UserRepository
     sessions: RefreshTokenRepository
-    throttle: LoginThrottle
+    login_attempts: LoginAttempts
+    throttle: ThrottlePolicy
     hasher: PasswordHasher
     tokens: TokenIssuer
     nfts: NftCatalog

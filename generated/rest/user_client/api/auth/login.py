@@ -87,9 +87,10 @@ def sync_detailed(
 ) -> Response[Problem | TokenResponse]:
     """Exchange username and password for an access token and a refresh token
 
-     Repeated failures for one account or from one client are throttled: 429 with
-    Retry-After, whether or not the password is right. Unknown usernames and wrong
-    passwords get the same answer in the same time.
+     Repeated failures for one account from one client address, or from one address
+    whatever the account, are throttled: 429 with Retry-After, whether or not the
+    password is right. Unknown usernames and wrong passwords get the same answer in the
+    same time.
 
     Args:
         body (LoginRequest):
@@ -120,9 +121,10 @@ def sync(
 ) -> Problem | TokenResponse | None:
     """Exchange username and password for an access token and a refresh token
 
-     Repeated failures for one account or from one client are throttled: 429 with
-    Retry-After, whether or not the password is right. Unknown usernames and wrong
-    passwords get the same answer in the same time.
+     Repeated failures for one account from one client address, or from one address
+    whatever the account, are throttled: 429 with Retry-After, whether or not the
+    password is right. Unknown usernames and wrong passwords get the same answer in the
+    same time.
 
     Args:
         body (LoginRequest):
@@ -148,9 +150,10 @@ async def asyncio_detailed(
 ) -> Response[Problem | TokenResponse]:
     """Exchange username and password for an access token and a refresh token
 
-     Repeated failures for one account or from one client are throttled: 429 with
-    Retry-After, whether or not the password is right. Unknown usernames and wrong
-    passwords get the same answer in the same time.
+     Repeated failures for one account from one client address, or from one address
+    whatever the account, are throttled: 429 with Retry-After, whether or not the
+    password is right. Unknown usernames and wrong passwords get the same answer in the
+    same time.
 
     Args:
         body (LoginRequest):
@@ -179,9 +182,10 @@ async def asyncio(
 ) -> Problem | TokenResponse | None:
     """Exchange username and password for an access token and a refresh token
 
-     Repeated failures for one account or from one client are throttled: 429 with
-    Retry-After, whether or not the password is right. Unknown usernames and wrong
-    passwords get the same answer in the same time.
+     Repeated failures for one account from one client address, or from one address
+    whatever the account, are throttled: 429 with Retry-After, whether or not the
+    password is right. Unknown usernames and wrong passwords get the same answer in the
+    same time.
 
     Args:
         body (LoginRequest):
