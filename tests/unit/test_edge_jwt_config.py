@@ -9,21 +9,20 @@ from typing import Any
 
 import pytest
 
-from mesh.envoy import edge_config, sidecar_config
 from mesh.envoy.edge import UNTRUSTED_IDENTITY_HEADERS
 from mesh.topology import Instance, InstancePorts, Topology, load_topology
+from tests.support.envoy_configs import edge_of, sidecar_of
 
 pytestmark = pytest.mark.unit
 
 Config = dict[str, Any]
-XDS = ("127.0.0.1", 18000)
 TOPOLOGY = load_topology()
 JWT_AUTHN = "envoy.filters.http.jwt_authn"
 ROUTER = "envoy.filters.http.router"
 
 
 def edge_hcm(topology: Topology = TOPOLOGY) -> Config:
-    (listener,) = edge_config(topology, XDS)["static_resources"]["listeners"]
+    (listener,) = edge_of(topology)["static_resources"]["listeners"]
     return listener["filter_chains"][0]["filters"][0]["typed_config"]
 
 
@@ -131,7 +130,7 @@ def test_sidecars_check_no_token_themselves() -> None:
     ports = iter(range(30000, 30100))
     for spec in TOPOLOGY.services.values():
         instance = Instance(spec, f"{spec.name}-1", InstancePorts.allocate(spec, ports.__next__))
-        for listener in sidecar_config(TOPOLOGY, instance, XDS)["static_resources"]["listeners"]:
+        for listener in sidecar_of(TOPOLOGY, instance)["static_resources"]["listeners"]:
             manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
             # Tokens are checked by the app; a sidecar only routes (and injects faults, when
             # switched on, at its inbound).
@@ -143,4 +142,4 @@ def test_sidecars_check_no_token_themselves() -> None:
 def test_an_edge_cannot_check_tokens_without_the_identity_service() -> None:
     services = {name: spec for name, spec in TOPOLOGY.services.items() if name != "user"}
     with pytest.raises(ValueError, match="identity service"):
-        edge_config(replace(TOPOLOGY, services=services), XDS)
+        edge_of(replace(TOPOLOGY, services=services))
