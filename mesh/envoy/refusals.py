@@ -4,9 +4,10 @@ escaped slash in the path), headers too large (431), an old protocol (426), a me
 not serve (501), no route (404), and any other status Envoy answers with.
 
 Measured on Envoy 1.40 (tests/integration/test_edge_refusals_envoy.py): HTTP/1 codec errors
-reach these mappers with their status and no request headers. Over HTTP/2 the codec resets the
-stream instead (RST_STREAM, no response at all) for a header name with `_`, headers above the
-limit, and a malformed header; those cannot be answered with a problem.
+reach these mappers with their status and no request headers. Over HTTP/2 the codec refuses
+before a request exists, with no response at all: it resets the stream (RST_STREAM) for a
+header name with `_` or headers above the limits, and closes the connection for a malformed
+header (upper case, a control character). Those cannot be answered with a problem.
 
 Every detail is fixed text: nothing of the request (Host, path, headers) is echoed back."""
 

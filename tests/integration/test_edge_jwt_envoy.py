@@ -20,11 +20,9 @@ from jwt.algorithms import RSAAlgorithm
 
 from mesh.envoy.edge import UNTRUSTED_IDENTITY_HEADERS
 from mesh.envoy.jwt_authn import CHALLENGE, INVALID_TOKEN_CHALLENGE
-from mesh.ports import free_port
 from mesh.processes import envoy_binary
-from mesh.runner import wait_edge_has_jwks
 from mesh.topology import HOST, IdentitySpec, load_topology
-from tests.support.edge_upstream import Upstream, edge_against, running, serving
+from tests.support.edge_upstream import Upstream, running_edge, serving
 
 pytestmark = [
     pytest.mark.integration,
@@ -34,7 +32,6 @@ pytestmark = [
 ]
 
 KID = "edge-test-key"
-JWKS_WITHIN_SECONDS = 10.0
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +56,10 @@ def upstream(key: rsa.RSAPrivateKey, identity: IdentitySpec) -> Iterator[Upstrea
 
 @pytest.fixture(scope="module")
 def edge(upstream: Upstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The edge's URL, once it holds the JWKS (the readiness wait `make run` uses)."""
-    workdir: Path = tmp_path_factory.mktemp("edge-jwt")
-    port, admin = free_port(), free_port()
-    config = edge_against(load_topology(), upstream.port, port, admin)
-    with running("edge", config, admin, workdir) as process:
-        started = time.monotonic()
-        wait_edge_has_jwks(process, JWKS_WITHIN_SECONDS)
-        print(f"\nedge held the JWKS {time.monotonic() - started:.2f}s after it was live")
+    """The edge's URL, once it holds the JWKS."""
+    started = time.monotonic()
+    with running_edge(upstream, tmp_path_factory.mktemp("edge-jwt")) as (_, port):
+        print(f"\nedge live and holding the JWKS {time.monotonic() - started:.2f}s after start")
         yield f"http://{HOST}:{port}"
 
 

@@ -17,17 +17,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mesh.envoy.edge import EDGE, MAX_REQUEST_HEADERS_KB
+from mesh.envoy.edge import MAX_REQUEST_HEADERS_KB
 from mesh.envoy.jwt_authn import CHALLENGE, INVALID_TOKEN_CHALLENGE
 from mesh.envoy.local_replies import PROBLEM_CONTENT_TYPE
-from mesh.ports import free_port
 from mesh.processes import envoy_binary
-from mesh.runner import wait_edge_has_jwks
-from mesh.topology import HOST, IdentitySpec, load_topology
+from mesh.topology import HOST, load_topology
 from tests.support.edge_upstream import (
     Upstream,
-    edge_against,
     running,
+    running_edge,
     serving,
     sidecar_against,
 )
@@ -41,7 +39,6 @@ pytestmark = [
     ),
 ]
 
-JWKS_WITHIN_SECONDS = 10.0
 TEST_REQUEST_HEADERS_TIMEOUT = "1s"
 # A Host (and path) no answer may contain: the edge must never reflect the request.
 ATTACKER_HOST = "reflected.attacker.example"
@@ -73,14 +70,10 @@ H2_INTERNAL_ERROR = 2
 
 
 @pytest.fixture(scope="module")
-def identity() -> IdentitySpec:
+def upstream() -> Iterator[Upstream]:
+    """Serving the test key's JWKS: tests.support.tokens tokens pass the edge."""
     identity = load_topology().identity
     assert identity is not None
-    return identity
-
-
-@pytest.fixture(scope="module")
-def upstream(identity: IdentitySpec) -> Iterator[Upstream]:
     with serving(Upstream(jwks=jwks_document()), identity.jwks_path) as upstream:
         yield upstream
 
@@ -89,14 +82,8 @@ def upstream(identity: IdentitySpec) -> Iterator[Upstream]:
 def edge(upstream: Upstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Address]:
     """The edge's address, once it holds the JWKS."""
     workdir: Path = tmp_path_factory.mktemp("edge-refusals")
-    port, admin = free_port(), free_port()
-    config = edge_against(load_topology(), upstream.port, port, admin)
-    (listener,) = config["static_resources"]["listeners"]
-    listener["filter_chains"][0]["filters"][0]["typed_config"]["request_headers_timeout"] = (
-        TEST_REQUEST_HEADERS_TIMEOUT
-    )
-    with running(EDGE, config, admin, workdir) as process:
-        wait_edge_has_jwks(process, JWKS_WITHIN_SECONDS)
+    timeout = {"request_headers_timeout": TEST_REQUEST_HEADERS_TIMEOUT}
+    with running_edge(upstream, workdir, **timeout) as (_, port):
         yield HOST, port
 
 
@@ -333,17 +320,36 @@ def test_grpc_requests_keep_grpc_statuses(edge: Address) -> None:
         assert reply.body == b""  # trailers-only: no problem body
 
 
-@pytest.mark.parametrize(
-    "extra",
-    [("x_user_id", "1"), ("x-big", "a" * (MAX_REQUEST_HEADERS_KB * 1024))],
-    ids=["a header name with an underscore", "headers larger than the limit"],
-)
+H2_RESETS = {
+    "a header name with an underscore": [("x_user_id", "1")],
+    "headers larger than the limit": [("x-big", "a" * (MAX_REQUEST_HEADERS_KB * 1024))],
+    "more headers than the limit": [(f"x-h{n}", "1") for n in range(101)],
+}
+H2_MALFORMED = {
+    "an upper-case header name": [("X-Upper", "1")],
+    "a control character in a header value": [("x-value", "a\x01b")],
+    "a connection-specific header": [("connection", "keep-alive")],
+}
+
+
+@pytest.mark.parametrize("case", H2_RESETS)
 def test_over_http2_the_codec_resets_the_stream_instead(
-    edge: Address, upstream: Upstream, extra: tuple[str, str]
+    edge: Address, upstream: Upstream, case: str
 ) -> None:
     """Envoy 1.40's HTTP/2 codec refuses these before the request exists: RST_STREAM, no
     response to rewrite. Should a later Envoy answer instead, this fails: make it a problem."""
     before = len(upstream.seen)
-    reply = http2(edge, h2_headers("GET", GET_ASSETS[1], extra))
+    reply = http2(edge, h2_headers("GET", GET_ASSETS[1], *H2_RESETS[case]))
     assert (reply.status, reply.reset_code) == (None, H2_INTERNAL_ERROR)
+    assert len(upstream.seen) == before
+
+
+@pytest.mark.parametrize("case", H2_MALFORMED)
+def test_over_http2_a_malformed_header_closes_the_connection(
+    edge: Address, upstream: Upstream, case: str
+) -> None:
+    """A protocol error (RFC 9113 8.2): the codec ends the client's connection, no response."""
+    before = len(upstream.seen)
+    reply = http2(edge, h2_headers("GET", GET_ASSETS[1], *H2_MALFORMED[case]))
+    assert (reply.status, reply.connection_closed) == (None, True)
     assert len(upstream.seen) == before

@@ -19,10 +19,14 @@ from typing import Any
 
 from mesh.envoy import edge_config, sidecar_config
 from mesh.envoy.common import single_endpoint
+from mesh.envoy.edge import EDGE
 from mesh.envoy.policies import HEALTH_PATH
 from mesh.ports import free_port
 from mesh.processes import EnvoyProcess, start_envoy
-from mesh.topology import HOST, Instance, InstancePorts, Topology
+from mesh.runner import wait_edge_has_jwks
+from mesh.topology import HOST, Instance, InstancePorts, Topology, load_topology
+
+JWKS_WITHIN_SECONDS = 10.0
 
 
 @dataclass
@@ -124,3 +128,19 @@ def running(name: str, config: dict[str, Any], admin: int, workdir: Path) -> Ite
         yield process
     finally:
         process.stop()
+
+
+@contextmanager
+def running_edge(
+    upstream: Upstream, workdir: Path, **hcm_overrides: Any
+) -> Iterator[tuple[EnvoyProcess, int]]:
+    """The generated edge in front of `upstream`, once it holds the JWKS (the readiness wait
+    `make run` uses): its process and port. `hcm_overrides` replace settings of its HTTP
+    connection manager (a shorter timeout, ...)."""
+    port, admin = free_port(), free_port()
+    config = edge_against(load_topology(), upstream.port, port, admin)
+    (listener,) = config["static_resources"]["listeners"]
+    listener["filter_chains"][0]["filters"][0]["typed_config"].update(hcm_overrides)
+    with running(EDGE, config, admin, workdir) as process:
+        wait_edge_has_jwks(process, JWKS_WITHIN_SECONDS)
+        yield process, port
