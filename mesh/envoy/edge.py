@@ -9,7 +9,8 @@ from mesh.envoy.gateway_problems import gateway_problem_mappers
 from mesh.envoy.jwt_authn import jwt_authn_filter, problem_mappers
 from mesh.envoy.listeners import http_listener
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE
-from mesh.envoy.routes import not_found_route, route_config, routes_to
+from mesh.envoy.refusals import edge_refusals, refusal_mappers
+from mesh.envoy.routes import not_found_route, route_config, routes_to, unsupported_method_route
 from mesh.envoy.tls import MeshTls
 from mesh.topology import Topology, cluster_name
 from services.common.headers import CLIENT_IP, NOT_FORWARDED
@@ -36,6 +37,7 @@ STREAM_IDLE_TIMEOUT = 300.0
 REQUEST_TIMEOUT = 0.0
 CONNECTION_IDLE_TIMEOUT = 3600.0  # an idle client connection is closed after an hour
 MAX_REQUEST_HEADERS_KB = 60
+MAX_REQUEST_HEADERS_COUNT = 100  # Envoy's default, set so the 431's detail can name it
 MAX_CONCURRENT_STREAMS = 100  # per HTTP/2 client connection
 MAX_HEAP_BYTES = 512 * 1024 * 1024  # ~8x the 64-69 MiB measured; bounds a runaway, not load
 SHRINK_HEAP_AT = 0.95
@@ -96,10 +98,13 @@ def token_check(topology: Topology) -> list[Config]:
 
 
 def edge_local_replies(topology: Topology) -> Config:
-    """What the edge answers by itself, as problem+json: the token check's refusals, and its
-    own failures to reach a service (circuit breaker, no healthy host, timeouts)."""
-    refusals = problem_mappers() if topology.identity is not None else []
-    return {"mappers": [*refusals, *gateway_problem_mappers()]}
+    """What the edge answers by itself, as problem+json: the token check's refusals, its own
+    failures to reach a service (circuit breaker, no healthy host, timeouts), then its own
+    refusals by status (bad requests, no route ...) and any other error it answers. The first
+    mapper that matches a reply applies."""
+    tokens = problem_mappers() if topology.identity is not None else []
+    refusals = edge_refusals(MAX_REQUEST_HEADERS_KB, MAX_REQUEST_HEADERS_COUNT)
+    return {"mappers": [*tokens, *gateway_problem_mappers(), *refusal_mappers(refusals)]}
 
 
 def client_ip_header() -> Config:
@@ -113,8 +118,9 @@ def client_ip_header() -> Config:
 
 def edge_routes(topology: Topology) -> list[Config]:
     """Each service's REST API (with its Swagger UI and spec) under its api_prefix, each of its
-    gRPC services by package path; a problem+json 404 for everything else, last."""
-    routes: list[Config] = []
+    gRPC services by package path; a 501 first for a method no API serves, a 404 for everything
+    else, last (problems both, by the edge's local replies)."""
+    routes: list[Config] = [unsupported_method_route()]
     for spec in topology.services.values():
         # path_separated_prefix: /api/nfts and /api/nfts/..., never /api/nftsfoo.
         match = {"path_separated_prefix": spec.api_prefix}
@@ -143,20 +149,20 @@ def _grpc_health_route(topology: Topology) -> list[Config]:
 def hardening() -> Config:
     """HTTP connection manager settings of a public listener."""
     return {
-        # The client's address is the peer's; x-envoy-* and XFF from clients are not trusted.
+        # The client's address is the peer's; XFF from clients is not trusted.
         "use_remote_address": True,
         "xff_num_trusted_hops": 0,
         # No internal_address_config, on purpose: without one no client is internal (Envoy
-        # >= 1.36, loopback included), so Envoy strips every client-sent x-envoy-* header. An
-        # explicit one with empty cidr_ranges would bring back the old default (RFC 1918 and
-        # loopback trusted). tests/unit/test_edge_jwt_envoy.py checks this on a real Envoy.
+        # >= 1.36, loopback included). An explicit one with empty cidr_ranges would bring back
+        # the old default (RFC 1918 and loopback trusted). That alone strips only some x-envoy-*
+        # headers: every HTTP listener drops the rest (mesh/envoy/envoy_headers.py).
         # /a/../b and //a are routed (and forwarded) as /b and /a: no route bypass by spelling.
         "normalize_path": True,
         "merge_slashes": True,
         # No path of our contracts contains an encoded slash; %2F only serves to smuggle a path
         # past routing. Rejected (400), not redirected: gRPC and POST clients don't follow.
         "path_with_escaped_slashes_action": "REJECT_REQUEST",
-        "max_request_headers_kb": MAX_REQUEST_HEADERS_KB,
+        "max_request_headers_kb": MAX_REQUEST_HEADERS_KB,  # above either limit: 431
         "request_headers_timeout": duration(REQUEST_HEADERS_TIMEOUT),
         "stream_idle_timeout": duration(STREAM_IDLE_TIMEOUT),
         "request_timeout": duration(REQUEST_TIMEOUT),
@@ -165,6 +171,7 @@ def hardening() -> Config:
             # No max_connection_duration: long-lived gRPC connections are not recycled.
             # Apps may treat x_user and x-user alike: refuse the ambiguity.
             "headers_with_underscores_action": "REJECT_REQUEST",
+            "max_headers_count": MAX_REQUEST_HEADERS_COUNT,
         },
         "http2_protocol_options": {
             "max_concurrent_streams": MAX_CONCURRENT_STREAMS,

@@ -1,16 +1,15 @@
 """What the edge answers by itself when it cannot get an answer from a service (circuit
 breaker open, no healthy instance, connection failures, timeouts): RFC 7807 problems with the
 status Envoy chose, so a REST client parses every error alike. Envoy's own headers
-(`x-envoy-overloaded`, ...) are kept. gRPC requests are left alone: Envoy answers them with a
-gRPC status, and a JSON body would only end up in grpc-message."""
+(`x-envoy-overloaded`, ...) are kept. gRPC requests keep Envoy's gRPC status."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from mesh.envoy.common import Config
+from mesh.envoy.local_replies import all_of, not_grpc, overwrite, problem_body
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
 RETRY_AFTER_SECONDS = 1
 
 
@@ -58,39 +57,11 @@ def gateway_problem_mappers() -> list[Config]:
     return [_mapper(failure) for failure in GATEWAY_FAILURES]
 
 
-def problem_body(status: int, title: str, detail: str) -> Config:
-    """A local reply's body as an RFC 7807 problem (json_format: Envoy escapes `detail`, which
-    may be a command such as %LOCAL_REPLY_BODY%, as a JSON string)."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    return {"json_format": body, "content_type": PROBLEM_CONTENT_TYPE}
-
-
 def _mapper(failure: GatewayFailure) -> Config:
     mapper: Config = {
-        "filter": {
-            "and_filter": {
-                "filters": [
-                    {"response_flag_filter": {"flags": list(failure.flags)}},
-                    {"header_filter": {"header": _not_grpc()}},
-                ]
-            }
-        },
+        "filter": all_of({"response_flag_filter": {"flags": list(failure.flags)}}, not_grpc()),
         "body_format_override": problem_body(failure.status, failure.title, failure.detail),
     }
     if failure.retry_after:
-        retry_after = {"key": "retry-after", "value": str(RETRY_AFTER_SECONDS)}
-        mapper["headers_to_add"] = [
-            {"header": retry_after, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
-        ]
+        mapper["headers_to_add"] = [overwrite("retry-after", str(RETRY_AFTER_SECONDS))]
     return mapper
-
-
-def _not_grpc() -> Config:
-    """Matches a request whose content-type is not gRPC's (or that has none)."""
-    return {
-        "name": "content-type",
-        "string_match": {"prefix": "application/grpc"},
-        "invert_match": True,
-        # Else an absent header matches nothing, inverted or not (GETs carry no content-type).
-        "treat_missing_header_as_empty": True,
-    }

@@ -1,5 +1,5 @@
 """The edge's token check: Envoy's jwt_authn filter against the identity service's JWKS, and
-its 401/403 answered as RFC 7807 problems.
+its 401/403 answered as RFC 7807 problems with a fixed challenge.
 
 The edge only turns away requests that cannot be right; services verify the token again (it is
 forwarded) and decide on roles. No claim is passed on in a header: services read the token."""
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mesh.envoy.access_rules import PROVIDER, requirement_rules
 from mesh.envoy.common import Config, duration, typed
-from mesh.envoy.gateway_problems import problem_body
+from mesh.envoy.local_replies import details_are, details_start_with, overwrite, problem_body
 from mesh.envoy.retries import PREVIOUS_HOSTS
 from mesh.topology import IdentitySpec, Topology, cluster_name
 from services.common.contracts import CONTRACTS
@@ -34,7 +34,16 @@ BEARER = {"name": "Authorization", "value_prefix": "Bearer "}
 # audience) is answered 401 too — the caller has no credential for this API, and every forged
 # or foreign token gets the one answer. The detail is jwt_authn's message ("Jwt is missing" …).
 UNAUTHORIZED = "Unauthorized"
-PROBLEM_REPLIES = {401: 401, 403: 401}
+# Each of jwt_authn's refusals says why in its response code details, under this prefix
+# ("jwt_authn_access_denied{Jwt_is_missing}"): other 401/403s (RBAC, ...) are not its.
+REFUSED_DETAILS = "jwt_authn_access_denied"
+MISSING_DETAILS = f"{REFUSED_DETAILS}{{Jwt_is_missing}}"
+# jwt_authn's own challenge names the request's URL as its realm (`Bearer realm="http://<Host>
+# <path>"`), reflecting whatever Host the client sent: the edge names one fixed realm instead.
+REALM = "capsure"
+CHALLENGE = f'Bearer realm="{REALM}"'
+# RFC 6750 3.1: a request without a token gets no error code; any other refusal is a bad token.
+INVALID_TOKEN_CHALLENGE = f'{CHALLENGE}, error="invalid_token"'
 
 
 def jwt_authn_filter(
@@ -86,22 +95,19 @@ def provider(identity: IdentitySpec) -> Config:
 
 
 def problem_mappers() -> list[Config]:
-    """local_reply_config mappers of the edge: jwt_authn's 401 and 403 as problem+json (the
-    headers it sets, WWW-Authenticate among them, are kept)."""
-    return [_problem_mapper(seen, sent) for seen, sent in PROBLEM_REPLIES.items()]
+    """local_reply_config mappers of the edge: jwt_authn's 401 and 403 as problem+json 401s,
+    with a challenge that never echoes the request."""
+    return [
+        _problem_mapper(details_are(MISSING_DETAILS), CHALLENGE),
+        _problem_mapper(details_start_with(REFUSED_DETAILS), INVALID_TOKEN_CHALLENGE),
+    ]
 
 
-def _problem_mapper(status: int, answered: int) -> Config:
+def _problem_mapper(refusals: Config, challenge: str) -> Config:
     return {
-        "filter": {
-            "status_code_filter": {
-                "comparison": {
-                    "op": "EQ",
-                    "value": {"default_value": status, "runtime_key": f"edge.problem.{status}"},
-                }
-            }
-        },
-        "status_code": answered,
-        # The detail is jwt_authn's own message ("Jwt is missing" …).
-        "body_format_override": problem_body(answered, UNAUTHORIZED, "%LOCAL_REPLY_BODY%"),
+        "filter": refusals,
+        "status_code": 401,
+        "headers_to_add": [overwrite("www-authenticate", challenge)],
+        # The detail is jwt_authn's own message ("Jwt is missing" …), never client input.
+        "body_format_override": problem_body(401, UNAUTHORIZED, "%LOCAL_REPLY_BODY%"),
     }

@@ -1,4 +1,5 @@
-"""HTTP listeners: one HTTP connection manager serving HTTP/1.1 and h2c on one port."""
+"""HTTP listeners: one HTTP connection manager serving HTTP/1.1 and h2c on one port, believing
+no x-envoy-* header a caller sends (mesh/envoy/envoy_headers.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mesh.envoy.common import Config, LocalAddress, local_address, typed
+from mesh.envoy.envoy_headers import drop_envoy_request_headers
 from mesh.envoy.policies import BUFFER_LIMIT_BYTES
 
 HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
@@ -19,11 +21,14 @@ def http_connection_manager(
     stat_prefix: str, route_config: Config, http_filters: Sequence[Config] = (), **options: Any
 ) -> Config:
     """`http_filters` run in order before the router, which is always last."""
+    early = [drop_envoy_request_headers(), *options.pop("early_header_mutation_extensions", ())]
     return typed(
         HCM,
         stat_prefix=stat_prefix,
         # HTTP/1.1 and HTTP/2 prior knowledge (h2c, gRPC) on one port, told apart by preface.
         codec_type="AUTO",
+        # Before Envoy reads, routes on or forwards any header, whoever the caller is.
+        early_header_mutation_extensions=early,
         route_config=route_config,
         http_filters=[*http_filters, ROUTER],
         **options,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from mesh.envoy.common import Config, typed
-from mesh.envoy.gateway_problems import problem_body
+from mesh.envoy.local_replies import details_start_with, problem_body
 from services.common.workload_identity import TRUST_DOMAIN
 
 RBAC = "envoy.filters.http.rbac"
@@ -70,11 +70,10 @@ def request(
 
 
 def denied_problem_mapper() -> Config:
-    """The RBAC filter's 403 as problem+json (local replies only: an app's own 403 passes
-    untouched). The detail names no policy."""
-    comparison = {"op": "EQ", "value": {"default_value": 403, "runtime_key": "rbac.problem.403"}}
+    """The RBAC filter's 403 (reason `rbac_access_denied_matched_policy[none]`) as problem+json;
+    an app's own 403 is no local reply and passes untouched. The detail names no policy."""
     return {
-        "filter": {"status_code_filter": {"comparison": comparison}},
+        "filter": details_start_with("rbac_access_denied"),
         "body_format_override": problem_body(
             403, "Forbidden", "this caller's identity may not make this request"
         ),

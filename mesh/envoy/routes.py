@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 from mesh.envoy.common import Config, duration
-from mesh.envoy.retries import IDEMPOTENCY_KEY_MATCH, IDEMPOTENT_METHOD_MATCH, retry_policy
+from mesh.envoy.retries import (
+    IDEMPOTENCY_KEY_MATCH,
+    IDEMPOTENT_METHOD_MATCH,
+    IDEMPOTENT_METHODS,
+    retry_policy,
+)
 from mesh.topology import Protocol, ServiceSpec
 
 # Streams are not cut: no route timeout for gRPC; a call's own deadline (grpc-timeout header)
@@ -13,7 +16,9 @@ from mesh.topology import Protocol, ServiceSpec
 GRPC_ROUTE_TIMEOUT = 0.0
 GRPC_DEADLINE_CAP = 0.0
 
-NOT_FOUND_BODY = {"type": "about:blank", "title": "Not Found", "status": 404, "detail": "no route"}
+# Every method an API of the mesh serves. HTTP/1 clients cannot send others (Envoy's parser
+# refuses them: 400); over HTTP/2 any token is a method, and would reach an app.
+SERVED_METHODS = (*IDEMPOTENT_METHODS, "POST", "PATCH")
 
 
 def rest_action(cluster: str, timeout: float, retry: Config | None = None) -> Config:
@@ -71,20 +76,22 @@ def routes_to(cluster: str, spec: ServiceSpec, protocol: Protocol, match: Config
 
 
 def not_found_route() -> Config:
-    """Last route of the edge: anything unrouted gets a problem+json 404 from Envoy itself."""
+    """Last route of the edge: anything unrouted gets a 404 from Envoy itself (the edge's local
+    replies make it a problem: mesh/envoy/refusals.py)."""
+    return {"name": "not-found", "match": {"prefix": "/"}, "direct_response": {"status": 404}}
+
+
+def unsupported_method_route() -> Config:
+    """First route of the edge: a method no API serves gets a 501 from Envoy itself (RFC 9110
+    15.6.2), never forwarded to an app."""
+    served = {"safe_regex": {"regex": f"^({'|'.join(SERVED_METHODS)})$"}}
     return {
-        "name": "not-found",
-        "match": {"prefix": "/"},
-        "direct_response": {
-            "status": 404,
-            "body": {"inline_string": json.dumps(NOT_FOUND_BODY, separators=(",", ":"))},
+        "name": "unsupported-method",
+        "match": {
+            "prefix": "/",
+            "headers": [{"name": ":method", "string_match": served, "invert_match": True}],
         },
-        "response_headers_to_add": [
-            {
-                "header": {"key": "content-type", "value": "application/problem+json"},
-                "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
-            }
-        ],
+        "direct_response": {"status": 501},
     }
 
 

@@ -1,7 +1,9 @@
 """The access-control attack matrix, through the edge with real tokens, on every protected
-operation: BOLA, forged tokens, mass assignment, BFLA with path mangling, spoofed identity
-headers, login throttling. Each case is counted; a bypass is any 2xx where the answer must be
-a refusal, or any change to an object an attacker touched. The expected count of bypasses is 0.
+operation: BOLA, forged tokens, mass assignment, BFLA with path mangling, spoofed identity and
+x-envoy-* headers, login throttling, and requests only the edge itself may answer (malformed,
+oversized, unknown methods, a forged Host). Each case is counted; a bypass is any 2xx where the
+answer must be a refusal, any change to an object an attacker touched, or a refusal that is not
+problem+json or echoes the Host. The expected count of bypasses is 0.
 
 Forged tokens are also sent straight to each service's sidecar, skipping the edge: every
 service verifies again (defence in depth)."""
@@ -19,10 +21,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from mesh.envoy.jwt_authn import CHALLENGE, INVALID_TOKEN_CHALLENGE
 from mesh.runner import Mesh
 from services.user.config import UserSettings
 from tests.support.forgeries import forged_tokens
 from tests.support.mesh import running_mesh
+from tests.support.raw_http import H2Reply, Reply, http1, http2, request_bytes
 from tests.support.tokens import trusting_env
 
 pytestmark = pytest.mark.e2e
@@ -33,6 +37,11 @@ JSON = {"Content-Type": "application/json"}
 # A refusal is any 3xx (a redirect to the canonical path, itself refused) or 4xx; never a 2xx,
 # and never a 5xx (a crash is a defect, and may hide a half-done change).
 REFUSALS = set(range(300, 500))
+PROBLEM = "application/problem+json"
+# A Host no answer may contain: the edge and the apps must never reflect the request.
+ATTACKER_HOST = "reflected.attacker.example"
+# What a refusal that is not problem+json, or that reflects the Host, is counted as.
+NOT_A_CLEAN_PROBLEM = 599
 
 
 @dataclass
@@ -391,6 +400,12 @@ def test_client_sent_identity_headers_are_never_trusted(edge, people):
         "x-envoy-internal": "true",
         "x-envoy-original-path": "/api/users/me",
         "x-envoy-peer-metadata-id": "sidecar~admin",
+        "x-envoy-attempt-count": "7",
+        "x-envoy-original-dst-host": "127.0.0.1:1",
+        "x-envoy-decorator-operation": "admin",
+        # Obeyed, these would cut the call (504) or repeat it: still Alice, answered once.
+        "x-envoy-upstream-rq-timeout-ms": "1",
+        "x-envoy-retry-on": "5xx,retriable-4xx",
         "x-forwarded-for": "127.0.0.1",
         "x-capsure-client-ip": "10.0.0.1",
     }
@@ -437,4 +452,131 @@ def test_login_throttle_holds_whatever_address_the_client_claims(edge):
     tally.outcomes.update(f"throttle: {s}" for s in statuses[:-1])
     tally.report("throttle")
     assert set(statuses[:-1]) <= {401}
+    assert tally.bypasses == []
+
+
+def test_x_envoy_headers_sent_straight_to_a_sidecar_steer_nothing(mesh, people):
+    """Skipping the edge: the sidecar believes no caller's x-envoy-* header either. Obeyed, a
+    1 ms timeout would cut every call (504) and retry-on would repeat a refused one."""
+    tally = Tally()
+    steering = {
+        "x-envoy-upstream-rq-timeout-ms": "1",
+        "x-envoy-upstream-rq-per-try-timeout-ms": "1",
+        "x-envoy-retry-on": "5xx,retriable-4xx",
+        "x-envoy-max-retries": "5",
+        "x-envoy-internal": "true",
+    }
+    (user,) = mesh.instances["user"][:1]
+    sidecar = Raw(f"http://{user.instance.inbound_address}")
+    alice = people["alice"]
+    for name, value in steering.items():
+        status, me = sidecar.call("GET", "/api/users/me", headers={**alice.auth, name: value})
+        tally.refused(
+            "sidecar x-envoy", f"{name}: whoami", 200 if me.get("id") == alice.id else 599, {200}
+        )
+    status, _ = sidecar.call("GET", "/api/users", headers={**alice.auth, **steering})
+    tally.refused("sidecar x-envoy", "all: admin list", status, {403})
+    tally.report("sidecar x-envoy")
+    assert tally.bypasses == []
+
+
+def _clean_problem(reply: Reply | H2Reply, status: int | None) -> int:
+    """`status` when `reply` is a problem+json with that status that says nothing of the
+    request; NOT_A_CLEAN_PROBLEM otherwise."""
+    if reply.status != status or reply.headers.get("content-type") != PROBLEM:
+        return NOT_A_CLEAN_PROBLEM
+    reflected = ATTACKER_HOST in reply.body.decode(errors="replace") or any(
+        ATTACKER_HOST in value for value in reply.headers.values()
+    )
+    if reflected or reply.json().get("status") != status:
+        return NOT_A_CLEAN_PROBLEM
+    return status
+
+
+def _edge_address(mesh: Mesh) -> tuple[str, int]:
+    url = urlsplit(mesh.edge_url)
+    return url.hostname or "127.0.0.1", url.port or 80
+
+
+def test_the_edges_own_refusals_are_problems_that_echo_nothing(mesh, people):
+    """Requests no client library sends, byte for byte: Envoy answers them itself."""
+    tally, address = Tally(), _edge_address(mesh)
+    to_host = [("host", ATTACKER_HOST)]
+    (authorization,) = people["alice"].auth.items()
+    assets = "/api/analytics/assets"
+    http1_cases = {
+        "header name with _": (request_bytes("GET", assets, [*to_host, ("x_user", "1")]), 400),
+        "unknown method": (request_bytes("FOO", assets, to_host), 400),
+        "malformed request line": (b"GARBAGE /\r\n\r\n", 400),
+        "control character in a header": (
+            request_bytes("GET", assets, [*to_host, ("x-a", "a\x01b")]),
+            400,
+        ),
+        "encoded slash": (request_bytes("GET", "/api/nfts%2Fuser", to_host), 400),
+        "no Host": (request_bytes("GET", assets, []), 400),
+        "headers too large": (
+            request_bytes("GET", assets, [*to_host, ("x-big", "a" * 70000)]),
+            431,
+        ),
+        "too many headers": (
+            request_bytes("GET", assets, [*to_host, *((f"x-{n}", "1") for n in range(101))]),
+            431,
+        ),
+        "HTTP/1.0": (b"GET /api/analytics/assets HTTP/1.0\r\n\r\n", 426),
+        "unrouted path": (request_bytes("GET", "/admin", to_host), 404),
+        "TRACE with a token": (request_bytes("TRACE", assets, [*to_host, authorization]), 501),
+    }
+    for case, (request, status) in http1_cases.items():
+        outcome = _clean_problem(http1(address, request), status)
+        tally.refused("edge refusal", case, outcome, {status})
+    h2 = [(":scheme", "http"), (":authority", ATTACKER_HOST)]
+    token = (authorization[0].lower(), authorization[1])
+    for method in ("FOO", "PROPFIND", "TRACE"):  # any token is a method over HTTP/2
+        reply = http2(address, [(":method", method), *h2, (":path", assets), token])
+        tally.refused("edge refusal", f"HTTP/2 {method}", _clean_problem(reply, 501), {501})
+    # gRPC keeps gRPC statuses: UNIMPLEMENTED for an unknown service, no problem body.
+    grpc = [(":method", "POST"), *h2, (":path", "/x.Unknown/Call")]
+    reply = http2(address, [*grpc, ("content-type", "application/grpc")])
+    status = 200 if (reply.headers.get("grpc-status"), reply.body) == ("12", b"") else 599
+    tally.refused("edge refusal", "gRPC unknown service", status, {200})
+    tally.report("edge refusal")
+    assert tally.bypasses == []
+
+
+def test_no_401_reflects_the_host_it_was_sent_to(mesh, people):
+    """The edge's challenge names one fixed realm (jwt_authn's own is http://<Host><path>); a
+    service's own 401s (tokens the edge lets through, the service refuses) pass through the
+    edge and must not reflect it either."""
+    tally, address = Tally(), _edge_address(mesh)
+    to_host = [("host", ATTACKER_HOST)]
+    expected_challenges = {
+        "no token": CHALLENGE,
+        "garbage token": INVALID_TOKEN_CHALLENGE,
+        "token signed by another key": INVALID_TOKEN_CHALLENGE,
+    }
+    forgeries = forged_tokens(uuid.UUID(people["admin"].id))
+    tokens = {
+        "no token": None,
+        "garbage token": forgeries["garbage"],
+        "token signed by another key": forgeries["signed with another key"],
+        # Valid for the edge, refused by the user service itself.
+        "unknown role (the service's 401)": forgeries["unknown role"],
+        "sub not a uuid (the service's 401)": forgeries["sub not a uuid"],
+    }
+    app_challenges = set()
+    for case, token in tokens.items():
+        auth = [] if token is None else [("authorization", f"Bearer {token}")]
+        # The edge's refusals on a path naming the Host too (jwt_authn's realm held both).
+        path = f"/api/users/me/{ATTACKER_HOST}" if case in expected_challenges else "/api/users/me"
+        reply = http1(address, request_bytes("GET", path, [*to_host, *auth]))
+        outcome = _clean_problem(reply, 401)
+        challenge = reply.headers.get("www-authenticate")
+        if case in expected_challenges and challenge != expected_challenges[case]:
+            outcome = NOT_A_CLEAN_PROBLEM
+        if case not in expected_challenges:
+            app_challenges.add(challenge)
+        tally.refused("401 challenge", case, outcome, {401})
+    seen = sorted(map(str, app_challenges))
+    print(f"[matrix] the services' own 401s carry WWW-Authenticate: {seen}")
+    tally.report("401 challenge")
     assert tally.bypasses == []

@@ -80,7 +80,9 @@ def test_an_unrouted_path_is_a_problem_json_404_from_the_edge(platform_mesh, pat
 def test_an_encoded_slash_is_rejected_before_routing(platform_mesh, path):
     name = "http.edge.downstream_rq_failed_path_normalization"
     before = edge_stat(platform_mesh, name)
-    assert send(platform_mesh, "GET", path).status == 400
+    reply = send(platform_mesh, "GET", path)
+    assert (reply.status, reply.headers["content-type"]) == (400, "application/problem+json")
+    assert "encoded slash" in reply.json()["detail"]
     assert edge_stat(platform_mesh, name) == before + 1
 
 
@@ -103,7 +105,8 @@ def test_a_header_name_with_an_underscore_is_rejected(platform_mesh, account):
     name = "http1.requests_rejected_with_underscores_in_headers"
     before = edge_stat(platform_mesh, name)
     reply = send(platform_mesh, "GET", f"/api/nfts/user/{account['id']}", {"x_user_id": "1"})
-    assert reply.status == 400
+    assert (reply.status, reply.headers["content-type"]) == (400, "application/problem+json")
+    assert "underscore" in reply.json()["detail"]
     assert edge_stat(platform_mesh, name) == before + 1
 
 

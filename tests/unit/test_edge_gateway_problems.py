@@ -21,9 +21,10 @@ def flags_of(mapper: dict) -> list[str]:
 
 def test_the_edge_answers_its_own_failures_after_the_token_refusals() -> None:
     mappers = edge_mappers()
-    assert mappers[-len(GATEWAY_FAILURES) :] == gateway_problem_mappers()
-    # The token refusals come first: a 401 is never mistaken for a gateway failure.
-    assert all("status_code_filter" in m["filter"] for m in mappers[: -len(GATEWAY_FAILURES)])
+    # The token refusals come first: a 401 is never mistaken for a gateway failure; the
+    # refusals by status follow, so a flagged 503 gets its own detail and Retry-After.
+    assert mappers[2 : 2 + len(GATEWAY_FAILURES)] == gateway_problem_mappers()
+    assert all("jwt_authn" in str(m["filter"]) for m in mappers[:2])
 
 
 def test_an_open_circuit_is_a_503_problem_with_retry_after() -> None:

@@ -1,6 +1,6 @@
 """The edge's token check as generated: jwt_authn before the router with one provider (the
 identity service's JWKS through its REST cluster), refusals as problem+json, and no identity
-the client claims reaching a service. (tests/unit/test_edge_jwt_envoy.py runs it.)"""
+the client claims reaching a service. (tests/integration/test_edge_jwt_envoy.py runs it.)"""
 
 from __future__ import annotations
 
@@ -70,19 +70,42 @@ def test_only_a_bearer_authorization_header_counts_and_it_is_forwarded() -> None
         assert passing_on not in config
 
 
-def test_refusals_are_problem_json_401s() -> None:
-    # jwt_authn's 403 (a token for another audience) is answered 401 like every other refusal.
+def token_mappers(manager: Config) -> list[Config]:
+    """The mappers matching jwt_authn's refusals by their response code details."""
+    return [
+        m
+        for m in manager["local_reply_config"]["mappers"]
+        if "jwt_authn_access_denied" in str(m["filter"])
+    ]
+
+
+def cel(mapper: Config) -> str:
+    extension = mapper["filter"]["extension_filter"]
+    assert extension["name"] == "envoy.access_loggers.extension_filters.cel"
+    return extension["typed_config"]["expression"]
+
+
+def test_refusals_are_problem_json_401s_with_a_fixed_challenge() -> None:
     mappers = edge_hcm()["local_reply_config"]["mappers"]
-    by_status = {
-        m["filter"]["status_code_filter"]["comparison"]["value"]["default_value"]: m
-        for m in mappers
-        if "status_code_filter" in m["filter"]
+    missing, invalid = token_mappers(edge_hcm())
+    # First: no other mapper (by status, ...) may take the token check's replies.
+    assert mappers[:2] == [missing, invalid]
+    assert cel(missing) == "response.code_details == 'jwt_authn_access_denied{Jwt_is_missing}'"
+    # Every other refusal of jwt_authn, its 403 (a token for another audience) included.
+    assert cel(invalid) == "response.code_details.startsWith('jwt_authn_access_denied')"
+    challenges = {
+        id(missing): 'Bearer realm="capsure"',
+        id(invalid): 'Bearer realm="capsure", error="invalid_token"',
     }
-    assert set(by_status) == {401, 403}
-    for status in (401, 403):
-        mapper = by_status[status]
-        assert mapper["filter"]["status_code_filter"]["comparison"]["op"] == "EQ"
-        assert mapper["status_code"] == 401  # headers (WWW-Authenticate) stay
+    for mapper in (missing, invalid):
+        assert mapper["status_code"] == 401
+        # Replaces jwt_authn's challenge, whose realm is the request's own Host and path.
+        assert mapper["headers_to_add"] == [
+            {
+                "header": {"key": "www-authenticate", "value": challenges[id(mapper)]},
+                "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+            }
+        ]
         body = mapper["body_format_override"]
         assert body["content_type"] == "application/problem+json"
         assert body["json_format"] == {
@@ -119,9 +142,9 @@ def test_no_client_address_counts_as_internal() -> None:
 def test_without_an_identity_service_the_edge_checks_no_token() -> None:
     manager = edge_hcm(replace(TOPOLOGY, identity=None))
     assert [f["name"] for f in manager["http_filters"]] == [ROUTER]
-    # No token refusals to map; the edge's own failures are still problems.
-    mappers = manager["local_reply_config"]["mappers"]
-    assert mappers and all("status_code_filter" not in m["filter"] for m in mappers)
+    # No token refusals to map; the edge's own failures and refusals are still problems.
+    assert manager["local_reply_config"]["mappers"]
+    assert token_mappers(manager) == []
     # Client-claimed identities are dropped all the same.
     assert manager["route_config"]["request_headers_to_remove"]
 

@@ -6,7 +6,6 @@ No Envoy runs here (tests/integration/test_envoy_validate.py has Envoy check eac
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -126,7 +125,7 @@ def resolve(
 ):
     """The first route of `listener` matching a request, as Envoy picks it (for the match
     kinds the generator uses: prefix, path, path_separated_prefix, :method regex, header
-    present, grpc)."""
+    present, grpc, inverted)."""
     for route in routes(listeners(config)[listener]):
         match = route["match"]
         if "prefix" in match and not path.startswith(match["prefix"]):
@@ -151,7 +150,8 @@ def _header_matches(matcher: Config, sent: dict[str, str]) -> bool:
         return (matcher["name"] in sent) == matcher["present_match"]
     value = sent.get(matcher["name"])
     regex = matcher["string_match"]["safe_regex"]["regex"]
-    return value is not None and re.fullmatch(regex, value) is not None
+    matched = value is not None and re.fullmatch(regex, value) is not None
+    return matched != matcher.get("invert_match", False)
 
 
 # --- common to every Envoy ---------------------------------------------------------------------
@@ -354,7 +354,7 @@ def test_idempotent_route_precedes_the_catch_all_of_its_prefix(edge: Config) -> 
     names = [route["name"] for route in edge_routes]
     assert len(set(names)) == len(names)
     for index, route in enumerate(edge_routes):
-        if route["match"].get("headers"):
+        if route["match"].get("headers") and "route" in route:
             # The next route without a header match is the same prefix's catch-all.
             other = next(r for r in edge_routes[index + 1 :] if not r["match"].get("headers"))
             assert other["route"]["cluster"] == route["route"]["cluster"]
@@ -529,6 +529,7 @@ def test_edge_is_hardened(edge: Config) -> None:
     common = manager["common_http_protocol_options"]
     assert common["idle_timeout"] == "3600s"
     assert common["headers_with_underscores_action"] == "REJECT_REQUEST"
+    assert common["max_headers_count"] == 100  # named in the 431's detail
     assert "max_connection_duration" not in common
     assert manager["http2_protocol_options"] == {
         "max_concurrent_streams": 100,
@@ -562,24 +563,46 @@ def test_edge_routes_every_api_prefix_and_grpc_service(topology: Topology, edge:
             assert route["route"]["cluster"] == cluster_name(spec.name, "grpc")
 
 
-def test_edge_answers_unrouted_paths_with_problem_json_404_last(edge: Config) -> None:
+def test_edge_answers_unrouted_paths_with_its_own_404_last(edge: Config) -> None:
     edge_routes = routes(listeners(edge)["edge"])
     last = edge_routes[-1]
-    assert sum("direct_response" in route for route in edge_routes) == 1
+    assert [r["direct_response"]["status"] for r in edge_routes if "direct_response" in r] == [
+        501,
+        404,
+    ]
     assert last["match"] == {"prefix": "/"}
-    assert last["direct_response"]["status"] == 404
-    assert json.loads(last["direct_response"]["body"]["inline_string"]) == {
-        "type": "about:blank",
-        "title": "Not Found",
-        "status": 404,
-        "detail": "no route",
-    }
-    (header,) = last["response_headers_to_add"]
-    assert header["header"] == {"key": "content-type", "value": "application/problem+json"}
+    # No body of its own: the edge's local replies make it a problem (test_edge_refusals.py).
+    assert last["direct_response"] == {"status": 404}
     for path in ("/", "/api/nftsfoo", "/api/unknown", "/grpc.health.v1.Health/Check"):
         assert resolve(edge, "edge", path) is last
     # A gRPC path without gRPC's content type does not reach the gRPC server.
     assert resolve(edge, "edge", "/market.MarketDataService/SendMarketData", "POST") is last
+
+
+@pytest.mark.parametrize("method", ["TRACE", "FOO", "PROPFIND", "get", "GETX"])
+def test_a_method_no_api_serves_gets_the_edges_501_first(edge: Config, method: str) -> None:
+    first = routes(listeners(edge)["edge"])[0]
+    assert first["direct_response"] == {"status": 501}
+    for path in ("/", "/api/nfts", "/market.MarketDataService/SendMarketData"):
+        assert resolve(edge, "edge", path, method) is first
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "POST", "PATCH"])
+def test_every_method_an_api_serves_passes_the_method_check(edge: Config, method: str) -> None:
+    assert "route" in resolve(edge, "edge", "/api/nfts", method)
+
+
+def test_every_http_listener_drops_x_envoy_request_headers_first(
+    every_config: dict[str, Config],
+) -> None:
+    """Every HCM of the mesh (edge, sidecar inbound and egress): before routing and filters."""
+    for config in every_config.values():
+        for name, listener in listeners(config).items():
+            (early,) = hcm(listener)["early_header_mutation_extensions"]
+            assert early["name"] == "envoy.http.early_header_mutation.header_mutation", name
+            assert early["typed_config"]["mutations"] == [
+                {"remove_on_match": {"key_matcher": {"prefix": "x-envoy-", "ignore_case": True}}}
+            ]
 
 
 # --- writing -----------------------------------------------------------------------------------

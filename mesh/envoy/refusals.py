@@ -1,0 +1,124 @@
+"""What the edge refuses by itself, as RFC 7807 problems: requests that are not valid HTTP or
+break its rules (400: a malformed request line, header or framing, a header name with `_`, an
+escaped slash in the path), headers too large (431), an old protocol (426), a method it does
+not serve (501), no route (404), and any other status Envoy answers with.
+
+Measured on Envoy 1.40 (tests/integration/test_edge_refusals_envoy.py): HTTP/1 codec errors
+reach these mappers with their status and no request headers. Over HTTP/2 the codec refuses
+before a request exists, with no response at all: it resets the stream (RST_STREAM) for a
+header name with `_` or headers above the limits, and closes the connection for a malformed
+header (upper case, a control character). Those cannot be answered with a problem.
+
+Every detail is fixed text: nothing of the request (Host, path, headers) is echoed back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mesh.envoy.common import Config
+from mesh.envoy.gateway_problems import RETRY_AFTER_SECONDS
+from mesh.envoy.local_replies import (
+    all_of,
+    details_are,
+    not_grpc,
+    overwrite,
+    problem_body,
+    status_is,
+)
+
+NOT_FOUND_DETAIL = "no route"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    title: str  # the status's reason phrase (RFC 9110), as about:blank problems want
+    detail: str
+    details: str | None = None  # only replies with these response code details (Envoy's reason)
+    retry_after: bool = False
+
+    def __post_init__(self) -> None:
+        # Envoy reads a body format's % as the start of a command: fixed text has none.
+        if "%" in self.detail or "%" in self.title:
+            raise ValueError(f"a refusal's text cannot hold '%': {self.detail!r}")
+
+
+def edge_refusals(max_request_headers_kb: int, max_request_headers_count: int) -> list[Refusal]:
+    """Most specific first: a refusal naming Envoy's reason before the one for its status."""
+    return [
+        Refusal(
+            400,
+            "Bad Request",
+            "Header names with an underscore are refused: use a hyphen.",
+            details="http1.unexpected_underscore",
+        ),
+        Refusal(
+            400,
+            "Bad Request",
+            "The path is refused: it has an encoded slash or backslash, or does not normalise.",
+            details="path_normalization_failed",
+        ),
+        Refusal(
+            400,
+            "Bad Request",
+            "The request is not valid HTTP: its request line, method, a header, its framing or "
+            "its Host.",
+        ),
+        Refusal(403, "Forbidden", "The gateway refused this request."),
+        Refusal(404, "Not Found", NOT_FOUND_DETAIL),
+        Refusal(408, "Request Timeout", "The request did not arrive in time."),
+        Refusal(413, "Content Too Large", "The request body is larger than the gateway accepts."),
+        Refusal(426, "Upgrade Required", "Use HTTP/1.1 or HTTP/2."),
+        Refusal(429, "Too Many Requests", "Too many requests. Retry later.", retry_after=True),
+        Refusal(
+            431,
+            "Request Header Fields Too Large",
+            f"The request's headers exceed the gateway's limits: {max_request_headers_kb} KiB, "
+            f"{max_request_headers_count} headers.",
+        ),
+        Refusal(500, "Internal Server Error", "The gateway failed to handle this request."),
+        Refusal(501, "Not Implemented", "The gateway does not serve this method."),
+        Refusal(502, "Bad Gateway", "The service's answer could not be passed on."),
+        Refusal(
+            503,
+            "Service Unavailable",
+            "The service is unavailable. Retry later.",
+            retry_after=True,
+        ),
+        Refusal(504, "Gateway Timeout", "The service did not answer in time."),
+        Refusal(
+            507,
+            "Insufficient Storage",
+            "The request body was too large to keep for a retry, and the first attempt failed.",
+        ),
+    ]
+
+
+# Any status the table does not name: still a problem, with Envoy's status.
+FALLBACK_TITLE = "Error"
+FALLBACK_DETAIL = "The gateway could not serve this request."
+
+
+def refusal_mappers(refusals: list[Refusal]) -> list[Config]:
+    """local_reply_config mappers: one per refusal, then one for any other error status."""
+    return [*(_mapper(refusal) for refusal in refusals), fallback_mapper()]
+
+
+def fallback_mapper() -> Config:
+    return {
+        "filter": all_of(status_is(400, "GE"), not_grpc()),
+        "body_format_override": problem_body("%RESPONSE_CODE%", FALLBACK_TITLE, FALLBACK_DETAIL),
+    }
+
+
+def _mapper(refusal: Refusal) -> Config:
+    filters = [status_is(refusal.status), not_grpc()]
+    if refusal.details is not None:
+        filters.append(details_are(refusal.details))
+    mapper: Config = {
+        "filter": all_of(*filters),
+        "body_format_override": problem_body(refusal.status, refusal.title, refusal.detail),
+    }
+    if refusal.retry_after:
+        mapper["headers_to_add"] = [overwrite("retry-after", str(RETRY_AFTER_SECONDS))]
+    return mapper
