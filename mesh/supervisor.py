@@ -161,7 +161,7 @@ class Watcher:
                     self.running.app = self.mesh.spawn_app(instance)
                 else:
                     self.running.sidecar = self.mesh.spawn_sidecar(instance)
-            except OSError as error:
+            except Exception as error:  # whatever stopped the start, it waits its back-off
                 delay = self.lifecycle.failed(f"could not start: {error}", self._clock())
                 self._report(f"{self.name} could not start: {error}; {self._next(delay)}")
                 return
