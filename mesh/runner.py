@@ -169,13 +169,23 @@ class Mesh:
             instance = Instance(
                 spec, f"{service}-{next(number)}", InstancePorts.allocate(spec, self.next_port)
             )
-        config = sidecar_config(self.topology, instance, self.xds)
-        log_dir, envoy_dir = self._dir("log"), self._dir("envoy")
-        sidecar = start_envoy(
-            f"{instance.id}-sidecar", config, instance.ports.admin, envoy_dir, log_dir
+        return RunningInstance(instance, self.spawn_sidecar(instance), self.spawn_app(instance))
+
+    def spawn_sidecar(self, instance: Instance) -> EnvoyProcess:
+        """Start `instance`'s sidecar, without waiting: at launch, and again (same ports, same
+        config) when the supervisor restarts it."""
+        return start_envoy(
+            f"{instance.id}-sidecar",
+            sidecar_config(self.topology, instance, self.xds),
+            instance.ports.admin,
+            self._dir("envoy"),
+            self._dir("log"),
         )
-        app = start_app(instance, self._app_env(instance), log_dir)
-        return RunningInstance(instance, sidecar, app)
+
+    def spawn_app(self, instance: Instance) -> AppProcess:
+        """Start `instance`'s app, without waiting: at launch, and again (same id, ports and
+        settings) when the supervisor restarts it."""
+        return start_app(instance, self._app_env(instance), self._dir("log"))
 
     def _await_serving(self, running: RunningInstance) -> None:
         running.sidecar.wait_ready()
@@ -188,6 +198,16 @@ class Mesh:
                 if running.id == instance_id:
                     return running
         raise KeyError(instance_id)
+
+    @contextmanager
+    def holding(self, running: RunningInstance) -> Iterator[bool]:
+        """The mesh's lock, and whether `running` is still one of its instances. The supervisor
+        restarts a process only inside this and only while True: `remove_instance` and `stop`
+        take an instance out under the same lock before stopping it, so a restart never
+        undoes them."""
+        with self._lock:
+            group = self.instances.get(running.instance.service.name, [])
+            yield any(r is running for r in group)
 
     def remove_instance(self, instance_id: str) -> None:
         with self._lock:
