@@ -12,7 +12,7 @@ PYTEST := $(PY) -m pytest
 
 help:
 	@echo "make run               the whole mesh on SQLite: registry, edge, services + sidecars"
-	@echo "make status            instances of the running mesh"
+	@echo "make status            instances of the running mesh, with their restarts"
 	@echo "make add-instance SERVICE=nft | remove-instance INSTANCE=nft-3   scale it, live"
 	@echo "make seed              demo users, NFTs, prices and an alert, into the running mesh"
 	@echo "make rotate-keys       new token-signing key for the running mesh (no restart)"

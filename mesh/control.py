@@ -13,36 +13,46 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from mesh.runner import Mesh
+from mesh.runner import Mesh, RunningInstance
+from mesh.supervisor import Supervisor
 from mesh.topology import HOST
 
 
-def mesh_status(mesh: Mesh) -> dict[str, Any]:
+def mesh_status(mesh: Mesh, supervisor: Supervisor | None = None) -> dict[str, Any]:
+    """Every instance; with a supervisor, also its restarts (total, and per process: state,
+    restarts, the last one's reason, whether it is crash-looping)."""
     return {
         "edge": mesh.edge_url,
         "registry": mesh.registry_url if mesh.registry else None,
+        "supervised": supervisor is not None,
         "services": {
-            name: [
-                {
-                    "id": r.id,
-                    "app_pid": r.app.pid,
-                    "sidecar_pid": r.sidecar.pid,
-                    "healthy": r.app.health_status() == 200,
-                    "inbound": r.instance.inbound_address,
-                    "app": r.app.url,
-                    "sidecar_admin": r.sidecar.admin_url,
-                }
-                for r in running
-            ]
+            name: [_instance_status(r, supervisor) for r in running]
             for name, running in sorted(mesh.instances.items())
         },
     }
 
 
-def _handler(mesh: Mesh) -> type[BaseHTTPRequestHandler]:
+def _instance_status(running: RunningInstance, supervisor: Supervisor | None) -> dict[str, Any]:
+    status = {
+        "id": running.id,
+        "app_pid": running.app.pid,
+        "sidecar_pid": running.sidecar.pid,
+        "healthy": running.app.health_status() == 200,
+        "inbound": running.instance.inbound_address,
+        "app": running.app.url,
+        "sidecar_admin": running.sidecar.admin_url,
+    }
+    if supervisor is not None:
+        processes = supervisor.status(running.id)
+        status["restarts"] = sum(p["restarts"] for p in processes.values())
+        status["processes"] = processes
+    return status
+
+
+def _handler(mesh: Mesh, supervisor: Supervisor | None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self._answer(HTTPStatus.OK, mesh_status(mesh))
+            self._answer(HTTPStatus.OK, mesh_status(mesh, supervisor))
 
         def do_POST(self) -> None:  # POST /services/<name>/instances: add one
             parts = self.path.strip("/").split("/")
@@ -80,8 +90,10 @@ def _handler(mesh: Mesh) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def control_endpoint(mesh: Mesh, state_file: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer((HOST, 0), _handler(mesh))
+def control_endpoint(
+    mesh: Mesh, state_file: Path, supervisor: Supervisor | None = None
+) -> Iterator[str]:
+    server = ThreadingHTTPServer((HOST, 0), _handler(mesh, supervisor))
     url = f"http://{HOST}:{server.server_address[1]}"
     state_file.parent.mkdir(parents=True, exist_ok=True)
     state_file.write_text(json.dumps({"url": url}))

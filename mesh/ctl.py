@@ -1,6 +1,6 @@
 """Change a running `make run` mesh without restarting anything.
 
-python -m mesh.ctl status
+python -m mesh.ctl status           # every instance: pids, health, restarts and their reasons
 python -m mesh.ctl add nft          # one more nft instance: app + sidecar, registered
 python -m mesh.ctl remove nft-3     # drain and stop that instance
 """

@@ -4,7 +4,9 @@ stops it all.
 
 A small launcher rather than honcho or supervisord: it derives every process, port and Envoy
 config from mesh/mesh.yaml, waits for readiness in the right order, adds and removes instances
-while running (`python -m mesh.ctl`), and is the same code the end-to-end tests start.
+while running (`python -m mesh.ctl`), restarts an app or sidecar that exits or hangs
+(mesh/supervisor.py; `make status` shows restarts), and is the same code the end-to-end tests
+start.
 """
 
 from __future__ import annotations
@@ -14,20 +16,26 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from mesh.control import control_endpoint, mesh_status
 from mesh.ports import free_port
 from mesh.processes import ProcessFailed
 from mesh.runner import Mesh, MeshPorts
+from mesh.supervisor import Supervisor
 from mesh.topology import load_topology_or_exit
 
+COLUMNS = ("SERVICE", "INSTANCE", "HEALTH", "RESTARTS", "SIDECAR INBOUND", "APP", "SIDECAR ADMIN")
 
-def status_table(mesh: Mesh) -> str:
-    rows = [("SERVICE", "INSTANCE", "HEALTH", "SIDECAR INBOUND", "APP", "SIDECAR ADMIN")]
-    for name, instances in mesh_status(mesh)["services"].items():
+
+def status_table(mesh: Mesh, supervisor: Supervisor | None = None) -> str:
+    rows = [COLUMNS]
+    for name, instances in mesh_status(mesh, supervisor)["services"].items():
         for i in instances:
-            health = "ok" if i["healthy"] else "failing"
-            rows.append((name, i["id"], health, i["inbound"], i["app"], i["sidecar_admin"]))
+            health, restarts = _health(i), _restarts(i)
+            rows.append(
+                (name, i["id"], health, restarts, i["inbound"], i["app"], i["sidecar_admin"])
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     prefixes = [spec.api_prefix for spec in mesh.topology.services.values()]
@@ -44,6 +52,26 @@ def status_table(mesh: Mesh) -> str:
     )
 
 
+def _health(instance: dict[str, Any]) -> str:
+    if any(p["crash_looping"] for p in instance.get("processes", {}).values()):
+        return "crash-loop"
+    return "ok" if instance["healthy"] else "failing"
+
+
+def _restarts(instance: dict[str, Any]) -> str:
+    """`2 (app: killed by SIGKILL)`: how often, and the last reason; `-` when unsupervised."""
+    if "restarts" not in instance:
+        return "-"
+    reasons = [
+        f"{part}: {p['last_reason']}"
+        for part, p in instance["processes"].items()
+        if p["last_reason"]
+    ]
+    return (
+        f"{instance['restarts']} ({'; '.join(reasons)})" if reasons else str(instance["restarts"])
+    )
+
+
 def _interrupt(signum: int, frame: object) -> None:
     """SIGTERM behaves like Ctrl-C, so `kill <launcher>` also stops the mesh gracefully."""
     raise KeyboardInterrupt
@@ -52,6 +80,11 @@ def _interrupt(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path("var"))
+    parser.add_argument(
+        "--no-restart",
+        action="store_true",
+        help="do not restart an app or sidecar that exits or hangs (to look at a crash)",
+    )
     args = parser.parse_args(argv)
 
     signal.signal(signal.SIGTERM, _interrupt)
@@ -63,11 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         edge_admin=topology.edge.admin_port,
     )
     mesh = Mesh(topology, ports, free_port, args.workdir)
+    supervisor = None if args.no_restart else Supervisor(mesh)
     try:
         print("starting the mesh…", flush=True)
         mesh.start()
-        with control_endpoint(mesh, args.workdir / "run" / "control.json"):
-            print(status_table(mesh), flush=True)
+        if supervisor is not None:
+            supervisor.start()
+        with control_endpoint(mesh, args.workdir / "run" / "control.json", supervisor):
+            print(status_table(mesh, supervisor), flush=True)
             print(
                 f"\nLogs in {args.workdir}/log/. Scale: python -m mesh.ctl add|remove …"
                 " Ctrl-C stops everything.",
@@ -84,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nstopping (instances drain and deregister)…", flush=True)
         return 0
     finally:
+        if supervisor is not None:
+            supervisor.stop()  # first: nothing stopped below is restarted
         mesh.stop()
 
 

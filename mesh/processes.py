@@ -159,10 +159,15 @@ class AppProcess(ManagedProcess):
         return peer_address(self.instance.ports.app_grpc)
 
     def health_status(self) -> int | None:
+        return self.status_of("/healthz")
+
+    def status_of(self, path: str, timeout: float = 1.0) -> int | None:
+        """The status of a GET of `path` from the app itself (over its socket when it has
+        one), or None when it does not answer within `timeout`."""
         address = self.instance.ports.app_http
         if isinstance(address, int):
-            return http_status(f"{self.url}/healthz")
-        return unix_http_status(Path(address), "/healthz")
+            return http_status(f"{self.url}{path}", timeout)
+        return unix_http_status(Path(address), path, timeout)
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         self.wait_until(lambda: self.health_status() == 200, "healthy", timeout)

@@ -228,14 +228,26 @@ class Mesh:
             sockets.mkdir(mode=0o700, exist_ok=True)
             ports = InstancePorts.private(spec, self.next_port, sockets)
             instance = Instance(spec, instance_id, ports)
-        tls = self._tls(Workload(instance.id, spiffe_id(spec.name), hosts=(HOST,)))
-        config = sidecar_config(self.topology, instance, self.control_plane, tls=tls)
-        log_dir, envoy_dir = self._dir("log"), self._dir("envoy")
-        sidecar = start_envoy(
-            f"{instance.id}-sidecar", config, instance.ports.admin, envoy_dir, log_dir
+        self._identity().provision(Workload(instance.id, spiffe_id(spec.name), hosts=(HOST,)))
+        return RunningInstance(instance, self.spawn_sidecar(instance), self.spawn_app(instance))
+
+    def spawn_sidecar(self, instance: Instance) -> EnvoyProcess:
+        """Start `instance`'s sidecar, without waiting: at launch, and again (same ports, same
+        config, the identity the node agent keeps renewing) when the supervisor restarts it."""
+        # Envoy replaces a socket file its dead predecessor left; the app does likewise.
+        tls = MeshTls(self._identity().directory(instance.id).resolve())
+        return start_envoy(
+            f"{instance.id}-sidecar",
+            sidecar_config(self.topology, instance, self.control_plane, tls=tls),
+            instance.ports.admin,
+            self._dir("envoy"),
+            self._dir("log"),
         )
-        app = start_app(instance, self._app_env(instance), log_dir)
-        return RunningInstance(instance, sidecar, app)
+
+    def spawn_app(self, instance: Instance) -> AppProcess:
+        """Start `instance`'s app, without waiting: at launch, and again (same id, ports and
+        settings) when the supervisor restarts it."""
+        return start_app(instance, self._app_env(instance), self._dir("log"))
 
     def _await_serving(self, running: RunningInstance) -> None:
         running.sidecar.wait_ready()
@@ -248,6 +260,16 @@ class Mesh:
                 if running.id == instance_id:
                     return running
         raise KeyError(instance_id)
+
+    @contextmanager
+    def holding(self, running: RunningInstance) -> Iterator[bool]:
+        """The mesh's lock, and whether `running` is still one of its instances. The supervisor
+        restarts a process only inside this and only while True: `remove_instance` and `stop`
+        take an instance out under the same lock before stopping it, so a restart never
+        undoes them."""
+        with self._lock:
+            group = self.instances.get(running.instance.service.name, [])
+            yield any(r is running for r in group)
 
     def remove_instance(self, instance_id: str) -> None:
         with self._lock:

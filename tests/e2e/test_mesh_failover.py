@@ -22,6 +22,7 @@ from tests.support.mesh import (
     get,
     host_requests,
     hosts,
+    owned_nfts,
     poll,
     registered,
     running_mesh,
@@ -35,7 +36,6 @@ TTL_SECONDS = 3.0
 WORKERS = {"GET": 8, "POST": 2}  # fewer writers: each POST is a durable SQLite commit
 LOAD_SECONDS = 6.0
 EJECTED_WITHIN_SECONDS = 2.0
-PAGE = 100
 EJECTIONS = "cluster.nft.outlier_detection.ejections_enforced_total"
 CLIENT_ATTEMPTS = 3  # a writer's own retries of a keyed POST that failed (same key)
 
@@ -45,20 +45,6 @@ class Write:
     key: str
     attempts: int
     status: int | None  # the last attempt's; None: a connection error
-
-
-def owned_nfts(mesh, owner: uuid.UUID) -> list[dict]:
-    """Every NFT `owner` has, page by page, through the edge."""
-    found: list[dict] = []
-    with httpx.Client(base_url=mesh.edge_url, trust_env=False, timeout=10) as client:
-        while True:
-            page = client.get(
-                f"/api/nfts/user/{owner}", params={"limit": PAGE, "offset": len(found)}
-            )
-            assert page.status_code == 200, page.text
-            found += page.json()
-            if len(page.json()) < PAGE:
-                return found
 
 
 @pytest.fixture(scope="module")

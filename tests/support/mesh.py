@@ -3,6 +3,7 @@
 - `running_mesh`: registry, edge and instances (`Mesh`) in a temp workdir; always stopped.
 - `stats`, `stat`, `hosts`: what an Envoy's admin says (`/stats?format=json`, `/clusters`).
 - `Load`: a bounded concurrent load generator on loopback that records every outcome.
+- `owned_nfts`: every NFT one owner has, through the edge (to count what writes stored).
 - `poll`: wait for a condition with a deadline; the seconds it took.
 """
 
@@ -12,6 +13,7 @@ import json
 import threading
 import time
 import urllib.parse
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +32,7 @@ from tests.support.tokens import trusting_env
 POLL_INTERVAL_SECONDS = 0.02
 REQUEST_TIMEOUT_SECONDS = 5.0
 MAX_LOAD_SECONDS = 10.0
+PAGE = 100
 
 
 # --- the mesh -------------------------------------------------------------------------------
@@ -229,6 +232,9 @@ class Load:
     workers: int | Mapping[str, int] = 8  # threads per kind, or one count for each kind
     duration: float = 5.0
     ok: frozenset[int] = frozenset({200})
+    # A worker's least seconds from one request's start to the next's: 0 sends back to back
+    # (as fast as the machine allows); more leaves CPU for what the test watches.
+    interval: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _outcomes: list[Outcome] = field(default_factory=list)
@@ -269,6 +275,8 @@ class Load:
                 with self._lock:
                     self._outcomes.append(outcome)
                 sequence += 1
+                if self.interval > 0:
+                    self._stop.wait(started + self.interval - time.monotonic())
 
     @property
     def sent(self) -> int:
@@ -307,3 +315,17 @@ class Load:
 def get(path: str, base_url: str) -> Send:
     url = f"{base_url}{path}"
     return lambda client, _: client.get(url)
+
+
+def owned_nfts(mesh: Mesh, owner: uuid.UUID) -> list[dict[str, Any]]:
+    """Every NFT `owner` has, page by page, through the edge."""
+    found: list[dict[str, Any]] = []
+    with httpx.Client(base_url=mesh.edge_url, trust_env=False, timeout=10) as client:
+        while True:
+            page = client.get(
+                f"/api/nfts/user/{owner}", params={"limit": PAGE, "offset": len(found)}
+            )
+            assert page.status_code == 200, page.text
+            found += page.json()
+            if len(page.json()) < PAGE:
+                return found
