@@ -43,6 +43,7 @@ def bootstrap(settings: AnalyticsSettings, deps: AnalyticsDeps | None = None) ->
         readiness(database),
         host=settings.host,
         port=settings.grpc_port,
+        socket=settings.grpc_uds,
         grace_seconds=settings.grpc_shutdown_grace_seconds,
     )
     return build_rest_app(

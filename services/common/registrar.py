@@ -19,7 +19,7 @@ import httpx
 from generated.rest.registry_client import Client
 from generated.rest.registry_client.api.instances import deregister_instance, register_instance
 from generated.rest.registry_client.models import Registration, Status
-from services.common.addresses import http_url, split_address
+from services.common.addresses import http_target, split_address
 
 log = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(2.0)
@@ -36,7 +36,11 @@ class InstanceIdentity:
 
 class Registrar:
     def __init__(self, registry_addr: str, identity: InstanceIdentity, interval: float) -> None:
-        self._registry = Client(base_url=http_url(registry_addr), timeout=TIMEOUT)
+        """`registry_addr`: host:port, unix:/abs/path or a URL (services.common.addresses)."""
+        registry = http_target(registry_addr)
+        self._registry = Client(
+            base_url=registry.url, timeout=TIMEOUT, httpx_args=registry.httpx_args()
+        )
         transport = (
             httpx.AsyncHTTPTransport(uds=str(identity.health_socket))
             if identity.health_socket

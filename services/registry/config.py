@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.settings import ServiceSettings, checked_socket
 
 
 class RegistrySettings(ServiceSettings):
@@ -26,3 +26,8 @@ class RegistrySettings(ServiceSettings):
     authenticate_callers: bool = True
     # How often expired instances are looked for.
     expiry_interval_seconds: float = Field(default=0.25, gt=0, le=60)
+
+    @field_validator("xds_uds")
+    @classmethod
+    def _xds_uds_is_a_socket_path(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return checked_socket(cls, info, value)

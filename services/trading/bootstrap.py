@@ -142,7 +142,7 @@ def bootstrap(settings: TradingSettings, deps: TradingDeps | None = None) -> Asy
     if deps is None:
         consumers = Consumers(
             AnalyticsDelivery(
-                channel_to(*settings.analytics_endpoint),
+                channel_to(settings.analytics_endpoint),
                 timeout=settings.analytics_timeout_seconds,
             ),
             NotificationDelivery(settings.notification_addr, settings.notification_timeout_seconds),

@@ -15,6 +15,7 @@ from grpclib.client import Channel
 from grpclib.exceptions import ProtocolError, StreamTerminatedError
 
 from generated.grpc.capsure.analytics.v1 import MarketDataServiceStub, StreamMarketDataResponse
+from services.common.addresses import Address, grpc_channel
 from services.common.outbox import DeliveryFailed, OutboxMessage
 from services.trading.mappers import message_to_stream_request
 
@@ -22,9 +23,9 @@ CONSUMER = "analytics"
 INVALID = "analytics refused the tick as invalid"
 
 
-def channel_to(host: str, port: int) -> Callable[[], Channel]:
+def channel_to(address: Address) -> Callable[[], Channel]:
     # A Channel connects lazily on the first call and reconnects after the peer restarts.
-    return lambda: Channel(host, port)
+    return lambda: grpc_channel(address)
 
 
 class _Refused(Exception):
