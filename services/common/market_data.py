@@ -1,10 +1,15 @@
 """The rules every market data tick obeys, wherever it enters: one definition, as in the
-contracts (trading.yaml's MarketDataTickInput, market_data.proto's SendMarketDataRequest)."""
+contracts (trading.yaml's MarketDataTickInput, market_data.proto's SendMarketDataRequest).
+
+Messages quote client input through `quoted()` only: they become problem+json details and
+gRPC status messages, where a whole megabyte of symbol froze an instance (see quoting.py)."""
 
 from __future__ import annotations
 
 import math
 import re
+
+from services.common.quoting import quoted
 
 # fullmatch, never `$`: in Python `$` also matches before a trailing newline, and Connexion
 # checks the contract's pattern with re.search, so "BTC\n" gets past it.
@@ -21,21 +26,23 @@ def tick_problems(
     problems = []
     if not isinstance(asset_symbol, str) or not ASSET_SYMBOL.fullmatch(asset_symbol):
         problems.append(
-            f"{symbol_field} {asset_symbol!r} must be a ticker or a pair of tickers "
+            f"{symbol_field} {quoted(asset_symbol)} must be a ticker or a pair of tickers "
             f"(1-12 of A-Z 0-9, joined by a dash: BTC, ETH-USD)"
         )
     if (
         isinstance(price, bool)
         or not isinstance(price, int | float)
-        or not (math.isfinite(price) and 0 < price <= MAX_PRICE)
+        # Bounds first: math.isfinite() of an int beyond a double raises OverflowError.
+        or not (0 < price <= MAX_PRICE and math.isfinite(price))
     ):
-        problems.append(f"price {price!r} must be a finite number > 0 and <= {MAX_PRICE:.0e}")
+        problems.append(f"price {quoted(price)} must be a finite number > 0 and <= {MAX_PRICE:.0e}")
     if (
         isinstance(timestamp, bool)
         or not isinstance(timestamp, int)
         or not 0 <= timestamp <= MAX_TIMESTAMP_MS
     ):
         problems.append(
-            f"timestamp {timestamp!r} must be Unix time in milliseconds in [0, {MAX_TIMESTAMP_MS}]"
+            f"timestamp {quoted(timestamp)} must be Unix time in milliseconds "
+            f"in [0, {MAX_TIMESTAMP_MS}]"
         )
     return problems

@@ -17,6 +17,7 @@ from services.analytics.domain.model import (
 from services.analytics.service_layer import use_cases
 from services.analytics.service_layer.use_cases import AnalyticsDeps
 from services.common.market_data import MAX_TIMESTAMP_MS
+from services.common.quoting import quoted
 from tests.support.clock import FakeClock
 from tests.unit.analytics_fakes import InMemoryTickRepository, items
 
@@ -97,14 +98,25 @@ def test_a_quantity_is_zero_or_a_finite_positive_number(quantity):
 
 @pytest.mark.parametrize(
     "quantity",
-    [-1.0, -5e-324, math.nan, math.inf, -math.inf, MAX_QUANTITY * 1.001, True, "1", None],
-    ids=["negative", "tiny negative", "nan", "inf", "-inf", "too big", "bool", "text", "none"],
+    [-1.0, -5e-324, math.nan, math.inf, -math.inf, MAX_QUANTITY * 1.001, 10**400, True, "1", None],
+    ids=[
+        "negative",
+        "tiny negative",
+        "nan",
+        "inf",
+        "-inf",
+        "too big",
+        "beyond a double",
+        "bool",
+        "text",
+        "none",
+    ],
 )
 def test_a_negative_or_non_finite_quantity_is_refused(quantity):
     with pytest.raises(InvalidTick) as refused:
         MarketTick("BTC", 1.0, 1, quantity=quantity)
     [problem] = refused.value.problems
-    assert problem.startswith(f"quantity {quantity!r} must be a finite number >= 0")
+    assert problem.startswith(f"quantity {quoted(quantity)} must be a finite number >= 0")
 
 
 def test_every_broken_rule_is_reported_at_once():
