@@ -16,6 +16,11 @@ from services.common.quoting import quoted
 ASSET_SYMBOL = re.compile(r"[A-Z0-9]{1,12}(-[A-Z0-9]{1,12})?")
 MAX_PRICE = 1e12
 MAX_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
+# The largest gRPC message of one tick: a StreamMarketDataRequest with a 25-character symbol,
+# a 128-character source_id of 4-byte characters, and every number field is about 570 bytes.
+# 4 KiB leaves room for new fields; anything larger is no tick (trading's outbox sends one tick
+# per message, ≤ 500 messages per stream: a stream is long, never its messages).
+MAX_TICK_MESSAGE_BYTES = 4096
 
 
 def tick_problems(

@@ -1,6 +1,8 @@
 """gRPC servicers of market data ingestion: parse -> use case -> response message.
 
-Bad input is the client's error (INVALID_ARGUMENT), never INTERNAL."""
+Bad input is the client's error (INVALID_ARGUMENT), never INTERNAL; its status message quotes
+at most a short prefix of any field (grpclib HPACK-encodes it in quadratic time). Messages
+over the size limit and undecodable bytes are refused before they get here (grpc_server)."""
 
 from __future__ import annotations
 
