@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, datetime, timedelta
 
 from services.common.quoting import quoted
 
@@ -16,11 +17,21 @@ from services.common.quoting import quoted
 ASSET_SYMBOL = re.compile(r"[A-Z0-9]{1,12}(-[A-Z0-9]{1,12})?")
 MAX_PRICE = 1e12
 MAX_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
+# How far ahead of the receiving server's clock a tick may be stamped. Consumers keep the
+# newest tick per asset (notification's alerts, analytics' last price), so one tick stamped in
+# 2100 would make every real tick after it `stale`. Five minutes absorbs any sane clock skew
+# (hosts further apart already fail on 5-minute access tokens) and a publisher's batching; it
+# is one constant, not a setting per service, because a tick trading accepts must still pass
+# analytics and notification moments later, under the same bound.
+MAX_FUTURE_SKEW = timedelta(minutes=5)
 # The largest gRPC message of one tick: a StreamMarketDataRequest with a 25-character symbol,
 # a 128-character source_id of 4-byte characters, and every number field is about 570 bytes.
 # 4 KiB leaves room for new fields; anything larger is no tick (trading's outbox sends one tick
 # per message, ≤ 500 messages per stream: a stream is long, never its messages).
 MAX_TICK_MESSAGE_BYTES = 4096
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MILLISECOND = timedelta(milliseconds=1)
 
 
 def tick_problems(
@@ -51,3 +62,17 @@ def tick_problems(
             f"in [0, {MAX_TIMESTAMP_MS}]"
         )
     return problems
+
+
+def future_problems(timestamp: int, *, now: datetime) -> list[str]:
+    """The rule of when a tick may be stamped, checked when it is received at `now` (the
+    service's injected clock, timezone-aware): at most MAX_FUTURE_SKEW ahead of it."""
+    now_ms = (now - _EPOCH) // _ONE_MILLISECOND
+    ahead_ms = timestamp - now_ms
+    if ahead_ms <= MAX_FUTURE_SKEW // _ONE_MILLISECOND:
+        return []
+    return [
+        f"timestamp {quoted(timestamp)} is {ahead_ms / 1000:.0f} s ahead of this server's "
+        f"clock ({now_ms}); a tick may be stamped at most "
+        f"{MAX_FUTURE_SKEW.total_seconds():.0f} s in the future"
+    ]

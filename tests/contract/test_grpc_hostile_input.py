@@ -1,6 +1,7 @@
 """Attacks on analytics' gRPC ingest from a stock grpcio client, against a running instance:
-huge fields, huge messages, bytes that are no protobuf, strings that are no UTF-8. Each is
-answered at once with a proper status and a short message, and the instance keeps serving.
+huge fields, huge messages, bytes that are no protobuf, strings that are no UTF-8, ticks from
+the future. Each is answered at once with a proper status and a short message, and the
+instance keeps serving.
 
 Before the fix a 48 KB invalid asset_symbol took 0.19 s to answer, 192 KB 3 s, 1 MB 176 s
 with the event loop frozen (its status message, HPACK-encoded in pure Python, quoted the
@@ -9,12 +10,13 @@ symbol whole); 50 MB never recovered; undecodable bytes answered UNKNOWN."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.common.market_data import MAX_TICK_MESSAGE_BYTES
+from services.common.market_data import MAX_FUTURE_SKEW, MAX_TICK_MESSAGE_BYTES
 
 pytestmark = pytest.mark.contract
 
@@ -58,6 +60,10 @@ def assert_still_serving(channel: grpc.Channel, messages) -> None:
     assert reply.success is True
     health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
     assert health.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def now_millis(ahead: timedelta = timedelta()) -> int:
+    return int((datetime.now(UTC) + ahead).timestamp() * 1000)
 
 
 @pytest.fixture(autouse=True)
@@ -138,3 +144,23 @@ def test_undecodable_requests_leave_no_traceback_in_the_log(channel, messages, a
     for data in UNDECODABLE.values():
         refused(raw_unary(channel, f"/{V1}/SendMarketData"), data)
     assert "Traceback" not in analytics.log_path.read_text(errors="replace")
+
+
+def test_a_tick_from_the_future_is_invalid_argument(channel, messages):
+    send = raw_unary(channel, f"/{V1}/SendMarketData")
+    in_2100 = tick_bytes(messages, symbol="FUTURE", timestamp=4_102_444_800_000)
+    error, _ = refused(send, in_2100)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "s ahead of this server's clock" in error.details()
+    skew_ahead = now_millis(MAX_FUTURE_SKEW - timedelta(seconds=30))  # within the skew
+    assert send(tick_bytes(messages, symbol="FUTURE", timestamp=skew_ahead), timeout=5)
+
+
+def test_a_stream_counts_a_tick_from_the_future_as_rejected(channel, messages):
+    reply_type = messages["capsure.analytics.v1.StreamMarketDataResponse"]
+    ticks = [
+        tick_bytes(messages, "STREAMED", now_millis(), "StreamMarketDataRequest"),
+        tick_bytes(messages, "STREAMED", now_millis(timedelta(days=1)), "StreamMarketDataRequest"),
+    ]
+    reply = reply_type.FromString(raw_stream(channel)(iter(ticks), timeout=5))
+    assert (reply.accepted, reply.rejected, reply.success) == (1, 1, False)

@@ -21,11 +21,10 @@ from services.analytics.service_layer.use_cases import AnalyticsDeps
 
 async def _record(deps: AnalyticsDeps, message: TickMessage) -> None:
     try:
-        tick = tick_from_message(message)
-    except InvalidTick as error:
+        # A duplicate by source_id is acknowledged too: it was kept the first time.
+        await use_cases.record_tick(deps, tick_from_message(message))
+    except InvalidTick as error:  # invalid, or stamped too far in the future
         raise GRPCError(Status.INVALID_ARGUMENT, str(error)) from error
-    # A duplicate by source_id is acknowledged too: it was kept the first time.
-    await use_cases.record_tick(deps, tick)
 
 
 class MarketDataService(v1.MarketDataServiceBase):
