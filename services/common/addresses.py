@@ -150,14 +150,15 @@ def http_unix_url(socket: Path, path: str = "") -> str:
     return f"{HTTP_UNIX_SCHEME}://{quote(str(socket_path(socket)), safe='')}{path}"
 
 
-def grpc_channel(address: Address) -> Channel:
-    """A grpclib Channel to `address` (it connects lazily, on the first call)."""
+def grpc_channel(address: Address, codec: Any = None) -> Channel:
+    """A grpclib Channel to `address` (it connects lazily, on the first call); `codec` bounds
+    what goes over it (services/common/grpc_messages.py)."""
     # Imported here: only trading calls gRPC, the other services need not load grpclib.
     from grpclib.client import Channel
 
     if isinstance(address, UnixAddress):
-        return Channel(path=str(address.path))
-    return Channel(address.host, address.port)
+        return Channel(path=str(address.path), codec=codec)
+    return Channel(address.host, address.port, codec=codec)
 
 
 def _shown(setting: str) -> str:

@@ -1,16 +1,37 @@
 """The rules every market data tick obeys, wherever it enters: one definition, as in the
-contracts (trading.yaml's MarketDataTickInput, market_data.proto's SendMarketDataRequest)."""
+contracts (trading.yaml's MarketDataTickInput, market_data.proto's SendMarketDataRequest).
+
+Messages quote client input through `quoted()` only: they become problem+json details and
+gRPC status messages, where a whole megabyte of symbol froze an instance (see quoting.py)."""
 
 from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, datetime, timedelta
+
+from services.common.quoting import quoted
 
 # fullmatch, never `$`: in Python `$` also matches before a trailing newline, and Connexion
 # checks the contract's pattern with re.search, so "BTC\n" gets past it.
 ASSET_SYMBOL = re.compile(r"[A-Z0-9]{1,12}(-[A-Z0-9]{1,12})?")
 MAX_PRICE = 1e12
 MAX_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
+# How far ahead of the receiving server's clock a tick may be stamped. Consumers keep the
+# newest tick per asset (notification's alerts, analytics' last price), so one tick stamped in
+# 2100 would make every real tick after it `stale`. Five minutes absorbs any sane clock skew
+# (hosts further apart already fail on 5-minute access tokens) and a publisher's batching; it
+# is one constant, not a setting per service, because a tick trading accepts must still pass
+# analytics and notification moments later, under the same bound.
+MAX_FUTURE_SKEW = timedelta(minutes=5)
+# The largest gRPC message of one tick: a StreamMarketDataRequest with a 25-character symbol,
+# a 128-character source_id of 4-byte characters, and every number field is about 570 bytes.
+# 4 KiB leaves room for new fields; anything larger is no tick (trading's outbox sends one tick
+# per message, ≤ 500 messages per stream: a stream is long, never its messages).
+MAX_TICK_MESSAGE_BYTES = 4096
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MILLISECOND = timedelta(milliseconds=1)
 
 
 def tick_problems(
@@ -21,21 +42,37 @@ def tick_problems(
     problems = []
     if not isinstance(asset_symbol, str) or not ASSET_SYMBOL.fullmatch(asset_symbol):
         problems.append(
-            f"{symbol_field} {asset_symbol!r} must be a ticker or a pair of tickers "
+            f"{symbol_field} {quoted(asset_symbol)} must be a ticker or a pair of tickers "
             f"(1-12 of A-Z 0-9, joined by a dash: BTC, ETH-USD)"
         )
     if (
         isinstance(price, bool)
         or not isinstance(price, int | float)
-        or not (math.isfinite(price) and 0 < price <= MAX_PRICE)
+        # Bounds first: math.isfinite() of an int beyond a double raises OverflowError.
+        or not (0 < price <= MAX_PRICE and math.isfinite(price))
     ):
-        problems.append(f"price {price!r} must be a finite number > 0 and <= {MAX_PRICE:.0e}")
+        problems.append(f"price {quoted(price)} must be a finite number > 0 and <= {MAX_PRICE:.0e}")
     if (
         isinstance(timestamp, bool)
         or not isinstance(timestamp, int)
         or not 0 <= timestamp <= MAX_TIMESTAMP_MS
     ):
         problems.append(
-            f"timestamp {timestamp!r} must be Unix time in milliseconds in [0, {MAX_TIMESTAMP_MS}]"
+            f"timestamp {quoted(timestamp)} must be Unix time in milliseconds "
+            f"in [0, {MAX_TIMESTAMP_MS}]"
         )
     return problems
+
+
+def future_problems(timestamp: int, *, now: datetime) -> list[str]:
+    """The rule of when a tick may be stamped, checked when it is received at `now` (the
+    service's injected clock, timezone-aware): at most MAX_FUTURE_SKEW ahead of it."""
+    now_ms = (now - _EPOCH) // _ONE_MILLISECOND
+    ahead_ms = timestamp - now_ms
+    if ahead_ms <= MAX_FUTURE_SKEW // _ONE_MILLISECOND:
+        return []
+    return [
+        f"timestamp {quoted(timestamp)} is {ahead_ms / 1000:.0f} s ahead of this server's "
+        f"clock ({now_ms}); a tick may be stamped at most "
+        f"{MAX_FUTURE_SKEW.total_seconds():.0f} s in the future"
+    ]

@@ -26,6 +26,7 @@ from services.notification.domain.errors import (
     InvalidTick,
     NotificationNotFound,
     TickContention,
+    TickFromTheFuture,
 )
 from services.notification.entrypoints.rest import NotificationHandlers
 from services.notification.service_layer.deps import NotificationDeps
@@ -41,6 +42,7 @@ ERROR_STATUSES = {
     InvalidEvent: 400,
     InvalidAlert: 400,
     InvalidTick: 400,
+    TickFromTheFuture: 422,  # well-formed, but not now: see services.common.market_data
     NotificationNotFound: 404,
     AlertNotFound: 404,
     EventConflict: 409,

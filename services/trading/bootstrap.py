@@ -49,6 +49,7 @@ from services.trading.service_layer.use_cases import (
 SERVICE = "trading"
 ERROR_STATUSES: dict[type[Exception], int] = {
     errors.InvalidTick: 400,
+    errors.TickFromTheFuture: 422,  # well-formed, but not now: see services.common.market_data
     errors.InvalidAmount: 400,
     errors.ListingNotFound: 404,
     errors.PurchaseNotFound: 404,

@@ -16,31 +16,12 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh.processes import AppProcess
-from tests.support.platform import running_services
-from tests.support.protobuf import contract_messages
 
 pytestmark = pytest.mark.contract
 
 ROOT = Path(__file__).resolve().parents[2]
 V1 = "capsure.analytics.v1.MarketDataService"
 SEED = "market.MarketDataService"
-
-
-@pytest.fixture(scope="module")
-def messages(tmp_path_factory) -> dict[str, type]:
-    return contract_messages(tmp_path_factory.mktemp("buf"))
-
-
-@pytest.fixture(scope="module")
-def analytics(tmp_path_factory) -> AppProcess:
-    with running_services(tmp_path_factory.mktemp("grpc"), ["analytics"]) as services:
-        yield services["analytics"]
-
-
-@pytest.fixture(scope="module")
-def channel(analytics) -> grpc.Channel:
-    with grpc.insecure_channel(analytics.grpc_address) as channel:
-        yield channel
 
 
 def unary(channel: grpc.Channel, path: str, response_type: type):

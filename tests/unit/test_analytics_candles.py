@@ -139,6 +139,12 @@ def test_quotes_count_as_ticks_but_add_no_volume_and_no_trade():
 
 
 @pytest.fixture
+def clock() -> FakeClock:
+    """A day after the ticks these tests record (ticks from the future are refused)."""
+    return FakeClock(datetime(2026, 3, 2, 12, tzinfo=UTC))
+
+
+@pytest.fixture
 def deps(clock: FakeClock) -> AnalyticsDeps:
     return build_deps(InMemoryTickRepository(), clock=clock)
 

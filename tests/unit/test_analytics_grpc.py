@@ -135,6 +135,33 @@ async def test_invalid_ticks_are_invalid_argument_with_a_clear_message(
     assert repo.ticks == []
 
 
+async def test_a_huge_symbol_is_quoted_as_a_short_prefix(service, legacy):
+    """The status message goes into an HPACK-encoded trailer: grpclib's encoder is quadratic
+    in its length, so a quoted megabyte froze the instance for minutes."""
+    for servicer, request_ in [
+        (service, send(symbol="x" * 1_000_000)),
+        (legacy, market.MarketDataRequest(asset_symbol="x" * 1_000_000, price=1, timestamp=1)),
+    ]:
+        with pytest.raises(GRPCError) as refused:
+            await servicer.send_market_data(request_)
+        assert refused.value.status is Status.INVALID_ARGUMENT
+        assert "(1000000 characters)" in refused.value.message
+        assert len(refused.value.message) < 200
+
+
+async def test_a_tick_from_the_future_is_invalid_argument_and_not_kept(service, legacy, repo):
+    in_2100 = 4_102_444_800_000
+    for servicer, request_ in [
+        (service, send(timestamp=in_2100)),
+        (legacy, market.MarketDataRequest(asset_symbol="BTC", price=1, timestamp=in_2100)),
+    ]:
+        with pytest.raises(GRPCError) as refused:
+            await servicer.send_market_data(request_)
+        assert refused.value.status is Status.INVALID_ARGUMENT
+        assert "ahead of this server's clock" in refused.value.message
+    assert repo.ticks == []
+
+
 async def test_the_seed_service_records_through_the_same_use_case(legacy, repo):
     request = market.MarketDataRequest(asset_symbol="ETH-USD", price=2.0, timestamp=5)
     assert (await legacy.send_market_data(request)).success is True

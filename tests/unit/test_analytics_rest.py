@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from services.analytics.bootstrap import bootstrap, build_deps
@@ -19,7 +21,8 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def deps():
-    return build_deps(InMemoryTickRepository(), clock=FakeClock())
+    # After every tick these tests record (ticks from the future are refused).
+    return build_deps(InMemoryTickRepository(), clock=FakeClock(datetime(2026, 3, 2, tzinfo=UTC)))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -14,9 +15,11 @@ from services.analytics.domain.model import (
     AssetStats,
     MarketTick,
 )
+from services.analytics.mappers import UNIX_EPOCH
 from services.analytics.service_layer import use_cases
 from services.analytics.service_layer.use_cases import AnalyticsDeps
-from services.common.market_data import MAX_TIMESTAMP_MS
+from services.common.market_data import MAX_FUTURE_SKEW, MAX_TIMESTAMP_MS
+from services.common.quoting import quoted
 from tests.support.clock import FakeClock
 from tests.unit.analytics_fakes import InMemoryTickRepository, items
 
@@ -97,14 +100,25 @@ def test_a_quantity_is_zero_or_a_finite_positive_number(quantity):
 
 @pytest.mark.parametrize(
     "quantity",
-    [-1.0, -5e-324, math.nan, math.inf, -math.inf, MAX_QUANTITY * 1.001, True, "1", None],
-    ids=["negative", "tiny negative", "nan", "inf", "-inf", "too big", "bool", "text", "none"],
+    [-1.0, -5e-324, math.nan, math.inf, -math.inf, MAX_QUANTITY * 1.001, 10**400, True, "1", None],
+    ids=[
+        "negative",
+        "tiny negative",
+        "nan",
+        "inf",
+        "-inf",
+        "too big",
+        "beyond a double",
+        "bool",
+        "text",
+        "none",
+    ],
 )
 def test_a_negative_or_non_finite_quantity_is_refused(quantity):
     with pytest.raises(InvalidTick) as refused:
         MarketTick("BTC", 1.0, 1, quantity=quantity)
     [problem] = refused.value.problems
-    assert problem.startswith(f"quantity {quantity!r} must be a finite number >= 0")
+    assert problem.startswith(f"quantity {quoted(quantity)} must be a finite number >= 0")
 
 
 def test_every_broken_rule_is_reported_at_once():
@@ -173,6 +187,40 @@ async def test_a_stream_is_written_in_batches_and_deduplicated_across_them(deps,
     assert (summary.accepted, summary.rejected) == (5, 0)
     assert repo.batches == [2, 2, 1]
     assert sorted(t.tick.source_id for t in repo.ticks) == ["s-0", "s-1", "s-2"]
+
+
+# --- ticks from the future -----------------------------------------------------------------
+
+
+def millis(clock: FakeClock, ahead: timedelta = timedelta()) -> int:
+    return (clock.now + ahead - UNIX_EPOCH) // timedelta(milliseconds=1)
+
+
+async def test_a_tick_up_to_the_skew_ahead_of_the_clock_is_kept(deps, repo, clock):
+    await use_cases.record_tick(deps, tick(timestamp=millis(clock, MAX_FUTURE_SKEW)))
+    assert [t.tick.timestamp for t in repo.ticks] == [millis(clock, MAX_FUTURE_SKEW)]
+
+
+async def test_a_tick_beyond_the_skew_is_refused_and_not_kept(deps, repo, clock):
+    in_2100 = tick(timestamp=MAX_TIMESTAMP_MS)  # valid as a tick, but not now
+    with pytest.raises(InvalidTick) as refused:
+        await use_cases.record_tick(deps, in_2100)
+    [problem] = refused.value.problems
+    assert problem.startswith(f"timestamp {MAX_TIMESTAMP_MS} is ")
+    assert repo.ticks == []
+    just_beyond = tick(timestamp=millis(clock, MAX_FUTURE_SKEW) + 1)
+    with pytest.raises(InvalidTick):
+        await use_cases.record_tick(deps, just_beyond)
+    clock.advance(0.001)  # the clock catches up with it
+    await use_cases.record_tick(deps, just_beyond)
+    assert len(repo.ticks) == 1
+
+
+async def test_a_stream_counts_a_tick_from_the_future_as_rejected_and_goes_on(deps, repo, clock):
+    ticks = [tick(price=1.0), tick(price=2.0, timestamp=MAX_TIMESTAMP_MS), tick(price=3.0)]
+    summary = await use_cases.record_tick_stream(deps, items(ticks))
+    assert (summary.accepted, summary.rejected, summary.success) == (2, 1, False)
+    assert [t.tick.price for t in repo.ticks] == [1.0, 3.0]
 
 
 # --- prices and statistics -----------------------------------------------------------------

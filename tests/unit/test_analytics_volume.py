@@ -3,6 +3,8 @@ and the use case through the composition root with the in-memory repository."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from services.analytics.bootstrap import build_deps
@@ -51,6 +53,12 @@ def test_a_tick_knows_whether_it_is_a_trade_and_what_it_was_worth():
 
 
 # --- the use case --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A day after the ticks these tests record (ticks from the future are refused)."""
+    return FakeClock(datetime(2026, 3, 2, 12, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -354,6 +354,15 @@ async def test_bad_ticks_are_400(client, body):
     assert response.headers["content-type"] == PROBLEM
 
 
+async def test_a_tick_from_the_future_is_422(client):
+    response = await client.post(
+        TICKS, json={"assetSymbol": "BTC", "price": 1, "timestamp": 4_102_444_800_000}
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert "ahead of this server's clock" in response.json()["detail"]
+
+
 async def test_posts_honour_an_idempotency_key(client):
     headers = {**bearer(ALICE), "Idempotency-Key": "k-1"}
     body = {"assetSymbol": "BTC", "direction": "below", "threshold": 5}

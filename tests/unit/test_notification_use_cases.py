@@ -4,6 +4,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from services.common.market_data import MAX_FUTURE_SKEW, MAX_TIMESTAMP_MS
 from services.notification.bootstrap import build_deps
 from services.notification.domain.alerts import MAX_ARMED_ALERTS_PER_USER, Direction
 from services.notification.domain.errors import (
@@ -12,6 +13,7 @@ from services.notification.domain.errors import (
     EventConflict,
     NotificationNotFound,
     TickContention,
+    TickFromTheFuture,
 )
 from services.notification.domain.notifications import EventType, NotificationEvent
 from services.notification.domain.prices import PriceTick, TickOutcome
@@ -238,6 +240,24 @@ async def test_older_ticks_change_nothing(deps, db):
     assert (stale.outcome, stale.alerts_fired) == (TickOutcome.STALE, 0)
     assert db.store.prices["ETH-USD"].price == 120.0
     assert await mine(deps) == []
+
+
+async def test_a_tick_from_the_future_is_refused_so_real_ticks_are_not_stale(deps, db, clock):
+    """The attack: one tick stamped in 2100 became the asset's last, and every real tick
+    after it was `stale` (alerts frozen)."""
+    await an_alert(deps, threshold=100)
+    await tick(deps, 90.0, 1)
+    with pytest.raises(TickFromTheFuture) as refused:
+        await tick(deps, 1.0, MAX_TIMESTAMP_MS)
+    assert "ahead of this server's clock" in str(refused.value)
+    assert db.store.prices["ETH-USD"].price == 90.0
+    now = int(clock.now.timestamp() * 1000)
+    real = await tick(deps, 101.0, now)
+    assert (real.outcome, real.alerts_fired) == (TickOutcome.APPLIED, 1)
+    skew_ahead = int((clock.now + MAX_FUTURE_SKEW).timestamp() * 1000)
+    assert (await tick(deps, 99.0, skew_ahead)).outcome is TickOutcome.APPLIED
+    with pytest.raises(TickFromTheFuture):
+        await tick(deps, 99.0, skew_ahead + 1)
 
 
 async def test_a_tick_that_loses_a_race_is_evaluated_again_after_the_winner(deps, db):

@@ -15,8 +15,10 @@ from pydantic import ValidationError
 
 from generated.grpc.capsure.analytics import v1
 from services.common.addresses import split_address
+from services.common.grpc_messages import client_codec
+from services.common.market_data import MAX_TICK_MESSAGE_BYTES
 from services.common.outbox import DeliveryFailed, OutboxMessage
-from services.trading.adapters.analytics_client import AnalyticsDelivery
+from services.trading.adapters.analytics_client import MESSAGE_LIMITS, AnalyticsDelivery
 from services.trading.config import TradingSettings
 from services.trading.domain.model import MarketDataTick
 from services.trading.mappers import tick_to_message
@@ -104,6 +106,28 @@ async def test_other_errors_fail_the_batch(deliver, server, status):
     server.failure = GRPCError(status, "boom")
     with pytest.raises(DeliveryFailed, match=status.name):
         await deliver([message(1), message(2)])
+
+
+async def test_the_peers_status_message_is_kept_as_a_short_prefix(deliver, server):
+    """The reason goes to the log and the outbox row: a peer's words, bounded."""
+    server.failure = GRPCError(Status.UNAVAILABLE, "\x1b[2J" + "x" * 5_000)
+    with pytest.raises(DeliveryFailed) as failed:
+        await deliver([message(1)])
+    assert "(5004 characters)" in str(failed.value)
+    assert "\x1b" not in str(failed.value)
+    assert len(str(failed.value)) < 200
+
+
+async def test_a_message_over_the_limit_is_not_sent_and_the_batch_retries(server):
+    oversized = message(1)
+    oversized.payload["assetSymbol"] = "X" * MAX_TICK_MESSAGE_BYTES  # no tick trading takes
+    async with ChannelFor([server], codec=client_codec(MESSAGE_LIMITS)) as channel:
+        delivery = AnalyticsDelivery(lambda: channel, timeout=1.0)
+        delivery.open()
+        with pytest.raises(DeliveryFailed, match="RESOURCE_EXHAUSTED"):
+            await delivery([oversized])
+        assert await delivery([message(2)]) == {}  # the channel still works
+    assert [len(s) for s in server.streams if s] == [1]
 
 
 async def test_an_answer_for_fewer_ticks_than_sent_fails_the_batch(deliver, server):

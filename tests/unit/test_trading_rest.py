@@ -110,6 +110,14 @@ async def test_ticks_outside_the_rules_are_400_and_go_nowhere(client, repo, outb
     assert repo.ticks == {} and outbox.messages == {}
 
 
+async def test_a_tick_from_the_future_is_422_and_goes_nowhere(client, repo, outbox):
+    response = await client.post(URL, json={**TICK, "timestamp": 4_102_444_800_000})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert "ahead of this server's clock" in response.json()["detail"]
+    assert repo.ticks == {} and outbox.messages == {}
+
+
 async def test_a_keyed_retry_replays_and_queues_nothing_twice(client, repo, outbox):
     headers = {"Idempotency-Key": "feed-42"}
     first = await client.post(URL, json=TICK, headers=headers)

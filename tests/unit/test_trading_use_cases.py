@@ -7,10 +7,10 @@ from uuid import uuid4
 
 import pytest
 
-from services.common.market_data import MAX_TIMESTAMP_MS
+from services.common.market_data import MAX_FUTURE_SKEW, MAX_TIMESTAMP_MS
 from services.common.outbox import InMemoryOutboxStore
 from services.trading.bootstrap import build_deps
-from services.trading.domain.errors import InvalidTick
+from services.trading.domain.errors import InvalidTick, TickFromTheFuture
 from services.trading.domain.model import MarketDataTick
 from services.trading.service_layer import use_cases
 from services.trading.service_layer.use_cases import TradingDeps
@@ -123,6 +123,25 @@ async def test_an_invalid_tick_is_neither_stored_nor_queued(deps, repo, outbox, 
     with pytest.raises(InvalidTick):
         await submit(deps, symbol="BTC\n")
     assert repo.ticks == {} and outbox.messages == {} and wakeups == []
+
+
+async def test_a_tick_up_to_the_skew_ahead_of_the_clock_is_taken(deps, clock):
+    ahead = int((clock.now + MAX_FUTURE_SKEW).timestamp() * 1000)
+    assert (await submit(deps, timestamp=ahead)).timestamp == ahead
+
+
+async def test_a_tick_from_the_future_is_neither_stored_nor_queued(
+    deps, repo, outbox, wakeups, clock
+):
+    """Consumers keep the newest tick per asset: one stamped in 2100 would freeze them."""
+    with pytest.raises(TickFromTheFuture) as refused:
+        await submit(deps, timestamp=MAX_TIMESTAMP_MS)
+    assert isinstance(refused.value, InvalidTick)  # a 422 problem, its detail says why
+    assert "ahead of this server's clock" in str(refused.value)
+    assert repo.ticks == {} and outbox.messages == {} and wakeups == []
+    just_beyond = int((clock.now + MAX_FUTURE_SKEW).timestamp() * 1000) + 1
+    with pytest.raises(TickFromTheFuture):
+        await submit(deps, timestamp=just_beyond)
 
 
 async def test_a_failed_write_wakes_no_relay(deps, outbox, wakeups):

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from services.analytics.domain.errors import InvalidTick
 from services.common import market_data
+from services.common.quoting import quoted
 
 MAX_SOURCE_ID_LENGTH = 128
 # Bounded so that price * quantity (at most 1e27) and sums of it stay finite.
@@ -34,10 +35,10 @@ def tick_problems(
     if (
         isinstance(quantity, bool)
         or not isinstance(quantity, int | float)
-        or not (math.isfinite(quantity) and 0 <= quantity <= MAX_QUANTITY)
+        or not (0 <= quantity <= MAX_QUANTITY and math.isfinite(quantity))
     ):
         problems.append(
-            f"quantity {quantity!r} must be a finite number >= 0 and <= {MAX_QUANTITY:.0e} "
+            f"quantity {quoted(quantity)} must be a finite number >= 0 and <= {MAX_QUANTITY:.0e} "
             "(0: a price quote, not a trade)"
         )
     return tuple(problems)

@@ -1,6 +1,8 @@
 """gRPC servicers of market data ingestion: parse -> use case -> response message.
 
-Bad input is the client's error (INVALID_ARGUMENT), never INTERNAL."""
+Bad input is the client's error (INVALID_ARGUMENT), never INTERNAL; its status message quotes
+at most a short prefix of any field (grpclib HPACK-encodes it in quadratic time). Messages
+over the size limit and undecodable bytes are refused before they get here (grpc_server)."""
 
 from __future__ import annotations
 
@@ -19,11 +21,10 @@ from services.analytics.service_layer.use_cases import AnalyticsDeps
 
 async def _record(deps: AnalyticsDeps, message: TickMessage) -> None:
     try:
-        tick = tick_from_message(message)
-    except InvalidTick as error:
+        # A duplicate by source_id is acknowledged too: it was kept the first time.
+        await use_cases.record_tick(deps, tick_from_message(message))
+    except InvalidTick as error:  # invalid, or stamped too far in the future
         raise GRPCError(Status.INVALID_ARGUMENT, str(error)) from error
-    # A duplicate by source_id is acknowledged too: it was kept the first time.
-    await use_cases.record_tick(deps, tick)
 
 
 class MarketDataService(v1.MarketDataServiceBase):

@@ -16,6 +16,8 @@ from grpclib.server import Server
 from services.analytics.entrypoints.drain import Drain
 from services.analytics.entrypoints.grpc import LegacyMarketDataService, MarketDataService
 from services.analytics.service_layer.use_cases import AnalyticsDeps
+from services.common.grpc_messages import MessageLimits, refusing_long_requests, server_codec
+from services.common.market_data import MAX_TICK_MESSAGE_BYTES
 from services.common.unix_sockets import bind_private_socket
 
 if TYPE_CHECKING:
@@ -26,6 +28,12 @@ log = logging.getLogger(__name__)
 # A health answer may be this old; the check itself is one `SELECT 1`.
 HEALTH_CHECK_TTL_SECONDS = 1.0
 HEALTH_CHECK_TIMEOUT_SECONDS = 2.0
+# Every request carries one tick (MAX_TICK_MESSAGE_BYTES says why that bound), or a health
+# check's service name; every answer (an acknowledgement, a stream's counts, a health status)
+# is a few bytes, so the same bound is generous for what this server sends.
+MESSAGE_LIMITS = MessageLimits(
+    max_receive_bytes=MAX_TICK_MESSAGE_BYTES, max_send_bytes=MAX_TICK_MESSAGE_BYTES
+)
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,11 @@ async def start_grpc_endpoint(
     """Serves on host:port, or on the Unix socket `socket` (mode 0600: only the sidecar)."""
     drain = Drain()
     services = [MarketDataService(deps, drain), LegacyMarketDataService(deps, drain)]
-    server = Server([*services, _health(services, drain, ready)])
+    servables = [*services, _health(services, drain, ready)]
+    server = Server(
+        [refusing_long_requests(s, MESSAGE_LIMITS.max_receive_bytes) for s in servables],
+        codec=server_codec(MESSAGE_LIMITS),
+    )
     if socket is not None:
         # Bound here (0600 before anyone can connect) and handed over: grpclib's own
         # start(path=...) would leave the file's mode to the umask.

@@ -13,6 +13,7 @@ from services.analytics.domain.errors import InvalidTick, NoMarketData
 from services.analytics.domain.model import AssetStats, IngestSummary, MarketTick, ReceivedTick
 from services.analytics.domain.volume import DailyVolume, Window
 from services.analytics.service_layer.ports import TickRepository
+from services.common import market_data
 
 
 @dataclass(frozen=True)
@@ -25,18 +26,26 @@ class AnalyticsDeps:
 
 
 def _received(deps: AnalyticsDeps, tick: MarketTick) -> ReceivedTick:
-    return ReceivedTick(id=deps.new_id(), tick=tick, received_at=deps.clock())
+    """The tick as received now; raises InvalidTick when it is stamped too far ahead of now.
+    (A rule of receiving, not of MarketTick: ticks kept before it existed must still load.)"""
+    now = deps.clock()
+    problems = market_data.future_problems(tick.timestamp, now=now)
+    if problems:
+        raise InvalidTick(tuple(problems))
+    return ReceivedTick(id=deps.new_id(), tick=tick, received_at=now)
 
 
 async def record_tick(deps: AnalyticsDeps, tick: MarketTick) -> bool:
-    """Keep one tick; False when its source_id was seen before (acknowledged, kept once)."""
+    """Keep one tick; False when its source_id was seen before (acknowledged, kept once).
+    Raises InvalidTick for a tick from the future."""
     return await deps.ticks.add(_received(deps, tick))
 
 
 async def record_tick_stream(
     deps: AnalyticsDeps, ticks: AsyncIterable[MarketTick | InvalidTick]
 ) -> IngestSummary:
-    """Keep the valid ticks of a stream; the invalid ones are counted and skipped.
+    """Keep the valid ticks of a stream; the invalid ones (from the future too) are counted and
+    skipped.
 
     The caller parses each message, so one bad tick does not end the stream."""
     accepted = rejected = 0
@@ -45,7 +54,11 @@ async def record_tick_stream(
         if isinstance(item, InvalidTick):
             rejected += 1
             continue
-        batch.append(_received(deps, item))
+        try:
+            batch.append(_received(deps, item))
+        except InvalidTick:  # stamped too far in the future
+            rejected += 1
+            continue
         accepted += 1
         if len(batch) >= deps.stream_batch_size:
             await deps.ticks.add_many(batch)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.common import market_data
 from services.notification.domain.alerts import crossed
-from services.notification.domain.errors import TickContention
+from services.notification.domain.errors import TickContention, TickFromTheFuture
 from services.notification.domain.notifications import Notification
 from services.notification.domain.prices import PriceTick, TickOutcome, outcome_of
 from services.notification.service_layer.deps import NotificationDeps
@@ -26,7 +27,13 @@ class TickResult:
 async def submit_price_tick(deps: NotificationDeps, tick: PriceTick) -> TickResult:
     """Apply the tick if it is the asset's newest, firing (and disarming) every armed alert it
     crosses, each with one notification. Concurrent ticks of one asset are serialised by a
-    compare-and-set on its last tick: the loser reads again and re-evaluates."""
+    compare-and-set on its last tick: the loser reads again and re-evaluates.
+
+    A tick stamped too far in the future is refused (TickFromTheFuture): as the asset's last
+    tick it would make every real tick after it `stale`, freezing the asset's alerts."""
+    future = market_data.future_problems(tick.timestamp, now=deps.clock())
+    if future:
+        raise TickFromTheFuture(tuple(future))
     for _ in range(MAX_ATTEMPTS):
         last = await deps.prices.last_tick(tick.asset_symbol)
         previous = last.price if last else None

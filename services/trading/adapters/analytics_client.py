@@ -16,16 +16,26 @@ from grpclib.exceptions import ProtocolError, StreamTerminatedError
 
 from generated.grpc.capsure.analytics.v1 import MarketDataServiceStub, StreamMarketDataResponse
 from services.common.addresses import Address, grpc_channel
+from services.common.grpc_messages import MessageLimits, client_codec
+from services.common.market_data import MAX_TICK_MESSAGE_BYTES
 from services.common.outbox import DeliveryFailed, OutboxMessage
+from services.common.quoting import quoted
 from services.trading.mappers import message_to_stream_request
 
 CONSUMER = "analytics"
 INVALID = "analytics refused the tick as invalid"
 
 
+# What analytics takes (one tick per message) is what trading sends; its answers are a few
+# bytes. A tick trading accepted is far below the bound (market_data says why).
+MESSAGE_LIMITS = MessageLimits(
+    max_receive_bytes=MAX_TICK_MESSAGE_BYTES, max_send_bytes=MAX_TICK_MESSAGE_BYTES
+)
+
+
 def channel_to(address: Address) -> Callable[[], Channel]:
     # A Channel connects lazily on the first call and reconnects after the peer restarts.
-    return lambda: grpc_channel(address)
+    return lambda: grpc_channel(address, codec=client_codec(MESSAGE_LIMITS))
 
 
 class _Refused(Exception):
@@ -91,7 +101,8 @@ class AnalyticsDelivery:
         except GRPCError as error:
             if error.status is Status.INVALID_ARGUMENT:
                 raise _Refused() from error
-            reason = f"{error.status.name}: {error.message or 'no message'}"
+            # The peer's words go to the log and the outbox row: a bounded prefix only.
+            reason = f"{error.status.name}: {quoted(error.message or 'no message')}"
             raise DeliveryFailed(CONSUMER, reason) from error
         except (OSError, StreamTerminatedError, ProtocolError) as error:
             raise DeliveryFailed(CONSUMER, f"{type(error).__name__}: {error}") from error

@@ -26,8 +26,8 @@ def _valid_quantity(quantity: object) -> bool:
     return (
         isinstance(quantity, int | float)
         and not isinstance(quantity, bool)
+        and 0 <= quantity <= MAX_QUANTITY  # before isfinite(), which overflows on a huge int
         and math.isfinite(quantity)
-        and 0 <= quantity <= MAX_QUANTITY
     )
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from services.common import market_data
+from services.trading.domain.errors import TickFromTheFuture
 from services.trading.domain.model import MarketDataTick
 from services.trading.mappers import tick_to_message
 from services.trading.service_layer.ports import (
@@ -62,7 +64,8 @@ async def submit_market_data(
     deps: TradingDeps, *, asset_symbol: str, price: float, timestamp: int, quantity: float = 0.0
 ) -> MarketDataTick:
     """Keep the tick and queue it for every consumer, in one transaction: either the tick is
-    stored and will reach them (at least once), or nothing was kept."""
+    stored and will reach them (at least once), or nothing was kept. A tick stamped too far in
+    the future is refused (TickFromTheFuture): its consumers would take it as the newest."""
     tick = MarketDataTick(
         id=deps.new_id(),
         asset_symbol=asset_symbol,
@@ -71,6 +74,11 @@ async def submit_market_data(
         received_at=deps.clock(),
         quantity=quantity,
     )
+    # A rule of receiving, not of MarketDataTick: ticks kept before it existed must still load.
+    # Analytics and notification apply it again on delivery, moments later: they take the tick.
+    future = market_data.future_problems(tick.timestamp, now=tick.received_at)
+    if future:
+        raise TickFromTheFuture(tuple(future))
     # Nested in the Idempotency-Key transaction when a key is sent: then it commits with the
     # stored response, and the relay's next poll (not this wake-up) finds the messages.
     async with deps.transaction():

@@ -35,7 +35,9 @@ class SendMarketDataRequest(betterproto.Message):
     """Price; finite and greater than zero."""
 
     timestamp: int = betterproto.int64_field(3)
-    """Unix time in milliseconds."""
+    """
+    Unix time in milliseconds; at most 5 minutes ahead of the server's clock.
+    """
 
     source_id: str = betterproto.string_field(4)
     """
