@@ -68,10 +68,16 @@ def address(running: RunningInstance) -> str:
     return running.instance.inbound_address
 
 
+def registry_get(mesh: Mesh, path: str) -> httpx.Response:
+    """A GET on the registry's REST API through its sidecar, as the operator (mTLS)."""
+    context = mesh.operator.ssl_context()
+    with httpx.Client(verify=context, trust_env=False, timeout=2) as client:
+        return client.get(f"{mesh.registry_url}{path}")
+
+
 def registered(mesh: Mesh) -> dict[str, set[str]]:
     """GET /api/registry/services: service -> ids of its registered instances."""
-    assert mesh.registry is not None
-    response = httpx.get(f"{mesh.registry.url}/api/registry/services", trust_env=False, timeout=2)
+    response = registry_get(mesh, "/api/registry/services")
     response.raise_for_status()
     return {s["name"]: {i["id"] for i in s["instances"]} for s in response.json()}
 
