@@ -12,6 +12,7 @@ from services.analytics.domain.candles import Candle, CandleInterval
 from services.analytics.domain.errors import InvalidQuery, InvalidTick
 from services.analytics.domain.model import AssetStats, MarketTick
 from services.analytics.domain.volume import DailyVolume
+from services.common.quoting import quoted
 from services.common.timestamps import rfc3339
 
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -71,10 +72,10 @@ def millis_from_rfc3339(moment: str) -> int:
     try:
         parsed = datetime.fromisoformat(moment)
     except ValueError as error:
-        raise InvalidQuery(f"{moment!r} is not an RFC 3339 date-time") from error
+        raise InvalidQuery(f"{quoted(moment)} is not an RFC 3339 date-time") from error
     offset = parsed.utcoffset()
     if offset is None:
-        raise InvalidQuery(f"{moment!r} has no UTC offset")
+        raise InvalidQuery(f"{quoted(moment)} has no UTC offset")
     since_epoch = parsed.replace(tzinfo=None) - UNIX_EPOCH.replace(tzinfo=None) - offset
     return since_epoch // ONE_MILLISECOND
 

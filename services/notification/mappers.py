@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from services.common.quoting import quoted
 from services.common.timestamps import rfc3339
 from services.notification.domain.alerts import PriceAlert
 from services.notification.domain.errors import InvalidEvent
@@ -21,9 +22,10 @@ def instant_from_contract(text: str) -> datetime:
         # RFC 3339 lets T and Z be lower case; fromisoformat wants them upper case.
         moment = datetime.fromisoformat(text.upper())
     except ValueError as error:
-        raise InvalidEvent(f"occurredAt {text!r} is not a usable date-time: {error}") from error
+        # Not {error}: fromisoformat's message repeats the whole input.
+        raise InvalidEvent(f"occurredAt {quoted(text)} is not a usable date-time") from error
     if moment.utcoffset() is None:
-        raise InvalidEvent(f"occurredAt {text!r} has no UTC offset")
+        raise InvalidEvent(f"occurredAt {quoted(text)} has no UTC offset")
     return moment
 
 

@@ -24,6 +24,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from services.common import market_data
+from services.common.quoting import quoted
 from services.notification.domain.errors import InvalidAlert
 from services.notification.domain.notifications import EventType, NotificationEvent
 from services.notification.domain.prices import PriceTick
@@ -43,7 +44,7 @@ def alert_problems(asset_symbol: object, threshold: object) -> tuple[str, ...]:
     problems = []
     if not isinstance(asset_symbol, str) or not market_data.ASSET_SYMBOL.fullmatch(asset_symbol):
         problems.append(
-            f"assetSymbol {asset_symbol!r} must be a ticker or a pair of tickers "
+            f"assetSymbol {quoted(asset_symbol)} must be a ticker or a pair of tickers "
             "(1-12 of A-Z 0-9, joined by a dash: BTC, ETH-USD)"
         )
     if (
@@ -52,7 +53,7 @@ def alert_problems(asset_symbol: object, threshold: object) -> tuple[str, ...]:
         or not (math.isfinite(threshold) and 0 < threshold <= market_data.MAX_PRICE)
     ):
         problems.append(
-            f"threshold {threshold!r} must be a finite number > 0 and "
+            f"threshold {quoted(threshold)} must be a finite number > 0 and "
             f"<= {market_data.MAX_PRICE:.0e}"
         )
     return tuple(problems)
