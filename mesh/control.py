@@ -39,7 +39,7 @@ def _instance_status(running: RunningInstance, supervisor: Supervisor | None) ->
         "sidecar_pid": running.sidecar.pid,
         "healthy": running.app.health_status() == 200,
         "inbound": running.instance.inbound_address,
-        "app": running.app.url,
+        "app": running.app.location,
         "sidecar_admin": running.sidecar.admin_url,
     }
     if supervisor is not None:

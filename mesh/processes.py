@@ -152,6 +152,12 @@ class AppProcess(ManagedProcess):
         return f"http://{HOST}:{address}"
 
     @property
+    def location(self) -> str:
+        """Where it listens, for people: its URL, or unix:<path> behind its sidecar."""
+        address = self.instance.ports.app_http
+        return self.url if isinstance(address, int) else peer_address(address)
+
+    @property
     def grpc_address(self) -> str:
         """Its gRPC server as a gRPC target: host:port, or unix:<path> (grpcio takes both)."""
         if self.instance.ports.app_grpc is None:

@@ -6,7 +6,13 @@ The claim, the handler's own writes and the stored response commit in one transa
 service's database: a retry either finds the finished response or nothing at all, never half a
 write. A concurrent duplicate waits on the key's unique index and then replays (PostgreSQL), or
 waits for the database lock (SQLite). Keys are per operation and per caller (the verified
-token's subject), so nobody can read another caller's response by guessing a key."""
+token's subject), so nobody can read another caller's response by guessing a key.
+
+Anonymous callers (registration, logout, internal calls) have no subject to tell them apart:
+their scope is the request itself (its fingerprint). The same key with another request is then
+another scope, answered afresh: no 422 that tells one client another's key is taken, and no
+replay of another client's answer. Only a request identical to one already answered (a retry,
+or someone who knows its whole body: a registration's password included) gets the replay."""
 
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ from services.common.contracts import operations
 from services.common.headers import IDEMPOTENCY_KEY as HEADER
 from services.common.headers import IDEMPOTENT_REPLAYED as REPLAYED_HEADER
 
+ANONYMOUS = "anonymous"  # a scope's caller part when there is no token (then the request's too)
 # Response headers worth replaying (Location of a created resource); not Date, not lengths.
 REPLAYED_HEADERS = ("Location", "Content-Type", "Retry-After")
 
@@ -77,8 +84,8 @@ class Idempotency:
             key = request.headers.get(HEADER)
             if not key:
                 return await handler(*args, **kwargs)
-            scope = f"{operation_id}:{_caller()}"
             fingerprint = _fingerprint(kwargs.get("body"))
+            scope = f"{operation_id}:{_caller() or f'{ANONYMOUS}:{fingerprint}'}"
             try:
                 return await self._first_or_replay(scope, key, fingerprint, handler, args, kwargs)
             except KeyRace:
@@ -130,10 +137,11 @@ def _kept(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in headers.items() if name.lower() in wanted}
 
 
-def _caller() -> str:
-    # Connexion puts verified claims here; unauthenticated operations share one anonymous scope.
+def _caller() -> str | None:
+    """The verified token's subject (Connexion puts verified claims here), None if anonymous."""
     token_info = context.get("token_info") or {}
-    return str(token_info.get("sub", "-"))
+    subject = token_info.get("sub")
+    return str(subject) if subject else None
 
 
 def _fingerprint(body: Any) -> str:

@@ -7,6 +7,9 @@ answer and 21 MB of logs) and, in a gRPC trailer, a CPU sink: grpclib HPACK-enco
 from __future__ import annotations
 
 MAX_QUOTED_CHARACTERS = 32
+# A request path is the client's too, but our own paths run to ~70 characters (a prefix and
+# two UUIDs): quoted whole up to this, so an operator can still read which resource it was.
+MAX_QUOTED_PATH_CHARACTERS = 120
 # repr() of an int with more digits than this raises (CPython's int_max_str_digits is 4300)
 # and costs quadratic time below it: such a number is described, not printed.
 MAX_PRINTED_INT_BITS = 256
@@ -28,6 +31,11 @@ def quoted(value: object, limit: int = MAX_QUOTED_CHARACTERS) -> str:
             return f"an integer of {value.bit_length()} bits"
         return repr(value)
     return f"a {type(value).__name__}"
+
+
+def quoted_path(path: str) -> str:
+    """A request path for a message or log line (see MAX_QUOTED_PATH_CHARACTERS)."""
+    return quoted(path, MAX_QUOTED_PATH_CHARACTERS)
 
 
 def _unit(value: str | bytes) -> str:

@@ -101,6 +101,10 @@ class Registrar:
         except httpx.HTTPError as error:
             self._report(f"registry unreachable: {error!r}")
             return
+        except (KeyError, ValueError, TypeError):
+            # A 503/504 of the contract whose body is not its problem+json (a proxy's page).
+            self._report("registry answered outside its contract")
+            return
         if response.status_code not in (200, 201):
             self._report(f"registry answered {response.status_code}: {response.content[:200]!r}")
             return

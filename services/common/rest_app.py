@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connexion import AsyncApp
+from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
@@ -33,9 +34,17 @@ from services.common.database import (
 from services.common.idempotency import Idempotency, IdempotencyKeyReused, operations_with_key
 from services.common.idempotency_stores import DatabaseIdempotencyStore, InMemoryIdempotencyStore
 from services.common.maintenance import MaintenanceSwitch
-from services.common.problems import ErrorMap, database_outage, problem_for, unexpected_error
+from services.common.problems import (
+    ErrorMap,
+    contract_problem,
+    database_outage,
+    problem_for,
+    unexpected_error,
+)
+from services.common.public_contract import PublicContractMiddleware
+from services.common.request_target import RequestTargetMiddleware
+from services.common.request_validators import VALIDATOR_MAP
 from services.common.rest_fixes import (
-    VALIDATOR_MAP,
     MethodNotAllowedMiddleware,
     bearer_security_map,
     json_response,
@@ -102,6 +111,8 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
         strict_validation=True,
         validate_responses=spec.validate_responses,
         swagger_ui_options=SwaggerUIOptions(
+            # Connexion would serve the whole contract: PublicContractMiddleware serves the rest.
+            serve_spec=False,
             spec_path=f"{spec.api_prefix}/openapi.json",
             swagger_ui_path=f"{spec.api_prefix}/ui",
         ),
@@ -112,14 +123,28 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
         _health_endpoint(spec.service, maintenance.gate(readiness(spec.database))),
         methods=["GET"],
     )
+    app.add_error_handler(ProblemException, contract_problem)
     common_errors = {Forbidden: 403, IdempotencyKeyReused: 422}
     for error_type, status in {**common_errors, **spec.error_statuses}.items():
         app.add_error_handler(error_type, problem_for(status))
     app.add_error_handler(Exception, _unexpected_error_or_outage)
+    # Middlewares at one position run in the order added: the request target is checked before
+    # anything routes it (405s, redirects).
+    app.add_middleware(
+        RequestTargetMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        slash_paths=[f"{spec.api_prefix}/ui/"],
+    )
     app.add_middleware(
         MethodNotAllowedMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         paths=contract["paths"],
+    )
+    app.add_middleware(
+        PublicContractMiddleware,
+        position=MiddlewarePosition.BEFORE_SWAGGER,
+        path=f"{spec.api_prefix}/openapi.json",
+        contract=contract,
     )
     return app
 

@@ -8,27 +8,18 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from connexion.datastructures import MediaTypeDict
-from connexion.exceptions import BadRequestProblem
 from connexion.lifecycle import ConnexionResponse
 from connexion.security import BearerSecurityHandler
-from connexion.validators import (
-    FormDataValidator,
-    JSONRequestBodyValidator,
-    MultiPartFormDataValidator,
-)
 from jsonschema import Draft4Validator
 from starlette.responses import Response
 from starlette.routing import compile_path
 
 from services.common.contracts import HTTP_METHODS, most_specific_first
-
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+from services.common.quoting import quoted, quoted_path
 
 
 def register_formats() -> None:
@@ -45,36 +36,6 @@ def register_formats() -> None:
         if not isinstance(value, str):
             return True
         return str(uuid.UUID(value)) == value.lower()
-
-
-class Utf8JsonBodyValidator(JSONRequestBodyValidator):
-    """A JSON body that is not UTF-8 is the client's error (400), not a crash (500)."""
-
-    async def _parse(self, stream: Any, scope: Any) -> Any:
-        chunks = [chunk async for chunk in stream]
-        try:
-            b"".join(chunks).decode(self._encoding)
-        except UnicodeDecodeError as error:
-            raise BadRequestProblem(
-                detail=f"request body is not valid {self._encoding}: {error.reason}"
-            ) from error
-
-        async def replay() -> Any:
-            for chunk in chunks:
-                yield chunk
-
-        return await super()._parse(replay(), scope)
-
-
-VALIDATOR_MAP = {
-    "body": MediaTypeDict(
-        {
-            "*/*json": Utf8JsonBodyValidator,
-            "application/x-www-form-urlencoded": FormDataValidator,
-            "multipart/form-data": MultiPartFormDataValidator,
-        }
-    )
-}
 
 
 class RuntimeBearerHandler(BearerSecurityHandler):
@@ -140,11 +101,6 @@ class MethodNotAllowedMiddleware:
             self.routes.append((regex, methods))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and CONTROL_CHARACTERS.search(scope["path"]):
-            # No identifier in our contracts contains one; Connexion would answer 404 for a
-            # route it cannot match, which hides the client's actual mistake.
-            await _problem(send, 400, "Bad Request", "the path contains control characters")
-            return
         if scope["type"] == "http":
             for regex, methods in self.routes:
                 if regex.match(scope["path"]):
@@ -156,12 +112,12 @@ class MethodNotAllowedMiddleware:
 
     @staticmethod
     async def _method_not_allowed(scope: Any, methods: set[str], send: Any) -> None:
-        detail = f"{scope['method']} is not allowed on {scope['path']}"
+        detail = f"{quoted(scope['method'])} is not allowed on {quoted_path(scope['path'])}"
         allow = ", ".join(sorted(methods)).encode()
-        await _problem(send, 405, "Method Not Allowed", detail, [(b"allow", allow)])
+        await send_problem(send, 405, "Method Not Allowed", detail, [(b"allow", allow)])
 
 
-async def _problem(
+async def send_problem(
     send: Any, status: int, title: str, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()
 ) -> None:
     """Answer an RFC 7807 problem straight from ASGI middleware."""

@@ -1,9 +1,11 @@
 """The access-control attack matrix, through the edge with real tokens, on every protected
 operation: BOLA, forged tokens, mass assignment, BFLA with path mangling, spoofed identity and
-x-envoy-* headers, login throttling, and requests only the edge itself may answer (malformed,
-oversized, unknown methods, a forged Host). Each case is counted; a bypass is any 2xx where the
-answer must be a refusal, any change to an object an attacker touched, or a refusal that is not
-problem+json or echoes the Host. The expected count of bypasses is 0.
+x-envoy-* headers, login throttling, requests only the edge itself may answer (malformed,
+oversized, unknown methods, a forged Host), and hostile input (10 MB fields, JSON that breaks
+parsers, undecodable paths, Host-built redirects, colliding anonymous Idempotency-Keys, the
+internal operations in the published contracts). Each case is counted; a bypass is any 2xx where
+the answer must be a refusal, any change to an object an attacker touched, or a refusal that is
+not problem+json or echoes the Host. The expected count of bypasses is 0.
 
 Forged tokens are also sent straight to each service's sidecar, skipping the edge: every
 service verifies again (defence in depth)."""
@@ -86,6 +88,19 @@ class Raw:
             except ValueError:
                 parsed = {"raw": data[:200].decode(errors="replace")}
             return response.status, parsed
+        finally:
+            connection.close()
+
+    def send(
+        self, method: str, path: str, payload: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """`payload` as given, byte for byte; the status, headers (lower-case names), body."""
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            connection.request(method, path, body=payload, headers={**JSON, **(headers or {})})
+            response = connection.getresponse()
+            answer = {name.lower(): value for name, value in response.getheaders()}
+            return response.status, answer, response.read()
         finally:
             connection.close()
 
@@ -579,4 +594,147 @@ def test_no_401_reflects_the_host_it_was_sent_to(mesh, people):
     seen = sorted(map(str, app_challenges))
     print(f"[matrix] the services' own 401s carry WWW-Authenticate: {seen}")
     tally.report("401 challenge")
+
+
+# --- hostile input ---------------------------------------------------------------------------
+
+TEN_MB = 10_000_000
+SMALL = 2048  # bytes: the most a refusal of a 10 MB request may take, answer or log growth
+PROBLEM = "application/problem+json"
+REFUSED_BADLY = 599  # counted as a bypass: a refusal that is big, or not a problem
+
+
+def log_size(mesh: Mesh, service: str) -> int:
+    return mesh.instances[service][0].app.log_path.stat().st_size
+
+
+def with_raw_field(body: dict, name: str, raw: bytes) -> bytes:
+    """`body` as JSON plus the field `name` whose value is `raw`, bytes no encoder would write."""
+    return json.dumps(body).encode()[:-1] + b', "' + name.encode() + b'": ' + raw + b"}"
+
+
+def test_a_10_mb_field_gets_a_small_400_and_a_small_log(mesh, edge, people):
+    tally, bob = Tally(), people["bob"]
+    name = f"m-{uuid.uuid4().hex[:10]}"
+    account = {"username": name, "email": f"{name}@e2e.example", "password": PASSWORD}
+    big = "x" * TEN_MB
+    alert = {"assetSymbol": big, "direction": "above", "threshold": 1}
+    writes = [
+        ("nft", "/api/nfts", {"name": big}, bob.auth),
+        ("nft", "/api/nfts", {"name": "a", big: 1}, bob.auth),
+        ("nft", "/api/nfts", {"name": [big]}, bob.auth),
+        ("user", "/api/users", {**account, "username": big}, {}),
+        ("user", "/api/users", {**account, "password": big}, {}),
+        ("trading", "/api/trading/wallet/deposits", {"amount": "1" * TEN_MB}, bob.auth),
+        ("notification", "/api/notifications/alerts", alert, bob.auth),
+    ]
+    answers, growth = [], []
+    for service, path, body, headers in writes:
+        before = log_size(mesh, service)
+        status, answer, content = edge.send("POST", path, json.dumps(body).encode(), headers)
+        answers.append(len(content))
+        growth.append(log_size(mesh, service) - before)
+        problem = answer.get("content-type") == PROBLEM
+        small = problem and len(content) < SMALL and growth[-1] < SMALL
+        case = f"POST {path}: {status}, {len(content)} B, log +{growth[-1]} B"
+        tally.refused("10 MB field", case, status if small else REFUSED_BADLY, {400})
+    print(f"[matrix] 10 MB fields: answers {min(answers)}-{max(answers)} B, log growth {growth} B")
+    tally.report("10 MB field")
+    assert tally.bypasses == []
+
+
+def test_json_that_breaks_parsers_is_a_400_problem(edge, people):
+    tally, bob = Tally(), people["bob"]
+    name = f"m-{uuid.uuid4().hex[:10]}"
+    account = {"email": f"{name}@e2e.example", "password": PASSWORD}
+    values = {
+        "nested 10,000 deep": b"[" * 10_000 + b"]" * 10_000,
+        "an integer of 5,000 digits": b"9" * 5000,
+        "a lone surrogate": b'"\\ud800"',
+        "NaN": b"NaN",
+        "invalid UTF-8": b'"\xff\xfe"',
+    }
+    for case, value in values.items():
+        for path, body, field_name, headers in (
+            ("/api/nfts", {}, "name", bob.auth),
+            ("/api/users", account, "username", {}),
+        ):
+            payload = with_raw_field(body, field_name, value)
+            status, answer, _ = edge.send("POST", path, payload, headers)
+            problem = answer.get("content-type") == PROBLEM
+            outcome = status if problem else REFUSED_BADLY
+            tally.refused("breaking JSON", f"{case}: POST {path}", outcome, {400})
+    tally.report("breaking JSON")
+    assert tally.bypasses == []
+
+
+def test_undecodable_paths_and_queries_are_a_400_problem(edge, people):
+    tally = Tally()
+    for path in (
+        "/api/nfts/%FF%FE",
+        "/api/nfts/%ED%A0%80",  # a surrogate, CESU-8 encoded
+        f"/api/nfts/user/{people['bob'].id}?limit=%ED%A0%80",
+        "/api/analytics/assets?limit=%FF",
+        "/api/trading/listings?status=%C0%AF",  # an overlong '/'
+    ):
+        status, answer, _ = edge.send("GET", path)
+        problem = answer.get("content-type") == PROBLEM
+        tally.refused("undecodable target", path, status if problem else REFUSED_BADLY, {400})
+    tally.report("undecodable target")
+    assert tally.bypasses == []
+
+
+def test_no_answer_reflects_the_clients_host(edge, people, bobs_nft):
+    """A trailing slash was redirected to http://<the client's Host>/<path without it>."""
+    tally = Tally()
+    paths = [
+        "/api/nfts/",
+        f"/api/nfts/{bobs_nft['id']}/",
+        "/api/users/",
+        "/api/users/login/",
+        "/api/analytics/assets/",
+        "/api/trading/listings/",
+        "/api/notifications/",
+    ]
+    for path in paths:
+        for method in ("GET", "POST"):
+            headers = {"Host": "evil.example", **people["bob"].auth}
+            status, answer, content = edge.send(method, path, b"{}", headers)
+            reflected = b"evil.example" in content or "evil.example" in str(answer)
+            problem = answer.get("content-type") == PROBLEM
+            outcome = status if problem and not reflected else REFUSED_BADLY
+            case = f"{method} {path} -> {status} {answer.get('location')}"
+            tally.refused("Host reflection", case, outcome, {404})
+    tally.report("Host reflection")
+    assert tally.bypasses == []
+
+
+def test_anonymous_idempotency_keys_do_not_collide(edge):
+    """Two clients registering with the same key: each gets its own account (not the other's
+    stored answer, not a 422), and each one's retry replays its own answer."""
+    tally, key = Tally(), {"Idempotency-Key": f"shared-{uuid.uuid4().hex}"}
+    names = [f"m-{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    bodies = [{"username": n, "email": f"{n}@e2e.example", "password": PASSWORD} for n in names]
+    first = [edge.call("POST", "/api/users", body, key) for body in bodies]
+    for (status, created), name in zip(first, names, strict=True):
+        own = status == 201 and created.get("username") == name
+        tally.refused("anonymous key", f"{name}: {status}", 201 if own else REFUSED_BADLY, {201})
+    for body, (_, created) in zip(bodies, first, strict=True):
+        status, answer, content = edge.send("POST", "/api/users", json.dumps(body).encode(), key)
+        replayed = answer.get("idempotent-replayed") == "true" and json.loads(content) == created
+        outcome = status if replayed else REFUSED_BADLY
+        tally.refused("anonymous key", f"retry {body['username']}: {status}", outcome, {201})
+    tally.report("anonymous key")
+    assert tally.bypasses == []
+
+
+def test_the_published_contracts_leave_internal_operations_out(edge):
+    tally = Tally()
+    prefixes = ("/api/nfts", "/api/users", "/api/analytics", "/api/trading", "/api/notifications")
+    for prefix in prefixes:
+        status, published = edge.call("GET", f"{prefix}/openapi.json")
+        internal = [path for path in published.get("paths", {}) if path.startswith("/internal/")]
+        outcome = 200 if status == 200 and not internal else REFUSED_BADLY
+        tally.refused("published contract", f"{prefix}: {status} {internal}", outcome, {200})
+    tally.report("published contract")
     assert tally.bypasses == []

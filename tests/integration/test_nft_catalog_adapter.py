@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from uuid import uuid4
 
 import pytest
@@ -16,35 +14,9 @@ from services.user.domain.errors import (
     NftServiceTimeout,
     NftServiceUnavailable,
 )
+from tests.support.scripted_peer import http_answer, tcp_server
 
 pytestmark = pytest.mark.integration
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-@asynccontextmanager
-async def tcp_server(handler: Handler) -> AsyncIterator[str]:
-    server = await asyncio.start_server(handler, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.close()
-        await server.wait_closed()
-
-
-def http_answer(status: str, body: bytes) -> Handler:
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(
-            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-            + body
-        )
-        await writer.drain()
-        writer.close()
-
-    return answer
 
 
 async def list_owned(address: str, timeout_seconds: float = 5.0) -> list:
@@ -80,6 +52,10 @@ async def test_a_callee_that_never_answers_times_out():
         ("500 Internal Server Error", b"{}", NftServiceBadResponse),
         ("503 Service Unavailable", b"{}", NftServiceUnavailable),
         ("504 Gateway Timeout", b"{}", NftServiceTimeout),
+        # A sidecar's own answers: the contract declares 503/504 as problem+json, but an
+        # Envoy that cannot reach nft says so in plain text, and that is no contract breach.
+        ("503 Service Unavailable", b"no healthy upstream", NftServiceUnavailable),
+        ("504 Gateway Timeout", b"upstream request timeout", NftServiceTimeout),
     ],
 )
 async def test_answers_outside_the_contract(status, body, error):

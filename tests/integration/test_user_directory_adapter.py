@@ -5,8 +5,6 @@ UserServiceUnavailable; the caller's token goes along."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from uuid import uuid4
 
 import pytest
@@ -14,39 +12,12 @@ import pytest
 from mesh.ports import free_port
 from services.nft.adapters.user_directory import RestUserDirectory
 from services.nft.domain.errors import UserServiceUnavailable
+from tests.support.scripted_peer import http_answer, tcp_server
 
 pytestmark = pytest.mark.integration
 
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 USER = b'{"id": "%s", "username": "bob", "createdAt": "2026-01-01T00:00:00Z"}'
 PROBLEM = b'{"title": "Not Found", "status": 404, "detail": "user does not exist"}'
-
-
-@asynccontextmanager
-async def tcp_server(handler: Handler) -> AsyncIterator[str]:
-    server = await asyncio.start_server(handler, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.close()
-        await server.wait_closed()
-
-
-def http_answer(status: str, body: bytes, requests: list[bytes] | None = None) -> Handler:
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        if requests is not None:
-            requests.append(head)
-        writer.write(
-            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-            + body
-        )
-        await writer.drain()
-        writer.close()
-
-    return answer
 
 
 async def exists(address: str, timeout_seconds: float = 5.0, token: str | None = "t.o.k") -> bool:

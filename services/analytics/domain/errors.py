@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from services.common.quoting import quoted
+
 
 class AnalyticsError(Exception):
     """Base of the analytics service's domain errors."""
@@ -15,7 +17,7 @@ class InvalidTick(AnalyticsError):
 
 class NoMarketData(AnalyticsError):
     def __init__(self, asset_symbol: str) -> None:
-        super().__init__(f"no market data received for asset {asset_symbol}")
+        super().__init__(f"no market data received for asset {quoted(asset_symbol)}")
 
 
 class InvalidQuery(AnalyticsError):

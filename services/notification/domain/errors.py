@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from services.common.quoting import quoted
+
 
 class NotificationError(Exception):
     """Base of the notification service's domain errors."""
@@ -57,4 +59,4 @@ class TickContention(NotificationError):
     """Other ticks of the same asset kept winning the race to move its price."""
 
     def __init__(self, asset_symbol: str) -> None:
-        super().__init__(f"too many concurrent ticks for {asset_symbol}; retry")
+        super().__init__(f"too many concurrent ticks for {quoted(asset_symbol)}; retry")

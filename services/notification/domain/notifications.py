@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from services.common.quoting import quoted
 from services.notification.domain.errors import InvalidEvent
 
 # What the contract's EventData allows; checked again here because JSON parsers also admit
@@ -30,17 +31,18 @@ class EventType(StrEnum):
 
 
 def data_problems(data: Mapping[str, object]) -> list[str]:
-    problems = []
     if len(data) > MAX_DATA_FIELDS:
-        problems.append(f"data has more than {MAX_DATA_FIELDS} fields")
+        # Alone: a problem per field of a huge object would make a huge message.
+        return [f"data has more than {MAX_DATA_FIELDS} fields"]
+    problems = []
     for key, value in data.items():
         if isinstance(value, str):
             if len(value) > MAX_DATA_STRING:
-                problems.append(f"data.{key} is longer than {MAX_DATA_STRING} characters")
+                problems.append(f"data[{quoted(key)}] is longer than {MAX_DATA_STRING} characters")
         elif isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(f"data.{key} must be a string or a number")
+            problems.append(f"data[{quoted(key)}] must be a string or a number")
         elif not math.isfinite(value):
-            problems.append(f"data.{key} must be a finite number")
+            problems.append(f"data[{quoted(key)}] must be a finite number")
     return problems
 
 

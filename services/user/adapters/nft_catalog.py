@@ -28,6 +28,16 @@ async def _add_forwarded_bearer(request: httpx.Request) -> None:
         request.headers["Authorization"] = f"Bearer {token}"
 
 
+async def _raise_unavailable(response: httpx.Response) -> None:
+    # Before the generated client parses the body: nft's contract declares its 503 and 504 as
+    # problem+json, but an Envoy on the way that cannot get an answer says so in plain text,
+    # and that means the same.
+    if response.status_code == 503:
+        raise NftServiceUnavailable()
+    if response.status_code == 504:
+        raise NftServiceTimeout()
+
+
 class RestNftCatalog:
     """`exposed_fields`: the NFT fields the user service's own contract shows; nft may answer
     with more (it grows), and they must not leak through an API that does not declare them."""
@@ -41,7 +51,13 @@ class RestNftCatalog:
             base_url=nft.url,
             timeout=httpx.Timeout(timeout_seconds),
             raise_on_unexpected_status=False,
-            httpx_args={**nft.httpx_args(), "event_hooks": {"request": [_add_forwarded_bearer]}},
+            httpx_args={
+                **nft.httpx_args(),
+                "event_hooks": {
+                    "request": [_add_forwarded_bearer],
+                    "response": [_raise_unavailable],
+                },
+            },
         )
 
     async def list_owned(
@@ -60,10 +76,6 @@ class RestNftCatalog:
             raise NftServiceBadResponse(200) from error
         finally:
             _forwarded_bearer.reset(forwarded)
-        if response.status_code == 503:
-            raise NftServiceUnavailable()
-        if response.status_code == 504:
-            raise NftServiceTimeout()
         if response.status_code != 200 or not isinstance(response.parsed, list):
             raise NftServiceBadResponse(response.status_code)
         return [self._exposed_part(_checked(nft).to_dict()) for nft in response.parsed]

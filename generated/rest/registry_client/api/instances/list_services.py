@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
 from ...models.service import Service
 from ...types import Response
 
@@ -21,7 +22,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> list[Service] | None:
+) -> Problem | list[Service] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -32,6 +33,16 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if response.status_code == 504:
+        response_504 = Problem.from_dict(response.json())
+
+        return response_504
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -40,7 +51,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[list[Service]]:
+) -> Response[Problem | list[Service]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -52,7 +63,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[list[Service]]:
+) -> Response[Problem | list[Service]]:
     """Every service with its registered instances
 
     Raises:
@@ -60,7 +71,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[list[Service]]
+        Response[Problem | list[Service]]
     """
 
     kwargs = _get_kwargs()
@@ -75,7 +86,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> list[Service] | None:
+) -> Problem | list[Service] | None:
     """Every service with its registered instances
 
     Raises:
@@ -83,7 +94,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        list[Service]
+        Problem | list[Service]
     """
 
     return sync_detailed(
@@ -94,7 +105,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[list[Service]]:
+) -> Response[Problem | list[Service]]:
     """Every service with its registered instances
 
     Raises:
@@ -102,7 +113,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[list[Service]]
+        Response[Problem | list[Service]]
     """
 
     kwargs = _get_kwargs()
@@ -115,7 +126,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> list[Service] | None:
+) -> Problem | list[Service] | None:
     """Every service with its registered instances
 
     Raises:
@@ -123,7 +134,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        list[Service]
+        Problem | list[Service]
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.jwks import Jwks
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -21,11 +22,21 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Jwks | None:
+) -> Jwks | Problem | None:
     if response.status_code == 200:
         response_200 = Jwks.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if response.status_code == 504:
+        response_504 = Problem.from_dict(response.json())
+
+        return response_504
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -35,7 +46,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Jwks]:
+) -> Response[Jwks | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -47,7 +58,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Jwks]:
+) -> Response[Jwks | Problem]:
     """The public keys that verify access tokens (RFC 7517)
 
      Every key that signs now, will sign soon (published ahead of use) or signed tokens
@@ -58,7 +69,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Jwks]
+        Response[Jwks | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -73,7 +84,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> Jwks | None:
+) -> Jwks | Problem | None:
     """The public keys that verify access tokens (RFC 7517)
 
      Every key that signs now, will sign soon (published ahead of use) or signed tokens
@@ -84,7 +95,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Jwks
+        Jwks | Problem
     """
 
     return sync_detailed(
@@ -95,7 +106,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Jwks]:
+) -> Response[Jwks | Problem]:
     """The public keys that verify access tokens (RFC 7517)
 
      Every key that signs now, will sign soon (published ahead of use) or signed tokens
@@ -106,7 +117,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Jwks]
+        Response[Jwks | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -119,7 +130,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> Jwks | None:
+) -> Jwks | Problem | None:
     """The public keys that verify access tokens (RFC 7517)
 
      Every key that signs now, will sign soon (published ahead of use) or signed tokens
@@ -130,7 +141,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Jwks
+        Jwks | Problem
     """
 
     return (

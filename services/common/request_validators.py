@@ -1,0 +1,106 @@
+"""Connexion's request validators, made safe for hostile input: bodies parsed as strict JSON
+(`strict_json`), and every refusal worded by `validation_messages`, which quotes input only
+through `quoted()`. Nothing here logs the input.
+
+Relies on Connexion 3.3 internals (pinned in pyproject.toml): the `_parse`/`_validate` steps of
+`JSONRequestBodyValidator`, and `ParameterValidator.validate`, `validate_request` and the static
+`validate_parameter` that returns an error message or None."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connexion.datastructures import MediaTypeDict
+from connexion.exceptions import BadRequestProblem
+from connexion.lifecycle import ConnexionRequest
+from connexion.utils import is_null, is_nullable
+from connexion.validators import (
+    FormDataValidator,
+    JSONRequestBodyValidator,
+    MultiPartFormDataValidator,
+    ParameterValidator,
+)
+from jsonschema import Draft4Validator
+
+from services.common import strict_json
+from services.common.quoting import quoted
+from services.common.validation_messages import describe, listed
+
+
+class StrictJsonBodyValidator(JSONRequestBodyValidator):
+    """A JSON body that is not UTF-8, or is JSON that would break later (too deep, a huge
+    integer, a lone surrogate), is the client's error: 400, never a 500."""
+
+    async def _parse(self, stream: Any, scope: Any) -> Any:
+        raw = b"".join([chunk async for chunk in stream])
+        try:
+            text = raw.decode(self._encoding)
+        except UnicodeDecodeError as error:
+            raise BadRequestProblem(
+                detail=f"request body is not valid {self._encoding}: {error.reason} "
+                f"at byte {error.start}"
+            ) from error
+        except LookupError as error:  # Content-Type: application/json; charset=<unknown>
+            raise BadRequestProblem(
+                detail=f"request body charset {quoted(self._encoding)} is unknown; send UTF-8"
+            ) from error
+        if not text:
+            return None
+        try:
+            return strict_json.loads(text)
+        except strict_json.UnacceptableJson as error:
+            raise BadRequestProblem(detail=str(error)) from error
+
+    def _validate(self, body: Any) -> None:
+        if not self._nullable and body is None:
+            raise BadRequestProblem("Request body must not be empty")
+        error = next(self._validator.iter_errors(body), None)
+        if error is not None:
+            raise BadRequestProblem(detail=describe(error, "body"))
+
+
+class QuotingParameterValidator(ParameterValidator):
+    """Path, query and header parameters: Connexion's checks, with messages that quote."""
+
+    def validate(self, scope: Any) -> None:
+        # Connexion's validate() also logs the whole path (at DEBUG).
+        self.validate_request(ConnexionRequest(scope, uri_parser=self.uri_parser))
+
+    def validate_request(self, request: Any) -> None:
+        if self.strict_validation:
+            unknown = self.validate_query_parameter_list(
+                request, security_params=self.security_query_params
+            )
+            if unknown:
+                raise BadRequestProblem(detail=f"unknown query parameter(s) {listed(unknown)}")
+        super().validate_request(request)
+
+    @staticmethod
+    def validate_parameter(
+        parameter_type: str, value: Any, param: dict[str, Any], param_name: Any = None
+    ) -> str | None:
+        if is_nullable(param) and is_null(value):
+            return None
+        if value is None:
+            if param.get("required"):
+                return f"Missing {parameter_type} parameter {param['name']!r}"
+            return None
+        # Connexion deep-copies the schema first; nothing here changes it.
+        schema = param.get("schema", param)
+        validator = Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+        error = next(validator.iter_errors(value), None)
+        if error is None:
+            return None
+        return describe(error, f"{parameter_type} parameter {param['name']!r}")
+
+
+VALIDATOR_MAP = {
+    "parameter": QuotingParameterValidator,
+    "body": MediaTypeDict(
+        {
+            "*/*json": StrictJsonBodyValidator,
+            "application/x-www-form-urlencoded": FormDataValidator,
+            "multipart/form-data": MultiPartFormDataValidator,
+        }
+    ),
+}
