@@ -55,5 +55,6 @@ def bootstrap(settings: AnalyticsSettings, deps: AnalyticsDeps | None = None) ->
             resources=grpc_endpoint,
             error_statuses=ERROR_STATUSES,
             validate_responses=settings.validate_responses,
+            authenticate_callers=settings.authenticate_callers,
         )
     )

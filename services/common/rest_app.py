@@ -65,6 +65,8 @@ class RestAppSpec:
     error_statuses: ErrorMap = field(default_factory=dict)
     verify_token: Callable[[str], Any] | None = None
     validate_responses: bool = False
+    # Internal operations check the caller the sidecar verified (settings.authenticate_callers).
+    authenticate_callers: bool = True
     idempotency_ttl_seconds: float = 86400.0
 
 
@@ -73,7 +75,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     contract = load_contract(spec.service)
     security = bearer_security_map(spec.verify_token) if spec.verify_token else None
     role_rules = roles_by_operation(contract)
-    caller_rules = callers_by_operation(contract)
+    caller_rules = callers_by_operation(contract) if spec.authenticate_callers else {}
     idempotency = Idempotency(
         store=DatabaseIdempotencyStore.of_service(spec.database.name, spec.database.models_module)
         if spec.database

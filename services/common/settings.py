@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.addresses import http_target, http_url_target, socket_path, split_address
@@ -100,6 +100,12 @@ class ServiceSettings(BaseSettings):
 
     # Mesh-wide settings, read without the service's prefix.
     environment: str = Field(default="development", validation_alias="CAPSURE_ENV")
+    # Internal operations (x-callers) and the registry's writes demand the caller its sidecar
+    # verified (mTLS). Off only where no sidecar stands in front (mesh.direct, fuzzing one
+    # API): then any caller is believed, so it is refused outside development.
+    authenticate_callers: bool = Field(
+        default=True, validation_alias="CAPSURE_AUTHENTICATE_CALLERS"
+    )
     # Tokens are verified against the user service's published keys (through the sidecar in
     # the mesh: http+unix://<percent-encoded socket path>/api/users/.well-known/jwks.json);
     # a file:// URL works too (a mounted JWKS).
@@ -130,6 +136,15 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _jwks_url_is_a_source(cls, value: str, info: ValidationInfo) -> str:
         return checked(cls, info, value, jwks_source)
+
+    @model_validator(mode="after")
+    def _callers_authenticated_outside_development(self) -> ServiceSettings:
+        if not self.authenticate_callers and self.environment != "development":
+            raise ValueError(
+                "CAPSURE_AUTHENTICATE_CALLERS=false believes any caller of an internal"
+                f" operation: refused with CAPSURE_ENV={self.environment!r}"
+            )
+        return self
 
 
 class PublisherSettings(ServiceSettings):

@@ -21,9 +21,6 @@ class RegistrySettings(ServiceSettings):
     # After a (re)start, Envoys get no answer for this long, so they keep their last endpoints
     # until heartbeats (every second) have rebuilt the registry's state.
     xds_warmup_seconds: float = Field(default=2.5, ge=0, le=60)
-    # Writes (and xDS subscriptions) only from the instance itself, as its mesh certificate
-    # says (the registry's sidecar forwards it). Off only to fuzz the API without a sidecar.
-    authenticate_callers: bool = True
     # How often expired instances are looked for.
     expiry_interval_seconds: float = Field(default=0.25, gt=0, le=60)
 

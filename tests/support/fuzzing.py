@@ -50,7 +50,7 @@ def fuzzed_platform(workdir: Path) -> Iterator[dict[str, tuple[str, str]]]:
         workdir / "log",
         rest=free_port(),
         xds=free_port(),
-        extra_env={**env, "REGISTRY_AUTHENTICATE_CALLERS": "false"},
+        extra_env={**env, "CAPSURE_AUTHENTICATE_CALLERS": "false"},
     )
     try:
         registry.wait_ready()
