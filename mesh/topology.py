@@ -50,6 +50,7 @@ class ServiceSpec:
     lb_policy: LbPolicy
     rest_timeout_seconds: float
     grpc_services: tuple[str, ...] = ()
+    grpc_roles: tuple[str, ...] = ()  # at the edge, a token needs one of these roles
     depends_on: Mapping[str, Protocol] = field(default_factory=dict)
     # Peers called only while serving, never needed to start: they do not order start-up, so
     # two services may call each other (nft asks user whether a receiver exists; user asks
@@ -234,6 +235,7 @@ def _service(
             _merged(entry.rest_timeout_seconds, defaults.rest_timeout_seconds)
         ),
         grpc_services=tuple(entry.grpc_services or ()),
+        grpc_roles=tuple(sorted(set(entry.grpc_roles or ()))),
         depends_on=dict(entry.depends_on or {}),
         calls=dict(entry.calls or {}),
         identity=identity,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mesh.envoy.bootstrap import bootstrap
 from mesh.envoy.clusters import ControlPlane, mesh_clusters
 from mesh.envoy.common import HTTP2_WINDOWS, Config, duration, typed
+from mesh.envoy.edge_roles import edge_role_check
 from mesh.envoy.gateway_problems import gateway_problem_mappers
 from mesh.envoy.jwt_authn import jwt_authn_filter, problem_mappers
 from mesh.envoy.listeners import http_listener
@@ -72,7 +73,7 @@ def edge_config(
             response_headers_to_remove=[NOT_FORWARDED],
         ),
         **hardening(),
-        http_filters=token_check(topology),
+        http_filters=[*token_check(topology), *edge_role_check(topology)],
         local_reply_config=edge_local_replies(topology),
     )
     return bootstrap(

@@ -16,6 +16,7 @@ from mesh.topology import IdentitySpec, Topology, cluster_name
 from services.common.contracts import CONTRACTS
 
 JWT_AUTHN = "envoy.filters.http.jwt_authn"
+JWT_PAYLOAD_METADATA = "jwt_payload"  # dynamic metadata key of a verified token's claims
 JWT_AUTHN_CONFIG = "envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"
 # Counted by the edge (stat_prefix "edge") each time it has fetched the JWKS; readiness waits
 # for it (mesh/runner.py).
@@ -91,6 +92,8 @@ def provider(identity: IdentitySpec) -> Config:
         "from_headers": [dict(BEARER)],
         "forward": True,
         "require_expiration": True,
+        # The verified claims, for the edge's role check on gRPC (mesh/envoy/edge_roles.py).
+        "payload_in_metadata": JWT_PAYLOAD_METADATA,
     }
 
 

@@ -18,7 +18,7 @@ RBAC = "envoy.filters.http.rbac"
 RBAC_CONFIG = "envoy.extensions.filters.http.rbac.v3.RBAC"
 # Counted per listener: http.<stat_prefix>.rbac.denied (tests and `make top` read it).
 DENIED_STAT = "rbac.denied"
-ANY_WORKLOAD = re.escape(f"spiffe://{TRUST_DOMAIN}/svc/") + "[a-z][a-z0-9-]*"
+ANY_WORKLOAD = re.escape(f"spiffe://{TRUST_DOMAIN}/svc/") + "[a-z][a-z0-9_-]*"
 
 
 def rbac_filter(policies: Mapping[str, Config]) -> Config:

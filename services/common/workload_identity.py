@@ -23,7 +23,8 @@ REGISTRY = "registry"
 OPERATOR_ID = f"spiffe://{TRUST_DOMAIN}/operator"
 XFCC_HEADER = "x-forwarded-client-cert"
 
-SERVICE_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
+# mesh.yaml's service names (lower case, digits, _), the edge's and the registry's.
+SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 _SERVICE_ID = re.compile(rf"spiffe://{re.escape(TRUST_DOMAIN)}/svc/({SERVICE_NAME.pattern})")
 # Bounds what a header parse may cost: one hop's XFCC element, with its certificate
 # URL-encoded (about 1.2 KB for the mesh's EC certificates), is well under this.

@@ -27,13 +27,13 @@ def edge_hcm(topology: Topology = TOPOLOGY) -> Config:
 
 
 def provider() -> Config:
-    (jwt_filter, _) = edge_hcm()["http_filters"]
+    jwt_filter = edge_hcm()["http_filters"][0]
     return jwt_filter["typed_config"]["providers"]["capsure"]
 
 
-def test_jwt_authn_runs_just_before_the_router() -> None:
+def test_jwt_authn_runs_first_then_the_grpc_role_check_then_the_router() -> None:
     filters = edge_hcm()["http_filters"]
-    assert [f["name"] for f in filters] == [JWT_AUTHN, ROUTER]
+    assert [f["name"] for f in filters] == [JWT_AUTHN, "envoy.filters.http.rbac", ROUTER]
     assert filters[0]["typed_config"]["@type"] == (
         "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"
     )
@@ -65,9 +65,11 @@ def test_only_a_bearer_authorization_header_counts_and_it_is_forwarded() -> None
     assert "from_params" not in config and "from_cookies" not in config
     assert config["forward"] is True  # services verify the token again
     assert config["require_expiration"] is True
-    # No claims travel in headers: services read the (forwarded) token themselves.
-    for passing_on in ("forward_payload_header", "claim_to_headers", "payload_in_metadata"):
+    # No claims travel in headers: services read the (forwarded) token themselves. The claims
+    # stay inside the edge, as metadata for its gRPC role check.
+    for passing_on in ("forward_payload_header", "claim_to_headers"):
         assert passing_on not in config
+    assert config["payload_in_metadata"] == "jwt_payload"
 
 
 def token_mappers(manager: Config) -> list[Config]:
@@ -140,7 +142,10 @@ def test_no_client_address_counts_as_internal() -> None:
 
 
 def test_without_an_identity_service_the_edge_checks_no_token() -> None:
-    manager = edge_hcm(replace(TOPOLOGY, identity=None))
+    services = {
+        name: replace(spec, grpc_roles=()) for name, spec in TOPOLOGY.services.items()
+    }
+    manager = edge_hcm(replace(TOPOLOGY, identity=None, services=services))
     assert [f["name"] for f in manager["http_filters"]] == [ROUTER]
     # No token refusals to map; the edge's own failures and refusals are still problems.
     assert manager["local_reply_config"]["mappers"]
