@@ -102,6 +102,9 @@ class Mesh:
     registry_env: Mapping[str, str] = field(default_factory=dict)  # e.g. REGISTRY_INSTANCE_TTL_…
     # How long each workload certificate lives; the node agent renews it at half that.
     certificate_ttl: timedelta = DEFAULT_TTL
+    # Each app and its sidecar talk over Unix sockets only they can open. False (benchmarks
+    # that measure an app alone with wrk): loopback ports, which any local process reaches.
+    private_apps: bool = True
     registry: RegistryProcess | None = None
     registry_sidecar: EnvoyProcess | None = None
     edge: EnvoyProcess | None = None
@@ -224,9 +227,12 @@ class Mesh:
             spec = self.topology.services[service]
             number = self._numbers.setdefault(service, itertools.count(1))
             instance_id = f"{service}-{next(number)}"
-            sockets = self._socket_dir() / instance_id
-            sockets.mkdir(mode=0o700, exist_ok=True)
-            ports = InstancePorts.private(spec, self.next_port, sockets)
+            if self.private_apps:
+                sockets = self._socket_dir() / instance_id
+                sockets.mkdir(mode=0o700, exist_ok=True)
+                ports = InstancePorts.private(spec, self.next_port, sockets)
+            else:
+                ports = InstancePorts.allocate(spec, self.next_port)
             instance = Instance(spec, instance_id, ports)
         self._identity().provision(Workload(instance.id, spiffe_id(spec.name), hosts=(HOST,)))
         return RunningInstance(instance, self.spawn_sidecar(instance), self.spawn_app(instance))
@@ -349,6 +355,7 @@ def running_mesh(
     app_env: Mapping[str, str] | None = None,
     registry_env: Mapping[str, str] | None = None,
     certificate_ttl: timedelta = DEFAULT_TTL,
+    private_apps: bool = True,
 ) -> Iterator[Mesh]:
     """A whole mesh on free ports in `workdir`; every process is stopped on the way out, also
     when start-up fails half-way (tests and benchmarks)."""
@@ -360,6 +367,7 @@ def running_mesh(
         app_env=dict(app_env or {}),
         registry_env=dict(registry_env or {}),
         certificate_ttl=certificate_ttl,
+        private_apps=private_apps,
     )
     try:
         mesh.start(instances=instances)

@@ -46,8 +46,8 @@ def report_line(line: str) -> None:
 
 def alive(running: RunningInstance, part: Part, timeout: float) -> bool:
     """Any answer is life. The sidecar: its admin /ready (503 while it initialises or drains).
-    The app (over its private socket): an answer from its event loop that no database query
-    waits for. Not /healthz: it queries the database, and while an instance frozen inside a
+    The app (over its private socket): /livez, an answer from its event loop that no database
+    query waits for. Not /healthz: it queries the database, and while an instance frozen inside a
     write holds the shared SQLite file's lock, its siblings' /healthz is silent as long as
     their own writes queue behind it, so they were killed with it."""
     if part == "app":

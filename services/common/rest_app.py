@@ -125,6 +125,10 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
         _health_endpoint(spec.service, maintenance.gate(readiness(spec.database))),
         methods=["GET"],
     )
+    # Liveness, for the launcher's supervisor: the event loop answers, nothing else is asked
+    # (/healthz asks the database, which may be busy behind a sibling's write lock). Its
+    # sidecar's RBAC admits no caller to it: only the supervisor, on the app's own socket.
+    app.add_url_rule("/livez", "livez", _alive, methods=["GET"])
     app.add_error_handler(ProblemException, contract_problem)
     common_errors = {Forbidden: 403, IdempotencyKeyReused: 422}
     for error_type, status in {**common_errors, **spec.error_statuses}.items():
@@ -172,6 +176,10 @@ def _handler(
     if allowed_callers is not None:
         inner = require_callers(inner, allowed_callers)
     return json_response(inner)
+
+
+async def _alive(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "alive"})
 
 
 def _health_endpoint(
