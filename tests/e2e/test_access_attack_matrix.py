@@ -8,13 +8,16 @@ the answer must be a refusal, any change to an object an attacker touched, or a 
 not problem+json or echoes the Host. The expected count of bypasses is 0.
 
 Forged tokens are also sent straight to each service's sidecar, skipping the edge: every
-service verifies again (defence in depth)."""
+service verifies again (defence in depth). A sidecar's inbound talks only mTLS to a mesh
+certificate, so they are sent as the edge would (with its certificate, as a process that stole
+it could), and once more with no certificate and in plaintext: refused at the handshake."""
 
 from __future__ import annotations
 
 import base64
 import http.client
 import json
+import ssl
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -30,6 +33,7 @@ from tests.support.forgeries import forged_tokens
 from tests.support.mesh import running_mesh
 from tests.support.raw_http import H2Reply, Reply, http1, http2, request_bytes
 from tests.support.tokens import trusting_env
+from tests.support.workload_tls import client_context, mesh_ca_file, workload_context
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +48,8 @@ PROBLEM = "application/problem+json"
 ATTACKER_HOST = "reflected.attacker.example"
 # What a refusal that is not problem+json, or that reflects the Host, is counted as.
 NOT_A_CLEAN_PROBLEM = 599
+# What a connection the server ended before any HTTP answer (a TLS handshake refused) counts as.
+REFUSED_AT_HANDSHAKE = 0
 
 
 @dataclass
@@ -68,16 +74,25 @@ class Tally:
 
 
 class Raw:
-    """HTTP/1.1 with the path sent byte for byte (clients normalise `..`, `//` and `%2F`)."""
+    """HTTP/1.1 with the path sent byte for byte (clients normalise `..`, `//` and `%2F`); over
+    TLS with `context` (a sidecar's inbound)."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, context: ssl.SSLContext | None = None) -> None:
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.context = context
+
+    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+        if self.context is None:
+            return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        return http.client.HTTPSConnection(
+            self.host, self.port, timeout=timeout, context=self.context
+        )
 
     def call(
         self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None
     ) -> tuple[int, dict]:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        connection = self._connection(10)
         try:
             payload = None if body is None else json.dumps(body).encode()
             connection.request(method, path, body=payload, headers={**JSON, **(headers or {})})
@@ -91,11 +106,22 @@ class Raw:
         finally:
             connection.close()
 
+    def status_or_refusal(
+        self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None
+    ) -> int:
+        """The answer's status, or REFUSED_AT_HANDSHAKE when no HTTP answer came: the
+        connection ended, or (plaintext to a TLS port) a TLS alert came instead."""
+        try:
+            return self.call(method, path, body, headers)[0]
+        # RemoteDisconnected is a ConnectionError; a TLS alert read as HTTP, a BadStatusLine.
+        except (ssl.SSLError, ConnectionError, http.client.BadStatusLine):
+            return REFUSED_AT_HANDSHAKE
+
     def send(
         self, method: str, path: str, payload: bytes | None = None, headers: dict | None = None
     ) -> tuple[int, dict[str, str], bytes]:
         """`payload` as given, byte for byte; the status, headers (lower-case names), body."""
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        connection = self._connection(60)
         try:
             connection.request(method, path, body=payload, headers={**JSON, **(headers or {})})
             response = connection.getresponse()
@@ -245,33 +271,63 @@ def test_bola_another_users_objects_every_method(edge, people, bobs_nft):
     assert tally.bypasses == []
 
 
+@dataclass(frozen=True)
+class Sidecar:
+    """One instance's sidecar inbound, reached three ways."""
+
+    as_edge: Raw  # mTLS with the edge's certificate: what the sidecar admits for the API
+    without_certificate: Raw  # TLS, the server verified, no client certificate
+    plaintext: Raw
+
+
+def sidecar_of(mesh: Mesh, service: str) -> Sidecar:
+    address = mesh.instances[service][0].instance.inbound_address
+    return Sidecar(
+        as_edge=Raw(f"https://{address}", workload_context(mesh, "edge")),
+        without_certificate=Raw(f"https://{address}", client_context(mesh_ca_file(mesh))),
+        plaintext=Raw(f"http://{address}"),
+    )
+
+
 def test_forged_tokens_are_refused_at_the_edge_and_by_every_service(mesh, edge, people, bobs_nft):
     tally = Tally()
     before = snapshot(edge, people, bobs_nft)
     forgeries = forged_tokens(uuid.UUID(people["admin"].id))
     operations = protected_operations(people, bobs_nft)
     sidecars = {
-        prefix: Raw(f"http://{running.instance.inbound_address}")
+        prefix: sidecar_of(mesh, name)
         for name, prefix in (
             ("nft", "/api/nfts"),
             ("user", "/api/users"),
             ("trading", "/api/trading"),
         )
-        for running in mesh.instances[name][:1]
     }
     for name, token in forgeries.items():
         for method, path, body in operations:
             headers = {"Authorization": f"Bearer {token}"}
             status, _ = edge.call(method, path, body, headers)
             tally.refused("forged via edge", f"{name}: {method} {path}", status, {401})
-            sidecar = next(raw for prefix, raw in sidecars.items() if path.startswith(prefix))
-            status, _ = sidecar.call(method, path, body, headers)
+            sidecar = next(s for prefix, s in sidecars.items() if path.startswith(prefix))
+            status, _ = sidecar.as_edge.call(method, path, body, headers)
             tally.refused("forged via sidecar", f"{name}: {method} {path}", status, {401})
+            for way, raw in (
+                ("no certificate", sidecar.without_certificate),
+                ("plaintext", sidecar.plaintext),
+            ):
+                status = raw.status_or_refusal(method, path, body, headers)
+                case = f"{name}: {method} {path}"
+                tally.refused(f"sidecar, {way}", case, status, {REFUSED_AT_HANDSHAKE})
     print(
-        f"[matrix] forged tokens: {len(forgeries)} kinds x {len(operations)} operations x 2 paths"
+        f"[matrix] forged tokens: {len(forgeries)} kinds x {len(operations)} operations x "
+        "(the edge, a sidecar with the edge's certificate, without one, in plaintext)"
     )
-    tally.report("forged via edge")
-    tally.report("forged via sidecar")
+    for attack in (
+        "forged via edge",
+        "forged via sidecar",
+        "sidecar, no certificate",
+        "sidecar, plaintext",
+    ):
+        tally.report(attack)
     assert snapshot(edge, people, bobs_nft) == before
     assert tally.bypasses == []
 
@@ -471,8 +527,10 @@ def test_login_throttle_holds_whatever_address_the_client_claims(edge):
 
 
 def test_x_envoy_headers_sent_straight_to_a_sidecar_steer_nothing(mesh, people):
-    """Skipping the edge: the sidecar believes no caller's x-envoy-* header either. Obeyed, a
-    1 ms timeout would cut every call (504) and retry-on would repeat a refused one."""
+    """Skipping the edge, with the edge's own certificate (what a process that stole it would
+    hold): the sidecar believes no caller's x-envoy-* header either. Obeyed, a 1 ms timeout
+    would cut every call (504) and retry-on would repeat a refused one. Without a certificate
+    the same requests never get past the handshake."""
     tally = Tally()
     steering = {
         "x-envoy-upstream-rq-timeout-ms": "1",
@@ -481,15 +539,21 @@ def test_x_envoy_headers_sent_straight_to_a_sidecar_steer_nothing(mesh, people):
         "x-envoy-max-retries": "5",
         "x-envoy-internal": "true",
     }
-    (user,) = mesh.instances["user"][:1]
-    sidecar = Raw(f"http://{user.instance.inbound_address}")
+    sidecar = sidecar_of(mesh, "user")
     alice = people["alice"]
     for name, value in steering.items():
-        status, me = sidecar.call("GET", "/api/users/me", headers={**alice.auth, name: value})
+        headers = {**alice.auth, name: value}
+        status, me = sidecar.as_edge.call("GET", "/api/users/me", headers=headers)
         tally.refused(
             "sidecar x-envoy", f"{name}: whoami", 200 if me.get("id") == alice.id else 599, {200}
         )
-    status, _ = sidecar.call("GET", "/api/users", headers={**alice.auth, **steering})
+        for way, raw in (
+            ("no certificate", sidecar.without_certificate),
+            ("plaintext", sidecar.plaintext),
+        ):
+            status = raw.status_or_refusal("GET", "/api/users/me", headers=headers)
+            tally.refused("sidecar x-envoy", f"{name}: {way}", status, {REFUSED_AT_HANDSHAKE})
+    status, _ = sidecar.as_edge.call("GET", "/api/users", headers={**alice.auth, **steering})
     tally.refused("sidecar x-envoy", "all: admin list", status, {403})
     tally.report("sidecar x-envoy")
     assert tally.bypasses == []
