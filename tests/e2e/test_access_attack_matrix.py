@@ -19,9 +19,8 @@ import http.client
 import json
 import ssl
 import uuid
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
@@ -29,6 +28,7 @@ import pytest
 from mesh.envoy.jwt_authn import CHALLENGE, INVALID_TOKEN_CHALLENGE
 from mesh.runner import Mesh
 from services.user.config import UserSettings
+from tests.support.attack_tally import Tally
 from tests.support.forgeries import forged_tokens
 from tests.support.mesh import running_mesh
 from tests.support.raw_http import H2Reply, Reply, http1, http2, request_bytes
@@ -50,27 +50,6 @@ ATTACKER_HOST = "reflected.attacker.example"
 NOT_A_CLEAN_PROBLEM = 599
 # What a connection the server ended before any HTTP answer (a TLS handshake refused) counts as.
 REFUSED_AT_HANDSHAKE = 0
-
-
-@dataclass
-class Tally:
-    """Outcome counts per attack; `bypasses` lists every case that got through."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    bypasses: list[str] = field(default_factory=list)
-
-    def refused(self, attack: str, case: str, status: int, allowed: set[int]) -> None:
-        self.outcomes[f"{attack}: {status}"] += 1
-        if status not in allowed:
-            self.bypasses.append(f"{attack}: {case} -> {status}")
-
-    def report(self, attack: str) -> None:
-        total = sum(v for k, v in self.outcomes.items() if k.startswith(f"{attack}:"))
-        prefix = f"{attack}: "
-        counts = {
-            k.removeprefix(prefix): v for k, v in self.outcomes.items() if k.startswith(prefix)
-        }
-        print(f"[matrix] {attack}: {total} cases, outcomes {counts}, bypasses {len(self.bypasses)}")
 
 
 class Raw:
@@ -245,7 +224,7 @@ def snapshot(edge: Raw, people: dict[str, Account], nft: dict) -> tuple:
 
 
 def test_bola_another_users_objects_every_method(edge, people, bobs_nft):
-    tally, alice, bob = Tally(), people["alice"], people["bob"]
+    tally, alice, bob = Tally("matrix"), people["alice"], people["bob"]
     before = snapshot(edge, people, bobs_nft)
     # Each of Bob's resources with a body that is valid for it, so ownership is what decides.
     resources = {
@@ -290,7 +269,7 @@ def sidecar_of(mesh: Mesh, service: str) -> Sidecar:
 
 
 def test_forged_tokens_are_refused_at_the_edge_and_by_every_service(mesh, edge, people, bobs_nft):
-    tally = Tally()
+    tally = Tally("matrix")
     before = snapshot(edge, people, bobs_nft)
     forgeries = forged_tokens(uuid.UUID(people["admin"].id))
     operations = protected_operations(people, bobs_nft)
@@ -333,7 +312,7 @@ def test_forged_tokens_are_refused_at_the_edge_and_by_every_service(mesh, edge, 
 
 
 def test_mass_assignment_of_privileged_fields_is_rejected(edge, people, bobs_nft):
-    tally, bob = Tally(), people["bob"]
+    tally, bob = Tally("matrix"), people["bob"]
     before = snapshot(edge, people, bobs_nft)
     privileged = {
         "role": "Admin",
@@ -416,7 +395,7 @@ def mangled(path: str) -> list[str]:
 
 
 def test_bfla_admin_operations_refuse_other_roles_on_every_spelling(edge, people, bobs_nft):
-    tally, target = Tally(), people["alice"]
+    tally, target = Tally("matrix"), people["alice"]
     admin_operations = [
         ("GET", "/api/users", None),
         ("PUT", f"/api/users/{target.id}/roles", {"roles": ["Admin"]}),
@@ -452,7 +431,7 @@ def _claims_header(claims: dict) -> str:
 
 
 def test_client_sent_identity_headers_are_never_trusted(edge, people):
-    tally, alice, admin = Tally(), people["alice"], people["admin"]
+    tally, alice, admin = Tally("matrix"), people["alice"], people["admin"]
     as_admin = {
         "sub": admin.id,
         "roles": ["Admin", "User"],
@@ -501,7 +480,7 @@ def test_client_sent_identity_headers_are_never_trusted(edge, people):
 def test_login_throttle_holds_whatever_address_the_client_claims(edge):
     """Each failure claims another client address; the edge overwrites the claim with the real
     peer, so they all count against one client and the limit (12 here) holds."""
-    tally, limit = Tally(), 12
+    tally, limit = Tally("matrix"), 12
     statuses = []
     for attempt in range(limit + 1):
         spoof = {
@@ -531,7 +510,7 @@ def test_x_envoy_headers_sent_straight_to_a_sidecar_steer_nothing(mesh, people):
     hold): the sidecar believes no caller's x-envoy-* header either. Obeyed, a 1 ms timeout
     would cut every call (504) and retry-on would repeat a refused one. Without a certificate
     the same requests never get past the handshake."""
-    tally = Tally()
+    tally = Tally("matrix")
     steering = {
         "x-envoy-upstream-rq-timeout-ms": "1",
         "x-envoy-upstream-rq-per-try-timeout-ms": "1",
@@ -579,7 +558,7 @@ def _edge_address(mesh: Mesh) -> tuple[str, int]:
 
 def test_the_edges_own_refusals_are_problems_that_echo_nothing(mesh, people):
     """Requests no client library sends, byte for byte: Envoy answers them itself."""
-    tally, address = Tally(), _edge_address(mesh)
+    tally, address = Tally("matrix"), _edge_address(mesh)
     to_host = [("host", ATTACKER_HOST)]
     (authorization,) = people["alice"].auth.items()
     assets = "/api/analytics/assets"
@@ -626,7 +605,7 @@ def test_no_401_reflects_the_host_it_was_sent_to(mesh, people):
     """The edge's challenge names one fixed realm (jwt_authn's own is http://<Host><path>); a
     service's own 401s (tokens the edge lets through, the service refuses) pass through the
     edge and must not reflect it either."""
-    tally, address = Tally(), _edge_address(mesh)
+    tally, address = Tally("matrix"), _edge_address(mesh)
     to_host = [("host", ATTACKER_HOST)]
     expected_challenges = {
         "no token": CHALLENGE,
@@ -678,7 +657,7 @@ def with_raw_field(body: dict, name: str, raw: bytes) -> bytes:
 
 
 def test_a_10_mb_field_gets_a_small_400_and_a_small_log(mesh, edge, people):
-    tally, bob = Tally(), people["bob"]
+    tally, bob = Tally("matrix"), people["bob"]
     name = f"m-{uuid.uuid4().hex[:10]}"
     account = {"username": name, "email": f"{name}@e2e.example", "password": PASSWORD}
     big = "x" * TEN_MB
@@ -708,7 +687,7 @@ def test_a_10_mb_field_gets_a_small_400_and_a_small_log(mesh, edge, people):
 
 
 def test_json_that_breaks_parsers_is_a_400_problem(edge, people):
-    tally, bob = Tally(), people["bob"]
+    tally, bob = Tally("matrix"), people["bob"]
     name = f"m-{uuid.uuid4().hex[:10]}"
     account = {"email": f"{name}@e2e.example", "password": PASSWORD}
     values = {
@@ -733,7 +712,7 @@ def test_json_that_breaks_parsers_is_a_400_problem(edge, people):
 
 
 def test_undecodable_paths_and_queries_are_a_400_problem(edge, people):
-    tally = Tally()
+    tally = Tally("matrix")
     for path in (
         "/api/nfts/%FF%FE",
         "/api/nfts/%ED%A0%80",  # a surrogate, CESU-8 encoded
@@ -750,7 +729,7 @@ def test_undecodable_paths_and_queries_are_a_400_problem(edge, people):
 
 def test_no_answer_reflects_the_clients_host(edge, people, bobs_nft):
     """A trailing slash was redirected to http://<the client's Host>/<path without it>."""
-    tally = Tally()
+    tally = Tally("matrix")
     paths = [
         "/api/nfts/",
         f"/api/nfts/{bobs_nft['id']}/",
@@ -776,7 +755,7 @@ def test_no_answer_reflects_the_clients_host(edge, people, bobs_nft):
 def test_anonymous_idempotency_keys_do_not_collide(edge):
     """Two clients registering with the same key: each gets its own account (not the other's
     stored answer, not a 422), and each one's retry replays its own answer."""
-    tally, key = Tally(), {"Idempotency-Key": f"shared-{uuid.uuid4().hex}"}
+    tally, key = Tally("matrix"), {"Idempotency-Key": f"shared-{uuid.uuid4().hex}"}
     names = [f"m-{uuid.uuid4().hex[:10]}" for _ in range(2)]
     bodies = [{"username": n, "email": f"{n}@e2e.example", "password": PASSWORD} for n in names]
     first = [edge.call("POST", "/api/users", body, key) for body in bodies]
@@ -793,7 +772,7 @@ def test_anonymous_idempotency_keys_do_not_collide(edge):
 
 
 def test_the_published_contracts_leave_internal_operations_out(edge):
-    tally = Tally()
+    tally = Tally("matrix")
     prefixes = ("/api/nfts", "/api/users", "/api/analytics", "/api/trading", "/api/notifications")
     for prefix in prefixes:
         status, published = edge.call("GET", f"{prefix}/openapi.json")

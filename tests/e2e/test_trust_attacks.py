@@ -20,13 +20,11 @@ listed NFT through nft's sidecar."""
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -43,10 +41,12 @@ from mesh.runner import Mesh
 from mesh.topology import HOST
 from services.common.workload_identity import EDGE, OPERATOR_ID, REGISTRY, spiffe_id
 from services.registry.adapters.xds import ADS_METHOD, EDS_TYPE_URL
+from tests.support.attack_tally import Tally
 from tests.support.forgeries import forged_tokens
 from tests.support.impostor import Impostor, impostor, server_context
 from tests.support.mesh import hosts, poll, registry_get, running_mesh, stat
 from tests.support.tokens import bearer, token_for
+from tests.support.unix_sockets import CONNECTED, NOBODY, REFUSED_PERMISSION, connect_as
 from tests.support.workload_tls import (
     client_context,
     foreign_certificate,
@@ -69,31 +69,7 @@ V1 = "capsure.analytics.v1.MarketDataService"
 REFUSED_AT_HANDSHAKE = 0
 # The hostile symbol's bound: refusing takes a length check, not the input's size.
 ANSWERED_WITHIN_SECONDS = 0.1
-NOBODY = 65534  # the unprivileged user a local attacker's process runs as
 WITHIN_SECONDS = 10.0
-
-
-@dataclass
-class Tally:
-    """Outcome counts per attack; `bypasses` lists every case that got through."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    bypasses: list[str] = field(default_factory=list)
-
-    def refused(self, attack: str, case: str, outcome: object, allowed: set[object]) -> None:
-        self.outcomes[f"{attack}: {outcome}"] += 1
-        if outcome not in allowed:
-            self.bypasses.append(f"{attack}: {case} -> {outcome}")
-
-    def report(self, attack: str) -> None:
-        prefix = f"{attack}: "
-        counts = {
-            k.removeprefix(prefix): v for k, v in self.outcomes.items() if k.startswith(prefix)
-        }
-        print(
-            f"[trust] {attack}: {sum(counts.values())} cases, outcomes {counts},"
-            f" bypasses {len([b for b in self.bypasses if b.startswith(prefix)])}"
-        )
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +111,7 @@ def problem_status(answer: httpx.Response) -> int:
 
 
 def test_without_a_mesh_certificate_nothing_reaches_the_control_plane(mesh: Mesh) -> None:
-    tally, ca = Tally(), mesh_ca_file(mesh)
+    tally, ca = Tally("trust"), mesh_ca_file(mesh)
     strangers = {
         "no certificate": client_context(ca),
         "a foreign CA's nft certificate": client_context(
@@ -163,7 +139,7 @@ def test_a_services_certificate_registers_nothing_but_its_own_instance(mesh: Mes
     """nft-1's certificate (what a process that stole it holds), the edge's and the operator's:
     no rogue `user` instance, no hijacked or removed user-1, no sibling nft instance, no
     address its certificate does not name. The registry is unchanged."""
-    tally = Tally()
+    tally = Tally("trust")
     before = registrations(mesh)
     user_1, nft_1 = instance(mesh, "user"), instance(mesh, "nft")
     rogue = {"host": HOST, "port": 9, "status": "SERVING"}
@@ -230,7 +206,7 @@ async def _ask_xds(mesh: Mesh, workload: str, request: DiscoveryRequest) -> obje
 async def test_an_envoy_asking_xds_as_another_node_is_permission_denied(mesh: Mesh) -> None:
     """With nft-1's certificate, asking as user-1 (to learn what user's Envoy is sent), as
     nft-1 of another service, or as another nft instance: refused. As itself: answered."""
-    tally, nft_1 = Tally(), instance(mesh, "nft")
+    tally, nft_1 = Tally("trust"), instance(mesh, "nft")
     spoofs = {
         "as user-1 of user": _eds_request(instance(mesh, "user"), "user", ["user"]),
         "as nft-1 of user": _eds_request(nft_1, "user", ["user"]),
@@ -309,7 +285,7 @@ def test_a_process_at_a_user_endpoint_without_users_identity_gets_no_request(
     the real JWKS meanwhile. A listener with user-9's own certificate (the control) is sent
     health checks at once: the refusals are the peer check's."""
     assert mesh.edge is not None and mesh.agent is not None
-    tally, ca = Tally(), mesh_ca_file(mesh)
+    tally, ca = Tally("trust"), mesh_ca_file(mesh)
     mesh.agent.provision(Workload("user-9", spiffe_id("user"), hosts=(HOST,)))
     forged = forged_tokens(uuid.uuid4())["signed with another key"]
     listeners = {
@@ -382,7 +358,7 @@ def _registered_at(mesh: Mesh, listener: Impostor, enough: Callable[[], bool]) -
 
 
 def test_every_sidecar_inbound_refuses_plaintext_and_foreign_certificates(mesh: Mesh) -> None:
-    tally, ca = Tally(), mesh_ca_file(mesh)
+    tally, ca = Tally("trust"), mesh_ca_file(mesh)
     foreign = {
         "no certificate": client_context(ca),
         "a foreign CA's edge certificate": client_context(
@@ -444,7 +420,7 @@ def test_each_internal_operation_answers_only_the_callers_its_contract_names(mes
     """Every workload's real certificate (each service's instance, the edge, the registry, the
     operator) on every `/internal/…` operation, straight to the owning sidecar: 403 unless the
     contract's x-callers names it; the named ones get past both checks (sidecar and app)."""
-    tally = Tally()
+    tally = Tally("trust")
     workloads = {instance(mesh, s): s for s in SERVICES} | {
         EDGE: EDGE,
         REGISTRY: REGISTRY,
@@ -472,7 +448,7 @@ def test_market_data_ingest_over_grpc_admits_only_trading_and_the_edge(mesh, pro
     """Analytics' sidecar, gRPC straight to it with each workload's certificate: trading (the
     marketplace's feed) and the edge are admitted; nft, user, notification and the operator
     get PERMISSION_DENIED."""
-    tally = Tally()
+    tally = Tally("trust")
     ca = mesh_ca_file(mesh).read_bytes()
     tick = proto["market.MarketDataRequest"](assetSymbol="TRUST-GRPC", price=1.0, timestamp=1)
     names = {instance(mesh, s): s for s in SERVICES if s != "analytics"} | {
@@ -505,41 +481,12 @@ def test_market_data_ingest_over_grpc_admits_only_trading_and_the_edge(mesh, pro
 # --- local processes -------------------------------------------------------------------------
 
 
-def _connect_as(uid: int, path: Path) -> str:
-    """In a child process running as `uid`:`uid` with no other groups, connect to the Unix
-    socket `path`; what happened ("connected", "PermissionError", ...)."""
-    read, write = os.pipe()
-    child = os.fork()
-    if child == 0:  # the child: only system calls, then _exit (never back into pytest)
-        outcome = b"?"
-        try:
-            os.close(read)
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix:
-                unix.settimeout(2)
-                unix.connect(str(path))
-            outcome = b"connected"
-        except BaseException as error:  # reported to the parent, whatever it is
-            outcome = type(error).__name__.encode()
-        finally:
-            os.write(write, outcome)
-            os._exit(0)
-    os.close(write)
-    try:
-        with os.fdopen(read, "rb") as pipe:
-            return pipe.read().decode()
-    finally:
-        os.waitpid(child, 0)
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="switching to another user needs root (CI is)")
 def test_a_local_process_of_another_user_cannot_borrow_an_instances_sockets(mesh: Mesh) -> None:
     """Trading's egress to nft is trading's identity (its sidecar presents trading's
     certificate): a process of another user cannot open it, nor an app's own socket (where the
     caller header is believed), nor the registry app's. The mesh's own user can (the control)."""
-    tally = Tally()
+    tally = Tally("trust")
     trading = mesh.find(instance(mesh, "trading")).instance.ports
     nft = mesh.find(instance(mesh, "nft")).instance.ports
     sockets = {
@@ -548,9 +495,10 @@ def test_a_local_process_of_another_user_cannot_borrow_an_instances_sockets(mesh
         "nft-1's app socket": Path(nft.app_http),
         "nft-1's egress to the registry": Path(nft.control),
     }
+    outcomes = {CONNECTED: "connected", REFUSED_PERMISSION: "PermissionError"}
     for case, path in sockets.items():
-        assert _connect_as(os.getuid(), path) == "connected", case
-        outcome = _connect_as(NOBODY, path)
+        assert connect_as(os.getuid(), os.getgid(), path) == CONNECTED, case
+        outcome = outcomes.get(connect_as(NOBODY, NOBODY, path), "another error")
         print(f"[trust] uid {NOBODY} connecting to {case} ({path}): {outcome}")
         tally.refused("local socket", case, outcome, {"PermissionError"})
     tally.report("local socket")
