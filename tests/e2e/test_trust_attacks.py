@@ -136,9 +136,10 @@ def test_without_a_mesh_certificate_nothing_reaches_the_control_plane(mesh: Mesh
 
 
 def test_a_services_certificate_registers_nothing_but_its_own_instance(mesh: Mesh) -> None:
-    """nft-1's certificate (what a process that stole it holds), the edge's and the operator's:
-    no rogue `user` instance, no hijacked or removed user-1, no sibling nft instance, no
-    address its certificate does not name. The registry is unchanged."""
+    """nft-1's certificate (what a process that stole it holds), user-1's, the edge's and the
+    operator's: no rogue `user` or `nft` instance, no hijacked or removed instance of another
+    service, no sibling instance, no address its certificate does not name. The registry is
+    unchanged."""
     tally = Tally("trust")
     before = registrations(mesh)
     user_1, nft_1 = instance(mesh, "user"), instance(mesh, "nft")
@@ -152,6 +153,11 @@ def test_a_services_certificate_registers_nothing_but_its_own_instance(mesh: Mes
             ("DELETE", "nft/instances/nft-9", None),
             # Its own id at a loopback address its certificate does not name (127.0.0.1 only).
             ("PUT", f"nft/instances/{nft_1}", {**rogue, "host": "127.0.0.2"}),
+        ],
+        # The original finding's rogue nft instance, from another service's certificate.
+        user_1: [
+            ("PUT", "nft/instances/rogue", rogue),
+            ("PUT", f"nft/instances/{nft_1}", rogue),
         ],
         EDGE: [
             ("PUT", "user/instances/rogue", rogue),
