@@ -224,12 +224,15 @@ class Scenario:
 
     def _grpc_ticks(self, channel: grpc.Channel) -> Sender:
         call = channel.unary_unary(GRPC_METHOD)  # bytes in, bytes out: betterproto serialises
+        publisher = uuid4()  # publishing market data at the edge needs a Developer's token
 
         def send(n: int) -> str:
             tick = MarketDataRequest(
                 asset_symbol=GRPC_SYMBOL, price=50.0 + n % 13, timestamp=self.timestamp()
             )
-            reply = MarketDataResponse().parse(call(bytes(tick), timeout=REQUEST_TIMEOUT_SECONDS))
+            metadata = grpc_metadata(self.tokens.bearer(publisher, ("Developer",)))
+            answer = call(bytes(tick), metadata=metadata, timeout=REQUEST_TIMEOUT_SECONDS)
+            reply = MarketDataResponse().parse(answer)
             return "" if reply.success else "success=false"
 
         return send
@@ -466,10 +469,18 @@ def prepare(mesh: Mesh, tokens: Tokens) -> list[UUID]:
     return owners
 
 
-def grpc_served(channel: grpc.Channel) -> bool:
+def grpc_metadata(headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """HTTP headers as gRPC metadata (whose keys are lower case)."""
+    return tuple((name.lower(), value) for name, value in headers.items())
+
+
+def grpc_served(channel: grpc.Channel, tokens: Tokens) -> bool:
     tick = bytes(MarketDataRequest(asset_symbol=GRPC_SYMBOL, price=1.0, timestamp=1))
+    metadata = grpc_metadata(tokens.bearer(uuid4(), ("Developer",)))
     try:
-        reply = channel.unary_unary(GRPC_METHOD)(tick, timeout=REQUEST_TIMEOUT_SECONDS)
+        reply = channel.unary_unary(GRPC_METHOD)(
+            tick, metadata=metadata, timeout=REQUEST_TIMEOUT_SECONDS
+        )
     except grpc.RpcError:
         return False
     return MarketDataResponse().parse(reply).success
@@ -490,7 +501,7 @@ def soak(seconds: float, instances: Mapping[str, int] = INSTANCES) -> SoakResult
     with soak_mesh(instances) as (mesh, channel):
         tokens = Tokens()
         scenario = Scenario(mesh.edge_url, prepare(mesh, tokens), tokens)
-        wait_for(lambda: grpc_served(channel), "gRPC through the edge")
+        wait_for(lambda: grpc_served(channel, tokens), "gRPC through the edge")
         kinds = scenario.kinds(channel)
         began = time.monotonic()
         with ExitStack() as stack:

@@ -18,11 +18,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from mesh.identity.agent import DEFAULT_TTL
 from mesh.processes import EnvoyProcess
 from mesh.runner import Mesh, RunningInstance
 from mesh.runner import running_mesh as mesh_on_free_ports
@@ -46,10 +48,12 @@ def running_mesh(
     instances: Mapping[str, int] | None = None,
     registry_env: Mapping[str, str] | None = None,
     app_env: Mapping[str, str] | None = None,
+    certificate_ttl: timedelta = DEFAULT_TTL,
 ) -> Iterator[Mesh]:
     """The named services (all by default, with their dependencies) behind a fresh edge and
     registry on free ports; `instances` per service (default: mesh.yaml's). The user service
-    signs with the test key, so `tests.support.tokens` tokens pass the edge and every service."""
+    signs with the test key, so `tests.support.tokens` tokens pass the edge and every service.
+    `certificate_ttl`: how long each workload certificate lives (renewed at half that)."""
     topology = load_topology()
     if services is not None:
         topology = topology.only(set(services))
@@ -59,6 +63,7 @@ def running_mesh(
         instances=instances,
         app_env={**trusting_env(), **(app_env or {})},
         registry_env=registry_env,
+        certificate_ttl=certificate_ttl,
     ) as mesh:
         yield mesh
 
