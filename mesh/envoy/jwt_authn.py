@@ -10,7 +10,14 @@ from pathlib import Path
 
 from mesh.envoy.access_rules import PROVIDER, requirement_rules
 from mesh.envoy.common import Config, duration, typed
-from mesh.envoy.local_replies import details_are, details_start_with, overwrite, problem_body
+from mesh.envoy.local_replies import (
+    all_of,
+    details_are,
+    details_start_with,
+    not_grpc,
+    overwrite,
+    problem_body,
+)
 from mesh.envoy.retries import PREVIOUS_HOSTS
 from mesh.topology import IdentitySpec, Topology, cluster_name
 from services.common.contracts import CONTRACTS
@@ -108,7 +115,9 @@ def problem_mappers() -> list[Config]:
 
 def _problem_mapper(refusals: Config, challenge: str) -> Config:
     return {
-        "filter": refusals,
+        # gRPC keeps Envoy's own answer (UNAUTHENTICATED, with jwt_authn's words): a JSON body
+        # would only end up in grpc-message.
+        "filter": all_of(refusals, not_grpc()),
         "status_code": 401,
         "headers_to_add": [overwrite("www-authenticate", challenge)],
         # The detail is jwt_authn's own message ("Jwt is missing" …), never client input.

@@ -43,12 +43,15 @@ class CertificateRequest:
 class IssuedCertificate:
     certificate_pem: bytes
     private_key_pem: bytes
-    not_before: datetime
+    not_before: datetime  # backdated by CLOCK_SKEW from when it was issued
     not_after: datetime
+    issued_at: datetime
 
     def renew_at(self, fraction: float = 0.5) -> datetime:
-        """When to renew: `fraction` of the lifetime gone (half-life, as SPIRE and Istio do)."""
-        return self.not_before + (self.not_after - self.not_before) * fraction
+        """When to renew: `fraction` of the lifetime gone (half-life, as SPIRE and Istio do),
+        counted from issuance, not from the backdated start (a 6 s certificate would
+        otherwise be due at once)."""
+        return self.issued_at + (self.not_after - self.issued_at) * fraction
 
 
 class CertificateIssuer(Protocol):
@@ -143,10 +146,14 @@ class LocalCertificateAuthority:
 
     def issue(self, request: CertificateRequest) -> IssuedCertificate:
         now = self._clock()
-        return self.issue_valid(request, now - CLOCK_SKEW, now + request.ttl)
+        return self.issue_valid(request, now - CLOCK_SKEW, now + request.ttl, issued_at=now)
 
     def issue_valid(
-        self, request: CertificateRequest, not_before: datetime, not_after: datetime
+        self,
+        request: CertificateRequest,
+        not_before: datetime,
+        not_after: datetime,
+        issued_at: datetime | None = None,
     ) -> IssuedCertificate:
         """A leaf valid exactly from `not_before` to `not_after` (tests issue expired ones)."""
         key = ec.generate_private_key(ec.SECP256R1())
@@ -208,6 +215,7 @@ class LocalCertificateAuthority:
             ),
             not_before=not_before,
             not_after=not_after,
+            issued_at=issued_at or not_before,
         )
 
 

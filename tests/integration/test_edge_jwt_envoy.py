@@ -181,6 +181,9 @@ def grpc_status(
         headers={"content-type": "application/grpc", **(headers or {})},
         content=b"\x00\x00\x00\x00\x00",
     )
+    # A refusal's words, not a problem+json document, in the gRPC status message.
+    assert not response.headers.get("grpc-message", "").startswith("%7B")
+    assert not response.headers.get("grpc-message", "").startswith("{")
     return response.headers.get("grpc-status")
 
 

@@ -82,7 +82,12 @@ def token_mappers(manager: Config) -> list[Config]:
 
 
 def cel(mapper: Config) -> str:
-    extension = mapper["filter"]["extension_filter"]
+    """The mapper's CEL condition on the reply; the other condition: not a gRPC request (gRPC
+    keeps Envoy's own UNAUTHENTICATED: a JSON body would only end up in grpc-message)."""
+    details, grpc = mapper["filter"]["and_filter"]["filters"]
+    assert grpc["header_filter"]["header"]["string_match"] == {"prefix": "application/grpc"}
+    assert grpc["header_filter"]["header"]["invert_match"] is True
+    extension = details["extension_filter"]
     assert extension["name"] == "envoy.access_loggers.extension_filters.cel"
     return extension["typed_config"]["expression"]
 

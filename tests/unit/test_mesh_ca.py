@@ -38,7 +38,9 @@ def test_a_leaf_carries_one_spiffe_id_its_instance_and_hosts(clock: FakeClock) -
     constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
     assert constraints.ca is False
     assert issued.not_after == clock.now + timedelta(hours=1)
-    assert issued.renew_at() == issued.not_before + (issued.not_after - issued.not_before) / 2
+    # Half the lifetime from issuance, not from the minute it is backdated by.
+    assert issued.renew_at() == clock.now + timedelta(minutes=30)
+    assert issued.not_before == clock.now - timedelta(minutes=1)
     root = x509.load_pem_x509_certificate(authority.trust_bundle_pem)
     certificate.verify_directly_issued_by(root)
 
@@ -69,9 +71,9 @@ def test_the_agent_writes_sds_files_envoy_reads_and_renews_at_half_life(
         authority.trust_bundle_pem
     )
 
-    clock.advance(4 * 60)
+    clock.advance(4 * 60 + 59)
     assert agent.renew_due() == []
-    clock.advance(2 * 60)  # past half of 10 minutes (plus the minute it was backdated)
+    clock.advance(1)  # half of 10 minutes from issuance
     assert agent.renew_due() == ["nft-1"]
     (secret,) = yaml.safe_load((directory / CERTIFICATE_SDS_FILE).read_text())["resources"]
     pem = secret["tls_certificate"]["certificate_chain"]["inline_string"].encode()
@@ -100,3 +102,16 @@ def test_an_expired_certificate_can_be_issued_for_attack_tests(clock: FakeClock)
     issued = authority.issue_valid(request, past, past + timedelta(hours=1))
     certificate = x509.load_pem_x509_certificate(issued.certificate_pem)
     assert certificate.not_valid_after_utc < clock.now
+
+
+def test_a_short_lived_certificate_is_renewed_at_its_half_life_not_at_once(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The backdated minute must not make a 6 s certificate due on every check."""
+    authority = LocalCertificateAuthority.create(clock=clock.__call__)
+    agent = NodeAgent(authority, tmp_path, timedelta(seconds=6), clock=clock.__call__)
+    agent.provision(Workload("nft-1", spiffe_id("nft")))
+    clock.advance(2)
+    assert agent.renew_due() == []
+    clock.advance(1)
+    assert agent.renew_due() == ["nft-1"]
