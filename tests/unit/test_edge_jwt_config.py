@@ -142,9 +142,7 @@ def test_no_client_address_counts_as_internal() -> None:
 
 
 def test_without_an_identity_service_the_edge_checks_no_token() -> None:
-    services = {
-        name: replace(spec, grpc_roles=()) for name, spec in TOPOLOGY.services.items()
-    }
+    services = {name: replace(spec, grpc_roles=()) for name, spec in TOPOLOGY.services.items()}
     manager = edge_hcm(replace(TOPOLOGY, identity=None, services=services))
     assert [f["name"] for f in manager["http_filters"]] == [ROUTER]
     # No token refusals to map; the edge's own failures and refusals are still problems.
