@@ -34,17 +34,29 @@ def roles_by_operation(contract: Mapping[str, Any]) -> dict[str, frozenset[str]]
     }
 
 
-def require_roles(
-    handler: Callable[..., Awaitable[Any]], allowed: frozenset[str]
-) -> Callable[..., Awaitable[Any]]:
+Handler = Callable[..., Awaitable[Any]]
+
+
+def guarded_by(handler: Handler, refusal: Callable[[], str | None]) -> Handler:
+    """`handler`, refused with Forbidden when `refusal()` names a reason (checked per call)."""
+
     @functools.wraps(handler)  # connexion reads the wrapped signature to inject arguments
     async def guarded(*args: Any, **kwargs: Any) -> Any:
-        token_info = context.get("token_info") or {}
-        if not allowed & set(token_info.get("roles", ())):
-            raise Forbidden(f"this operation needs one of the roles {', '.join(sorted(allowed))}")
+        if (reason := refusal()) is not None:
+            raise Forbidden(reason)
         return await handler(*args, **kwargs)
 
     return guarded
+
+
+def require_roles(handler: Handler, allowed: frozenset[str]) -> Handler:
+    def refusal() -> str | None:
+        token_info = context.get("token_info") or {}
+        if allowed & set(token_info.get("roles", ())):
+            return None
+        return f"this operation needs one of the roles {', '.join(sorted(allowed))}"
+
+    return guarded_by(handler, refusal)
 
 
 def callers_by_operation(contract: Mapping[str, Any]) -> dict[str, frozenset[str]]:
@@ -56,15 +68,12 @@ def callers_by_operation(contract: Mapping[str, Any]) -> dict[str, frozenset[str
     }
 
 
-def require_callers(
-    handler: Callable[..., Awaitable[Any]], allowed: frozenset[str]
-) -> Callable[..., Awaitable[Any]]:
-    @functools.wraps(handler)  # connexion reads the wrapped signature to inject arguments
-    async def guarded(*args: Any, **kwargs: Any) -> Any:
+def require_callers(handler: Handler, allowed: frozenset[str]) -> Handler:
+    def refusal() -> str | None:
         caller = verified_caller()
-        if caller is None or caller.service not in allowed:
-            who = quoted(caller.uri) if caller else "an unidentified caller"
-            raise Forbidden(f"only {', '.join(sorted(allowed))} may call this operation, not {who}")
-        return await handler(*args, **kwargs)
+        if caller is not None and caller.service in allowed:
+            return None
+        who = quoted(caller.uri) if caller else "an unidentified caller"
+        return f"only {', '.join(sorted(allowed))} may call this operation, not {who}"
 
-    return guarded
+    return guarded_by(handler, refusal)
