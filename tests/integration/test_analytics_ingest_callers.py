@@ -1,5 +1,8 @@
 """Analytics' market data ingest admits trading and the edge only: the caller its sidecar
-verified (mTLS) and reported in x-forwarded-client-cert, on a real grpclib server."""
+verified (mTLS) and reported in x-forwarded-client-cert, on a real grpclib server serving its
+real servicers. (Without grpclib's health service: its descriptors cannot share a process with
+the grpcio health client other test files load. tests/e2e/test_trust_attacks.py calls the
+whole analytics through its sidecar.)"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from grpclib import GRPCError, Status
 from grpclib.client import Channel
+from grpclib.server import Server
 
 from generated.grpc import market
 from generated.grpc.capsure.analytics import v1
@@ -16,7 +20,9 @@ from mesh.envoy.access_policies import callers
 from mesh.ports import free_port
 from mesh.topology import HOST, load_topology
 from services.analytics.bootstrap import INGEST_CALLERS, build_deps
-from services.analytics.entrypoints.grpc_server import start_grpc_endpoint
+from services.analytics.entrypoints.drain import Drain
+from services.analytics.entrypoints.grpc import LegacyMarketDataService, MarketDataService
+from services.common.grpc_callers import admitting_only
 from services.common.workload_identity import XFCC_HEADER, service_of
 from tests.support.callers import called_by
 from tests.unit.analytics_fakes import InMemoryTickRepository
@@ -24,26 +30,20 @@ from tests.unit.analytics_fakes import InMemoryTickRepository
 pytestmark = pytest.mark.integration
 
 
-async def always_ready() -> bool:
-    return True
-
-
 @pytest.fixture
 async def channel() -> AsyncIterator[Channel]:
+    deps, drain = build_deps(InMemoryTickRepository()), Drain()
+    services = [MarketDataService(deps, drain), LegacyMarketDataService(deps, drain)]
+    server = Server([admitting_only(service, INGEST_CALLERS) for service in services])
     port = free_port()
-    endpoint = await start_grpc_endpoint(
-        build_deps(InMemoryTickRepository()),
-        always_ready,
-        host=HOST,
-        port=port,
-        callers=INGEST_CALLERS,
-    )
+    await server.start(HOST, port)
     channel = Channel(HOST, port)
     try:
         yield channel
     finally:
         channel.close()
-        await endpoint.stop(1.0)
+        server.close()
+        await server.wait_closed()
 
 
 def tick() -> v1.SendMarketDataRequest:

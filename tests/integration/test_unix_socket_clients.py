@@ -21,10 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mesh.direct import NO_SIDECARS
 from mesh.ports import free_port
 from mesh.processes import http_status, spawn, unix_http_status
-from services.analytics.bootstrap import bootstrap as analytics_app
-from services.analytics.config import AnalyticsSettings
 from services.common.addresses import http_unix_url, parse_address
 from services.common.auth import TokenVerifier
 from services.common.jwks import RemoteJwks
@@ -45,7 +44,7 @@ from services.user.bootstrap import bootstrap as user_app
 from services.user.config import UserSettings
 from services.user.domain.errors import NftServiceUnavailable as CatalogUnavailable
 from tests.support.clock import FakeClock
-from tests.support.tokens import ISSUER, jwks_url, signing_keys_dir, token_for, trusting_env
+from tests.support.tokens import ISSUER, signing_keys_dir, token_for, trusting_env
 from tests.support.unix_sockets import (
     CONNECTED,
     NOBODY,
@@ -281,19 +280,30 @@ def tick_message(number: int) -> OutboxMessage:
 
 
 async def test_trading_streams_ticks_to_analytics_grpc_server_on_a_socket(sockets, tmp_path):
-    grpc_socket = sockets / "analytics" / "grpc.sock"
-    settings = AnalyticsSettings(
-        data_dir=tmp_path, jwks_url=jwks_url(), grpc_uds=grpc_socket, grpc_port=free_port()
+    """A real analytics process (its gRPC health service cannot share a process with the
+    grpcio health client other test files load), on sockets only, no sidecar in front."""
+    grpc_socket, rest_socket = (
+        sockets / "analytics" / "grpc.sock",
+        sockets / "analytics" / "app.sock",
     )
-    app = analytics_app(settings)
-    async with (
-        serving_on_socket(app, sockets / "analytics" / "app.sock") as rest,
-        over(rest) as client,
-    ):
+    env = {
+        **trusting_env(),
+        **NO_SIDECARS,
+        "ANALYTICS_UDS": str(rest_socket),
+        "ANALYTICS_GRPC_UDS": str(grpc_socket),
+        "ANALYTICS_DATA_DIR": str(tmp_path / "data"),
+    }
+    command = [sys.executable, "-m", "services.analytics"]
+    process = spawn("analytics", command, env, tmp_path / "log")
+    try:
+        process.wait_until(lambda: unix_http_status(rest_socket, "/healthz") == 200, "healthy")
         assert mode(grpc_socket) == 0o600
         delivery = AnalyticsDelivery(channel_to(parse_address(f"unix:{grpc_socket}")), timeout=5)
         async with delivery.connected():
             assert await delivery([tick_message(1), tick_message(2)]) == {}
-        stats = await client.get("/api/analytics/assets/ETH-USD/stats")
+        async with over(rest_socket) as client:
+            stats = await client.get("/api/analytics/assets/ETH-USD/stats")
         assert stats.status_code == 200, stats.text
         assert stats.json()["count"] == 2
+    finally:
+        assert process.stop() == 0, process.log_tail()
