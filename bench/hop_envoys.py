@@ -1,10 +1,11 @@
 """The Envoys of one mesh hop, from the mesh's own generated configs, without a registry: a
 caller's sidecar (user's: user asks nft for a user's NFTs) whose egress listener to nft is a
-loopback port, and the callee's sidecar (nft's) in front of one app. `tls` is the only switch:
-with a MeshTls the hop is mutual TLS with RBAC on the callee's inbound and the caller's
-identity in x-forwarded-client-cert (the mesh as `make run` runs it), without it plaintext.
-Identities are issued by a NodeAgent of a fresh CA, as under `make run`. Also an Envoy that
-answers by itself (a direct_response): the floor of any hop."""
+loopback port, and the callee's sidecar (nft's) in front of one app. The configs are
+`sidecar_config`'s with a MeshTls (mutual TLS, RBAC on the callee's inbound, the caller's
+identity in x-forwarded-client-cert: the hop as `make run` runs it) or without one
+(plaintext); a `CallerVariant` changes only what it names. Identities are issued by a
+NodeAgent of a fresh CA, as under `make run`. Also an Envoy that answers by itself (a
+direct_response): the floor of any hop."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from mesh.envoy.tls import MeshTls
 from mesh.identity.agent import NodeAgent, Workload
 from mesh.identity.ca import LocalCertificateAuthority
 from mesh.ports import free_port
-from mesh.processes import EnvoyProcess, http_status, start_envoy
+from mesh.processes import EnvoyProcess, ManagedProcess, http_status, start_envoy, stop_together
 from mesh.topology import HOST, Instance, InstancePorts, Topology, cluster_name, load_topology
 from services.common.workload_identity import spiffe_id
 
@@ -124,11 +125,13 @@ def caller_config(
 
 
 class HopBuilder:
-    """Starts callee and caller sidecars into `stack`; one CA and node agent for all."""
+    """Starts callee and caller sidecars, stopped when `stack` closes; one CA and node agent
+    issue every identity."""
 
     def __init__(self, workdir: Path, stack: ExitStack) -> None:
         self._workdir = workdir
-        self._stack = stack
+        self._started: list[ManagedProcess] = []
+        stack.callback(stop_together, self._started)  # their graceful stops overlap
         self._topology = load_topology()
         self._agent = NodeAgent(LocalCertificateAuthority.create(), workdir / "identity")
         # Nothing listens there: every config is made static before it runs.
@@ -139,7 +142,7 @@ class HopBuilder:
 
     def _start(self, name: str, config: Config, admin_port: int) -> EnvoyProcess:
         process = start_envoy(name, config, admin_port, self._workdir, self._workdir / "log")
-        self._stack.callback(process.stop)
+        self._started.append(process)
         return process
 
     def callee(
