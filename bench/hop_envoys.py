@@ -196,7 +196,9 @@ def running_hops(
             for envoy in (hop.callee, hop.caller):
                 envoy.wait_ready()
             hop.caller.wait_until(
-                lambda url=hop.url: http_status(url) == 200, "routing to nft", ROUTED_WITHIN_SECONDS
+                lambda url=hop.url: http_status(url) == 200,
+                f"200 for {hop.url}",
+                ROUTED_WITHIN_SECONDS,
             )
         yield hops
 

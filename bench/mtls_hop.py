@@ -338,7 +338,8 @@ def notes(tool: str) -> str:
         "opens one (TCP, and for mTLS a handshake, resumed from the caller's session cache or, "
         "with that cache off, full); the difference to plaintext is what the handshake costs. "
         "Connections and handshakes: the caller's cluster counters over the whole run "
-        "(warm-up, rounds, health checks).\n"
+        "(warm-up, rounds, health checks); a keep-alive hop reconnects mostly when wrk ends a "
+        "round with requests in flight, which closes their hop connections.\n"
     )
 
 
