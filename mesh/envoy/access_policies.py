@@ -43,10 +43,7 @@ def inbound_policies(
         ),
     }
     if rest_callers:
-        prefix = re.escape(spec.api_prefix)
-        policies["api"] = policy(
-            [request(path_regex=f"^{prefix}(/.*)?$")], identities(rest_callers)
-        )
+        policies["api"] = policy([request(under=spec.api_prefix)], identities(rest_callers))
     if grpc_callers and spec.has_grpc:
         policies["grpc"] = policy(
             [_grpc(name) for name in spec.grpc_services], identities(grpc_callers)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from mesh.envoy.access_policies import inbound_policies
+from mesh.envoy.rbac import identities, principal_ids
 from mesh.envoy.registry_sidecar import registry_sidecar_config
 from mesh.topology import Instance, InstancePorts, Topology, load_topology
 from services.common.contracts import load_operations
@@ -59,7 +60,7 @@ def peer_identity(cluster: Config) -> str:
 
 
 def principals(policy: Config) -> set[str]:
-    return {p["authenticated"]["principal_name"]["exact"] for p in policy["principals"]}
+    return principal_ids(policy["principals"])
 
 
 @pytest.fixture(scope="module")
@@ -198,3 +199,33 @@ def test_every_envoy_subscribes_to_xds_over_mtls() -> None:
     assert peer_identity(xds) == spiffe_id("registry")
     endpoint = xds["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
     assert endpoint["address"]["socket_address"]["port_value"] == CONTROL_PLANE.xds_port
+
+
+def test_several_callers_are_one_principal_that_names_exactly_them() -> None:
+    """One alternation (cheaper per request than a list); no other ID slips through it."""
+    import re
+
+    ids = {spiffe_id("edge"), spiffe_id("trading"), spiffe_id("user")}
+    (principal,) = identities(ids)
+    regex = re.compile(principal["authenticated"]["principal_name"]["safe_regex"]["regex"])
+    assert all(regex.fullmatch(i) for i in ids)
+    for other in (
+        spiffe_id("nft"),
+        f"{spiffe_id('user')}x",
+        "spiffe://capsure.local/svc/edgeXtrading",
+    ):
+        assert not regex.fullmatch(other)
+    assert principal_ids([principal]) == ids
+
+
+def test_the_public_api_is_matched_without_a_regex() -> None:
+    api = inbound_policies(TOPOLOGY, TOPOLOGY.services["nft"])["api"]
+    (permission,) = api["permissions"]
+    assert permission == {
+        "or_rules": {
+            "rules": [
+                {"url_path": {"path": {"exact": "/api/nfts"}}},
+                {"url_path": {"path": {"prefix": "/api/nfts/"}}},
+            ]
+        }
+    }
