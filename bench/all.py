@@ -14,6 +14,7 @@ from bench import (
     latency,
     login_timing,
     memory,
+    mtls_hop,
     register,
     registry_push,
     rest_throughput,
@@ -23,6 +24,7 @@ from bench.common import WRK_INSTALL, facts_markdown, run_measurement, write_rep
 
 MEASUREMENTS = [
     latency,
+    mtls_hop,
     rest_throughput,
     register,
     registry_push,

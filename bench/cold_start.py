@@ -3,7 +3,9 @@ spawn to every instance healthy (the launcher prints its status table once every
 registered and the edge holds the identity JWKS), twice on one workdir: empty (SQLite files
 created, migrations applied, signing keys made) and again (all of that already there). Per
 service, when its instances registered (the registry's `registeredAt`). Then SIGINT, as Ctrl-C,
-and the time the launcher takes to drain and stop everything.
+and the time the launcher takes to drain and stop everything. The registry is read through its
+sidecar as the operator (mTLS), with the credential the launcher writes under
+`<workdir>/identity/operator/`.
 
 The launcher binds mesh/mesh.yaml's fixed ports (registry, xDS, edge, edge admin): when one is
 taken (`make run` or a test mesh on this host), the section says so and measures nothing."""
@@ -26,6 +28,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.common import compare, get, table
+from mesh.identity.local import IDENTITY_DIR
+from mesh.identity.operator import OPERATOR, OperatorCredential
 from mesh.topology import HOST, Topology, load_topology
 
 TITLE = "Cold start of `make run` to all healthy"
@@ -126,9 +130,10 @@ def start_and_stop(workdir: Path, kind: str, topology: Topology) -> Start:
         start_new_session=True,  # its own process group: everything it started can be killed
     )
     output = Output(launcher)
+    operator = OperatorCredential(workdir / IDENTITY_DIR / OPERATOR)
     try:
-        wait_started(launcher, output, result, started, topology)
-        result.registered_s = registered(topology, result.spawned)
+        wait_started(launcher, output, result, started, topology, operator)
+        result.registered_s = registered(topology, result.spawned, operator)
         stop_started = time.monotonic()
         result.killed = stop(launcher)
         result.stopped_s = time.monotonic() - stop_started
@@ -144,9 +149,11 @@ def wait_started(
     result: Start,
     started: float,
     topology: Topology,
+    operator: OperatorCredential,
 ) -> None:
-    """Until the status table is printed: meanwhile, when the registry and the edge are up."""
-    registry = f"http://{HOST}:{topology.registry.http_port}/healthz"
+    """Until the status table is printed: meanwhile, when the registry (through its sidecar, as
+    the operator: once the launcher has written that credential) and the edge are up."""
+    registry = f"{registry_url(topology)}/healthz"
     edge = f"http://{HOST}:{topology.edge.admin_port}/ready"
     while (end := output.first(TABLE_END)) is None:
         if launcher.poll() is not None:
@@ -154,7 +161,8 @@ def wait_started(
         if time.monotonic() - started > START_TIMEOUT_SECONDS:
             raise TimeoutError(f"not healthy after {START_TIMEOUT_SECONDS:.0f} s:\n{output.tail()}")
         with contextlib.suppress(OSError):
-            if result.registry_ready_s is None and get(registry, 0.5)[0] == 200:
+            ready = result.registry_ready_s is not None
+            if not ready and get(registry, 0.5, operator.ssl_context())[0] == 200:
                 result.registry_ready_s = time.monotonic() - started
             if result.edge_ready_s is None and get(edge, 0.5)[0] == 200:
                 result.edge_ready_s = time.monotonic() - started
@@ -176,10 +184,18 @@ def _table_rows(output: Output) -> list[str]:
     return rows
 
 
-def registered(topology: Topology, spawned: float) -> dict[str, list[float]]:
+def registry_url(topology: Topology) -> str:
+    """The registry's REST API: its sidecar on mesh.yaml's port (mTLS)."""
+    return f"https://{HOST}:{topology.registry.http_port}"
+
+
+def registered(
+    topology: Topology, spawned: float, operator: OperatorCredential
+) -> dict[str, list[float]]:
     """Per service, seconds from spawn to each instance's registration (its `registeredAt`:
     the app was ready, migrations done, and its registrar's first PUT arrived)."""
-    status, body = get(f"http://{HOST}:{topology.registry.http_port}/api/registry/services")
+    services = f"{registry_url(topology)}/api/registry/services"
+    status, body = get(services, context=operator.ssl_context())
     assert status == 200, status
     found: dict[str, list[float]] = {}
     for service in json.loads(body):
@@ -257,7 +273,8 @@ def report(cold: Start, warm: Start) -> str:
         "'All healthy': the "
         "launcher printed its status table, after every instance registered and the edge "
         "fetched the identity JWKS. Empty workdir: SQLite files created, migrations applied, "
-        "signing keys generated; reused: the same workdir again. Registry and edge polled every "
+        "signing keys generated; reused: the same workdir again. Registry (its sidecar, as "
+        "the operator: mTLS) and edge polled every "
         f"{POLL_SECONDS * 1e3:.0f} ms plus the read."
         + (f" Not ok in the status table: {', '.join(unhealthy)}." if unhealthy else "")
         + (

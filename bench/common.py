@@ -12,6 +12,7 @@ import platform
 import re
 import shutil
 import signal
+import ssl
 import statistics
 import subprocess
 import sys
@@ -107,24 +108,37 @@ def facts_markdown() -> str:
 
 @contextlib.contextmanager
 def running_mesh(
-    instances: Mapping[str, int], app_env: Mapping[str, str] | None = None
+    instances: Mapping[str, int],
+    app_env: Mapping[str, str] | None = None,
+    *,
+    private_apps: bool = True,
 ) -> Iterator[Mesh]:
     """Registry, edge and `instances` (service -> count; a dependency not named gets one) on
-    free ports, in a temp dir; everything it started is stopped on the way out."""
+    free ports, in a temp dir; everything it started is stopped on the way out.
+
+    `private_apps=False` only for a module that measures an app alone ("direct"): apps listen on
+    loopback ports a client can reach (`app.url`, `app.grpc_address`) instead of the Unix
+    sockets only their sidecar opens, so every sidecar -> app hop is TCP, not the default's
+    socket."""
     topology = load_topology().only(set(instances))
     counts = {name: instances.get(name, 1) for name in topology.services}
     with (
         tempfile.TemporaryDirectory(prefix="capsure-bench-") as workdir,
         mesh_on_free_ports(
-            topology, Path(workdir), instances=counts, app_env={**trusting_env(), **(app_env or {})}
+            topology,
+            Path(workdir),
+            instances=counts,
+            app_env={**trusting_env(), **(app_env or {})},
+            private_apps=private_apps,
         ) as mesh,
     ):
         yield mesh
 
 
-def get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
+def get(url: str, timeout: float = 2.0, context: ssl.SSLContext | None = None) -> tuple[int, bytes]:
+    """Status and body of a GET (over TLS with `context`: an mTLS listener of the mesh)."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -412,6 +426,15 @@ def percentile(ordered: Sequence[float], q: float) -> float:
         return float("nan")
     rank = max(1, round(q / 100 * len(ordered) + 0.5 - 1e-9))
     return ordered[min(rank, len(ordered)) - 1]
+
+
+# --- CPU ---------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, all its threads (Linux /proc; clock ticks, 10 ms)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- memory ------------------------------------------------------------------------------

@@ -2,7 +2,14 @@
 one HTTP/2 connection: direct to analytics' gRPC port, to its sidecar's inbound listener, and
 through the edge; with two clients, interleaved: a stock grpcio.aio client (the baseline) and
 the generated betterproto stub on a grpclib Channel (the stack trading uses). Every call stores
-a tick (SQLite)."""
+a tick (SQLite).
+
+Each path is called as the mesh admits it: the edge with a Developer's token (market data needs
+Developer or Admin); the sidecar over mTLS with a certificate of the edge (the node agent's,
+for this client: the edge is the one caller of analytics in this partial mesh); direct with
+the x-forwarded-client-cert header trading's sidecar would have forwarded (the ingest admits
+only trading and the edge). "Direct" needs the app on a loopback
+port (`private_apps=False`), so sidecar -> app is TCP here, not the default's Unix socket."""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ import asyncio
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 import grpclib
@@ -18,7 +27,17 @@ from grpclib.client import Channel
 from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
 
 from bench.common import LoadResult, compare, ms, percentile, running_mesh, table
+from bench.mesh_clients import (
+    Metadata,
+    forwarded_from,
+    grpc_client_context,
+    grpcio_credentials,
+    market_data_token,
+    workload_identity,
+)
 from generated.grpc.market import MarketDataRequest, MarketDataResponse, MarketDataServiceStub
+from mesh.runner import Mesh
+from services.common.workload_identity import EDGE as EDGE_ID
 
 TITLE = "gRPC SendMarketData calls/s"
 COMMAND = "python -m bench.grpc_calls"
@@ -27,6 +46,9 @@ CONCURRENCY = (1, 16)
 SECONDS = 2.0
 WARM_UP_SECONDS = 0.5
 DIRECT = "direct (app)"
+SIDECAR = "sidecar → app"
+EDGE = "edge → sidecar → app"
+CALLER = "trading"  # a service analytics' ingest admits (with the edge)
 GRPCIO = "grpcio.aio"
 GRPCLIB = "grpclib + betterproto"
 MESSAGES = [
@@ -37,8 +59,42 @@ MESSAGES = [
 # The betterproto stub serializes each message itself (a few µs; it is that client's cost).
 REQUESTS = [bytes(message) for message in MESSAGES]
 
+
+@dataclass(frozen=True)
+class Target:
+    """Where one path's calls go, and what the mesh there wants of a caller."""
+
+    address: str  # host:port
+    metadata: Metadata = ()  # the edge's token, or the caller a sidecar forwards (direct)
+    identity: Path | None = None  # mTLS with this workload's certificate (a sidecar's inbound)
+
+    def grpcio_channel(self) -> grpc.aio.Channel:
+        if self.identity is None:
+            return grpc.aio.insecure_channel(self.address)
+        return grpc.aio.secure_channel(self.address, grpcio_credentials(self.identity))
+
+    def grpclib_channel(self) -> Channel:
+        """Bound to the running loop: made inside it."""
+        host, port = self.address.rsplit(":", 1)
+        tls = grpc_client_context(self.identity) if self.identity is not None else None
+        return Channel(host, int(port), ssl=tls)
+
+
+def targets(mesh: Mesh) -> dict[str, Target]:
+    """Direct to analytics' app (as if trading's sidecar forwarded the call), to its sidecar
+    (mTLS with a certificate of the edge: the sidecar admits only callers in the mesh, and
+    trading is not in this one) and through the edge (a Developer's token)."""
+    analytics = mesh.instances["analytics"][0]
+    caller = workload_identity(mesh, f"bench-{EDGE_ID}", EDGE_ID)
+    return {
+        DIRECT: Target(analytics.app.grpc_address, forwarded_from(CALLER)),
+        SIDECAR: Target(analytics.instance.inbound_address, identity=caller),
+        EDGE: Target(mesh.edge_url.removeprefix("http://"), market_data_token()),
+    }
+
+
 Call = Callable[[int], Awaitable[bool]]  # the n-th call; True when it succeeded
-Client = Callable[[str, int, float], Awaitable[LoadResult]]
+Client = Callable[[Target, int, float], Awaitable[LoadResult]]
 
 
 async def _loop(client: str, call: Call, concurrency: int, seconds: float) -> LoadResult:
@@ -72,15 +128,15 @@ async def _loop(client: str, call: Call, concurrency: int, seconds: float) -> Lo
     )
 
 
-async def closed_loop(address: str, concurrency: int, seconds: float) -> LoadResult:
+async def closed_loop(target: Target, concurrency: int, seconds: float) -> LoadResult:
     """grpcio.aio, bytes in and out (no message classes on the client's hot path)."""
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with target.grpcio_channel() as channel:
         send = channel.unary_unary(METHOD)
         await asyncio.wait_for(channel.channel_ready(), 5)
 
         async def call(n: int) -> bool:
             try:
-                reply = await send(REQUESTS[n % len(REQUESTS)], timeout=5)
+                reply = await send(REQUESTS[n % len(REQUESTS)], timeout=5, metadata=target.metadata)
             except grpc.aio.AioRpcError:
                 return False
             return MarketDataResponse().parse(reply).success
@@ -88,11 +144,10 @@ async def closed_loop(address: str, concurrency: int, seconds: float) -> LoadRes
         return await _loop(GRPCIO, call, concurrency, seconds)
 
 
-async def grpclib_loop(address: str, concurrency: int, seconds: float) -> LoadResult:
+async def grpclib_loop(target: Target, concurrency: int, seconds: float) -> LoadResult:
     """The generated betterproto stub on one grpclib Channel (one HTTP/2 connection)."""
-    host, port = address.rsplit(":", 1)
-    channel = Channel(host, int(port))  # bound to the running loop: made inside it
-    stub = MarketDataServiceStub(channel)
+    channel = target.grpclib_channel()
+    stub = MarketDataServiceStub(channel, metadata=dict(target.metadata))
     try:
         await stub.send_market_data(MESSAGES[0], timeout=5)  # connects, like channel_ready()
 
@@ -111,33 +166,33 @@ async def grpclib_loop(address: str, concurrency: int, seconds: float) -> LoadRe
 CLIENTS: dict[str, Client] = {GRPCIO: closed_loop, GRPCLIB: grpclib_loop}
 
 
-async def until_served(address: str, within: float = 15.0) -> None:
-    """Until a call through `address` succeeds (the edge has a healthy gRPC host)."""
+async def until_served(target: Target, within: float = 15.0) -> None:
+    """Until a call through `target` succeeds (the edge has a healthy gRPC host)."""
     deadline = time.monotonic() + within
     while True:
-        result = await closed_loop(address, 1, 0.05)
+        result = await closed_loop(target, 1, 0.05)
         if result.requests > result.errors:
             return
         if time.monotonic() > deadline:
-            raise TimeoutError(f"no successful call through {address} in {within}s")
+            raise TimeoutError(f"no successful call through {target.address} in {within}s")
         await asyncio.sleep(0.05)
 
 
 Results = dict[tuple[str, str, int], LoadResult]  # (client, path, in flight) -> result
 
 
-async def run(targets: dict[str, str]) -> Results:
-    for address in targets.values():
-        await until_served(address)
+async def run(paths: dict[str, Target]) -> Results:
+    for target in paths.values():
+        await until_served(target)
         for client in CLIENTS.values():
-            await client(address, max(CONCURRENCY), WARM_UP_SECONDS)
+            await client(target, max(CONCURRENCY), WARM_UP_SECONDS)
     results = {}
     # Interleaved (client within path within concurrency): a change of background load hits
     # both clients and every path alike.
     for concurrency in CONCURRENCY:
-        for label, address in targets.items():
+        for label, target in paths.items():
             for name, client in CLIENTS.items():
-                results[name, label, concurrency] = await client(address, concurrency, SECONDS)
+                results[name, label, concurrency] = await client(target, concurrency, SECONDS)
     return results
 
 
@@ -175,15 +230,10 @@ def rows(results: Results, paths: list[str]) -> list[list[object]]:
 
 
 def measure() -> str:
-    with running_mesh({"analytics": 1}) as mesh:
-        analytics = mesh.instances["analytics"][0]
-        targets = {
-            DIRECT: analytics.app.grpc_address,
-            "sidecar → app": analytics.instance.inbound_address,
-            "edge → sidecar → app": mesh.edge_url.removeprefix("http://"),
-        }
-        results = asyncio.run(run(targets))
-    paths = list(targets)
+    with running_mesh({"analytics": 1}, private_apps=False) as mesh:
+        found = targets(mesh)
+        results = asyncio.run(run(found))
+    paths = list(found)
     record(results, paths)
     header = ["client", "path", "in flight", "calls/s", "÷ direct (same client)", "÷ grpcio",
               "p50 ms", "p99 ms", "errors"]  # fmt: skip
@@ -193,7 +243,12 @@ def measure() -> str:
         "serialized by the stub per call); each with one channel (HTTP/2 connection) per path, "
         f"{SECONDS:.0f} s per row after a warm-up, the two clients interleaved. The client runs "
         "on the same 2 cores. Each call is one tick stored by analytics (SQLite, WAL, "
-        "synchronous=FULL).\n"
+        "synchronous=FULL). As the mesh admits each path: the edge with a Developer's token "
+        "(`authorization` metadata); the sidecar over mTLS with a certificate of the edge (the "
+        "client does the TLS the edge would; trading, not in this mesh, is not admitted); "
+        f"direct with the x-forwarded-client-cert header {CALLER}'s sidecar would have set "
+        f"(direct means: as if {CALLER}'s sidecar had forwarded it). Apps on loopback ports for "
+        "direct (`private_apps=False`): sidecar → app is TCP here, not the default Unix socket.\n"
     )
     return table(header, rows(results, paths)) + notes
 

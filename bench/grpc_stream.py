@@ -1,7 +1,11 @@
 """Ticks/s over one client-streaming capsure.analytics.v1 StreamMarketData call (N ticks on one
 stream) vs unary SendMarketData calls of the same contract (1 and 16 in flight), direct to
 analytics' gRPC port and through edge → sidecar → app; and how many of the ticks analytics
-actually stored, read back from its REST API (each run writes its own asset symbol)."""
+actually stored, read back from its REST API (each run writes its own asset symbol).
+
+Through the edge with a Developer's token (market data needs Developer or Admin); direct with
+the x-forwarded-client-cert header trading's sidecar would have forwarded (the ingest admits
+only trading and the edge), on an app listening on a loopback port (`private_apps=False`)."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from uuid import uuid4
 import grpc
 
 from bench.common import compare, get, running_mesh, table
-from bench.grpc_calls import until_served
+from bench.grpc_calls import DIRECT, EDGE, Target, targets, until_served
 from generated.grpc.capsure.analytics.v1 import (
     SendMarketDataRequest,
     SendMarketDataResponse,
@@ -34,8 +38,6 @@ UNARY_SECONDS = 2.0
 UNARY_TICKS_MAX = 10_000  # far more than 2 s of unary calls take here (~300/s)
 DISTINCT_TICKS = 100
 WARM_UP_TICKS = 300
-DIRECT = "direct (app)"
-EDGE = "edge → sidecar → app"
 STREAMED = "stream"
 BASELINE = f"unary, {max(UNARY_CONCURRENCY)} in flight"  # the best unary rate, same path
 FIRST_TIMESTAMP = 1_767_225_600_000  # 2026-01-01, Unix ms
@@ -90,12 +92,12 @@ def stored(rest_url: str, symbol: str) -> int:
 
 
 async def unary(
-    address: str, symbol: str, concurrency: int, seconds: float
+    target: Target, symbol: str, concurrency: int, seconds: float
 ) -> tuple[float, int, int]:
     """Closed loop of SendMarketData for `seconds`: (seconds taken, calls, successful calls)."""
     requests = ticks(symbol, UNARY_TICKS_MAX, SendMarketDataRequest)
     sent = ok = 0
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with target.grpcio_channel() as channel:
         send = channel.unary_unary(UNARY)
         await asyncio.wait_for(channel.channel_ready(), 5)
         deadline = time.perf_counter() + seconds
@@ -105,7 +107,7 @@ async def unary(
             while time.perf_counter() < deadline and sent < len(requests):
                 tick, sent = requests[sent], sent + 1  # every call stores one tick
                 try:
-                    reply = await send(tick, timeout=5)
+                    reply = await send(tick, timeout=5, metadata=target.metadata)
                 except grpc.aio.AioRpcError:
                     continue
                 ok += SendMarketDataResponse().parse(reply).success
@@ -116,27 +118,27 @@ async def unary(
     return took, sent, ok
 
 
-async def stream(address: str, symbol: str, count: int) -> tuple[float, int]:
+async def stream(target: Target, symbol: str, count: int) -> tuple[float, int]:
     """One StreamMarketData call of `count` ticks: (seconds to the answer, ticks accepted)."""
     requests = ticks(symbol, count, StreamMarketDataRequest)
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with target.grpcio_channel() as channel:
         send = channel.stream_unary(STREAM)
         await asyncio.wait_for(channel.channel_ready(), 5)
         began = time.perf_counter()
-        reply = await send(iter(requests), timeout=60)
+        reply = await send(iter(requests), timeout=60, metadata=target.metadata)
         took = time.perf_counter() - began
     answer = StreamMarketDataResponse().parse(reply)
     return took, answer.accepted if answer.success else 0
 
 
-async def one_run(mode: str, path: str, address: str, rest_url: str) -> Run:
+async def one_run(mode: str, path: str, target: Target, rest_url: str) -> Run:
     symbol = new_symbol()
     concurrency = MODES[mode]
     if concurrency is None:
-        seconds, acknowledged = await stream(address, symbol, STREAM_TICKS)
+        seconds, acknowledged = await stream(target, symbol, STREAM_TICKS)
         sent = STREAM_TICKS
     else:
-        seconds, sent, acknowledged = await unary(address, symbol, concurrency, UNARY_SECONDS)
+        seconds, sent, acknowledged = await unary(target, symbol, concurrency, UNARY_SECONDS)
     # The answer comes after the last write's commit (unary and stream alike): read now.
     return Run(mode, path, seconds, sent, acknowledged, stored(rest_url, symbol))
 
@@ -146,15 +148,15 @@ MODES: dict[str, int | None] = {f"unary, {n} in flight": n for n in UNARY_CONCUR
 MODES[STREAMED] = None
 
 
-async def run(targets: dict[str, str], rest_url: str) -> list[Run]:
-    for address in targets.values():
-        await until_served(address)
-        await stream(address, new_symbol(), WARM_UP_TICKS)
+async def run(paths: dict[str, Target], rest_url: str) -> list[Run]:
+    for target in paths.values():
+        await until_served(target)
+        await stream(target, new_symbol(), WARM_UP_TICKS)
     # Mode by mode, the paths back to back: a change of background load hits both alike.
     return [
-        await one_run(mode, path, address, rest_url)
+        await one_run(mode, path, target, rest_url)
         for mode in MODES
-        for path, address in targets.items()
+        for path, target in paths.items()
     ]
 
 
@@ -186,13 +188,10 @@ def rows(runs: list[Run]) -> list[list[object]]:
 
 
 def measure() -> str:
-    with running_mesh({"analytics": 1}) as mesh:
+    with running_mesh({"analytics": 1}, private_apps=False) as mesh:
         analytics = mesh.instances["analytics"][0]
-        targets = {
-            DIRECT: analytics.app.grpc_address,
-            EDGE: mesh.edge_url.removeprefix("http://"),
-        }
-        runs = asyncio.run(run(targets, analytics.app.url))
+        paths = {label: t for label, t in targets(mesh).items() if label in (DIRECT, EDGE)}
+        runs = asyncio.run(run(paths, analytics.app.url))
     record(runs)
     header = ["path", "mode", "ticks sent", "acknowledged", "stored", "s", "sent/s",
               "stored/s", f"÷ {BASELINE} (sent/s)", "stored == sent"]  # fmt: skip
@@ -204,7 +203,10 @@ def measure() -> str:
         "synchronous=FULL). The baseline is unary at 16 in flight through the same path. "
         "Stored: the asset's `count` from GET /api/analytics/assets/{symbol}/stats (direct to "
         "the app) right after the answer, one new symbol per run; stored/s is that count over "
-        "the same seconds. Ticks are quotes without source ids (none deduplicated).\n"
+        "the same seconds. Ticks are quotes without source ids (none deduplicated). Through "
+        "the edge with a Developer's token; direct as if trading's sidecar had forwarded the "
+        "call (its x-forwarded-client-cert header), to the app on a loopback port "
+        "(`private_apps=False`: sidecar → app is TCP here, not the default Unix socket).\n"
     )
     return table(header, rows(runs)) + notes
 

@@ -1,6 +1,10 @@
 """Added latency per hop: one DB-backed read (GET /api/nfts/user/{id}, 10 NFTs) sent direct
-to the app, to its sidecar's inbound listener, and to the edge (edge -> sidecar -> app); plus
-Envoy alone (the edge answering its own 404, no upstream). wrk, fixed duration, 1 and 16
+to the app, through a peer's sidecar egress as a calling service would (user's sidecar -> mTLS
+-> nft's sidecar -> app), and through the edge (edge -> mTLS -> sidecar -> app); plus Envoy
+alone (the edge answering its own 404, no upstream). Apps on loopback ports for "direct"
+(`private_apps=False`: the sidecar -> app hop is TCP, not the default's Unix socket); the
+sidecar's inbound alone is not a path any more: it takes only mTLS callers holding a mesh
+certificate, which wrk cannot present. wrk, fixed duration, 1 and 16
 connections, the paths interleaved over a few short rounds so that a change of background
 load hits them all alike. Then the three paths at a fixed request rate (an open loop, see
 bench/open_loop.py): half the direct app's capacity measured just before at 16 connections,
@@ -25,6 +29,7 @@ from bench.common import (
 )
 from bench.open_loop import CONNECTIONS as OPEN_LOOP_CONNECTIONS
 from bench.open_loop import OpenLoopResult, open_loop
+from mesh.topology import HOST
 
 TITLE = "Added latency per hop"
 COMMAND = "python -m bench.latency"
@@ -36,7 +41,9 @@ CONNECTIONS = tuple(PLAN)
 WARM_UP_SECONDS = 1
 BASELINE = "Envoy alone (edge 404)"
 DIRECT = "direct (app)"
-HOPS = (DIRECT, "sidecar → app", "edge → sidecar → app")
+PEER = "peer sidecar → sidecar → app"  # as user calls nft: its egress, then mTLS
+HOPS = (DIRECT, PEER, "edge → sidecar → app")
+CALLER = "user"  # a service that calls nft over REST (mesh.yaml), so nft's sidecar admits it
 # Fixed rate: (rounds, seconds per round and path), the paths interleaved; each round starts
 # with a warm-up that opens the client's connections. Percentiles over all rounds' requests.
 FIXED_PLAN = (2, 3)
@@ -45,14 +52,16 @@ FIXED_RATE_ENV = "BENCH_FIXED_RATE"  # req/s; unset: half the direct capacity at
 
 
 def measure() -> str:
-    with running_mesh({"nft": 1}) as mesh:
+    with running_mesh({"nft": 1, CALLER: 1}, private_apps=False) as mesh:
         nft = mesh.instances["nft"][0]
+        egress = mesh.instances[CALLER][0].instance.ports.egress["nft"]
         owner = seed_nfts(nft.app.url, NFTS)
         path = f"/api/nfts/user/{owner}"
         wait_routed(mesh.edge_url + path)
+        wait_routed(f"http://{HOST}:{egress}{path}")
         paths = {
             DIRECT: nft.app.url + path,
-            HOPS[1]: f"http://{nft.instance.inbound_address}{path}",
+            PEER: f"http://{HOST}:{egress}{path}",
             HOPS[2]: mesh.edge_url + path,
             BASELINE: mesh.edge_url + "/bench/no-route",
         }
@@ -134,8 +143,13 @@ def report(labels: list[str], results: dict[tuple[str, int], LoadResult]) -> str
         f"paths interleaved: {rounds_text}; p50 and p99 are the median of the rounds' "
         "(Envoy alone: one round). "
         f"GET /api/nfts/user/{{id}} returns {NFTS} NFTs read from SQLite. 'hop +' = this row "
-        "minus the row above (the Envoy just added). The 404 row is the edge answering by "
-        "itself (its 'errors' are those 404s): the floor of one Envoy on this machine. "
+        "minus the row above. Direct: apps on loopback ports (`running_mesh(..., "
+        "private_apps=False)`), so sidecar → app is TCP here, not the default Unix socket. "
+        f"'{PEER}': {CALLER}'s sidecar egress to nft, then mTLS to nft's sidecar (a peer's "
+        "call; two Envoys, like the edge path: the sidecar's inbound alone admits only mTLS "
+        "callers with a mesh certificate, which wrk cannot present). The 404 row is the edge "
+        "answering by itself (its 'errors' are those 404s): the floor of one Envoy on this "
+        "machine. "
         "At 16 connections the single app process is saturated; the Envoys' CPU is taken from "
         "the same 2 cores, so there the hop cost is mostly throughput lost.\n"
     )

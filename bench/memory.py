@@ -1,5 +1,6 @@
-"""Memory per process of a running mesh: every Envoy (edge and sidecars), every app and the
-registry, from /proc/<pid>/smaps_rollup (Linux), after a little traffic through the edge.
+"""Memory per process of a running mesh: every Envoy (edge, sidecars, the registry's sidecar),
+every app and the registry, from /proc/<pid>/smaps_rollup (Linux), after a little traffic
+through the edge.
 
 RSS counts shared pages in full (the 100+ MB Envoy binary is mapped by every Envoy); PSS
 splits them between the processes sharing them, so PSS adds up to what the mesh really uses."""
@@ -30,6 +31,7 @@ WARM_SECONDS = 2.0
 def measure() -> str:
     with running_mesh(INSTANCES) as mesh:
         assert mesh.edge is not None and mesh.registry is not None
+        assert mesh.registry_sidecar is not None
         edge = mesh.edge_url
         calls = [  # each service, and user -> nft through the user's sidecar egress
             (f"{edge}/api/nfts/user/{uuid4()}", {}),
@@ -48,6 +50,7 @@ def measure() -> str:
         processes = [
             ("edge Envoy (2 workers)", "envoy", mesh.edge.pid),
             *[(f"{i.id} sidecar Envoy (1 worker)", "envoy", i.sidecar.pid) for i in instances],
+            ("registry sidecar Envoy (1 worker)", "envoy", mesh.registry_sidecar.pid),
             *[(f"{i.id} app", "app", i.app.pid) for i in instances],
             ("registry", "app", mesh.registry.pid),
         ]
@@ -64,7 +67,8 @@ def measure() -> str:
     rows.append(["all Python processes", mib(totals["app"][0]), f"**{mib(totals['app'][1])}**", ""])
     notes = (
         f"\nOne instance of each service ({len(processes)} processes, "
-        f"{1 + len(INSTANCES)} Envoys sharing one binary), after {WARM_SECONDS:.0f} s of "
+        f"{sum(kind == 'envoy' for _, kind, _ in processes)} Envoys sharing one binary: the "
+        f"edge, a sidecar per instance and the registry's), after {WARM_SECONDS:.0f} s of "
         f"traffic through the edge to each service ({requests} requests, {failed} failed). "
         "Pss_Anon is the process's own heap and stacks; the PSS of an Envoy falls as more "
         "Envoys share the binary's pages.\n"

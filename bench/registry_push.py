@@ -1,15 +1,19 @@
-"""Registry push to N Envoys: the registry alone, and N sidecar Envoys (the real bootstrap of
-`mesh.envoy.sidecar_config`, for made-up instances of `user`, whose one EDS cluster is `nft`)
-subscribed to its ADS. An instance of nft is registered (PUT on the registry's REST API, as an
-app's registrar does) and later deregistered (DELETE); each time, how long until every Envoy's
-admin /clusters shows the change. N grows 1, 2, 5, 10, 20 on one registry (Envoys are added, not
-restarted), so the same control plane pushes to more and more streams."""
+"""Registry push to N Envoys: the registry behind its sidecar, and N sidecar Envoys (the real
+bootstrap of `mesh.envoy.sidecar_config`, for made-up instances of `user`, whose one EDS
+cluster is `nft`) subscribed to its ADS. An instance of nft is registered (PUT on the
+registry's REST API, as an app's registrar does) and later deregistered (DELETE); each time,
+how long until every Envoy's admin /clusters shows the change. N grows 1, 2, 5, 10, 20 on one
+registry (Envoys are added, not restarted), so the same control plane pushes to more and more
+streams.
+
+Through the real, authenticated control plane: every made-up instance registers as itself (a
+client certificate the mesh's node agent issued for that instance, over mTLS to the registry's
+sidecar), and every made-up sidecar subscribes with its own identity (mTLS; its node is the
+instance its certificate names)."""
 
 from __future__ import annotations
 
-import contextlib
 import http.client
-import json
 import statistics
 import sys
 import tempfile
@@ -19,11 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import compare, table
+from bench.mesh_clients import MeshHttps, client_context, workload_identity
 from mesh.envoy import sidecar_config
+from mesh.envoy.tls import MeshTls
+from mesh.identity.agent import Workload
 from mesh.ports import free_port
 from mesh.processes import EnvoyProcess, start_envoy, stop_together
 from mesh.runner import Mesh, MeshPorts
 from mesh.topology import HOST, Instance, InstancePorts, Topology, load_topology
+from services.common.workload_identity import spiffe_id
 
 TITLE = "Registry push to N Envoys"
 COMMAND = "python -m bench.registry_push"
@@ -44,9 +52,35 @@ class Change:
 
     kind: str  # "register" | "deregister"
     envoys: int
-    request_seconds: float  # the REST call itself (it returns once the registry has published)
+    # The REST call itself, on a connection opened before (it returns once the registry has
+    # published).
+    request_seconds: float
     seen: list[float]
     sweep_seconds: float  # one poll of every Envoy: the resolution of `seen`
+
+
+class Registrant:
+    """A made-up instance of CLUSTER writing its own registration, as its registrar would: with
+    the certificate the node agent issued for it, through the registry's sidecar (mTLS). The
+    connection is opened up front, so a timed call is the request alone."""
+
+    def __init__(self, mesh: Mesh, instance: str) -> None:
+        self.path = f"/api/registry/services/{CLUSTER}/instances/{instance}"
+        identity = workload_identity(mesh, instance, CLUSTER)
+        self._registry = MeshHttps(mesh.registry_url, client_context(identity)).connect()
+
+    def register(self, address: str) -> None:
+        host, port = address.rsplit(":", 1)
+        body = {"host": host, "port": int(port), "status": "SERVING"}
+        status, answer = self._registry.request("PUT", self.path, body)
+        assert status in (200, 201), (status, answer[:300])
+
+    def deregister(self) -> None:
+        status, answer = self._registry.request("DELETE", self.path)
+        assert status == 204, (status, answer[:300])
+
+    def close(self) -> None:
+        self._registry.close()
 
 
 class AdminPoller:
@@ -76,14 +110,15 @@ def measure() -> str:
         mesh = Mesh(topology, MeshPorts.free(), free_port, Path(workdir), registry_env=REGISTRY_ENV)
         envoys: list[EnvoyProcess] = []
         try:
-            registry = mesh.start_registry()
+            mesh.start_registry()  # and its sidecar, on the mesh's registry ports
             # An endpoint every Envoy must show before it counts: its ADS stream is up.
-            anchor = f"{HOST}:{free_port()}"
-            _put(registry.http_port, "anchor", anchor)
+            anchor, registrant = f"{HOST}:{free_port()}", Registrant(mesh, "anchor")
+            registrant.register(anchor)
+            registrant.close()
             for count in COUNTS:
                 print(f"   {count} Envoys", file=sys.stderr, flush=True)
                 start_subscribers(mesh, topology, envoys, count - len(envoys))
-                changes += measure_count(registry.http_port, envoys, anchor)
+                changes += measure_count(mesh, envoys, anchor)
         finally:
             stop_together(list(envoys))
             mesh.stop()
@@ -93,45 +128,53 @@ def measure() -> str:
 def start_subscribers(
     mesh: Mesh, topology: Topology, envoys: list[EnvoyProcess], count: int
 ) -> None:
-    """`count` more sidecars of made-up `user` instances, appended to `envoys` as they are
-    spawned (so the caller's `finally` stops them), all spawned before any is awaited."""
+    """`count` more sidecars of made-up `user` instances, each with its own identity from the
+    node agent, appended to `envoys` as they are spawned (so the caller's `finally` stops
+    them), all spawned before any is awaited."""
+    assert mesh.agent is not None  # the registry's start made it
     spec = topology.services[SUBSCRIBER]
     first = len(envoys)
     for n in range(first, first + count):
         instance = Instance(spec, f"push-{n + 1}", InstancePorts.allocate(spec, free_port))
-        config = sidecar_config(topology, instance, mesh.xds)
+        identity = Workload(instance.id, spiffe_id(SUBSCRIBER), hosts=(HOST,))
+        tls = MeshTls(mesh.agent.provision(identity).resolve())
+        config = sidecar_config(topology, instance, mesh.control_plane, tls=tls)
         run_dir, log_dir = mesh.workdir / "envoy", mesh.workdir / "log"
         envoys.append(start_envoy(instance.id, config, instance.ports.admin, run_dir, log_dir))
     for envoy in envoys[first:]:
         envoy.wait_ready()
 
 
-def measure_count(registry_port: int, envoys: list[EnvoyProcess], anchor: str) -> list[Change]:
+def measure_count(mesh: Mesh, envoys: list[EnvoyProcess], anchor: str) -> list[Change]:
     poller = AdminPoller([e.admin_port for e in envoys])
     try:
         wait_all(poller, len(envoys), anchor, present=True, since=time.monotonic())
         changes = []
         for n in range(ROUNDS):
-            address, instance = f"{HOST}:{free_port()}", f"push-probe-{len(envoys)}-{n}"
-            time.sleep(PAUSE_SECONDS)
-            changes.append(timed_change("register", registry_port, poller, len(envoys),
-                                        instance, address))  # fmt: skip
-            time.sleep(PAUSE_SECONDS)
-            changes.append(timed_change("deregister", registry_port, poller, len(envoys),
-                                        instance, address))  # fmt: skip
+            address = f"{HOST}:{free_port()}"
+            registrant = Registrant(mesh, f"push-probe-{len(envoys)}-{n}")
+            try:
+                time.sleep(PAUSE_SECONDS)
+                changes.append(timed_change("register", registrant, poller, len(envoys),
+                                            address))  # fmt: skip
+                time.sleep(PAUSE_SECONDS)
+                changes.append(timed_change("deregister", registrant, poller, len(envoys),
+                                            address))  # fmt: skip
+            finally:
+                registrant.close()
         return changes
     finally:
         poller.close()
 
 
 def timed_change(
-    kind: str, registry_port: int, poller: AdminPoller, count: int, instance: str, address: str
+    kind: str, registrant: Registrant, poller: AdminPoller, count: int, address: str
 ) -> Change:
     started = time.monotonic()
     if kind == "register":
-        _put(registry_port, instance, address)
+        registrant.register(address)
     else:
-        _delete(registry_port, instance)
+        registrant.deregister()
     request = time.monotonic() - started
     seen, sweep = wait_all(poller, count, address, present=kind == "register", since=started)
     return Change(kind, count, request, seen, sweep)
@@ -155,31 +198,6 @@ def wait_all(
                 seen[index] = time.monotonic() - since
         sweeps.append(time.monotonic() - sweep_started)
     return [seen[i] for i in range(count)], statistics.median(sweeps)
-
-
-def _put(registry_port: int, instance: str, address: str) -> None:
-    host, port = address.rsplit(":", 1)
-    body = {"host": host, "port": int(port), "status": "SERVING"}
-    status = _request(registry_port, "PUT", _instance_path(instance), json.dumps(body))
-    assert status in (200, 201), status
-
-
-def _delete(registry_port: int, instance: str) -> None:
-    status = _request(registry_port, "DELETE", _instance_path(instance))
-    assert status == 204, status
-
-
-def _instance_path(instance: str) -> str:
-    return f"/api/registry/services/{CLUSTER}/instances/{instance}"
-
-
-def _request(port: int, method: str, path: str, body: str | None = None) -> int:
-    with contextlib.closing(http.client.HTTPConnection(HOST, port, timeout=5)) as connection:
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        connection.request(method, path, body, headers)
-        response = connection.getresponse()
-        response.read()
-        return response.status
 
 
 # --- report -------------------------------------------------------------------------------
@@ -223,7 +241,10 @@ def report(changes: Sequence[Change]) -> str:
         "slowest round, last Envoy ms", "last ÷ 1 Envoy", "poll sweep ms",
     ]  # fmt: skip
     notes = (
-        f"\nMedians over {ROUNDS} rounds per N. Times from the REST call sent to the "
+        f"\nMedians over {ROUNDS} rounds per N. Each change is made by the instance itself "
+        "(its own certificate from the node agent, mTLS to the registry's sidecar, on a "
+        "connection opened before the timed call); each Envoy subscribes with its own identity "
+        "(mTLS). Times from the REST call sent to the "
         "read of an Envoy's admin `/clusters` that first showed the endpoint (or its absence): "
         "an upper bound, late by up to one poll sweep (keep-alive reads of the Envoys not yet "
         "showing it, back to back; 'poll sweep ms'). The REST call returns once the registry "

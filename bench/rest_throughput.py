@@ -3,8 +3,10 @@
 PostgreSQL (a temporary database on 127.0.0.1:5432, dropped afterwards; skipped when nothing
 answers there); and what Connexion costs: a bare Starlette app doing the same query through
 nft's own repository against the same SQLite file (bench/bare_starlette.py), direct vs the
-Connexion app direct. Each database gets its own mesh; within one, the paths are interleaved
-over short rounds so that a change of background load hits them all alike."""
+Connexion app direct. Apps on loopback ports for "direct" (`private_apps=False`: the sidecar ->
+app hop is TCP, not the default's Unix socket). Each database gets its own mesh; within one,
+the paths are interleaved over short rounds so that a change of background load hits them all
+alike."""
 
 from __future__ import annotations
 
@@ -75,7 +77,7 @@ def measure() -> str:
 
 def measure_sqlite() -> Section:
     """nft on its default SQLite file; the bare Starlette app opens the same file."""
-    with running_mesh({"nft": 1}) as mesh:
+    with running_mesh({"nft": 1}, private_apps=False) as mesh:
         paths, owner_path = mesh_paths(mesh)
         # The mesh's apps get <workdir>/data as their data dir (mesh.processes.app_environment).
         nft_env = {"NFT_DATA_DIR": str(mesh.workdir / "data")}
@@ -92,7 +94,8 @@ def measure_postgres() -> Section:
     services.common.database.ensure_postgres_database) and dropped here afterwards."""
     name = f"capsure_bench_{uuid4().hex[:12]}"
     try:
-        with running_mesh({"nft": 1}, app_env={"NFT_DATABASE_URL": f"{POSTGRES}/{name}"}) as mesh:
+        database = {"NFT_DATABASE_URL": f"{POSTGRES}/{name}"}
+        with running_mesh({"nft": 1}, app_env=database, private_apps=False) as mesh:
             paths, _ = mesh_paths(mesh)
             results = interleaved(paths)
     finally:
@@ -168,7 +171,9 @@ def report(sqlite: Section, postgres: Section | None, skipped: str) -> str:
         f"GET /api/nfts/user/{{id}} returns {NFTS} NFTs. Each database has its own mesh, one "
         "after the other: SQLite and PostgreSQL figures are not interleaved. The bare Starlette "
         "app (bench/bare_starlette.py) runs the same repository query and JSON with uvicorn as "
-        f"the services run it, without Connexion's routing, validation and middleware. {notes}\n"
+        f"the services run it, without Connexion's routing, validation and middleware. Apps "
+        "on loopback ports for direct (`private_apps=False`): the sidecar → app hop is TCP "
+        f"here, not the default Unix socket. {notes}\n"
     )
     return text
 

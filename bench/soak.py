@@ -47,6 +47,7 @@ from bench.common import (
     wait_routed,
     write_report,
 )
+from bench.mesh_clients import MARKET_DATA_ROLES, Metadata, market_data_token
 from generated.grpc.market import MarketDataRequest, MarketDataResponse
 from mesh.runner import Mesh
 
@@ -83,6 +84,10 @@ class Tokens:
                 header = bearer(user, roles)
                 self._cache[user, roles] = (time.monotonic(), header)
             return header
+
+    def grpc_metadata(self, user: UUID, roles: tuple[str, ...]) -> Metadata:
+        """The same token as gRPC metadata (the edge admits market data with a gRPC role)."""
+        return (("authorization", self.bearer(user, roles)["Authorization"]),)
 
 
 # --- traffic -----------------------------------------------------------------------------
@@ -224,12 +229,15 @@ class Scenario:
 
     def _grpc_ticks(self, channel: grpc.Channel) -> Sender:
         call = channel.unary_unary(GRPC_METHOD)  # bytes in, bytes out: betterproto serialises
+        publisher = uuid4()
 
         def send(n: int) -> str:
             tick = MarketDataRequest(
                 asset_symbol=GRPC_SYMBOL, price=50.0 + n % 13, timestamp=self.timestamp()
             )
-            reply = MarketDataResponse().parse(call(bytes(tick), timeout=REQUEST_TIMEOUT_SECONDS))
+            token = self.tokens.grpc_metadata(publisher, MARKET_DATA_ROLES)
+            answer = call(bytes(tick), timeout=REQUEST_TIMEOUT_SECONDS, metadata=token)
+            reply = MarketDataResponse().parse(answer)
             return "" if reply.success else "success=false"
 
         return send
@@ -440,9 +448,15 @@ def sample_interval(seconds: float) -> float:
 
 
 def processes(mesh: Mesh) -> dict[str, int]:
-    """label -> pid of every process in the mesh: edge, registry, each app and sidecar."""
+    """label -> pid of every process in the mesh: edge, registry and its sidecar, each app and
+    sidecar."""
     assert mesh.edge is not None and mesh.registry is not None
-    found = {"edge Envoy": mesh.edge.pid, "registry": mesh.registry.pid}
+    assert mesh.registry_sidecar is not None
+    found = {
+        "edge Envoy": mesh.edge.pid,
+        "registry": mesh.registry.pid,
+        "registry sidecar": mesh.registry_sidecar.pid,
+    }
     for _, group in sorted(mesh.instances.items()):
         for running in group:
             found[f"{running.id} app"] = running.app.pid
@@ -469,7 +483,8 @@ def prepare(mesh: Mesh, tokens: Tokens) -> list[UUID]:
 def grpc_served(channel: grpc.Channel) -> bool:
     tick = bytes(MarketDataRequest(asset_symbol=GRPC_SYMBOL, price=1.0, timestamp=1))
     try:
-        reply = channel.unary_unary(GRPC_METHOD)(tick, timeout=REQUEST_TIMEOUT_SECONDS)
+        send = channel.unary_unary(GRPC_METHOD)
+        reply = send(tick, timeout=REQUEST_TIMEOUT_SECONDS, metadata=market_data_token())
     except grpc.RpcError:
         return False
     return MarketDataResponse().parse(reply).success

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import compare, ms, seed_nfts, table, trusting_env, wrk
+from bench.common import compare, cpu_seconds, ms, seed_nfts, table, trusting_env, wrk
 from mesh.ports import free_port
 from mesh.processes import ManagedProcess, http_status, spawn
 from services.common.jwks import RemoteJwks
@@ -51,12 +50,6 @@ class Run:
     p99_ms: float
     cpu_ms: float  # the measured process's CPU time per request
     errors: int
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run(url: str, connections: int, pid: int) -> Run:

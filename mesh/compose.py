@@ -2,21 +2,34 @@
 
     python -m mesh.compose      (make compose) writes docker-compose.yml and deploy/envoy/*.yaml
 
-The same topology as `make run`, as containers: the registry, the edge, a PostgreSQL per
-service, and each instance as two containers sharing one network namespace: `<svc>-<n>`
-(its sidecar Envoy, which owns the hostname peers use) and `<svc>-<n>-app` (the service,
-on loopback behind it). Ports inside the containers are fixed; only the edge is published."""
+The same topology as `make run`, as containers: the node agent (`identity`: the mesh CA and
+every Envoy's certificate, renewed), the registry, the edge, a PostgreSQL per service, and the
+registry and each instance as two containers sharing one network namespace: `<svc>-<n>` (its
+sidecar Envoy, which owns the hostname peers use) and `<svc>-<n>-app` (the service, on
+loopback behind it: nothing outside that namespace reaches it). Each Envoy mounts only its
+own identity volume. Ports inside the containers are fixed; only the edge is published."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
 from mesh.envoy import edge_config, sidecar_config, write_config
+from mesh.envoy.clusters import ControlPlane
+from mesh.envoy.registry_sidecar import registry_sidecar_config
+from mesh.envoy.tls import MeshTls
 from mesh.processes import identity_environment
-from mesh.topology import Instance, InstancePorts, ServiceSpec, Topology, load_topology_or_exit
+from mesh.topology import (
+    HOST,
+    Instance,
+    InstancePorts,
+    ServiceSpec,
+    Topology,
+    load_topology_or_exit,
+)
+from services.common.workload_identity import EDGE, REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -24,6 +37,10 @@ ENVOY_DIR = "deploy/envoy"  # relative to the compose file
 IMAGE = "capsure-mesh:latest"
 ENVOY_MOUNT = "/etc/capsure/envoy"
 APP_HTTP, APP_GRPC, INBOUND, ADMIN, FIRST_EGRESS = 8000, 50051, 15000, 9901, 15001
+REGISTRY_APP_XDS = 18001  # the registry app's xDS, on loopback behind its sidecar
+IDENTITY_MOUNT = "/etc/capsure/identity"  # an Envoy's own identity volume, read-only
+AGENT_ROOT, AGENT_CA = "/var/lib/capsure/identity", "/var/lib/capsure/ca"
+ENVOY_OWNER = "65534:65534"  # nobody, as the image runs Envoy (Dockerfile: USER nobody)
 DB_USER = DB_PASSWORD = "capsure"
 # Created in the image (Dockerfile) owned by the user the apps run as, so the volume is writable.
 SIGNING_KEYS_MOUNT = "/var/lib/capsure/signing-keys"
@@ -38,6 +55,7 @@ def container_instance(spec: ServiceSpec, number: int) -> Instance:
         inbound=INBOUND,
         admin=ADMIN,
         egress={peer: FIRST_EGRESS + i for i, peer in enumerate(spec.egress)},
+        control=FIRST_EGRESS + len(spec.egress),
     )
     return Instance(spec, f"{spec.name}-{number}", ports)
 
@@ -97,7 +115,8 @@ def _app_environment(topology: Topology, instance: Instance) -> dict[str, str]:
         f"{prefix}DATABASE_URL": (
             f"postgres://{DB_USER}:{DB_PASSWORD}@{spec.name}-db:5432/{spec.name}"
         ),
-        "REGISTRY_ADDR": f"registry:{topology.registry.http_port}",
+        # The registry through the sidecar, which presents the instance's certificate.
+        "REGISTRY_ADDR": f"127.0.0.1:{ports.control}",
     }
     if ports.app_grpc is not None:
         env[f"{prefix}GRPC_PORT"] = str(ports.app_grpc)
@@ -121,26 +140,81 @@ def _signing_keys_volume(spec: ServiceSpec) -> str:
     return f"{spec.name}-signing-keys"
 
 
+def control_plane(topology: Topology) -> ControlPlane:
+    return ControlPlane(REGISTRY, topology.registry.http_port, topology.registry.xds_port)
+
+
+def _identity_volume(workload: str) -> str:
+    return f"identity-{workload}"
+
+
+def _envoy_container(config_file: str, concurrency: int, workload: str) -> dict[str, Any]:
+    return {
+        "image": IMAGE,
+        "command": _envoy(config_file, concurrency),
+        "volumes": [
+            f"./{ENVOY_DIR}:{ENVOY_MOUNT}:ro",
+            f"{_identity_volume(workload)}:{IDENTITY_MOUNT}:ro",
+        ],
+    }
+
+
+def _agent(topology: Topology) -> dict[str, Any]:
+    """The node agent: the CA in its own volume, every Envoy's identity in that Envoy's."""
+    workloads = [f"{EDGE}={EDGE}", f"{REGISTRY}={REGISTRY}@{REGISTRY}"]
+    workloads += [f"{i.id}={i.service.name}@{i.id}" for i in instances(topology)]
+    command = ["python", "-m", "mesh.identity", "--ca", AGENT_CA, "--root", AGENT_ROOT]
+    # --operator: the operator's credential stays in this container (`docker compose cp
+    # identity:/var/lib/capsure/identity/operator .` to read the registry with it).
+    command += ["--owner", ENVOY_OWNER, "--operator"]
+    for workload in workloads:
+        command += ["--workload", workload]
+    names = [w.partition("=")[0] for w in workloads]
+    return {
+        "image": IMAGE,
+        "command": command,
+        # Root, to hand each file to the user Envoy runs as (named volumes start root-owned).
+        "user": "0:0",
+        "volumes": [
+            f"identity-ca:{AGENT_CA}",
+            *(f"{_identity_volume(n)}:{AGENT_ROOT}/{n}" for n in names),
+        ],
+        "healthcheck": {
+            "test": ["CMD", "test", "-f", f"{AGENT_ROOT}/ready"],
+            "interval": "2s",
+            "timeout": "3s",
+            "retries": 30,
+        },
+    }
+
+
 def compose_document(topology: Topology) -> dict[str, Any]:
     registry, edge = topology.registry, topology.edge
     services: dict[str, Any] = {
-        "registry": {
+        "identity": _agent(topology),
+        # The registry's sidecar owns the name `registry`; the app listens on its loopback.
+        REGISTRY: {
+            **_envoy_container(f"{REGISTRY}.yaml", 1, REGISTRY),
+            "depends_on": _healthy("identity"),
+            "healthcheck": _healthcheck(f"http://127.0.0.1:{ADMIN}/ready"),
+        },
+        f"{REGISTRY}-app": {
             "build": ".",
             "image": IMAGE,
             "command": ["python", "-m", registry.module],
+            "network_mode": f"service:{REGISTRY}",
             "environment": {
-                "REGISTRY_HOST": "0.0.0.0",
-                "REGISTRY_PORT": str(registry.http_port),
-                "REGISTRY_XDS_PORT": str(registry.xds_port),
+                "REGISTRY_HOST": HOST,
+                "REGISTRY_PORT": str(APP_HTTP),
+                "REGISTRY_XDS_PORT": str(REGISTRY_APP_XDS),
             },
-            "healthcheck": _healthcheck(f"http://127.0.0.1:{registry.http_port}/healthz"),
+            "depends_on": _healthy(REGISTRY),
+            "healthcheck": _healthcheck(f"http://127.0.0.1:{APP_HTTP}/healthz"),
         },
-        "edge": {
-            "image": IMAGE,
-            "command": _envoy("edge.yaml", 2),
-            "volumes": [f"./{ENVOY_DIR}:{ENVOY_MOUNT}:ro"],
+        EDGE: {
+            **_envoy_container("edge.yaml", 2, EDGE),
             "ports": [f"{edge.port}:{edge.port}"],
-            "depends_on": _healthy("registry"),
+            "depends_on": _healthy("identity", f"{REGISTRY}-app"),
             "healthcheck": _healthcheck(f"http://127.0.0.1:{edge.admin_port}/ready"),
         },
     }
@@ -148,10 +222,8 @@ def compose_document(topology: Topology) -> dict[str, Any]:
         services[f"{spec.name}-db"] = _database(spec)
     for instance in instances(topology):
         services[instance.id] = {
-            "image": IMAGE,
-            "command": _envoy(f"{instance.id}.yaml", 1),
-            "volumes": [f"./{ENVOY_DIR}:{ENVOY_MOUNT}:ro"],
-            "depends_on": _healthy("registry"),
+            **_envoy_container(f"{instance.id}.yaml", 1, instance.id),
+            "depends_on": _healthy("identity", f"{REGISTRY}-app"),
             "healthcheck": _healthcheck(f"http://127.0.0.1:{instance.ports.admin}/ready"),
         }
         app: dict[str, Any] = {
@@ -159,7 +231,7 @@ def compose_document(topology: Topology) -> dict[str, Any]:
             "command": ["python", "-m", instance.service.module],
             "network_mode": f"service:{instance.id}",
             "environment": _app_environment(topology, instance),
-            "depends_on": _healthy(instance.id, f"{instance.service.name}-db", "registry"),
+            "depends_on": _healthy(instance.id, f"{instance.service.name}-db", f"{REGISTRY}-app"),
             "healthcheck": _healthcheck(f"http://127.0.0.1:{instance.ports.app_http}/healthz"),
         }
         if _is_issuer(topology, instance.service):
@@ -169,16 +241,30 @@ def compose_document(topology: Topology) -> dict[str, Any]:
     for spec in topology.start_order():
         if _is_issuer(topology, spec):
             volumes[_signing_keys_volume(spec)] = {}
+    volumes["identity-ca"] = {}
+    for name in [EDGE, REGISTRY, *(i.id for i in instances(topology))]:
+        volumes[_identity_volume(name)] = {}
     return {"name": "capsure-mesh", "services": services, "volumes": volumes}
 
 
 def envoy_configs(topology: Topology) -> dict[str, dict[str, Any]]:
     """File name -> Envoy bootstrap, for every Envoy container."""
-    xds = ("registry", topology.registry.xds_port)
-    configs = {"edge.yaml": edge_config(topology, xds, listen_host="0.0.0.0")}
+    control = control_plane(topology)
+    tls = MeshTls(PurePosixPath(IDENTITY_MOUNT))
+    configs = {
+        "edge.yaml": edge_config(topology, control, tls=tls, listen_host="0.0.0.0"),
+        f"{REGISTRY}.yaml": registry_sidecar_config(
+            topology,
+            tls=tls,
+            rest_app=(HOST, APP_HTTP),
+            xds_app=(HOST, REGISTRY_APP_XDS),
+            admin_port=ADMIN,
+            listen_host="0.0.0.0",
+        ),
+    }
     for instance in instances(topology):
         configs[f"{instance.id}.yaml"] = sidecar_config(
-            topology, instance, xds, inbound_host="0.0.0.0"
+            topology, instance, control, tls=tls, inbound_host="0.0.0.0"
         )
     return configs
 

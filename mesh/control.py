@@ -1,10 +1,14 @@
 """A loopback-only HTTP control endpoint of the running launcher: status, add, remove.
 
-`python -m mesh.ctl` talks to it; where it listens is written to <workdir>/run/control.json."""
+`python -m mesh.ctl` talks to it; where it listens, and the operator's token every request
+must carry, are written to <workdir>/run/control.json (0600: the operator's alone)."""
 
 from __future__ import annotations
 
+import hmac
 import json
+import os
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +27,7 @@ def mesh_status(mesh: Mesh, supervisor: Supervisor | None = None) -> dict[str, A
     restarts, the last one's reason, whether it is crash-looping)."""
     return {
         "edge": mesh.edge_url,
-        "registry": mesh.registry.url if mesh.registry else None,
+        "registry": mesh.registry_url if mesh.registry else None,
         "supervised": supervisor is not None,
         "services": {
             name: [_instance_status(r, supervisor) for r in running]
@@ -39,7 +43,7 @@ def _instance_status(running: RunningInstance, supervisor: Supervisor | None) ->
         "sidecar_pid": running.sidecar.pid,
         "healthy": running.app.health_status() == 200,
         "inbound": running.instance.inbound_address,
-        "app": running.app.url,
+        "app": running.app.location,
         "sidecar_admin": running.sidecar.admin_url,
     }
     if supervisor is not None:
@@ -49,12 +53,17 @@ def _instance_status(running: RunningInstance, supervisor: Supervisor | None) ->
     return status
 
 
-def _handler(mesh: Mesh, supervisor: Supervisor | None) -> type[BaseHTTPRequestHandler]:
+def _handler(mesh: Mesh, supervisor: Supervisor | None, token: str) -> type[BaseHTTPRequestHandler]:
+    expected = f"Bearer {token}".encode()
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self._answer(HTTPStatus.OK, mesh_status(mesh, supervisor))
+            if self._authorized():
+                self._answer(HTTPStatus.OK, mesh_status(mesh, supervisor))
 
         def do_POST(self) -> None:  # POST /services/<name>/instances: add one
+            if not self._authorized():
+                return
             parts = self.path.strip("/").split("/")
             if len(parts) != 3 or parts[0] != "services" or parts[2] != "instances":
                 self._answer(HTTPStatus.NOT_FOUND, {"error": "POST /services/<name>/instances"})
@@ -65,6 +74,8 @@ def _handler(mesh: Mesh, supervisor: Supervisor | None) -> type[BaseHTTPRequestH
                 self._answer(HTTPStatus.CREATED, {"id": running.id})
 
         def do_DELETE(self) -> None:  # DELETE /instances/<id>: stop one gracefully
+            if not self._authorized():
+                return
             parts = self.path.strip("/").split("/")
             try:
                 if len(parts) != 2 or parts[0] != "instances":
@@ -74,6 +85,14 @@ def _handler(mesh: Mesh, supervisor: Supervisor | None) -> type[BaseHTTPRequestH
                 self._answer(HTTPStatus.NOT_FOUND, {"error": f"no instance {self.path!r}"})
                 return
             self._answer(HTTPStatus.OK, {"removed": parts[1]})
+
+        def _authorized(self) -> bool:
+            """Only the operator: whoever can read control.json (0600) holds the token."""
+            sent = (self.headers.get("Authorization") or "").encode()
+            if hmac.compare_digest(sent, expected):
+                return True
+            self._answer(HTTPStatus.UNAUTHORIZED, {"error": "the operator's token is needed"})
+            return False
 
         def _answer(self, status: HTTPStatus, body: dict[str, Any]) -> None:
             data = json.dumps(body, indent=2).encode()
@@ -93,10 +112,15 @@ def _handler(mesh: Mesh, supervisor: Supervisor | None) -> type[BaseHTTPRequestH
 def control_endpoint(
     mesh: Mesh, state_file: Path, supervisor: Supervisor | None = None
 ) -> Iterator[str]:
-    server = ThreadingHTTPServer((HOST, 0), _handler(mesh, supervisor))
+    # The operator's credential for this endpoint, new on every start.
+    token = secrets.token_urlsafe(32)
+    server = ThreadingHTTPServer((HOST, 0), _handler(mesh, supervisor, token))
     url = f"http://{HOST}:{server.server_address[1]}"
-    state_file.parent.mkdir(parents=True, exist_ok=True)
-    state_file.write_text(json.dumps({"url": url}))
+    state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    state_file.unlink(missing_ok=True)
+    descriptor = os.open(state_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump({"url": url, "token": token}, file)
     thread = threading.Thread(target=server.serve_forever, name="control", daemon=True)
     thread.start()
     try:

@@ -15,8 +15,9 @@ import urllib.request
 from pathlib import Path
 
 
-def _call(url: str, method: str) -> dict:
+def _call(url: str, method: str, token: str) -> dict:
     request = urllib.request.Request(url, method=method)
+    request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return json.loads(response.read())
@@ -36,13 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     state = args.workdir / "run" / "control.json"
     if not state.exists():
         raise SystemExit(f"no running mesh ({state} is missing): start one with `make run`")
-    base = json.loads(state.read_text())["url"]
+    control = json.loads(state.read_text())
+    base, token = control["url"], control["token"]
     if args.command == "status":
-        result = _call(base, "GET")
+        result = _call(base, "GET", token)
     elif args.command == "add":
-        result = _call(f"{base}/services/{args.service}/instances", "POST")
+        result = _call(f"{base}/services/{args.service}/instances", "POST", token)
     else:
-        result = _call(f"{base}/instances/{args.instance_id}", "DELETE")
+        result = _call(f"{base}/instances/{args.instance_id}", "DELETE", token)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -1,7 +1,8 @@
 """Every service as one instance, calling its dependencies directly (no Envoy, no registry).
 
 The smallest way to run the platform: contract tests use it to exercise one service's API
-without the mesh in between."""
+without the mesh in between. Without sidecars nobody verifies who calls an internal operation,
+so the apps are told to believe every caller (development only; the mesh never does)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 
 from mesh.processes import AppProcess, app_environment, start_app, stop_all
 from mesh.topology import HOST, Instance, InstancePorts, Protocol, Topology
+
+NO_SIDECARS = {"CAPSURE_AUTHENTICATE_CALLERS": "false"}
 
 
 def _direct_address(instance: Instance, protocol: Protocol) -> str:
@@ -41,7 +44,7 @@ def running_direct(
                 name: _direct_address(instances[name], protocol)
                 for name, protocol in spec.egress.items()
             }
-            env = app_environment(instance, data_dir, peers, extra_env)
+            env = app_environment(instance, data_dir, peers, {**NO_SIDECARS, **(extra_env or {})})
             app = start_app(instance, env, log_dir)
             started.append(app)
             app.wait_ready()

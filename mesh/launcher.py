@@ -15,10 +15,12 @@ import argparse
 import signal
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from mesh.control import control_endpoint, mesh_status
+from mesh.identity.agent import DEFAULT_TTL
 from mesh.ports import free_port
 from mesh.processes import ProcessFailed
 from mesh.runner import Mesh, MeshPorts
@@ -46,7 +48,8 @@ def status_table(mesh: Mesh, supervisor: Supervisor | None = None) -> str:
             f"Edge (the only public entry): {mesh.edge_url}",
             f"  REST: {', '.join(prefixes)}   Swagger UI: <prefix>/ui/",
             f"  gRPC: {mesh.edge_url.removeprefix('http://')} (h2c)",
-            f"Registry: {mesh.registry.url if mesh.registry else '-'}/api/registry/services",
+            f"Registry: {mesh.registry_url}/api/registry/services (mTLS; as the operator:"
+            f" curl {mesh.operator.curl_options()} …)",
         ]
     )
 
@@ -84,7 +87,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do not restart an app or sidecar that exits or hangs (to look at a crash)",
     )
+    parser.add_argument(
+        "--certificate-ttl-seconds",
+        type=float,
+        default=DEFAULT_TTL.total_seconds(),
+        help="lifetime of each workload certificate (renewed at half of it); default 1 h",
+    )
     args = parser.parse_args(argv)
+    if not 10 <= args.certificate_ttl_seconds <= 30 * 86400:
+        parser.error("--certificate-ttl-seconds must be between 10 s and 30 days")
 
     signal.signal(signal.SIGTERM, _interrupt)
     topology = load_topology_or_exit()
@@ -94,7 +105,13 @@ def main(argv: list[str] | None = None) -> int:
         edge=topology.edge.port,
         edge_admin=topology.edge.admin_port,
     )
-    mesh = Mesh(topology, ports, free_port, args.workdir)
+    mesh = Mesh(
+        topology,
+        ports,
+        free_port,
+        args.workdir,
+        certificate_ttl=timedelta(seconds=args.certificate_ttl_seconds),
+    )
     supervisor = None if args.no_restart else Supervisor(mesh)
     try:
         print("starting the mesh…", flush=True)

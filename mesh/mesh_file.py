@@ -47,6 +47,7 @@ ServiceName = Annotated[
 DOTTED = r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*"
 PythonModule = Annotated[str, _shaped(DOTTED, "a dotted Python module name")]
 GrpcServiceName = Annotated[str, _shaped(DOTTED, "a fully qualified gRPC service name")]
+RoleName = Annotated[str, _shaped(r"[A-Za-z][A-Za-z0-9_-]*", "a role name (letters, digits, _-)")]
 # The edge routes and checks tokens by this prefix: literal segments, no trailing slash.
 ApiPrefix = Annotated[
     str, _shaped(r"(/[A-Za-z0-9._~-]+)+", "an absolute path of literal segments, no trailing /")
@@ -104,8 +105,17 @@ class ServiceFile(Strict):
     rest_timeout_seconds: Seconds | None = None
     # An empty YAML key (`depends_on:`) is null: read as none.
     grpc_services: list[GrpcServiceName] | None = None
+    # At the edge, a token with one of these roles for its gRPC services (as `x-roles` does for
+    # a REST operation); none: any client (the seed's anonymous client).
+    grpc_roles: list[RoleName] | None = None
     depends_on: Peers | None = None  # peers it needs to start: they start first
     calls: Peers | None = None  # peers called only while serving
+
+    @model_validator(mode="after")
+    def _roles_for_grpc(self) -> ServiceFile:
+        if self.grpc_roles and not self.grpc_services:
+            raise Invalid(("grpc_roles",), "grpc_roles needs grpc_services to apply to")
+        return self
 
     @model_validator(mode="after")
     def _each_peer_once(self) -> ServiceFile:
@@ -131,6 +141,7 @@ class MeshFile(Strict):
                 for peer, protocol in (getattr(service, kind) or {}).items():
                     self._callable(name, ("services", name, kind, peer), peer, protocol)
         self._identity_served()
+        self._roles_checked_by_someone()
         self._distinct_routes()
         self._start_order_acyclic()
         return self
@@ -171,6 +182,12 @@ class MeshFile(Strict):
                 ("identity", "service"),
                 f"unknown service {self.identity.service!r} (services: {known})",
             )
+
+    def _roles_checked_by_someone(self) -> None:
+        for name, service in self.services.items():
+            if service.grpc_roles and self.identity is None:
+                message = "grpc_roles need an identity section: who issues the tokens?"
+                raise Invalid(("services", name, "grpc_roles"), message)
 
     def _distinct_routes(self) -> None:
         """The edge routes by API prefix and gRPC service name: each leads to one service."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -15,7 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from mesh.topology import HOST, Instance, ServiceSpec
+from mesh.topology import HOST, Instance, LocalAddress, ServiceSpec
+
+UNIX_PREFIX = "unix:"  # a `<DEP>_ADDR` naming a Unix socket
 
 # Generous: a cold app on a busy 2-core machine (imports, migrations) can take half a minute;
 # a ready process is seen at once, so only a broken start waits this long.
@@ -28,15 +33,40 @@ class ProcessFailed(RuntimeError):
     """A process exited or did not become ready in time."""
 
 
-def http_status(url: str, timeout: float = 1.0) -> int | None:
-    """The status of a GET, or None when nothing answers."""
+def http_status(
+    url: str, timeout: float = 1.0, context: ssl.SSLContext | None = None
+) -> int | None:
+    """The status of a GET (over TLS with `context` for https), or None when nothing answers."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
     except OSError:
         return None
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, socket_path: Path, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._socket_path = socket_path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(str(self._socket_path))
+
+
+def unix_http_status(socket_path: Path, path: str, timeout: float = 1.0) -> int | None:
+    """The status of a GET to an app listening on a Unix socket, or None when none answers."""
+    connection = _UnixConnection(socket_path, timeout)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
 
 
 @dataclass
@@ -115,14 +145,35 @@ class AppProcess(ManagedProcess):
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.instance.ports.app_http}"
+        """Its REST API, when it listens on a loopback port (not behind a sidecar)."""
+        address = self.instance.ports.app_http
+        if not isinstance(address, int):
+            raise ValueError(f"{self.name} listens on {address}: only its sidecar reaches it")
+        return f"http://{HOST}:{address}"
+
+    @property
+    def location(self) -> str:
+        """Where it listens, for people: its URL, or unix:<path> behind its sidecar."""
+        address = self.instance.ports.app_http
+        return self.url if isinstance(address, int) else peer_address(address)
 
     @property
     def grpc_address(self) -> str:
-        return f"{HOST}:{self.instance.ports.app_grpc}"
+        """Its gRPC server as a gRPC target: host:port, or unix:<path> (grpcio takes both)."""
+        if self.instance.ports.app_grpc is None:
+            raise ValueError(f"{self.name} serves no gRPC")
+        return peer_address(self.instance.ports.app_grpc)
 
     def health_status(self) -> int | None:
-        return http_status(f"{self.url}/healthz")
+        return self.status_of("/healthz")
+
+    def status_of(self, path: str, timeout: float = 1.0) -> int | None:
+        """The status of a GET of `path` from the app itself (over its socket when it has
+        one), or None when it does not answer within `timeout`."""
+        address = self.instance.ports.app_http
+        if isinstance(address, int):
+            return http_status(f"{self.url}{path}", timeout)
+        return unix_http_status(Path(address), path, timeout)
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         self.wait_until(lambda: self.health_status() == 200, "healthy", timeout)
@@ -134,20 +185,19 @@ def app_environment(
     peer_addresses: Mapping[str, str],
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Settings of one instance's app: its ports, its data dir, where its peers are.
-    `peer_addresses` has a `host:port` for each of `spec.egress` (dependencies and the
-    identity service)."""
+    """Settings of one instance's app: where it listens, its data dir, where its peers are.
+    `peer_addresses` has a `host:port` or `unix:<path>` (`peer_address`) for each of
+    `spec.egress` (dependencies and the identity service)."""
     spec, ports = instance.service, instance.ports
     prefix = spec.env_prefix
     env = {
-        f"{prefix}HOST": HOST,
-        f"{prefix}PORT": str(ports.app_http),
+        **listen_environment(f"{prefix}", ports.app_http),
         # Instances of a service share its database (one SQLite file, WAL) and so its state.
         f"{prefix}DATA_DIR": str(data_dir),
         f"{prefix}INSTANCE_ID": instance.id,
     }
     if ports.app_grpc is not None:
-        env[f"{prefix}GRPC_PORT"] = str(ports.app_grpc)
+        env |= listen_environment(f"{prefix}GRPC_", ports.app_grpc)
     for dependency in spec.peers:
         env[f"{dependency.upper()}_ADDR"] = peer_addresses[dependency]
     env |= identity_environment(spec, peer_addresses)
@@ -167,8 +217,30 @@ def identity_environment(spec: ServiceSpec, peer_addresses: Mapping[str, str]) -
     }
     if spec.fetches_jwks:
         address = peer_addresses[identity.service]
-        env["CAPSURE_JWKS_URL"] = f"http://{address}{identity.jwks_path}"
+        if address.startswith(UNIX_PREFIX):
+            # The requests-unixsocket convention: the socket path, percent-encoded, as host.
+            socket_path = urllib.parse.quote(address.removeprefix(UNIX_PREFIX), safe="")
+            env["CAPSURE_JWKS_URL"] = f"http+unix://{socket_path}{identity.jwks_path}"
+        else:
+            env["CAPSURE_JWKS_URL"] = f"http://{address}{identity.jwks_path}"
     return env
+
+
+def peer_address(address: LocalAddress) -> str:
+    """How an app is told where something local is (`<DEP>_ADDR`, REGISTRY_ADDR): host:port of
+    a loopback port, or unix:<path> of a socket."""
+    if isinstance(address, int):
+        return f"{HOST}:{address}"
+    return f"{UNIX_PREFIX}{address}"
+
+
+def listen_environment(prefix: str, address: LocalAddress) -> dict[str, str]:
+    """Where an app listens: <PREFIX>HOST and <PREFIX>PORT, or <PREFIX>UDS for a socket (for
+    gRPC the prefix is <NAME>_GRPC_: <NAME>_GRPC_PORT or <NAME>_GRPC_UDS)."""
+    if isinstance(address, int):
+        host = {f"{prefix}HOST": HOST} if not prefix.endswith("GRPC_") else {}
+        return {**host, f"{prefix}PORT": str(address)}
+    return {f"{prefix}UDS": str(address)}
 
 
 def start_app(instance: Instance, env: Mapping[str, str], log_dir: Path) -> AppProcess:
@@ -196,45 +268,55 @@ def stop_all(processes: list[ManagedProcess]) -> None:
 
 @dataclass
 class RegistryProcess(ManagedProcess):
-    http_port: int
-    xds_port: int
+    """The registry app: on Unix sockets behind its sidecar in the mesh, or on loopback ports
+    alone (fuzzing its API, which then takes any caller's word)."""
+
+    rest: Path | int
+    xds: Path | int
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.http_port}"
+        """Its REST API, when it listens on a port."""
+        if isinstance(self.rest, Path):
+            raise ValueError("the registry listens on a Unix socket: ask its sidecar")
+        return f"http://{HOST}:{self.rest}"
 
-    @property
-    def address(self) -> str:
-        return f"{HOST}:{self.http_port}"
-
-    @property
-    def xds_address(self) -> tuple[str, int]:
-        return (HOST, self.xds_port)
+    def health_status(self) -> int | None:
+        if isinstance(self.rest, Path):
+            return unix_http_status(self.rest, "/healthz")
+        return http_status(f"{self.url}/healthz")
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
-        self.wait_until(lambda: http_status(f"{self.url}/healthz") == 200, "healthy", timeout)
+        self.wait_until(lambda: self.health_status() == 200, "healthy", timeout)
 
 
 def start_registry(
     module: str,
-    http_port: int,
-    xds_port: int,
     log_dir: Path,
+    *,
+    rest: Path | int,
+    xds: Path | int,
     extra_env: Mapping[str, str] | None = None,
 ) -> RegistryProcess:
-    env = {
-        "REGISTRY_HOST": HOST,
-        "REGISTRY_PORT": str(http_port),
-        "REGISTRY_XDS_PORT": str(xds_port),
-        **(extra_env or {}),
-    }
-    managed = spawn("registry", [sys.executable, "-m", module], env, log_dir)
+    """`rest`, `xds`: Unix socket paths (the mesh: only its sidecar reaches them) or loopback
+    ports."""
+    env = {"REGISTRY_HOST": HOST}
+    for name, where in (("REGISTRY_UDS", rest), ("REGISTRY_XDS_UDS", xds)):
+        if isinstance(where, Path):
+            env[name] = str(where)
+    if not isinstance(rest, Path):
+        env["REGISTRY_PORT"] = str(rest)
+    if not isinstance(xds, Path):
+        env["REGISTRY_XDS_PORT"] = str(xds)
+    managed = spawn(
+        "registry", [sys.executable, "-m", module], {**env, **(extra_env or {})}, log_dir
+    )
     return RegistryProcess(
         name=managed.name,
         process=managed.process,
         log_path=managed.log_path,
-        http_port=http_port,
-        xds_port=xds_port,
+        rest=rest,
+        xds=xds,
     )
 
 

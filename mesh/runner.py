@@ -6,14 +6,23 @@ runs, and none of that restarts anything else: Envoys learn endpoints from the r
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from mesh.envoy import edge_config, sidecar_config
+from mesh.envoy.clusters import ControlPlane
 from mesh.envoy.jwt_authn import JWKS_FETCH_SUCCESS_STAT
+from mesh.envoy.registry_sidecar import registry_sidecar_config
+from mesh.envoy.tls import MeshTls
+from mesh.identity.agent import DEFAULT_TTL, NodeAgent, Workload
+from mesh.identity.local import local_node_agent
+from mesh.identity.operator import OperatorCredential, operator_workload
 from mesh.ports import free_port
 from mesh.processes import (
     AppProcess,
@@ -22,16 +31,21 @@ from mesh.processes import (
     RegistryProcess,
     app_environment,
     http_status,
+    peer_address,
     start_app,
     start_envoy,
     start_registry,
     stop_together,
 )
 from mesh.topology import HOST, Instance, InstancePorts, Topology
+from services.common.workload_identity import EDGE, REGISTRY, spiffe_id
 
 # From the identity service's registration: an EDS push, a health check, then the edge's next
 # JWKS fetch (it retries every second): a few seconds at most.
 JWKS_READY_TIMEOUT_SECONDS = 15.0
+# A Unix socket path must fit in 108 bytes (sun_path): a deep work directory (pytest's) gets
+# its sockets under a short temporary directory instead.
+MAX_SOCKET_DIR_LENGTH = 60
 
 
 def wait_edge_has_jwks(edge: EnvoyProcess, timeout: float = JWKS_READY_TIMEOUT_SECONDS) -> None:
@@ -86,30 +100,56 @@ class Mesh:
     workdir: Path
     app_env: Mapping[str, str] = field(default_factory=dict)
     registry_env: Mapping[str, str] = field(default_factory=dict)  # e.g. REGISTRY_INSTANCE_TTL_…
+    # How long each workload certificate lives; the node agent renews it at half that.
+    certificate_ttl: timedelta = DEFAULT_TTL
+    # Each app and its sidecar talk over Unix sockets only they can open. False (benchmarks
+    # that measure an app alone with wrk): loopback ports, which any local process reaches.
+    private_apps: bool = True
     registry: RegistryProcess | None = None
+    registry_sidecar: EnvoyProcess | None = None
     edge: EnvoyProcess | None = None
+    agent: NodeAgent | None = None
     instances: dict[str, list[RunningInstance]] = field(default_factory=dict)
     _numbers: Mapping[str, itertools.count[int]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    _resources: ExitStack = field(default_factory=ExitStack)
+    _sockets: Path | None = None
 
     @property
     def edge_url(self) -> str:
         return f"http://{HOST}:{self.ports.edge}"
 
     @property
-    def xds(self) -> tuple[str, int]:
-        return (HOST, self.ports.registry_xds)
+    def control_plane(self) -> ControlPlane:
+        return ControlPlane(HOST, self.ports.registry_http, self.ports.registry_xds)
+
+    @property
+    def registry_url(self) -> str:
+        """The registry's REST API, through its sidecar: mTLS, with `operator`'s credential."""
+        return f"https://{HOST}:{self.ports.registry_http}"
+
+    @property
+    def operator(self) -> OperatorCredential:
+        return OperatorCredential(self._identity().directory(operator_workload().name))
 
     def start(self, instances: Mapping[str, int] | None = None) -> None:
-        """Registry and edge, then every instance at once: siblings sharing a database take
-        turns at migrating it (services/common/migration_lock.py), and services do not wait
-        for each other (a caller whose dependency is not up yet answers 503 until it is).
-        (bench.cold_start: start-up is CPU-bound on 2 cores, mostly imports, so one wave
-        instead of two changed little: 33.6 -> 32.8 s.) Last, when the identity service runs,
-        the edge must hold its JWKS (`wait_edge_has_jwks`)."""
+        """The node agent (the mesh CA, an identity for every workload, renewed in the
+        background), the registry and edge, then every instance at once: siblings sharing a
+        database take turns at migrating it (services/common/migration_lock.py), and services
+        do not wait for each other (a caller whose dependency is not up yet answers 503 until
+        it is). (bench.cold_start: start-up is CPU-bound on 2 cores, mostly imports, so one
+        wave instead of two changed little: 33.6 -> 32.8 s.) Last, when the identity service
+        runs, the edge must hold its JWKS (`wait_edge_has_jwks`)."""
+        agent = self._identity()
+        agent.provision(operator_workload())
+        self._resources.enter_context(agent.renewing())
         self.start_registry()
         edge = edge_config(
-            self.topology, self.xds, port=self.ports.edge, admin_port=self.ports.edge_admin
+            self.topology,
+            self.control_plane,
+            tls=self._tls(Workload(EDGE, spiffe_id(EDGE))),
+            port=self.ports.edge,
+            admin_port=self.ports.edge_admin,
         )
         self.edge = start_envoy(
             "edge", edge, self.ports.edge_admin, self._dir("envoy"), self._dir("log"), 2
@@ -139,14 +179,33 @@ class Mesh:
                 self.instances.setdefault(running.instance.service.name, []).append(running)
 
     def start_registry(self) -> RegistryProcess:
+        """The registry app on Unix sockets only its sidecar reaches, and (unless it is still
+        running from before: a restarted registry keeps it) that sidecar on the mesh's
+        registry ports."""
+        sockets = self._socket_dir() / REGISTRY
         self.registry = start_registry(
             self.topology.registry.module,
-            self.ports.registry_http,
-            self.ports.registry_xds,
             self._dir("log"),
-            self.registry_env,
+            rest=sockets / "rest.sock",
+            xds=sockets / "xds.sock",
+            extra_env=self.registry_env,
         )
         self.registry.wait_ready()
+        if self.registry_sidecar is None or not self.registry_sidecar.running:
+            admin = self.next_port()
+            config = registry_sidecar_config(
+                self.topology,
+                tls=self._tls(Workload(REGISTRY, spiffe_id(REGISTRY), hosts=(HOST,))),
+                rest_app=sockets / "rest.sock",
+                xds_app=sockets / "xds.sock",
+                admin_port=admin,
+                rest_port=self.ports.registry_http,
+                xds_port=self.ports.registry_xds,
+            )
+            self.registry_sidecar = start_envoy(
+                "registry-sidecar", config, admin, self._dir("envoy"), self._dir("log")
+            )
+            self.registry_sidecar.wait_ready()
         return self.registry
 
     def add_instance(self, service: str) -> RunningInstance:
@@ -162,21 +221,30 @@ class Mesh:
         return running
 
     def _launch(self, service: str) -> RunningInstance:
-        """Start an instance's sidecar and app, without waiting for either."""
+        """Hand a new instance its identity, then start its sidecar and app, waiting for
+        neither."""
         with self._lock:
             spec = self.topology.services[service]
             number = self._numbers.setdefault(service, itertools.count(1))
-            instance = Instance(
-                spec, f"{service}-{next(number)}", InstancePorts.allocate(spec, self.next_port)
-            )
+            instance_id = f"{service}-{next(number)}"
+            if self.private_apps:
+                sockets = self._socket_dir() / instance_id
+                sockets.mkdir(mode=0o700, exist_ok=True)
+                ports = InstancePorts.private(spec, self.next_port, sockets)
+            else:
+                ports = InstancePorts.allocate(spec, self.next_port)
+            instance = Instance(spec, instance_id, ports)
+        self._identity().provision(Workload(instance.id, spiffe_id(spec.name), hosts=(HOST,)))
         return RunningInstance(instance, self.spawn_sidecar(instance), self.spawn_app(instance))
 
     def spawn_sidecar(self, instance: Instance) -> EnvoyProcess:
         """Start `instance`'s sidecar, without waiting: at launch, and again (same ports, same
-        config) when the supervisor restarts it."""
+        config, the identity the node agent keeps renewing) when the supervisor restarts it."""
+        # Envoy replaces a socket file its dead predecessor left; the app does likewise.
+        tls = MeshTls(self._identity().directory(instance.id).resolve())
         return start_envoy(
             f"{instance.id}-sidecar",
-            sidecar_config(self.topology, instance, self.xds),
+            sidecar_config(self.topology, instance, self.control_plane, tls=tls),
             instance.ports.admin,
             self._dir("envoy"),
             self._dir("log"),
@@ -214,33 +282,63 @@ class Mesh:
             running = self.find(instance_id)
             self.instances[running.instance.service.name].remove(running)
         running.stop()
+        self._identity().forget(instance_id)
+
+    def registry_status(self, path: str) -> int | None:
+        """The status of a GET on the registry's REST API, as the operator."""
+        context = self.operator.ssl_context()
+        return http_status(f"{self.registry_url}{path}", timeout=2.0, context=context)
 
     def wait_registered(self, instance_id: str, service: str, timeout: float = 10.0) -> None:
         if self.registry is None:
             raise ProcessFailed("the registry is not running")
-        url = f"{self.registry.url}/api/registry/services/{service}/instances/{instance_id}"
-        self.registry.wait_until(lambda: http_status(url) == 200, "registered", timeout)
+        path = f"/api/registry/services/{service}/instances/{instance_id}"
+        self.registry.wait_until(lambda: self.registry_status(path) == 200, "registered", timeout)
 
     def stop(self) -> None:
         """All apps at once (each leaves the registry and drains), then their sidecars, the
-        edge, and the registry last."""
+        edge, and the registry last; then the node agent."""
         with self._lock:
             running = [r for group in self.instances.values() for r in group]
             self.instances.clear()
             stop_together([r.app for r in running])
             stop_together([r.sidecar for r in running])
-            stop_together([p for p in (self.edge, self.registry) if p is not None])
+            stop_together([p for p in (self.edge, self.registry_sidecar) if p is not None])
+            stop_together([p for p in (self.registry,) if p is not None])
+            self._resources.close()
 
     def _app_env(self, instance: Instance) -> dict[str, str]:
         spec, ports = instance.service, instance.ports
-        # Every peer through this instance's own sidecar egress, never a peer directly.
-        peers = {peer: f"{HOST}:{ports.egress[peer]}" for peer in spec.egress}
+        # Every peer through this instance's own sidecar egress, never a peer directly; the
+        # registry too (the sidecar presents the instance's certificate to it).
+        peers = {peer: peer_address(ports.egress[peer]) for peer in spec.egress}
         mesh_env = {
-            "REGISTRY_ADDR": f"{HOST}:{self.ports.registry_http}",
+            "REGISTRY_ADDR": peer_address(ports.control),
             f"{spec.env_prefix}ADVERTISE_ADDR": instance.inbound_address,
             **self.app_env,
         }
         return app_environment(instance, self._dir("data"), peers, mesh_env)
+
+    def _identity(self) -> NodeAgent:
+        """The node agent, with the mesh CA under the data dir (made on first use)."""
+        if self.agent is None:
+            self.agent = local_node_agent(self.workdir, self.certificate_ttl)
+        return self.agent
+
+    def _tls(self, workload: Workload) -> MeshTls:
+        return MeshTls(self._identity().provision(workload).resolve())
+
+    def _socket_dir(self) -> Path:
+        """Where apps' Unix sockets go: a 0700 directory (nobody else can even reach them)."""
+        if self._sockets is None:
+            wanted = (self.workdir / "run" / "sockets").resolve()
+            if len(str(wanted)) <= MAX_SOCKET_DIR_LENGTH:
+                wanted.mkdir(parents=True, exist_ok=True, mode=0o700)
+                self._sockets = wanted
+            else:
+                self._sockets = Path(tempfile.mkdtemp(prefix="capsure-"))
+                self._resources.callback(shutil.rmtree, self._sockets, ignore_errors=True)
+        return self._sockets
 
     def _dir(self, name: str) -> Path:
         path = self.workdir / name
@@ -256,6 +354,8 @@ def running_mesh(
     instances: Mapping[str, int] | None = None,
     app_env: Mapping[str, str] | None = None,
     registry_env: Mapping[str, str] | None = None,
+    certificate_ttl: timedelta = DEFAULT_TTL,
+    private_apps: bool = True,
 ) -> Iterator[Mesh]:
     """A whole mesh on free ports in `workdir`; every process is stopped on the way out, also
     when start-up fails half-way (tests and benchmarks)."""
@@ -266,6 +366,8 @@ def running_mesh(
         workdir,
         app_env=dict(app_env or {}),
         registry_env=dict(registry_env or {}),
+        certificate_ttl=certificate_ttl,
+        private_apps=private_apps,
     )
     try:
         mesh.start(instances=instances)

@@ -44,16 +44,15 @@ def report_line(line: str) -> None:
     print(f"supervisor: {line}", flush=True)
 
 
-def liveness_url(running: RunningInstance, part: Part) -> str:
+def alive(running: RunningInstance, part: Part, timeout: float) -> bool:
     """Any answer is life. The sidecar: its admin /ready (503 while it initialises or drains).
-    The app: an answer from its event loop that no database query waits for. Not /healthz:
-    it queries the database with no timeout, and while an instance frozen inside a write
-    holds the shared SQLite file's lock, its siblings' /healthz is silent as long as their own
-    writes queue behind it, so they were killed with it. No app serves APP_LIVENESS_PATH yet;
-    its 404 is as good an answer."""
+    The app (over its private socket): /livez, an answer from its event loop that no database
+    query waits for. Not /healthz: it queries the database, and while an instance frozen inside a
+    write holds the shared SQLite file's lock, its siblings' /healthz is silent as long as
+    their own writes queue behind it, so they were killed with it."""
     if part == "app":
-        return f"{running.app.url}{APP_LIVENESS_PATH}"
-    return f"{running.sidecar.admin_url}/ready"
+        return running.app.status_of(APP_LIVENESS_PATH, timeout) is not None
+    return answers(f"{running.sidecar.admin_url}/ready", timeout)
 
 
 def answers(url: str, timeout: float) -> bool:
@@ -128,8 +127,7 @@ class Watcher:
             self._down(exit_reason(returncode), kill=False)
         elif now >= self._next_probe:
             self._next_probe = now + self.lifecycle.liveness.period
-            url = liveness_url(self.running, self.part)
-            answered = answers(url, self.lifecycle.liveness.timeout)
+            answered = alive(self.running, self.part, self.lifecycle.liveness.timeout)
             reason = self.lifecycle.probed(answered, self._clock())
             if reason is not None:
                 self._down(reason, kill=True)

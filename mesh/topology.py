@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TypeVar
 
 from mesh.located_yaml import YamlFileError
@@ -50,6 +50,7 @@ class ServiceSpec:
     lb_policy: LbPolicy
     rest_timeout_seconds: float
     grpc_services: tuple[str, ...] = ()
+    grpc_roles: tuple[str, ...] = ()  # at the edge, a token needs one of these roles
     depends_on: Mapping[str, Protocol] = field(default_factory=dict)
     # Peers called only while serving, never needed to start: they do not order start-up, so
     # two services may call each other (nft asks user whether a receiver exists; user asks
@@ -99,16 +100,25 @@ class EdgeSpec:
     admin_port: int
 
 
+# Where a process of one instance listens on this host: a loopback TCP port, or a Unix socket
+# (a file whose mode decides which local users may connect at all).
+LocalAddress = int | PurePath
+
+
 @dataclass(frozen=True)
 class InstancePorts:
-    """Where one instance listens. The app binds loopback only; peers and the edge reach it
-    through its sidecar's inbound port (HTTP/1.1 and HTTP/2 on one port)."""
+    """Where one instance listens. Peers and the edge reach it only through its sidecar's
+    inbound port (mTLS; HTTP/1.1 and HTTP/2 on one port). Between the app and its sidecar
+    (app, egress to peers, egress to the registry): Unix sockets only they can open under
+    `make run` (`private`), loopback ports where the network namespace is already theirs
+    alone (a compose pod) or where there is no sidecar (`allocate`)."""
 
-    app_http: int
-    app_grpc: int | None
+    app_http: LocalAddress
+    app_grpc: LocalAddress | None
     inbound: int
     admin: int
-    egress: Mapping[str, int]  # peer name (a dependency, the identity service) -> egress port
+    egress: Mapping[str, LocalAddress]  # peer (a dependency, the identity service) -> egress
+    control: LocalAddress  # egress to the registry (the app's REGISTRY_ADDR)
 
     @classmethod
     def allocate(cls, spec: ServiceSpec, next_port: Callable[[], int]) -> InstancePorts:
@@ -118,6 +128,22 @@ class InstancePorts:
             inbound=next_port(),
             admin=next_port(),
             egress={peer: next_port() for peer in spec.egress},
+            control=next_port(),
+        )
+
+    @classmethod
+    def private(
+        cls, spec: ServiceSpec, next_port: Callable[[], int], sockets: Path
+    ) -> InstancePorts:
+        """Inbound and admin ports; every app <-> sidecar address a socket in `sockets` (the
+        instance's own 0700 directory)."""
+        return cls(
+            app_http=sockets / "app.sock",
+            app_grpc=sockets / "app-grpc.sock" if spec.has_grpc else None,
+            inbound=next_port(),
+            admin=next_port(),
+            egress={peer: sockets / f"egress-{peer}.sock" for peer in spec.egress},
+            control=sockets / "egress-registry.sock",
         )
 
 
@@ -209,6 +235,7 @@ def _service(
             _merged(entry.rest_timeout_seconds, defaults.rest_timeout_seconds)
         ),
         grpc_services=tuple(entry.grpc_services or ()),
+        grpc_roles=tuple(sorted(set(entry.grpc_roles or ()))),
         depends_on=dict(entry.depends_on or {}),
         calls=dict(entry.calls or {}),
         identity=identity,

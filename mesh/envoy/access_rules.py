@@ -73,12 +73,20 @@ def documentation_rules(topology: Topology) -> list[Config]:
 
 
 def grpc_rules(topology: Topology) -> list[Config]:
-    """Every gRPC service the edge routes, and gRPC health. (jwt_authn ignores a `grpc` match;
-    a non-gRPC request on these paths passes here and meets the edge's 404.)"""
-    names = [name for spec in topology.services.values() for name in spec.grpc_services]
-    if names:
-        names.append(GRPC_HEALTH_SERVICE)
-    return [{"match": {"prefix": f"/{name}/"}} for name in names]
+    """Every gRPC service the edge routes, and gRPC health. A service with `grpc_roles` needs a
+    token (its roles are checked next, by the edge's RBAC: mesh/envoy/edge_roles.py); the
+    others and health pass without. (jwt_authn ignores a `grpc` match; a non-gRPC request on
+    these paths passes here and meets the edge's 404.)"""
+    rules: list[Config] = []
+    for spec in topology.services.values():
+        for name in spec.grpc_services:
+            rule: Config = {"match": {"prefix": f"/{name}/"}}
+            if spec.grpc_roles:
+                rule["requires"] = require_token()
+            rules.append(rule)
+    if rules:
+        rules.append({"match": {"prefix": f"/{GRPC_HEALTH_SERVICE}/"}})
+    return rules
 
 
 def _operation_rule(operation: Operation) -> Config:

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 
 from mesh.envoy import policies
 from mesh.envoy.common import (
     HTTP_PROTOCOL_OPTIONS,
     Config,
+    LocalAddress,
     duration,
     single_endpoint,
     typed,
     upstream_protocol,
 )
-from mesh.topology import HOST, Instance, Protocol, ServiceSpec, Topology, cluster_name
+from mesh.envoy.tls import MeshTls, upstream_tls
+from mesh.topology import Instance, Protocol, ServiceSpec, Topology, cluster_name
+from services.common.workload_identity import REGISTRY, spiffe_id
 
 XDS_CLUSTER = "xds_cluster"
+REGISTRY_CLUSTER = "registry"
 LOCAL_APP = "local_app"
 LOCAL_APP_GRPC = "local_app_grpc"
 
@@ -32,11 +37,12 @@ XDS_KEEPALIVE_TIMEOUT = 5.0
 LOCAL_APP_IDLE_TIMEOUT = 4.0
 
 
-def mesh_cluster(spec: ServiceSpec, protocol: Protocol) -> Config:
+def mesh_cluster(spec: ServiceSpec, protocol: Protocol, tls: MeshTls | None) -> Config:
     """A service's REST (HTTP/1.1) or gRPC (HTTP/2) API: its instances' sidecar inbound ports,
-    pushed by the registry over ADS, with every resilience policy of the mesh."""
+    pushed by the registry over ADS, with every resilience policy of the mesh; over mTLS to
+    instances holding the service's identity (health checks too) when `tls` is given."""
     name = cluster_name(spec.name, protocol)
-    return {
+    cluster: Config = {
         "name": name,
         "type": "EDS",
         "eds_cluster_config": {
@@ -58,18 +64,24 @@ def mesh_cluster(spec: ServiceSpec, protocol: Protocol) -> Config:
         "outlier_detection": policies.outlier_detection(),
         "circuit_breakers": policies.circuit_breakers(),
     }
+    if tls is not None:
+        alpn = "h2" if protocol == "grpc" else "http/1.1"
+        cluster["transport_socket"] = upstream_tls(tls, spiffe_id(spec.name), alpn)
+    return cluster
 
 
-def mesh_clusters(topology: Topology, names: set[str] | None = None) -> list[Config]:
+def mesh_clusters(
+    topology: Topology, tls: MeshTls | None, names: set[str] | None = None
+) -> list[Config]:
     """The EDS clusters of `topology`, all of them or only `names`, in a stable order."""
     return [
-        mesh_cluster(spec, protocol)
+        mesh_cluster(spec, protocol, tls)
         for name, (spec, protocol) in topology.clusters().items()
         if names is None or name in names
     ]
 
 
-def local_app_cluster(name: str, port: int, protocol: Protocol) -> Config:
+def local_app_cluster(name: str, address: LocalAddress, protocol: Protocol) -> Config:
     """The instance's own app on loopback: one static host, no health checks (the peers'
     checks through this sidecar are the app's health checks)."""
     # The REST app (uvicorn) closes idle connections after 5 s; the gRPC app (grpclib) does not.
@@ -81,7 +93,7 @@ def local_app_cluster(name: str, port: int, protocol: Protocol) -> Config:
         "per_connection_buffer_limit_bytes": policies.BUFFER_LIMIT_BYTES,
         "typed_extension_protocol_options": upstream_protocol(protocol, **idle),
         "circuit_breakers": policies.circuit_breakers(),
-        "load_assignment": single_endpoint(name, HOST, port),
+        "load_assignment": single_endpoint(name, address),
     }
 
 
@@ -93,23 +105,51 @@ def local_app_clusters(instance: Instance) -> list[Config]:
     return clusters
 
 
-def xds_cluster(xds: tuple[str, int]) -> Config:
-    """The registry's ADS server: STATIC for an IP address, STRICT_DNS for a name (compose)."""
-    host, port = xds
+@dataclass(frozen=True)
+class ControlPlane:
+    """Where the registry's sidecar listens: its REST API (instances register through their own
+    sidecar's egress to it) and xDS (every Envoy subscribes there). `host` may be a name."""
+
+    host: str
+    rest_port: int
+    xds_port: int
+
+
+def xds_cluster(control_plane: ControlPlane, tls: MeshTls | None) -> Config:
+    """The registry's ADS server, over mTLS: the registry knows which workload each Envoy is,
+    and an Envoy takes endpoints only from the registry's identity."""
     http2 = {
         "connection_keepalive": {
             "interval": duration(XDS_KEEPALIVE_INTERVAL),
             "timeout": duration(XDS_KEEPALIVE_TIMEOUT),
         }
     }
+    # gRPC needs HTTP/2 to the control plane.
     options = typed(HTTP_PROTOCOL_OPTIONS, explicit_http_config={"http2_protocol_options": http2})
+    cluster = _control_plane_cluster(XDS_CLUSTER, control_plane.host, control_plane.xds_port)
+    cluster["typed_extension_protocol_options"] = {HTTP_PROTOCOL_OPTIONS: options}
+    if tls is not None:
+        cluster["transport_socket"] = upstream_tls(tls, spiffe_id(REGISTRY), "h2")
+    return cluster
+
+
+def registry_cluster(control_plane: ControlPlane, tls: MeshTls | None) -> Config:
+    """The registry's REST API, for the app's registrar (through this sidecar's egress), over
+    mTLS with this instance's certificate: the registry lets it write only its own entry."""
+    cluster = _control_plane_cluster(REGISTRY_CLUSTER, control_plane.host, control_plane.rest_port)
+    cluster["typed_extension_protocol_options"] = upstream_protocol("http")
+    if tls is not None:
+        cluster["transport_socket"] = upstream_tls(tls, spiffe_id(REGISTRY), "http/1.1")
+    return cluster
+
+
+def _control_plane_cluster(name: str, host: str, port: int) -> Config:
+    """STATIC for an IP address, STRICT_DNS for a name (compose)."""
     cluster: Config = {
-        "name": XDS_CLUSTER,
+        "name": name,
         "type": "STATIC" if _is_ip(host) else "STRICT_DNS",
         "connect_timeout": duration(XDS_CONNECT_TIMEOUT),
-        # gRPC needs HTTP/2 to the control plane.
-        "typed_extension_protocol_options": {HTTP_PROTOCOL_OPTIONS: options},
-        "load_assignment": single_endpoint(XDS_CLUSTER, host, port),
+        "load_assignment": single_endpoint(name, (host, port)),
     }
     if not _is_ip(host):
         cluster["dns_lookup_family"] = "V4_PREFERRED"  # compose networks resolve to IPv4

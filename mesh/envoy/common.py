@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
-from mesh.topology import Protocol
+from mesh.topology import HOST, Protocol
 
 Config = dict[str, Any]
 
@@ -30,9 +31,27 @@ def socket_address(host: str, port: int) -> Config:
     return {"socket_address": {"address": host, "port_value": port}}
 
 
-def single_endpoint(cluster: str, host: str, port: int) -> Config:
-    """The load_assignment of a static cluster with one endpoint."""
-    endpoint = {"endpoint": {"address": socket_address(host, port)}}
+# Where a process listens: host and port (a name, for a STRICT_DNS cluster), a loopback port
+# of this host, or a Unix domain socket (a file whose mode decides which local users may
+# connect).
+LocalAddress = tuple[str, int] | int | PurePath
+# Who may connect to a socket Envoy listens on: the user the mesh runs as, nobody else.
+PRIVATE_SOCKET_MODE = 0o600
+
+
+def local_address(address: LocalAddress) -> Config:
+    """An Envoy address. A socket Envoy listens on is made PRIVATE_SOCKET_MODE."""
+    if isinstance(address, PurePath):
+        return {"pipe": {"path": str(address), "mode": PRIVATE_SOCKET_MODE}}
+    if isinstance(address, int):
+        return socket_address(HOST, address)
+    return socket_address(*address)
+
+
+def single_endpoint(cluster: str, address: LocalAddress) -> Config:
+    """The load_assignment of a static cluster with one endpoint (host and port, or a socket
+    path; the host may be a name for a STRICT_DNS cluster)."""
+    endpoint = {"endpoint": {"address": local_address(address)}}
     return {"cluster_name": cluster, "endpoints": [{"lb_endpoints": [endpoint]}]}
 
 

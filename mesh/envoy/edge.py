@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from mesh.envoy.bootstrap import bootstrap
-from mesh.envoy.clusters import mesh_clusters
+from mesh.envoy.clusters import ControlPlane, mesh_clusters
 from mesh.envoy.common import HTTP2_WINDOWS, Config, duration, typed
+from mesh.envoy.edge_roles import edge_role_check
 from mesh.envoy.gateway_problems import gateway_problem_mappers
 from mesh.envoy.jwt_authn import jwt_authn_filter, problem_mappers
 from mesh.envoy.listeners import http_listener
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE
 from mesh.envoy.refusals import edge_refusals, refusal_mappers
 from mesh.envoy.routes import not_found_route, route_config, routes_to, unsupported_method_route
+from mesh.envoy.tls import MeshTls
 from mesh.topology import Topology, cluster_name
 from services.common.headers import CLIENT_IP, NOT_FORWARDED
 
@@ -48,17 +50,19 @@ OVERLOAD_REFRESH_INTERVAL = 0.25
 
 def edge_config(
     topology: Topology,
-    xds: tuple[str, int],
+    control_plane: ControlPlane,
     *,
+    tls: MeshTls | None,
     listen_host: str = "127.0.0.1",
     admin_port: int | None = None,
     port: int | None = None,
 ) -> Config:
-    """The edge Envoy's v3 bootstrap; ports default to topology.edge's."""
+    """The edge Envoy's v3 bootstrap; ports default to topology.edge's. `tls`: the edge's
+    identity, presented to every instance it forwards to (None: plaintext, only for tests of
+    the edge alone against a test upstream). Its public listener is plaintext HTTP."""
     listener = http_listener(
         EDGE,
-        listen_host,
-        topology.edge.port if port is None else port,
+        (listen_host, topology.edge.port if port is None else port),
         route_config(
             EDGE,
             edge_routes(topology),
@@ -69,16 +73,17 @@ def edge_config(
             response_headers_to_remove=[NOT_FORWARDED],
         ),
         **hardening(),
-        http_filters=token_check(topology),
+        http_filters=[*token_check(topology), *edge_role_check(topology)],
         local_reply_config=edge_local_replies(topology),
     )
     return bootstrap(
         node_id=EDGE,
         node_cluster=EDGE,
         admin_port=topology.edge.admin_port if admin_port is None else admin_port,
-        xds=xds,
+        control_plane=control_plane,
         listeners=[listener],
-        clusters=mesh_clusters(topology),
+        clusters=mesh_clusters(topology, tls),
+        tls=tls,
         overload_manager=overload_manager(),
     )
 

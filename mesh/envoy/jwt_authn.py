@@ -10,12 +10,20 @@ from pathlib import Path
 
 from mesh.envoy.access_rules import PROVIDER, requirement_rules
 from mesh.envoy.common import Config, duration, typed
-from mesh.envoy.local_replies import details_are, details_start_with, overwrite, problem_body
+from mesh.envoy.local_replies import (
+    all_of,
+    details_are,
+    details_start_with,
+    not_grpc,
+    overwrite,
+    problem_body,
+)
 from mesh.envoy.retries import PREVIOUS_HOSTS
 from mesh.topology import IdentitySpec, Topology, cluster_name
 from services.common.contracts import CONTRACTS
 
 JWT_AUTHN = "envoy.filters.http.jwt_authn"
+JWT_PAYLOAD_METADATA = "jwt_payload"  # dynamic metadata key of a verified token's claims
 JWT_AUTHN_CONFIG = "envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"
 # Counted by the edge (stat_prefix "edge") each time it has fetched the JWKS; readiness waits
 # for it (mesh/runner.py).
@@ -91,6 +99,8 @@ def provider(identity: IdentitySpec) -> Config:
         "from_headers": [dict(BEARER)],
         "forward": True,
         "require_expiration": True,
+        # The verified claims, for the edge's role check on gRPC (mesh/envoy/edge_roles.py).
+        "payload_in_metadata": JWT_PAYLOAD_METADATA,
     }
 
 
@@ -105,7 +115,9 @@ def problem_mappers() -> list[Config]:
 
 def _problem_mapper(refusals: Config, challenge: str) -> Config:
     return {
-        "filter": refusals,
+        # gRPC keeps Envoy's own answer (UNAUTHENTICATED, with jwt_authn's words): a JSON body
+        # would only end up in grpc-message.
+        "filter": all_of(refusals, not_grpc()),
         "status_code": 401,
         "headers_to_add": [overwrite("www-authenticate", challenge)],
         # The detail is jwt_authn's own message ("Jwt is missing" …), never client input.

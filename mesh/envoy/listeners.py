@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mesh.envoy.common import Config, socket_address, typed
+from mesh.envoy.common import Config, LocalAddress, local_address, typed
 from mesh.envoy.envoy_headers import drop_envoy_request_headers
 from mesh.envoy.policies import BUFFER_LIMIT_BYTES
 
@@ -37,27 +37,28 @@ def http_connection_manager(
 
 def http_listener(
     name: str,
-    host: str,
-    port: int,
+    address: LocalAddress,
     route_config: Config,
     http_filters: Sequence[Config] = (),
+    transport_socket: Config | None = None,
     **hcm_options: Any,
 ) -> Config:
+    chain: Config = {
+        "filters": [
+            {
+                "name": "envoy.filters.network.http_connection_manager",
+                "typed_config": http_connection_manager(
+                    name, route_config, http_filters, **hcm_options
+                ),
+            }
+        ]
+    }
+    if transport_socket is not None:
+        chain["transport_socket"] = transport_socket
     return {
         "name": name,
-        "address": socket_address(host, port),
+        "address": local_address(address),
         # Bounds what one client connection can make Envoy buffer (read and write side).
         "per_connection_buffer_limit_bytes": BUFFER_LIMIT_BYTES,
-        "filter_chains": [
-            {
-                "filters": [
-                    {
-                        "name": "envoy.filters.network.http_connection_manager",
-                        "typed_config": http_connection_manager(
-                            name, route_config, http_filters, **hcm_options
-                        ),
-                    }
-                ]
-            }
-        ],
+        "filter_chains": [chain],
     }

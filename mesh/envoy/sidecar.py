@@ -4,13 +4,24 @@
 
 from __future__ import annotations
 
+from mesh.envoy.access_policies import inbound_rbac
 from mesh.envoy.bootstrap import bootstrap
-from mesh.envoy.clusters import LOCAL_APP, LOCAL_APP_GRPC, local_app_clusters, mesh_clusters
+from mesh.envoy.clusters import (
+    LOCAL_APP,
+    LOCAL_APP_GRPC,
+    REGISTRY_CLUSTER,
+    ControlPlane,
+    local_app_clusters,
+    mesh_clusters,
+    registry_cluster,
+)
 from mesh.envoy.common import Config
 from mesh.envoy.faults import fault_filter, fault_runtime_defaults, without_faults
 from mesh.envoy.listeners import http_listener
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE, HEALTH_PATH
+from mesh.envoy.rbac import denied_problem_mapper
 from mesh.envoy.routes import grpc_action, rest_action, route_config, routes_to
+from mesh.envoy.tls import MeshTls, downstream_tls
 from mesh.topology import HOST, Instance, Topology, cluster_name
 from services.common.headers import NOT_FORWARDED
 
@@ -23,30 +34,47 @@ NOT_FORWARDED_FLAGS = ["UF", "UO", "UH"]
 
 
 def sidecar_config(
-    topology: Topology, instance: Instance, xds: tuple[str, int], *, inbound_host: str = HOST
+    topology: Topology,
+    instance: Instance,
+    control_plane: ControlPlane,
+    *,
+    tls: MeshTls | None,
+    inbound_host: str = HOST,
 ) -> Config:
     """The Envoy v3 bootstrap of `instance`'s sidecar. `inbound_host` is where peers reach it:
-    loopback on one host, 0.0.0.0 in a container; app, admin and egress stay on loopback."""
+    loopback on one host, 0.0.0.0 in a container; app, admin and egress stay on loopback.
+    `tls`: its identity, for mTLS on the inbound and to every peer and the registry (None:
+    plaintext everywhere, only for tests of one Envoy against a test upstream)."""
     spec, ports = instance.service, instance.ports
     needed = {cluster_name(peer, protocol) for peer, protocol in spec.egress.items()}
     return bootstrap(
         node_id=instance.id,
         node_cluster=spec.name,
         admin_port=ports.admin,
-        xds=xds,
+        control_plane=control_plane,
         listeners=[
-            inbound_listener(instance, inbound_host),
+            inbound_listener(topology, instance, tls, inbound_host),
             *egress_listeners(topology, instance),
+            registry_egress_listener(instance),
         ],
-        clusters=[*local_app_clusters(instance), *mesh_clusters(topology, needed)],
+        clusters=[
+            *local_app_clusters(instance),
+            *mesh_clusters(topology, tls, needed),
+            registry_cluster(control_plane, tls),
+        ],
+        tls=tls,
         runtime_defaults=fault_runtime_defaults(),
     )
 
 
-def inbound_listener(instance: Instance, host: str = HOST) -> Config:
+def inbound_listener(
+    topology: Topology, instance: Instance, tls: MeshTls | None, host: str = HOST
+) -> Config:
     """Peers, the edge and their health checks reach the app here: gRPC paths to its gRPC
     server, everything else (the REST API, /healthz) to its HTTP server. Injected faults hit
-    every route but the health checks'."""
+    every route but the health checks'. With `tls`, only mTLS callers get in, RBAC admits only
+    the declared callers (mesh/envoy/access_policies.py), and the app is told who called
+    (`caller_identity`)."""
     spec, ports = instance.service, instance.ports
     routes: list[Config] = []
     if ports.app_grpc is not None:
@@ -67,12 +95,27 @@ def inbound_listener(instance: Instance, host: str = HOST) -> Config:
     )
     return http_listener(
         INBOUND,
-        host,
-        ports.inbound,
+        (host, ports.inbound),
         route_config(INBOUND, routes),
-        http_filters=[fault_filter()],
-        local_reply_config=_mark_not_forwarded(),
+        # RBAC first: a refused caller meets no injected fault and reaches nothing.
+        http_filters=[
+            *([inbound_rbac(topology, spec)] if tls is not None else []),
+            fault_filter(),
+        ],
+        local_reply_config={"mappers": [*_mark_not_forwarded(), denied_problem_mapper()]},
+        **(caller_identity(tls) if tls is not None else {}),
     )
+
+
+def caller_identity(tls: MeshTls) -> Config:
+    """The listener's TLS, and the caller's verified identity for the app in
+    `x-forwarded-client-cert`: SANITIZE_SET drops whatever the caller sent in that header and
+    sets it from the certificate just verified (its SPIFFE ID and subject, i.e. instance)."""
+    return {
+        "transport_socket": downstream_tls(tls),
+        "forward_client_cert_details": "SANITIZE_SET",
+        "set_current_client_cert_details": {"uri": True, "subject": True},
+    }
 
 
 def _spared(route: Config) -> Config:
@@ -89,19 +132,23 @@ def egress_listeners(topology: Topology, instance: Instance) -> list[Config]:
         cluster = cluster_name(peer, protocol)
         routes = routes_to(cluster, topology.services[peer], protocol, {"prefix": "/"})
         port = instance.ports.egress[peer]
-        listeners.append(http_listener(name, HOST, port, route_config(name, routes)))
+        listeners.append(http_listener(name, port, route_config(name, routes)))
     return listeners
 
 
-def _mark_not_forwarded() -> Config:
+def registry_egress_listener(instance: Instance) -> Config:
+    """REGISTRY_ADDR of the app: its registrar registers and heartbeats through here, so the
+    registry sees this instance's certificate."""
+    name = "egress_registry"
+    route = {"name": name, "match": {"prefix": "/"}, "route": rest_action(REGISTRY_CLUSTER, 5.0)}
+    return http_listener(name, instance.ports.control, route_config(name, [route]))
+
+
+def _mark_not_forwarded() -> list[Config]:
     header = {"key": NOT_FORWARDED, "value": "true"}
-    return {
-        "mappers": [
-            {
-                "filter": {"response_flag_filter": {"flags": NOT_FORWARDED_FLAGS}},
-                "headers_to_add": [
-                    {"header": header, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
-                ],
-            }
-        ]
-    }
+    return [
+        {
+            "filter": {"response_flag_filter": {"flags": NOT_FORWARDED_FLAGS}},
+            "headers_to_add": [{"header": header, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}],
+        }
+    ]

@@ -32,6 +32,12 @@ def build_deps(
     return AnalyticsDeps(ticks=ticks, clock=clock, new_id=new_id)
 
 
+# Who feeds market data in: trading's outbox, and clients through the edge (which checked
+# their token's role). mesh.yaml's depends_on generates the same rule for the sidecar's RBAC
+# (tests/unit/test_mesh_trust_config.py keeps the two alike).
+INGEST_CALLERS = frozenset({"trading", "edge"})
+
+
 def bootstrap(settings: AnalyticsSettings, deps: AnalyticsDeps | None = None) -> AsyncApp:
     """The analytics app: REST, with the gRPC endpoint running in its lifespan.
     Tests pass `deps` with fakes; by default it uses its own database."""
@@ -43,7 +49,9 @@ def bootstrap(settings: AnalyticsSettings, deps: AnalyticsDeps | None = None) ->
         readiness(database),
         host=settings.host,
         port=settings.grpc_port,
+        socket=settings.grpc_uds,
         grace_seconds=settings.grpc_shutdown_grace_seconds,
+        callers=INGEST_CALLERS if settings.authenticate_callers else None,
     )
     return build_rest_app(
         RestAppSpec(
@@ -54,5 +62,6 @@ def bootstrap(settings: AnalyticsSettings, deps: AnalyticsDeps | None = None) ->
             resources=grpc_endpoint,
             error_statuses=ERROR_STATUSES,
             validate_responses=settings.validate_responses,
+            authenticate_callers=settings.authenticate_callers,
         )
     )

@@ -5,6 +5,8 @@ Start-up order is: ensure the database exists -> apply migrations -> open the OR
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -138,17 +140,29 @@ def database_unavailable(error: BaseException) -> bool:
     seen: set[int] = set()
     cause: BaseException | None = error
     while cause is not None and id(cause) not in seen:
-        if isinstance(cause, DATABASE_UNAVAILABLE):
+        if isinstance(cause, DATABASE_UNAVAILABLE) or _sqlite_busy(cause):
             return True
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
     return False
 
 
+def _sqlite_busy(error: BaseException) -> bool:
+    """SQLite's lock held past the busy timeout (a sibling instance inside a long write, or
+    frozen in one): the database is busy, not broken — a 503 to retry, not a 500."""
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+# A readiness answer must come quickly (Envoy checks with a 0.5 s timeout, the supervisor
+# probes liveness elsewhere): a database that cannot say SELECT 1 within this is not ready.
+READINESS_TIMEOUT_SECONDS = 1.0
+
+
 async def database_answers(name: str) -> bool:
-    """Readiness probe: a trivial query on the service's connection."""
+    """Readiness probe: a trivial query on the service's connection, bounded in time."""
     try:
-        await Tortoise.get_connection(name).execute_query("SELECT 1")
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+            await Tortoise.get_connection(name).execute_query("SELECT 1")
     except Exception:  # any failure means "not ready"; the probe must never raise
         return False
     return True

@@ -87,19 +87,25 @@ def _not_a(message_type: type, reason: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Servable:
+class Servable:
+    """What grpclib's Server takes: a mapping of method paths to handlers."""
+
     mapping: Mapping[str, Handler]
 
     def __mapping__(self) -> dict[str, Handler]:
         return dict(self.mapping)
 
 
-def refusing_long_requests(servable: Any, max_bytes: int) -> _Servable:
+def servable_of(mapping: Mapping[str, Handler]) -> Servable:
+    return Servable(mapping)
+
+
+def refusing_long_requests(servable: Any, max_bytes: int) -> Servable:
     """`servable` (a grpclib handler: a servicer, Health) whose methods refuse a request message
     longer than `max_bytes` from its length prefix, before reading a byte of its body."""
     if max_bytes < GRPC_PREFIX_BYTES:
         raise ValueError(f"a limit below {GRPC_PREFIX_BYTES} bytes would refuse every prefix")
-    return _Servable(
+    return Servable(
         {
             path: handler._replace(func=_refusing_long(handler.func, max_bytes))
             for path, handler in servable.__mapping__().items()

@@ -1,4 +1,5 @@
-"""The issuer's public keys, from its JWKS document (over HTTP through the sidecar, or a file).
+"""The issuer's public keys, from its JWKS document (over HTTP through the sidecar, on TCP or
+its Unix socket, or from a file).
 
 Keys are cached; an unknown `kid` triggers a refetch (a key was just rotated in), at most once
 per `min_refetch_seconds` so a flood of forged key ids cannot turn into a flood of fetches."""
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 
+from services.common.addresses import HttpTarget, http_url_target
 from services.common.auth import TokenVerifier
 from services.common.settings import ServiceSettings
 
@@ -39,7 +41,8 @@ def keys_from_jwks(document: dict[str, Any]) -> dict[str, Any]:
 
 
 class RemoteJwks:
-    """A PublicKeySource reading a JWKS URL (`http(s)://…` or `file://…`)."""
+    """A PublicKeySource reading a JWKS URL: `http(s)://…`, `file://…`, or
+    `http+unix://<percent-encoded socket path>/…` (HTTP over that Unix socket)."""
 
     def __init__(
         self,
@@ -63,8 +66,10 @@ class RemoteJwks:
         # request in flight, on each refetch); its pool also keeps the connection to the sidecar.
         self._client: httpx.AsyncClient | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._http: HttpTarget | None = None
         if urlsplit(url).scheme != "file":
-            self._client = httpx.AsyncClient(timeout=timeout_seconds)
+            self._http = http_url_target(url)
+            self._client = self._new_client()
 
     async def key_for(self, kid: str) -> Any | None:
         if self._stale() or kid not in self._keys:
@@ -96,11 +101,12 @@ class RemoteJwks:
             self._fetched_at = self._monotonic()
 
     async def _fetch(self) -> dict[str, Any]:
-        parts = urlsplit(self._url)
-        if parts.scheme == "file":
-            text = await asyncio.to_thread(Path(parts.path).read_text)
+        if self._http is None:  # a file:// URL
+            text = await asyncio.to_thread(Path(urlsplit(self._url).path).read_text)
             return _as_document(json.loads(text))
-        response = await self._http_client().get(self._url, headers={"Accept": "application/json"})
+        response = await self._http_client().get(
+            self._http.url, headers={"Accept": "application/json"}
+        )
         response.raise_for_status()
         return _as_document(response.json())
 
@@ -109,9 +115,14 @@ class RemoteJwks:
         # several loops): another loop gets a client of its own.
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop not in (None, loop):
-            self._client = httpx.AsyncClient(timeout=self._timeout)
+            self._client = self._new_client()
         self._client_loop = loop
         return self._client
+
+    def _new_client(self) -> httpx.AsyncClient:
+        # Over the sidecar's Unix socket when the URL is http+unix://.
+        transport = self._http.transport() if self._http else None
+        return httpx.AsyncClient(timeout=self._timeout, transport=transport)
 
 
 def _as_document(value: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import httpx
 
 from generated.rest.notification_client import Client
 from generated.rest.notification_client.types import Response
-from services.common.addresses import http_url
+from services.common.addresses import http_target
 from services.common.outbox import DeliveryFailed
 
 CONSUMER = "notification"
@@ -19,10 +19,12 @@ CONSUMER = "notification"
 
 class NotificationCalls:
     def __init__(self, address: str, timeout_seconds: float) -> None:
+        notification = http_target(address)
         self.client = Client(
-            base_url=http_url(address),
+            base_url=notification.url,
             timeout=httpx.Timeout(timeout_seconds),
             raise_on_unexpected_status=False,
+            httpx_args=notification.httpx_args(),
         )
 
     async def status_of(self, call: Awaitable[Response[Any]]) -> int:

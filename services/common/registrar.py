@@ -12,13 +12,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
 from generated.rest.registry_client import Client
 from generated.rest.registry_client.api.instances import deregister_instance, register_instance
 from generated.rest.registry_client.models import Registration, Status
-from services.common.addresses import http_url, split_address
+from services.common.addresses import http_target, split_address
 
 log = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(2.0)
@@ -30,12 +31,22 @@ class InstanceIdentity:
     instance_id: str
     advertise_addr: str  # where peers reach it (its sidecar's inbound listener)
     health_url: str  # its own readiness probe
+    health_socket: Path | None = None  # where the app listens, when not on health_url's port
 
 
 class Registrar:
     def __init__(self, registry_addr: str, identity: InstanceIdentity, interval: float) -> None:
-        self._registry = Client(base_url=http_url(registry_addr), timeout=TIMEOUT)
-        self._probe = httpx.AsyncClient(timeout=TIMEOUT)
+        """`registry_addr`: host:port, unix:/abs/path or a URL (services.common.addresses)."""
+        registry = http_target(registry_addr)
+        self._registry = Client(
+            base_url=registry.url, timeout=TIMEOUT, httpx_args=registry.httpx_args()
+        )
+        transport = (
+            httpx.AsyncHTTPTransport(uds=str(identity.health_socket))
+            if identity.health_socket
+            else None
+        )
+        self._probe = httpx.AsyncClient(timeout=TIMEOUT, transport=transport)
         self._identity = identity
         self._interval = interval
         self._registered = False

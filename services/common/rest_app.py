@@ -17,7 +17,13 @@ from connexion.resolver import Resolver
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from services.common.access import Forbidden, require_roles, roles_by_operation
+from services.common.access import (
+    Forbidden,
+    callers_by_operation,
+    require_callers,
+    require_roles,
+    roles_by_operation,
+)
 from services.common.contracts import load_contract
 from services.common.database import (
     DatabaseSpec,
@@ -59,6 +65,8 @@ class RestAppSpec:
     error_statuses: ErrorMap = field(default_factory=dict)
     verify_token: Callable[[str], Any] | None = None
     validate_responses: bool = False
+    # Internal operations check the caller the sidecar verified (settings.authenticate_callers).
+    authenticate_callers: bool = True
     idempotency_ttl_seconds: float = 86400.0
 
 
@@ -67,6 +75,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     contract = load_contract(spec.service)
     security = bearer_security_map(spec.verify_token) if spec.verify_token else None
     role_rules = roles_by_operation(contract)
+    caller_rules = callers_by_operation(contract) if spec.authenticate_callers else {}
     idempotency = Idempotency(
         store=DatabaseIdempotencyStore.of_service(spec.database.name, spec.database.models_module)
         if spec.database
@@ -95,6 +104,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
             function_resolver=lambda operation_id: _handler(
                 getattr(spec.handlers, operation_id),
                 role_rules.get(operation_id),
+                caller_rules.get(operation_id),
                 idempotency.wrap(operation_id, getattr(spec.handlers, operation_id))
                 if operation_id in keyed
                 else None,
@@ -115,6 +125,10 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
         _health_endpoint(spec.service, maintenance.gate(readiness(spec.database))),
         methods=["GET"],
     )
+    # Liveness, for the launcher's supervisor: the event loop answers, nothing else is asked
+    # (/healthz asks the database, which may be busy behind a sibling's write lock). Its
+    # sidecar's RBAC admits no caller to it: only the supervisor, on the app's own socket.
+    app.add_url_rule("/livez", "livez", _alive, methods=["GET"])
     app.add_error_handler(ProblemException, contract_problem)
     common_errors = {Forbidden: 403, IdempotencyKeyReused: 422}
     for error_type, status in {**common_errors, **spec.error_statuses}.items():
@@ -151,14 +165,21 @@ def _unexpected_error_or_outage(request: ConnexionRequest, error: Exception) -> 
 def _handler(
     handler: Callable[..., Awaitable[Any]],
     allowed_roles: frozenset[str] | None,
+    allowed_callers: frozenset[str] | None,
     idempotent: Callable[..., Awaitable[Any]] | None,
 ) -> Callable[..., Awaitable[Any]]:
-    """The handler as Connexion calls it: roles checked first, then the Idempotency-Key replay
-    (a refused caller claims no key), then the contract's JSON answer."""
+    """The handler as Connexion calls it: the calling service and roles checked first, then the
+    Idempotency-Key replay (a refused caller claims no key), then the contract's JSON answer."""
     inner = idempotent or handler
     if allowed_roles is not None:
         inner = require_roles(inner, allowed_roles)
+    if allowed_callers is not None:
+        inner = require_callers(inner, allowed_callers)
     return json_response(inner)
+
+
+async def _alive(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "alive"})
 
 
 def _health_endpoint(

@@ -13,6 +13,7 @@ import uvicorn
 
 from services.common.registrar import InstanceIdentity, Registrar
 from services.common.settings import ServiceSettings
+from services.common.unix_sockets import bind_private_socket
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ def _registrar(settings: ServiceSettings, service: str) -> Registrar | None:
         instance_id=settings.instance_id or f"{service}-{uuid.uuid4().hex[:8]}",
         advertise_addr=settings.advertise_addr or f"{settings.host}:{settings.port}",
         health_url=f"http://{settings.host}:{settings.port}/healthz",
+        health_socket=settings.uds,
     )
     return Registrar(settings.registry_addr, identity, settings.heartbeat_interval_seconds)
 
@@ -94,8 +96,10 @@ async def _serve(app: Any, settings: ServiceSettings, service: str) -> None:
     registration: AbstractAsyncContextManager[Any] = (
         registrar.running() if registrar else nullcontext()
     )
+    # A socket bound here (mode 0600), not by uvicorn (which makes it 0666).
+    sockets = [bind_private_socket(settings.uds)] if settings.uds else None
     async with registration:
-        await server.serve()
+        await server.serve(sockets)
 
 
 def serve(app: Any, settings: ServiceSettings, service: str) -> None:

@@ -2,16 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.common.addresses import split_address
+from services.common.addresses import http_target, http_url_target, socket_path, split_address
 from services.common.outbox import RelayPolicy
 
+T = TypeVar("T")
+
 DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/users/.well-known/jwks.json"
+
+
+def env_name(settings: type[BaseSettings], field: str) -> str:
+    """The environment variable a setting is read from: its alias, or prefix and name."""
+    alias = settings.model_fields[field].validation_alias
+    if isinstance(alias, str):
+        return alias
+    return f"{settings.model_config.get('env_prefix', '')}{field}".upper()
+
+
+def checked(
+    settings: type[BaseSettings], info: ValidationInfo, value: T, check: Callable[[T], Any]
+) -> T:
+    """`value` if `check` accepts it; else its ValueError, naming the environment variable
+    (the model's own error names only the field where there is no alias: `uds`)."""
+    if value is None:
+        return value
+    try:
+        check(value)
+    except ValueError as error:
+        raise ValueError(f"{env_name(settings, str(info.field_name))}: {error}") from None
+    return value
+
+
+def checked_socket(settings: type[BaseSettings], info: ValidationInfo, value: T) -> T:
+    """A socket path setting (or None): absolute, no NUL, short enough for sun_path."""
+    return checked(settings, info, value, socket_path)
+
+
+def jwks_source(url: str) -> None:
+    """A JWKS URL: file://, http(s):// or http+unix://."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        if not parts.path.startswith("/"):
+            raise ValueError(f"{url!r} has no absolute path")
+        return
+    http_url_target(url)
 
 
 class ServiceSettings(BaseSettings):
@@ -22,6 +63,9 @@ class ServiceSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # In the mesh: a Unix socket (mode 0600) instead of host:port, so that only this
+    # instance's sidecar can reach the app (it trusts the sidecar's word on who called).
+    uds: Path | None = None
     # Where the default SQLite file lives; ignored when database_url is set.
     data_dir: Path = Path("var/data")
     # e.g. postgres://user@127.0.0.1:5432/capsure_nft; unset means SQLite in data_dir.
@@ -41,6 +85,7 @@ class ServiceSettings(BaseSettings):
     )
 
     # Joining the mesh: unset registry_addr means no registry (the service runs on its own).
+    # host:port, unix:/abs/path (its sidecar's egress to the registry) or a URL.
     registry_addr: str | None = Field(default=None, validation_alias="REGISTRY_ADDR")
     instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     # Where peers reach this instance: its sidecar's inbound listener (default: host:port).
@@ -55,20 +100,59 @@ class ServiceSettings(BaseSettings):
 
     # Mesh-wide settings, read without the service's prefix.
     environment: str = Field(default="development", validation_alias="CAPSURE_ENV")
+    # Internal operations (x-callers) and the registry's writes demand the caller its sidecar
+    # verified (mTLS). Off only where no sidecar stands in front (mesh.direct, fuzzing one
+    # API): then any caller is believed, so it is refused outside development.
+    authenticate_callers: bool = Field(
+        default=True, validation_alias="CAPSURE_AUTHENTICATE_CALLERS"
+    )
     # Tokens are verified against the user service's published keys (through the sidecar in
-    # the mesh); a file:// URL works too (a mounted JWKS).
+    # the mesh: http+unix://<percent-encoded socket path>/api/users/.well-known/jwks.json);
+    # a file:// URL works too (a mounted JWKS).
     jwks_url: str = Field(default=DEFAULT_JWKS_URL, validation_alias="CAPSURE_JWKS_URL")
     jwks_cache_seconds: float = Field(
         default=300.0, gt=0, le=86400, validation_alias="CAPSURE_JWKS_CACHE_SECONDS"
     )
     jwt_issuer: str = Field(default="capsure-user", validation_alias="CAPSURE_JWT_ISSUER")
 
+    @field_validator("uds")
+    @classmethod
+    def _uds_is_a_socket_path(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return checked_socket(cls, info, value)
+
+    @field_validator("registry_addr")
+    @classmethod
+    def _registry_is_reachable_over_http(
+        cls, value: str | None, info: ValidationInfo
+    ) -> str | None:
+        return checked(cls, info, value, http_target)
+
+    @field_validator("advertise_addr")
+    @classmethod
+    def _advertised_as_host_port(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return checked(cls, info, value, split_address)
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _jwks_url_is_a_source(cls, value: str, info: ValidationInfo) -> str:
+        return checked(cls, info, value, jwks_source)
+
+    @model_validator(mode="after")
+    def _callers_authenticated_outside_development(self) -> ServiceSettings:
+        if not self.authenticate_callers and self.environment != "development":
+            raise ValueError(
+                "CAPSURE_AUTHENTICATE_CALLERS=false believes any caller of an internal"
+                f" operation: refused with CAPSURE_ENV={self.environment!r}"
+            )
+        return self
+
 
 class PublisherSettings(ServiceSettings):
     """A service that publishes through a transactional outbox to the notification service.
     Subclasses set their env prefix and say how long their slowest delivery batch may take."""
 
-    # Notification's REST endpoint (this instance's sidecar egress in the mesh).
+    # Notification's REST endpoint (this instance's sidecar egress in the mesh): host:port,
+    # unix:/abs/path or a URL.
     notification_addr: str = Field(default="127.0.0.1:8005", validation_alias="NOTIFICATION_ADDR")
     notification_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     notification_batch_size: int = Field(default=20, ge=1, le=1000)
@@ -80,9 +164,8 @@ class PublisherSettings(ServiceSettings):
 
     @field_validator("notification_addr")
     @classmethod
-    def _notification_is_host_port(cls, value: str) -> str:
-        split_address(value)
-        return value
+    def _notification_is_reachable_over_http(cls, value: str, info: ValidationInfo) -> str:
+        return checked(cls, info, value, http_target)
 
     def slowest_batch_seconds(self) -> float:
         # Every notification call of a batch timing out.

@@ -132,6 +132,7 @@ def bootstrap(
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(jwks_token_verifier(settings)),
             validate_responses=settings.validate_responses,
+            authenticate_callers=settings.authenticate_callers,
             idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
         )
     )

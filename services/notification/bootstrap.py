@@ -79,5 +79,6 @@ def bootstrap(settings: NotificationSettings, deps: NotificationDeps | None = No
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(jwks_token_verifier(settings)),
             validate_responses=settings.validate_responses,
+            authenticate_callers=settings.authenticate_callers,
         )
     )

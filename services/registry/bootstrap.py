@@ -35,14 +35,16 @@ def build_deps(
 
 def bootstrap(settings: RegistrySettings, deps: RegistryDeps | None = None) -> AsyncApp:
     """The registry app. Tests pass `deps` with a fake publisher; by default it serves xDS."""
-    xds = XdsServer(warmup_seconds=settings.xds_warmup_seconds)
+    xds = XdsServer(
+        warmup_seconds=settings.xds_warmup_seconds,
+        authenticate_callers=settings.authenticate_callers,
+    )
     deps = deps or build_deps(settings, XdsPublisher(xds))
 
     @asynccontextmanager
     async def control_plane() -> AsyncIterator[None]:
         # State lives in memory and is rebuilt by heartbeats; nothing to load at start.
-        await xds.start(settings.host, settings.xds_port)
-        log.info("xDS (ADS) serving on %s:%s", settings.host, settings.xds_port)
+        await xds.start(settings.host, settings.xds_port, path=settings.xds_uds)
         try:
             async with expiring(deps, settings.expiry_interval_seconds):
                 yield
@@ -53,7 +55,7 @@ def bootstrap(settings: RegistrySettings, deps: RegistryDeps | None = None) -> A
         RestAppSpec(
             service=SERVICE,
             api_prefix="/api/registry",
-            handlers=RegistryHandlers(deps),
+            handlers=RegistryHandlers(deps, authenticate_callers=settings.authenticate_callers),
             database=None,
             resources=control_plane,
             error_statuses=ERROR_STATUSES,

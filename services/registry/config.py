@@ -1,9 +1,11 @@
 """Settings of the registry, from REGISTRY_* environment variables."""
 
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.settings import ServiceSettings, checked_socket
 
 
 class RegistrySettings(ServiceSettings):
@@ -12,6 +14,8 @@ class RegistrySettings(ServiceSettings):
     port: int = 8500
     # Where Envoys connect for xDS (ADS).
     xds_port: int = Field(default=18000, ge=0, le=65535)
+    # In the mesh, behind the registry's sidecar: xDS on this Unix socket instead of the port.
+    xds_uds: Path | None = None
     # An instance not heard from for this long is dropped (heartbeats come every second).
     instance_ttl_seconds: float = Field(default=5.0, gt=0, le=3600)
     # After a (re)start, Envoys get no answer for this long, so they keep their last endpoints
@@ -19,3 +23,8 @@ class RegistrySettings(ServiceSettings):
     xds_warmup_seconds: float = Field(default=2.5, ge=0, le=60)
     # How often expired instances are looked for.
     expiry_interval_seconds: float = Field(default=0.25, gt=0, le=60)
+
+    @field_validator("xds_uds")
+    @classmethod
+    def _xds_uds_is_a_socket_path(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return checked_socket(cls, info, value)

@@ -143,7 +143,7 @@ def bootstrap(settings: TradingSettings, deps: TradingDeps | None = None) -> Asy
     if deps is None:
         consumers = Consumers(
             AnalyticsDelivery(
-                channel_to(*settings.analytics_endpoint),
+                channel_to(settings.analytics_endpoint),
                 timeout=settings.analytics_timeout_seconds,
             ),
             NotificationDelivery(settings.notification_addr, settings.notification_timeout_seconds),
@@ -174,6 +174,7 @@ def bootstrap(settings: TradingSettings, deps: TradingDeps | None = None) -> Asy
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(jwks_token_verifier(settings)),
             validate_responses=settings.validate_responses,
+            authenticate_callers=settings.authenticate_callers,
             idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
         )
     )

@@ -3,24 +3,26 @@ ANALYTICS_ADDR, NOTIFICATION_ADDR, NFT_ADDR)."""
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.common.addresses import split_address
-from services.common.settings import PublisherSettings
+from services.common.addresses import Address, http_target, parse_address
+from services.common.settings import PublisherSettings, checked
 
 
 class TradingSettings(PublisherSettings):
     model_config = SettingsConfigDict(env_prefix="TRADING_", extra="ignore", populate_by_name=True)
 
     port: int = 8003
-    # Where analytics' gRPC endpoint is: in the mesh, this instance's sidecar egress port.
+    # Where analytics' gRPC endpoint is (in the mesh, this instance's sidecar egress):
+    # host:port or unix:/abs/path.
     analytics_addr: str = Field(default="127.0.0.1:50051", validation_alias="ANALYTICS_ADDR")
     # One batch on one stream may take this long, connecting included; then it is retried.
     analytics_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     analytics_batch_size: int = Field(default=500, ge=1, le=5000)
 
-    # The nft service (this instance's sidecar egress for it in the mesh; host:port or a URL):
+    # The nft service (this instance's sidecar egress for it in the mesh; host:port,
+    # unix:/abs/path or a URL):
     # listings' sale approvals and sold NFTs' transfers.
     nft_addr: str = Field(default="127.0.0.1:8002", validation_alias="NFT_ADDR")
     nft_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
@@ -31,9 +33,13 @@ class TradingSettings(PublisherSettings):
 
     @field_validator("analytics_addr")
     @classmethod
-    def _is_host_port(cls, value: str) -> str:
-        split_address(value)
-        return value
+    def _analytics_is_an_address(cls, value: str, info: ValidationInfo) -> str:
+        return checked(cls, info, value, parse_address)
+
+    @field_validator("nft_addr")
+    @classmethod
+    def _nft_is_reachable_over_http(cls, value: str, info: ValidationInfo) -> str:
+        return checked(cls, info, value, http_target)
 
     @model_validator(mode="after")
     def _stale_outlasts_an_nft_call(self) -> TradingSettings:
@@ -44,8 +50,8 @@ class TradingSettings(PublisherSettings):
         return self
 
     @property
-    def analytics_endpoint(self) -> tuple[str, int]:
-        return split_address(self.analytics_addr)
+    def analytics_endpoint(self) -> Address:
+        return parse_address(self.analytics_addr)
 
     def slowest_batch_seconds(self) -> float:
         return max(self.analytics_timeout_seconds, super().slowest_batch_seconds())

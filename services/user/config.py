@@ -3,10 +3,11 @@
 import os
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.addresses import http_target
+from services.common.settings import ServiceSettings, checked
 
 PLACEHOLDER_ADMIN_PASSWORD = "change-me-dev-only-admin-password"
 # The throttle once counted per account alone (anyone could lock out any username) and per
@@ -21,7 +22,8 @@ class UserSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="USER_", extra="ignore")
 
     port: int = 8001
-    # The nft service (the local sidecar's egress for it in the mesh), host:port or a URL.
+    # The nft service (the local sidecar's egress for it in the mesh): host:port,
+    # unix:/abs/path or a URL.
     nft_addr: str = Field(default="127.0.0.1:8002", validation_alias="NFT_ADDR")
     nft_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
 
@@ -48,6 +50,11 @@ class UserSettings(ServiceSettings):
     admin_username: str = Field(default="admin", pattern=r"^[A-Za-z0-9_.-]{3,32}$")
     admin_email: str = "admin@capsure.local"
     admin_password: str = Field(default=PLACEHOLDER_ADMIN_PASSWORD, min_length=12)
+
+    @field_validator("nft_addr")
+    @classmethod
+    def _nft_is_reachable_over_http(cls, value: str, info: ValidationInfo) -> str:
+        return checked(cls, info, value, http_target)
 
     @property
     def keys_dir(self) -> Path:

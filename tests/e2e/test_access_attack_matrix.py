@@ -8,17 +8,19 @@ the answer must be a refusal, any change to an object an attacker touched, or a 
 not problem+json or echoes the Host. The expected count of bypasses is 0.
 
 Forged tokens are also sent straight to each service's sidecar, skipping the edge: every
-service verifies again (defence in depth)."""
+service verifies again (defence in depth). A sidecar's inbound talks only mTLS to a mesh
+certificate, so they are sent as the edge would (with its certificate, as a process that stole
+it could), and once more with no certificate and in plaintext: refused at the handshake."""
 
 from __future__ import annotations
 
 import base64
 import http.client
 import json
+import ssl
 import uuid
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
@@ -26,10 +28,12 @@ import pytest
 from mesh.envoy.jwt_authn import CHALLENGE, INVALID_TOKEN_CHALLENGE
 from mesh.runner import Mesh
 from services.user.config import UserSettings
+from tests.support.attack_tally import Tally
 from tests.support.forgeries import forged_tokens
 from tests.support.mesh import running_mesh
 from tests.support.raw_http import H2Reply, Reply, http1, http2, request_bytes
 from tests.support.tokens import trusting_env
+from tests.support.workload_tls import client_context, mesh_ca_file, workload_context
 
 pytestmark = pytest.mark.e2e
 
@@ -44,40 +48,30 @@ PROBLEM = "application/problem+json"
 ATTACKER_HOST = "reflected.attacker.example"
 # What a refusal that is not problem+json, or that reflects the Host, is counted as.
 NOT_A_CLEAN_PROBLEM = 599
-
-
-@dataclass
-class Tally:
-    """Outcome counts per attack; `bypasses` lists every case that got through."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    bypasses: list[str] = field(default_factory=list)
-
-    def refused(self, attack: str, case: str, status: int, allowed: set[int]) -> None:
-        self.outcomes[f"{attack}: {status}"] += 1
-        if status not in allowed:
-            self.bypasses.append(f"{attack}: {case} -> {status}")
-
-    def report(self, attack: str) -> None:
-        total = sum(v for k, v in self.outcomes.items() if k.startswith(f"{attack}:"))
-        prefix = f"{attack}: "
-        counts = {
-            k.removeprefix(prefix): v for k, v in self.outcomes.items() if k.startswith(prefix)
-        }
-        print(f"[matrix] {attack}: {total} cases, outcomes {counts}, bypasses {len(self.bypasses)}")
+# What a connection the server ended before any HTTP answer (a TLS handshake refused) counts as.
+REFUSED_AT_HANDSHAKE = 0
 
 
 class Raw:
-    """HTTP/1.1 with the path sent byte for byte (clients normalise `..`, `//` and `%2F`)."""
+    """HTTP/1.1 with the path sent byte for byte (clients normalise `..`, `//` and `%2F`); over
+    TLS with `context` (a sidecar's inbound)."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, context: ssl.SSLContext | None = None) -> None:
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.context = context
+
+    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+        if self.context is None:
+            return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        return http.client.HTTPSConnection(
+            self.host, self.port, timeout=timeout, context=self.context
+        )
 
     def call(
         self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None
     ) -> tuple[int, dict]:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        connection = self._connection(10)
         try:
             payload = None if body is None else json.dumps(body).encode()
             connection.request(method, path, body=payload, headers={**JSON, **(headers or {})})
@@ -91,11 +85,22 @@ class Raw:
         finally:
             connection.close()
 
+    def status_or_refusal(
+        self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None
+    ) -> int:
+        """The answer's status, or REFUSED_AT_HANDSHAKE when no HTTP answer came: the
+        connection ended, or (plaintext to a TLS port) a TLS alert came instead."""
+        try:
+            return self.call(method, path, body, headers)[0]
+        # RemoteDisconnected is a ConnectionError; a TLS alert read as HTTP, a BadStatusLine.
+        except (ssl.SSLError, ConnectionError, http.client.BadStatusLine):
+            return REFUSED_AT_HANDSHAKE
+
     def send(
         self, method: str, path: str, payload: bytes | None = None, headers: dict | None = None
     ) -> tuple[int, dict[str, str], bytes]:
         """`payload` as given, byte for byte; the status, headers (lower-case names), body."""
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        connection = self._connection(60)
         try:
             connection.request(method, path, body=payload, headers={**JSON, **(headers or {})})
             response = connection.getresponse()
@@ -219,7 +224,7 @@ def snapshot(edge: Raw, people: dict[str, Account], nft: dict) -> tuple:
 
 
 def test_bola_another_users_objects_every_method(edge, people, bobs_nft):
-    tally, alice, bob = Tally(), people["alice"], people["bob"]
+    tally, alice, bob = Tally("matrix"), people["alice"], people["bob"]
     before = snapshot(edge, people, bobs_nft)
     # Each of Bob's resources with a body that is valid for it, so ownership is what decides.
     resources = {
@@ -245,39 +250,69 @@ def test_bola_another_users_objects_every_method(edge, people, bobs_nft):
     assert tally.bypasses == []
 
 
+@dataclass(frozen=True)
+class Sidecar:
+    """One instance's sidecar inbound, reached three ways."""
+
+    as_edge: Raw  # mTLS with the edge's certificate: what the sidecar admits for the API
+    without_certificate: Raw  # TLS, the server verified, no client certificate
+    plaintext: Raw
+
+
+def sidecar_of(mesh: Mesh, service: str) -> Sidecar:
+    address = mesh.instances[service][0].instance.inbound_address
+    return Sidecar(
+        as_edge=Raw(f"https://{address}", workload_context(mesh, "edge")),
+        without_certificate=Raw(f"https://{address}", client_context(mesh_ca_file(mesh))),
+        plaintext=Raw(f"http://{address}"),
+    )
+
+
 def test_forged_tokens_are_refused_at_the_edge_and_by_every_service(mesh, edge, people, bobs_nft):
-    tally = Tally()
+    tally = Tally("matrix")
     before = snapshot(edge, people, bobs_nft)
     forgeries = forged_tokens(uuid.UUID(people["admin"].id))
     operations = protected_operations(people, bobs_nft)
     sidecars = {
-        prefix: Raw(f"http://{running.instance.inbound_address}")
+        prefix: sidecar_of(mesh, name)
         for name, prefix in (
             ("nft", "/api/nfts"),
             ("user", "/api/users"),
             ("trading", "/api/trading"),
         )
-        for running in mesh.instances[name][:1]
     }
     for name, token in forgeries.items():
         for method, path, body in operations:
             headers = {"Authorization": f"Bearer {token}"}
             status, _ = edge.call(method, path, body, headers)
             tally.refused("forged via edge", f"{name}: {method} {path}", status, {401})
-            sidecar = next(raw for prefix, raw in sidecars.items() if path.startswith(prefix))
-            status, _ = sidecar.call(method, path, body, headers)
+            sidecar = next(s for prefix, s in sidecars.items() if path.startswith(prefix))
+            status, _ = sidecar.as_edge.call(method, path, body, headers)
             tally.refused("forged via sidecar", f"{name}: {method} {path}", status, {401})
+            for way, raw in (
+                ("no certificate", sidecar.without_certificate),
+                ("plaintext", sidecar.plaintext),
+            ):
+                status = raw.status_or_refusal(method, path, body, headers)
+                case = f"{name}: {method} {path}"
+                tally.refused(f"sidecar, {way}", case, status, {REFUSED_AT_HANDSHAKE})
     print(
-        f"[matrix] forged tokens: {len(forgeries)} kinds x {len(operations)} operations x 2 paths"
+        f"[matrix] forged tokens: {len(forgeries)} kinds x {len(operations)} operations x "
+        "(the edge, a sidecar with the edge's certificate, without one, in plaintext)"
     )
-    tally.report("forged via edge")
-    tally.report("forged via sidecar")
+    for attack in (
+        "forged via edge",
+        "forged via sidecar",
+        "sidecar, no certificate",
+        "sidecar, plaintext",
+    ):
+        tally.report(attack)
     assert snapshot(edge, people, bobs_nft) == before
     assert tally.bypasses == []
 
 
 def test_mass_assignment_of_privileged_fields_is_rejected(edge, people, bobs_nft):
-    tally, bob = Tally(), people["bob"]
+    tally, bob = Tally("matrix"), people["bob"]
     before = snapshot(edge, people, bobs_nft)
     privileged = {
         "role": "Admin",
@@ -360,7 +395,7 @@ def mangled(path: str) -> list[str]:
 
 
 def test_bfla_admin_operations_refuse_other_roles_on_every_spelling(edge, people, bobs_nft):
-    tally, target = Tally(), people["alice"]
+    tally, target = Tally("matrix"), people["alice"]
     admin_operations = [
         ("GET", "/api/users", None),
         ("PUT", f"/api/users/{target.id}/roles", {"roles": ["Admin"]}),
@@ -396,7 +431,7 @@ def _claims_header(claims: dict) -> str:
 
 
 def test_client_sent_identity_headers_are_never_trusted(edge, people):
-    tally, alice, admin = Tally(), people["alice"], people["admin"]
+    tally, alice, admin = Tally("matrix"), people["alice"], people["admin"]
     as_admin = {
         "sub": admin.id,
         "roles": ["Admin", "User"],
@@ -445,7 +480,7 @@ def test_client_sent_identity_headers_are_never_trusted(edge, people):
 def test_login_throttle_holds_whatever_address_the_client_claims(edge):
     """Each failure claims another client address; the edge overwrites the claim with the real
     peer, so they all count against one client and the limit (12 here) holds."""
-    tally, limit = Tally(), 12
+    tally, limit = Tally("matrix"), 12
     statuses = []
     for attempt in range(limit + 1):
         spoof = {
@@ -471,9 +506,11 @@ def test_login_throttle_holds_whatever_address_the_client_claims(edge):
 
 
 def test_x_envoy_headers_sent_straight_to_a_sidecar_steer_nothing(mesh, people):
-    """Skipping the edge: the sidecar believes no caller's x-envoy-* header either. Obeyed, a
-    1 ms timeout would cut every call (504) and retry-on would repeat a refused one."""
-    tally = Tally()
+    """Skipping the edge, with the edge's own certificate (what a process that stole it would
+    hold): the sidecar believes no caller's x-envoy-* header either. Obeyed, a 1 ms timeout
+    would cut every call (504) and retry-on would repeat a refused one. Without a certificate
+    the same requests never get past the handshake."""
+    tally = Tally("matrix")
     steering = {
         "x-envoy-upstream-rq-timeout-ms": "1",
         "x-envoy-upstream-rq-per-try-timeout-ms": "1",
@@ -481,15 +518,21 @@ def test_x_envoy_headers_sent_straight_to_a_sidecar_steer_nothing(mesh, people):
         "x-envoy-max-retries": "5",
         "x-envoy-internal": "true",
     }
-    (user,) = mesh.instances["user"][:1]
-    sidecar = Raw(f"http://{user.instance.inbound_address}")
+    sidecar = sidecar_of(mesh, "user")
     alice = people["alice"]
     for name, value in steering.items():
-        status, me = sidecar.call("GET", "/api/users/me", headers={**alice.auth, name: value})
+        headers = {**alice.auth, name: value}
+        status, me = sidecar.as_edge.call("GET", "/api/users/me", headers=headers)
         tally.refused(
             "sidecar x-envoy", f"{name}: whoami", 200 if me.get("id") == alice.id else 599, {200}
         )
-    status, _ = sidecar.call("GET", "/api/users", headers={**alice.auth, **steering})
+        for way, raw in (
+            ("no certificate", sidecar.without_certificate),
+            ("plaintext", sidecar.plaintext),
+        ):
+            status = raw.status_or_refusal("GET", "/api/users/me", headers=headers)
+            tally.refused("sidecar x-envoy", f"{name}: {way}", status, {REFUSED_AT_HANDSHAKE})
+    status, _ = sidecar.as_edge.call("GET", "/api/users", headers={**alice.auth, **steering})
     tally.refused("sidecar x-envoy", "all: admin list", status, {403})
     tally.report("sidecar x-envoy")
     assert tally.bypasses == []
@@ -515,7 +558,7 @@ def _edge_address(mesh: Mesh) -> tuple[str, int]:
 
 def test_the_edges_own_refusals_are_problems_that_echo_nothing(mesh, people):
     """Requests no client library sends, byte for byte: Envoy answers them itself."""
-    tally, address = Tally(), _edge_address(mesh)
+    tally, address = Tally("matrix"), _edge_address(mesh)
     to_host = [("host", ATTACKER_HOST)]
     (authorization,) = people["alice"].auth.items()
     assets = "/api/analytics/assets"
@@ -562,7 +605,7 @@ def test_no_401_reflects_the_host_it_was_sent_to(mesh, people):
     """The edge's challenge names one fixed realm (jwt_authn's own is http://<Host><path>); a
     service's own 401s (tokens the edge lets through, the service refuses) pass through the
     edge and must not reflect it either."""
-    tally, address = Tally(), _edge_address(mesh)
+    tally, address = Tally("matrix"), _edge_address(mesh)
     to_host = [("host", ATTACKER_HOST)]
     expected_challenges = {
         "no token": CHALLENGE,
@@ -614,7 +657,7 @@ def with_raw_field(body: dict, name: str, raw: bytes) -> bytes:
 
 
 def test_a_10_mb_field_gets_a_small_400_and_a_small_log(mesh, edge, people):
-    tally, bob = Tally(), people["bob"]
+    tally, bob = Tally("matrix"), people["bob"]
     name = f"m-{uuid.uuid4().hex[:10]}"
     account = {"username": name, "email": f"{name}@e2e.example", "password": PASSWORD}
     big = "x" * TEN_MB
@@ -644,7 +687,7 @@ def test_a_10_mb_field_gets_a_small_400_and_a_small_log(mesh, edge, people):
 
 
 def test_json_that_breaks_parsers_is_a_400_problem(edge, people):
-    tally, bob = Tally(), people["bob"]
+    tally, bob = Tally("matrix"), people["bob"]
     name = f"m-{uuid.uuid4().hex[:10]}"
     account = {"email": f"{name}@e2e.example", "password": PASSWORD}
     values = {
@@ -669,7 +712,7 @@ def test_json_that_breaks_parsers_is_a_400_problem(edge, people):
 
 
 def test_undecodable_paths_and_queries_are_a_400_problem(edge, people):
-    tally = Tally()
+    tally = Tally("matrix")
     for path in (
         "/api/nfts/%FF%FE",
         "/api/nfts/%ED%A0%80",  # a surrogate, CESU-8 encoded
@@ -686,7 +729,7 @@ def test_undecodable_paths_and_queries_are_a_400_problem(edge, people):
 
 def test_no_answer_reflects_the_clients_host(edge, people, bobs_nft):
     """A trailing slash was redirected to http://<the client's Host>/<path without it>."""
-    tally = Tally()
+    tally = Tally("matrix")
     paths = [
         "/api/nfts/",
         f"/api/nfts/{bobs_nft['id']}/",
@@ -712,7 +755,7 @@ def test_no_answer_reflects_the_clients_host(edge, people, bobs_nft):
 def test_anonymous_idempotency_keys_do_not_collide(edge):
     """Two clients registering with the same key: each gets its own account (not the other's
     stored answer, not a 422), and each one's retry replays its own answer."""
-    tally, key = Tally(), {"Idempotency-Key": f"shared-{uuid.uuid4().hex}"}
+    tally, key = Tally("matrix"), {"Idempotency-Key": f"shared-{uuid.uuid4().hex}"}
     names = [f"m-{uuid.uuid4().hex[:10]}" for _ in range(2)]
     bodies = [{"username": n, "email": f"{n}@e2e.example", "password": PASSWORD} for n in names]
     first = [edge.call("POST", "/api/users", body, key) for body in bodies]
@@ -729,7 +772,7 @@ def test_anonymous_idempotency_keys_do_not_collide(edge):
 
 
 def test_the_published_contracts_leave_internal_operations_out(edge):
-    tally = Tally()
+    tally = Tally("matrix")
     prefixes = ("/api/nfts", "/api/users", "/api/analytics", "/api/trading", "/api/notifications")
     for prefix in prefixes:
         status, published = edge.call("GET", f"{prefix}/openapi.json")

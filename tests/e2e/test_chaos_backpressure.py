@@ -107,7 +107,7 @@ def test_a_slow_consumer_of_market_data_backpressure_holds_memory_bounded_nothin
             with paused(analytics.app) as stall:
                 outcomes = submit_all(m.edge_url, symbol, TICKS)
                 backlog = outbox(trading_db)[0]
-                stalled_health = httpx.get(f"{trading.app.url}/healthz", timeout=5).status_code
+                stalled_health = trading.app.status_of("/healthz", timeout=5)
                 rss_stalled = rss.peak
             delivered_in = poll(
                 lambda: analytics_count(m.edge_url, symbol) == TICKS,

@@ -4,6 +4,8 @@ gets UNAVAILABLE as a gRPC status (the problem body is not forced on gRPC)."""
 
 from __future__ import annotations
 
+import uuid
+
 import grpc
 import httpx
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from generated.grpc.market import MarketDataRequest
 from mesh.runner import Mesh
 from tests.support.mesh import hosts, poll, running_mesh
+from tests.support.tokens import token_for
 
 pytestmark = pytest.mark.e2e
 
@@ -50,8 +53,11 @@ def test_grpc_gets_unavailable_as_a_grpc_status(emptied_mesh: Mesh) -> None:
     with grpc.insecure_channel(address) as channel:
         send = channel.unary_unary(SEED_SEND)
         request = bytes(MarketDataRequest(asset_symbol="GONE", price=1.0, timestamp=1))
+        # A Developer's token: the edge would refuse any other before routing (and so before
+        # finding no instance).
+        developer = (("authorization", f"Bearer {token_for(uuid.uuid4(), roles=['Developer'])}"),)
         with pytest.raises(grpc.RpcError) as refused:
-            send(request, timeout=5)
+            send(request, metadata=developer, timeout=5)
     print(f"[edge-unavailable] gRPC: {refused.value.code()} {refused.value.details()!r}")
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
     # Envoy's own words ("no healthy upstream"), not the JSON body REST clients get.

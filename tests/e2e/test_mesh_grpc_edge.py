@@ -1,10 +1,13 @@
 """gRPC through the edge with a stock grpcio client: the seed's contract, the versioned one
 (unary and client-streaming), errors and health. Nothing of ours on the client side: grpcio and
-message classes built by protobuf from a `buf build` image of the contracts."""
+message classes built by protobuf from a `buf build` image of the contracts. Publishing market
+data at the edge needs a Developer's (or an Admin's) token, as over REST; the refusals of
+anonymous callers and plain users are in test_trust_attacks.py."""
 
 from __future__ import annotations
 
 import time
+import uuid
 
 import grpc
 import httpx
@@ -13,11 +16,18 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh.runner import Mesh
 from tests.support.mesh import poll, stat
+from tests.support.tokens import token_for
 
 pytestmark = pytest.mark.e2e
 
 V1 = "capsure.analytics.v1.MarketDataService"
 SEED = "market.MarketDataService"
+
+
+def developer() -> tuple[tuple[str, str], ...]:
+    """gRPC metadata of a Developer, who may publish market data (a fresh token: the module
+    may run long after collection)."""
+    return (("authorization", f"Bearer {token_for(uuid.uuid4(), roles=['Developer'])}"),)
 
 
 def serialize(message) -> bytes:
@@ -57,7 +67,7 @@ def test_the_seed_client_sends_market_data_through_the_edge(platform_mesh, chann
         response_deserializer=proto["market.MarketDataResponse"].FromString,
     )
     tick = proto["market.MarketDataRequest"](assetSymbol="MESH-SEED", price=42.5, timestamp=1)
-    assert send(tick, timeout=5).success is True
+    assert send(tick, metadata=developer(), timeout=5).success is True
     assert asset_stats(platform_mesh, "MESH-SEED")["count"] == 1
     edge_delta, app_delta = (
         a - b for a, b in zip(grpc_requests(platform_mesh), before, strict=True)
@@ -74,7 +84,9 @@ def test_the_versioned_api_unary_and_client_streaming_through_the_edge(
         response_deserializer=proto["capsure.analytics.v1.SendMarketDataResponse"].FromString,
     )
     request = proto["capsure.analytics.v1.SendMarketDataRequest"]
-    assert send(request(asset_symbol="MESH-V1", price=2.5, timestamp=7), timeout=5).success
+    assert send(
+        request(asset_symbol="MESH-V1", price=2.5, timestamp=7), metadata=developer(), timeout=5
+    ).success
 
     stream = channel.stream_unary(
         f"/{V1}/StreamMarketData",
@@ -84,7 +96,7 @@ def test_the_versioned_api_unary_and_client_streaming_through_the_edge(
     tick = proto["capsure.analytics.v1.StreamMarketDataRequest"]
     ticks = [tick(asset_symbol="MESH-STRM", price=float(p), timestamp=p) for p in range(1, 201)]
     ticks.append(tick(asset_symbol="bad symbol", price=1.0, timestamp=1))
-    reply = stream(iter(ticks), timeout=10)
+    reply = stream(iter(ticks), metadata=developer(), timeout=10)
     assert (reply.accepted, reply.rejected, reply.success) == (200, 1, False)
     summary = asset_stats(platform_mesh, "MESH-STRM")
     assert (summary["count"], summary["min"], summary["max"]) == (200, 1.0, 200.0)
@@ -106,13 +118,13 @@ def test_a_stream_cut_by_its_deadline_leaves_analytics_storing_the_next_ones(
         return (tick(asset_symbol=symbol, price=1.0, timestamp=t) for t in range(1, count + 1))
 
     with pytest.raises(grpc.RpcError) as cut:
-        stream(ticks("MESH-CUT", 200_000), timeout=0.5)
+        stream(ticks("MESH-CUT", 200_000), metadata=developer(), timeout=0.5)
     assert cut.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     cut_stats = httpx.get(
         f"{platform_mesh.edge_url}/api/analytics/assets/MESH-CUT/stats", trust_env=False, timeout=5
     )
     stored_of_the_cut = cut_stats.json()["count"] if cut_stats.status_code == 200 else 0
-    reply = stream(ticks("MESH-NEXT", 1000), timeout=10)
+    reply = stream(ticks("MESH-NEXT", 1000), metadata=developer(), timeout=10)
     print(f"[grpc] cut stream: {stored_of_the_cut} ticks stored; next stream: {reply}")
     assert (reply.accepted, reply.success) == (1000, True)
     assert asset_stats(platform_mesh, "MESH-NEXT")["count"] == 1000
@@ -126,7 +138,9 @@ def test_an_invalid_tick_is_invalid_argument_through_the_edge(channel, proto):
     )
     with pytest.raises(grpc.RpcError) as error:
         send(
-            proto["market.MarketDataRequest"](assetSymbol="eth", price=1.0, timestamp=1), timeout=5
+            proto["market.MarketDataRequest"](assetSymbol="eth", price=1.0, timestamp=1),
+            metadata=developer(),
+            timeout=5,
         )
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "asset_symbol" in error.value.details()
@@ -143,15 +157,15 @@ def test_hostile_messages_get_their_status_through_the_edge(platform_mesh, chann
     huge = request(asset_symbol="x" * 1_000_000, price=1.0, timestamp=1).SerializeToString()
     started = time.perf_counter()
     with pytest.raises(grpc.RpcError) as too_long:
-        send(huge, timeout=5)
+        send(huge, metadata=developer(), timeout=5)
     elapsed = time.perf_counter() - started
     print(f"[grpc] 1 MB message through the edge: {too_long.value.code().name}, {elapsed:.3f} s")
     assert too_long.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     with pytest.raises(grpc.RpcError) as undecodable:
-        send(b"\x0a\x02\xff\xfe", timeout=5)  # asset_symbol: no UTF-8
+        send(b"\x0a\x02\xff\xfe", metadata=developer(), timeout=5)  # asset_symbol: no UTF-8
     assert undecodable.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     kept = request(asset_symbol="MESH-AFTER", price=1.0, timestamp=1).SerializeToString()
-    assert send(kept, timeout=5) == b"\x08\x01"  # success: true
+    assert send(kept, metadata=developer(), timeout=5) == b"\x08\x01"  # success: true
     assert stat(platform_mesh.edge, "cluster.analytics_grpc.membership_healthy") == 1
 
 

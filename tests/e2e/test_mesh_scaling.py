@@ -15,7 +15,6 @@ import signal
 import time
 import uuid
 
-import httpx
 import pytest
 
 from mesh.runner import Mesh, RunningInstance
@@ -27,6 +26,7 @@ from tests.support.mesh import (
     hosts,
     poll,
     registered,
+    registry_get,
     running_mesh,
     stat,
     stats,
@@ -73,9 +73,8 @@ def routed_to(mesh: Mesh, running: RunningInstance) -> int:
 
 
 def registry_status(mesh: Mesh, running: RunningInstance) -> str:
-    assert mesh.registry is not None
-    url = f"{mesh.registry.url}/api/registry/services/nft/instances/{running.id}"
-    return httpx.get(url, trust_env=False, timeout=2).json()["status"]
+    path = f"/api/registry/services/nft/instances/{running.id}"
+    return registry_get(mesh, path).json()["status"]
 
 
 def edge_identity(mesh: Mesh) -> dict[str, int]:

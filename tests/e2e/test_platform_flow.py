@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from generated.grpc.market import MarketDataRequest, MarketDataResponse
+from mesh.direct import NO_SIDECARS
 from mesh.processes import AppProcess, app_environment, start_app
 from tests.support.mesh import poll
 from tests.support.platform import running_services
@@ -166,7 +167,10 @@ def test_ticks_submitted_while_analytics_is_down_reach_it_when_it_is_back(tmp_pa
             else services[name].url.removeprefix("http://")
             for name, protocol in analytics.spec.egress.items()
         }
-        env = app_environment(analytics.instance, tmp_path / "data", peers, trusting_env())
+        # Restarted as mesh.direct starts it: no sidecar, so no caller identity to ask for.
+        env = app_environment(
+            analytics.instance, tmp_path / "data", peers, {**NO_SIDECARS, **trusting_env()}
+        )
         restarted = start_app(analytics.instance, env, tmp_path / "log")
         try:
             restarted.wait_ready()

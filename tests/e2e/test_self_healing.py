@@ -48,6 +48,7 @@ from tests.support.mesh import (
     hosts,
     owned_nfts,
     poll,
+    registry_get,
     running_mesh,
 )
 from tests.support.tokens import bearer
@@ -154,9 +155,7 @@ def senders(mesh: Mesh, owner: uuid.UUID, writes: Writes) -> dict[str, Send]:
 
 def heartbeat_since(mesh: Mesh, running: RunningInstance, wall_time: float) -> bool:
     """The registry has `running` SERVING, with a heartbeat after `wall_time`."""
-    assert mesh.registry is not None
-    url = f"{mesh.registry.url}/api/registry/services/nft/instances/{running.id}"
-    response = httpx.get(url, trust_env=False, timeout=2)
+    response = registry_get(mesh, f"/api/registry/services/nft/instances/{running.id}")
     if response.status_code != 200:
         return False
     entry = response.json()

@@ -140,14 +140,14 @@ def test_public_routes_pass_without_a_token(
     assert client.get(f"{edge}/api/analytics/assets").status_code == 200
     assert client.get(f"{edge}/api/nfts/42").status_code == 200
     assert client.get(f"{edge}{identity.jwks_path}").json()["keys"][0]["kid"] == KID
-    # The seed's gRPC client sends no token: gRPC passes the check (this upstream speaks no
-    # HTTP/2, so the call itself fails behind the edge).
+    # gRPC health needs no token (this upstream speaks no HTTP/2, so the call itself fails
+    # behind the edge); market data does (tests/integration/test_edge_grpc_roles_envoy.py).
     grpc = client.post(
-        f"{edge}/market.MarketDataService/SendMarketData",
+        f"{edge}/grpc.health.v1.Health/Check",
         headers={"content-type": "application/grpc"},
         content=b"",
     )
-    assert grpc.status_code != 401
+    assert grpc.headers.get("grpc-status") != "16"  # not UNAUTHENTICATED
 
 
 def test_client_sent_identity_headers_never_reach_a_service(
@@ -163,3 +163,61 @@ def test_client_sent_identity_headers_never_reach_a_service(
     (seen,) = upstream.requests_to("/api/analytics/assets/ETH-USD/stats")
     assert not set(forged) & set(seen)
     assert seen["x-capsure-client-ip"] == "127.0.0.1"  # the peer's address, no port
+
+
+MARKET_DATA = (
+    "/market.MarketDataService/SendMarketData",
+    "/capsure.analytics.v1.MarketDataService/StreamMarketData",
+)
+
+
+def grpc_status(
+    client: httpx.Client, edge: str, path: str, headers: dict[str, str] | None = None
+) -> str | None:
+    """What the edge answers a gRPC call (its own refusals carry grpc-status; one that passes
+    reaches this HTTP/1 upstream, which cannot take gRPC: UNAVAILABLE, not a refusal)."""
+    response = client.post(
+        f"{edge}{path}",
+        headers={"content-type": "application/grpc", **(headers or {})},
+        content=b"\x00\x00\x00\x00\x00",
+    )
+    # A refusal's words, not a problem+json document, in the gRPC status message.
+    assert not response.headers.get("grpc-message", "").startswith("%7B")
+    assert not response.headers.get("grpc-message", "").startswith("{")
+    return response.headers.get("grpc-status")
+
+
+@pytest.mark.parametrize("path", MARKET_DATA)
+@pytest.mark.parametrize(
+    ("roles", "refused"),
+    [(None, "16"), (["User"], "7"), (["User", "Moderator"], "7")],
+    ids=["no-token", "user", "moderator"],
+)
+def test_market_data_over_grpc_needs_developer_or_admin(
+    edge: str,
+    client: httpx.Client,
+    key: rsa.RSAPrivateKey,
+    identity: IdentitySpec,
+    path: str,
+    roles: list[str] | None,
+    refused: str,
+) -> None:
+    """As over REST (x-roles on POST /api/trading/market-data): 16 is UNAUTHENTICATED, 7
+    PERMISSION_DENIED."""
+    headers = (
+        {} if roles is None else {"Authorization": f"Bearer {token(key, identity, roles=roles)}"}
+    )
+    assert grpc_status(client, edge, path, headers) == refused
+
+
+@pytest.mark.parametrize("roles", [["User", "Developer"], ["Admin"]])
+def test_a_developer_or_admin_token_gets_past_the_edge(
+    edge: str,
+    client: httpx.Client,
+    key: rsa.RSAPrivateKey,
+    identity: IdentitySpec,
+    roles: list[str],
+) -> None:
+    headers = {"Authorization": f"Bearer {token(key, identity, roles=roles)}"}
+    for path in MARKET_DATA:
+        assert grpc_status(client, edge, path, headers) not in ("7", "16")

@@ -4,6 +4,7 @@ run in parallel, reported per config)."""
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 import sys
 import time
@@ -14,9 +15,15 @@ from typing import Any
 
 import pytest
 
-from mesh.compose import envoy_configs
+from mesh.compose import IDENTITY_MOUNT, envoy_configs
 from mesh.envoy import edge_config, sidecar_config, write_config
+from mesh.envoy.clusters import ControlPlane
+from mesh.envoy.registry_sidecar import registry_sidecar_config
+from mesh.envoy.tls import MeshTls
+from mesh.identity.agent import NodeAgent, Workload
+from mesh.identity.ca import LocalCertificateAuthority
 from mesh.topology import Instance, InstancePorts, Topology, load_topology
+from services.common.workload_identity import spiffe_id
 
 ENVOY = Path(sys.executable).with_name("envoy")
 VALIDATE_TIMEOUT_SECONDS = 60
@@ -35,27 +42,46 @@ class Validation:
     seconds: float
 
 
-def default_configs() -> dict[str, dict[str, Any]]:
-    """Every sidecar of the default topology (ports from a counter) and the edge, as `make run`
-    starts them, and every Envoy of docker-compose.yml."""
+def default_configs(identity: Path) -> dict[str, dict[str, Any]]:
+    """Every sidecar of the default topology as `make run` starts it (Unix sockets to its app,
+    ports from a counter), the edge and the registry's sidecar, and every Envoy of
+    docker-compose.yml, each reading its identity from `identity/<name>` (Envoy checks at
+    load time that the SDS files exist)."""
     topology: Topology = load_topology()
     ports = itertools.count(20000)
     configs: dict[str, dict[str, Any]] = {}
-    xds = ("127.0.0.1", topology.registry.xds_port)
+    control = ControlPlane("127.0.0.1", topology.registry.http_port, topology.registry.xds_port)
     for spec in topology.start_order():
         for n in range(1, spec.instances + 1):
-            instance = Instance(
-                spec, f"{spec.name}-{n}", InstancePorts.allocate(spec, ports.__next__)
-            )
-            configs[instance.id] = sidecar_config(topology, instance, xds)
-    configs["edge"] = edge_config(topology, xds)
-    # docker-compose.yml's Envoys: the registry by name, listeners on all interfaces.
-    for name, config in envoy_configs(topology).items():
-        configs[f"compose/{name.removesuffix('.yaml')}"] = config
+            name = f"{spec.name}-{n}"
+            sockets = identity / "sockets" / name
+            instance = Instance(spec, name, InstancePorts.private(spec, ports.__next__, sockets))
+            tls = MeshTls(identity / name)
+            configs[instance.id] = sidecar_config(topology, instance, control, tls=tls)
+    configs["edge"] = edge_config(topology, control, tls=MeshTls(identity / "edge"))
+    configs["registry"] = registry_sidecar_config(
+        topology,
+        tls=MeshTls(identity / "registry"),
+        rest_app=identity / "sockets" / "rest.sock",
+        xds_app=identity / "sockets" / "xds.sock",
+        admin_port=next(ports),
+    )
+    # docker-compose.yml's Envoys: the registry by name, listeners on all interfaces, the
+    # identity volume where each mounts it.
+    for file, config in envoy_configs(topology).items():
+        name = f"compose/{file.removesuffix('.yaml')}"
+        text = json.dumps(config).replace(IDENTITY_MOUNT, str(identity / name))
+        configs[name] = json.loads(text)
     return configs
 
 
-CONFIG_NAMES = list(default_configs())
+def provision(identity: Path, names: list[str]) -> None:
+    agent = NodeAgent(LocalCertificateAuthority.create(), identity)
+    for name in names:
+        agent.provision(Workload(name, spiffe_id("edge")))
+
+
+CONFIG_NAMES = list(default_configs(Path("/nowhere")))
 
 
 def validate(path: Path) -> Validation:
@@ -74,9 +100,11 @@ def validate(path: Path) -> Validation:
 @pytest.fixture(scope="module")
 def validations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Validation]:
     directory = tmp_path_factory.mktemp("envoy")
+    identity = tmp_path_factory.mktemp("identity")
+    provision(identity, CONFIG_NAMES)
     paths = {
         name: write_config(config, directory / f"{name.replace('/', '-')}.yaml")
-        for name, config in default_configs().items()
+        for name, config in default_configs(identity).items()
     }
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=4) as pool:

@@ -11,6 +11,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from services.notification.bootstrap import bootstrap
 from services.notification.config import NotificationSettings
 from tests.support.asgi import asgi_client
+from tests.support.callers import called_by
 from tests.support.tokens import bearer, jwks_url
 
 pytestmark = pytest.mark.integration
@@ -25,7 +26,8 @@ async def client(database_url):
     settings = NotificationSettings(
         database_url=database_url, validate_responses=True, jwks_url=jwks_url()
     )
-    async with asgi_client(bootstrap(settings)) as client:
+    # As trading's requests reach notification through its sidecar (it may post both kinds).
+    async with asgi_client(bootstrap(settings), headers=called_by("trading")) as client:
         yield client
 
 

@@ -203,7 +203,9 @@ def xds_port() -> int:
 
 @pytest.fixture
 async def xds(xds_port: int) -> AsyncIterator[XdsServer]:
-    server = XdsServer()
+    # No sidecar in front: the push itself is tested here; who may subscribe as which node,
+    # through the registry's sidecar, is tests/e2e/test_trust_attacks.py.
+    server = XdsServer(authenticate_callers=False)
     await server.start(HOST, xds_port)
     try:
         yield server
@@ -312,7 +314,7 @@ async def test_envoy_keeps_endpoints_while_registry_is_down_and_follows_a_new_on
         }
         assert set(await hits_through(listener)) == {"alpha", "beta"}
 
-        successor = XdsServer()
+        successor = XdsServer(authenticate_callers=False)
         successor.publish({CLUSTER: [gamma.endpoint()]})
         started = time.perf_counter()
         await successor.start(HOST, xds_port)
@@ -341,7 +343,7 @@ async def test_envoy_serves_without_registry_and_picks_it_up_later(
         assert await envoy.stat(f"cluster.{CLUSTER}.init_fetch_timeout") == 1
         assert await hits_through(listener, 1) == {"503": 1}  # listener up, no endpoints yet
 
-        xds = XdsServer()
+        xds = XdsServer(authenticate_callers=False)
         xds.publish({CLUSTER: [alpha.endpoint()]})
         started = time.perf_counter()
         await xds.start(HOST, xds_port)

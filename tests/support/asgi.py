@@ -11,14 +11,20 @@ from asgi_lifespan import LifespanManager
 
 
 @asynccontextmanager
-async def asgi_client(app: Any, *, lifespan: bool = True) -> AsyncIterator[httpx.AsyncClient]:
+async def asgi_client(
+    app: Any, *, lifespan: bool = True, headers: dict[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """`headers` go with every request (e.g. tests.support.callers.called_by: the caller the
+    app's sidecar would report)."""
     if not lifespan:
-        async with _client(app) as client:
+        async with _client(app, headers) as client:
             yield client
         return
-    async with LifespanManager(app) as manager, _client(manager.app) as client:
+    async with LifespanManager(app) as manager, _client(manager.app, headers) as client:
         yield client
 
 
-def _client(app: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+def _client(app: Any, headers: dict[str, str] | None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=headers
+    )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mesh.envoy import edge_config, sidecar_config
+from mesh.envoy.clusters import ControlPlane
 from mesh.envoy.common import single_endpoint
 from mesh.envoy.edge import EDGE
 from mesh.envoy.policies import HEALTH_PATH
@@ -27,6 +28,8 @@ from mesh.runner import wait_edge_has_jwks
 from mesh.topology import HOST, Instance, InstancePorts, Topology, load_topology
 
 JWKS_WITHIN_SECONDS = 10.0
+# Nothing listens there: the configs are made static (`_static`) before they run.
+_NO_CONTROL_PLANE = ControlPlane(HOST, free_port(), free_port())
 
 
 @dataclass
@@ -98,13 +101,15 @@ def _static(config: dict[str, Any], upstream_port: int) -> dict[str, Any]:
         if cluster["type"] == "EDS":
             del cluster["eds_cluster_config"]
             cluster["type"] = "STATIC"
-            cluster["load_assignment"] = single_endpoint(cluster["name"], HOST, upstream_port)
+            cluster["load_assignment"] = single_endpoint(cluster["name"], (HOST, upstream_port))
     return config
 
 
 def edge_against(topology: Topology, upstream_port: int, port: int, admin: int) -> dict[str, Any]:
-    """The generated edge with every mesh cluster on the test's upstream, without xDS."""
-    config = edge_config(topology, (HOST, free_port()), port=port, admin_port=admin)
+    """The generated edge with every mesh cluster on the test's upstream, without xDS, in
+    plaintext (the upstream is no mesh workload: tests/integration/test_mtls_envoy.py runs
+    the mTLS hops)."""
+    config = edge_config(topology, _NO_CONTROL_PLANE, tls=None, port=port, admin_port=admin)
     return _static(config, upstream_port)
 
 
@@ -116,7 +121,8 @@ def sidecar_against(
     spec = topology.services[service]
     ports = replace(InstancePorts.allocate(spec, free_port), app_http=upstream_port, app_grpc=None)
     instance = Instance(spec, f"{service}-1", ports)
-    return instance, _static(sidecar_config(topology, instance, (HOST, free_port())), upstream_port)
+    config = sidecar_config(topology, instance, _NO_CONTROL_PLANE, tls=None)
+    return instance, _static(config, upstream_port)
 
 
 @contextmanager

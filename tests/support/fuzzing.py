@@ -8,6 +8,8 @@ Responses are also validated by the services themselves (<SVC>_VALIDATE_RESPONSE
 
 The APIs are fuzzed by two test files (`SHARES`), so pytest-xdist's two workers (one file
 each, `--dist loadfile`) share the suite's longest tests; each file starts its own platform.
+A third, test_schemathesis_edge.py, fuzzes the public operations from outside, through a whole
+mesh's edge (tests/support/edge_fuzzing.py), with fewer examples; it is a file of its own too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -42,8 +44,15 @@ def fuzzed_platform(workdir: Path) -> Iterator[dict[str, tuple[str, str]]]:
     env = {f"{name.upper()}_VALIDATE_RESPONSES": "true" for name in APIS}
     # One token for the whole run: it must outlive it.
     env["USER_TOKEN_TTL_SECONDS"] = "3600"
+    # The registry alone, on loopback ports, taking any caller's word: its API's validation is
+    # fuzzed here; who may write is tested with its sidecar (tests/unit/test_registry.py,
+    # tests/e2e/test_control_plane_attacks.py).
     registry = start_registry(
-        load_topology().registry.module, free_port(), free_port(), workdir / "log", env
+        load_topology().registry.module,
+        workdir / "log",
+        rest=free_port(),
+        xds=free_port(),
+        extra_env={**env, "CAPSURE_AUTHENTICATE_CALLERS": "false"},
     )
     try:
         registry.wait_ready()
@@ -65,27 +74,51 @@ def administrator_token(user_service_url: str) -> str:
     return login.json()["accessToken"]
 
 
-def fuzz(service: str, url: str, token: str, report_dir: Path) -> None:
-    """Run schemathesis on one API; fails the test with its output on any failure."""
-    command = [
-        # The contract file, not the served <prefix>/openapi.json: that one leaves the
-        # internal operations out, and they are fuzzed too.
-        SCHEMATHESIS, "--config-file", str(CONFIG), "run", str(CONTRACTS / f"{service}.yaml"),
+def bearer(token: str) -> list[str]:
+    """schemathesis sends this token with every request (and leaves the header unfuzzed)."""
+    return ["--header", f"Authorization: Bearer {token}"]
+
+
+def schemathesis_command(
+    location: str,
+    url: str,
+    auth: Sequence[str],
+    report_dir: Path,
+    *,
+    examples: int,
+    reports: str,
+    config: Path = CONFIG,
+) -> list[str]:
+    """The schemathesis CLI on one API: every check, every phase, every failure reported.
+    `auth`: the options saying who calls (`bearer(token)`, or a WFC identity)."""
+    return [
+        SCHEMATHESIS, "--config-file", str(config), "run", location,
         "--url", url,
         # Every check runs: schemathesis 4 enables them all by default ("--checks all" would
         # also override the per-operation exceptions in schemathesis.toml).
         "--phases", "examples,coverage,fuzzing,stateful",
         "--continue-on-failure",
-        "--max-examples", str(EXAMPLES_PER_OPERATION),
+        "--max-examples", str(examples),
         "--seed", SEED,
-        "--header", f"Authorization: Bearer {token}",
-        "--request-timeout", "10",
+        *auth,
+        # Past a mesh route's timeout (10 s, mesh.yaml), so the mesh's own 504 is what is seen.
+        "--request-timeout", "15",
         "--generation-database", "none",
         "--workers", "1",
         "--no-color",
-        "--report", "junit",
+        "--report", reports,
         "--report-dir", str(report_dir),
     ]  # fmt: skip
+
+
+def fuzz(service: str, url: str, token: str, report_dir: Path) -> None:
+    """Run schemathesis on one API; fails the test with its output on any failure."""
+    # The contract file, not the served <prefix>/openapi.json: that one leaves the internal
+    # operations out, and they are fuzzed too.
+    location = str(CONTRACTS / f"{service}.yaml")
+    command = schemathesis_command(
+        location, url, bearer(token), report_dir, examples=EXAMPLES_PER_OPERATION, reports="junit"
+    )
     result = subprocess.run(command, capture_output=True, text=True, timeout=FUZZ_TIMEOUT_SECONDS)
     print(result.stdout[-6000:])
     assert result.returncode == 0, f"schemathesis found failures in {service}:\n{result.stdout}"

@@ -18,11 +18,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from mesh.identity.agent import DEFAULT_TTL
 from mesh.processes import EnvoyProcess
 from mesh.runner import Mesh, RunningInstance
 from mesh.runner import running_mesh as mesh_on_free_ports
@@ -46,10 +48,12 @@ def running_mesh(
     instances: Mapping[str, int] | None = None,
     registry_env: Mapping[str, str] | None = None,
     app_env: Mapping[str, str] | None = None,
+    certificate_ttl: timedelta = DEFAULT_TTL,
 ) -> Iterator[Mesh]:
     """The named services (all by default, with their dependencies) behind a fresh edge and
     registry on free ports; `instances` per service (default: mesh.yaml's). The user service
-    signs with the test key, so `tests.support.tokens` tokens pass the edge and every service."""
+    signs with the test key, so `tests.support.tokens` tokens pass the edge and every service.
+    `certificate_ttl`: how long each workload certificate lives (renewed at half that)."""
     topology = load_topology()
     if services is not None:
         topology = topology.only(set(services))
@@ -59,6 +63,7 @@ def running_mesh(
         instances=instances,
         app_env={**trusting_env(), **(app_env or {})},
         registry_env=registry_env,
+        certificate_ttl=certificate_ttl,
     ) as mesh:
         yield mesh
 
@@ -68,10 +73,16 @@ def address(running: RunningInstance) -> str:
     return running.instance.inbound_address
 
 
+def registry_get(mesh: Mesh, path: str) -> httpx.Response:
+    """A GET on the registry's REST API through its sidecar, as the operator (mTLS)."""
+    context = mesh.operator.ssl_context()
+    with httpx.Client(verify=context, trust_env=False, timeout=2) as client:
+        return client.get(f"{mesh.registry_url}{path}")
+
+
 def registered(mesh: Mesh) -> dict[str, set[str]]:
     """GET /api/registry/services: service -> ids of its registered instances."""
-    assert mesh.registry is not None
-    response = httpx.get(f"{mesh.registry.url}/api/registry/services", trust_env=False, timeout=2)
+    response = registry_get(mesh, "/api/registry/services")
     response.raise_for_status()
     return {s["name"]: {i["id"] for i in s["instances"]} for s in response.json()}
 

@@ -55,10 +55,15 @@ def test_every_instance_has_a_sidecar_an_app_and_a_database(compose):
             sidecar, app = services[f"{spec.name}-{n}"], services[f"{spec.name}-{n}-app"]
             assert app["network_mode"] == f"service:{spec.name}-{n}"
             assert app["command"] == ["python", "-m", spec.module]
-            assert set(app["depends_on"]) == {f"{spec.name}-{n}", f"{spec.name}-db", "registry"}
+            assert set(app["depends_on"]) == {
+                f"{spec.name}-{n}",
+                f"{spec.name}-db",
+                "registry-app",
+            }
             assert all(d["condition"] == "service_healthy" for d in app["depends_on"].values())
             assert _config_of(sidecar).exists()
-    expected = {"registry", "edge"} | {f"{s}-db" for s in TOPOLOGY.services}
+    expected = {"identity", "registry", "registry-app", "edge"}
+    expected |= {f"{s}-db" for s in TOPOLOGY.services}
     expected |= {i.id for i in instances(TOPOLOGY)} | {f"{i.id}-app" for i in instances(TOPOLOGY)}
     assert set(services) == expected
     assert all("healthcheck" in container for container in services.values())
@@ -75,7 +80,10 @@ def test_apps_reach_dependencies_only_through_their_own_sidecar_egress(compose):
         for dependency in spec.depends_on:
             host, port = env[f"{dependency.upper()}_ADDR"].split(":")
             assert (host, int(port)) == ("127.0.0.1", ports[f"egress_{dependency}"])
-        assert len([n for n in ports if n.startswith("egress_")]) == len(spec.egress)
+        # One egress per peer, and one to the registry (REGISTRY_ADDR).
+        assert len([n for n in ports if n.startswith("egress_")]) == len(spec.egress) + 1
+        host, port = env["REGISTRY_ADDR"].split(":")
+        assert (host, int(port)) == ("127.0.0.1", ports["egress_registry"])
         assert env[f"{spec.env_prefix}DATABASE_URL"].split("@")[1].startswith(f"{spec.name}-db:")
         # The app's own port is what its sidecar forwards to.
         local = {c["name"]: c for c in sidecar["static_resources"]["clusters"]}["local_app"]
@@ -127,3 +135,29 @@ def test_the_issuers_instances_share_their_signing_keys(compose):
         assert env["USER_SIGNING_KEYS_DIR"] == "/var/lib/capsure/signing-keys"
     others = [name for name in compose["services"] if name.endswith("-app") and name not in apps]
     assert all("volumes" not in compose["services"][name] for name in others)
+
+
+def test_every_envoy_holds_only_its_own_identity_from_the_node_agent(compose):
+    services = compose["services"]
+    envoys = ["edge", "registry", *(i.id for i in instances(TOPOLOGY))]
+    agent = services["identity"]
+    command = agent["command"]
+    issued = {
+        command[i + 1].partition("=")[0]: command[i + 1].partition("=")[2]
+        for i, word in enumerate(command)
+        if word == "--workload"
+    }
+    # Each instance is named for its service and its host (its container's name).
+    expected = {"edge": "edge", "registry": "registry@registry"}
+    expected |= {i.id: f"{i.service.name}@{i.id}" for i in instances(TOPOLOGY)}
+    assert issued == expected
+    for name in envoys:
+        container = services[name]
+        identity_mounts = [v for v in container["volumes"] if v.startswith("identity-")]
+        assert identity_mounts == [f"identity-{name}:/etc/capsure/identity:ro"]
+        assert container["depends_on"]["identity"] == {"condition": "service_healthy"}
+        assert f"identity-{name}:/var/lib/capsure/identity/{name}" in agent["volumes"]
+    # Apps hold no certificate: their sidecars speak TLS for them.
+    apps = [name for name in services if name.endswith("-app")]
+    for app in apps:
+        assert not any(v.startswith("identity-") for v in services[app].get("volumes", []))

@@ -1,6 +1,8 @@
 """What every contract promises about the answers the mesh can give any operation, whatever the
-operation does: 503 and 504 (the edge's own, and a service's when a dependency fails), as
-problem+json, 503 with the Retry-After the edge and the services send; 429 where throttled."""
+operation does: 400 (a service refuses a query parameter its operation does not declare, the
+edge a header name with `_`), 503 and 504 (the edge's own, and a service's when a dependency
+fails), as problem+json, 503 with the Retry-After the edge and the services send; 429 where
+throttled."""
 
 from __future__ import annotations
 
@@ -53,6 +55,18 @@ def test_every_operation_declares_the_meshs_503_and_504(name):
             assert response is not None, f"{operation['operationId']} lacks {status}"
             assert "application/problem+json" in response["content"], operation["operationId"]
             assert declares_retry_after(contract, response), (operation["operationId"], status)
+
+
+@pytest.mark.parametrize("name", CONTRACT_NAMES)
+def test_every_operation_declares_the_400_any_request_can_get(name):
+    """Even an operation with no parameters: `GET /api/users/me?x=1` is a 400 (strict
+    validation), and so is any request the edge refuses as malformed (found by schemathesis
+    through the edge, tests/contract/test_schemathesis_edge.py)."""
+    contract = load_contract(name)
+    for operation in operations(contract):
+        response = answer(contract, operation, "400")
+        assert response is not None, f"{operation['operationId']} lacks 400"
+        assert "application/problem+json" in response["content"], operation["operationId"]
 
 
 @pytest.mark.parametrize(("name", "operation_id"), sorted(THROTTLED))

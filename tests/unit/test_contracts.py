@@ -12,7 +12,6 @@ from connexion.resolver import Resolver
 from connexion.spec import Specification
 from starlette.routing import Match, Mount, Route, Router
 
-from services.common import headers
 from services.common.access import roles_by_operation
 from services.common.contracts import (
     CONTRACTS,
@@ -236,14 +235,3 @@ def test_roles_and_keyed_operations_of_the_services_come_from_the_operations() -
         operations_with_key(trading)
         == {op.operation_id for op in load_operations("trading") if op.idempotency_key} - keeps_own
     )
-
-
-# --- header names ------------------------------------------------------------------------------
-
-
-def test_the_user_service_reads_the_client_address_the_edge_sets() -> None:
-    # services/user still names the header itself; until it imports services.common.headers,
-    # this keeps the two spellings from drifting apart.
-    from services.user.entrypoints.rest import CLIENT_ADDRESS_HEADER
-
-    assert CLIENT_ADDRESS_HEADER == headers.CLIENT_IP

@@ -3,15 +3,13 @@ REST clients and left as gRPC statuses for gRPC clients."""
 
 from __future__ import annotations
 
-from mesh.envoy.edge import edge_config
 from mesh.envoy.gateway_problems import GATEWAY_FAILURES, gateway_problem_mappers
 from mesh.topology import load_topology
-
-XDS = ("127.0.0.1", 18000)
+from tests.support.envoy_configs import edge_of
 
 
 def edge_mappers() -> list[dict]:
-    (listener,) = edge_config(load_topology(), XDS)["static_resources"]["listeners"]
+    (listener,) = edge_of(load_topology())["static_resources"]["listeners"]
     manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
     return manager["local_reply_config"]["mappers"]
 

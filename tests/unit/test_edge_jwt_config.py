@@ -9,32 +9,31 @@ from typing import Any
 
 import pytest
 
-from mesh.envoy import edge_config, sidecar_config
 from mesh.envoy.edge import UNTRUSTED_IDENTITY_HEADERS
 from mesh.topology import Instance, InstancePorts, Topology, load_topology
+from tests.support.envoy_configs import edge_of, sidecar_of
 
 pytestmark = pytest.mark.unit
 
 Config = dict[str, Any]
-XDS = ("127.0.0.1", 18000)
 TOPOLOGY = load_topology()
 JWT_AUTHN = "envoy.filters.http.jwt_authn"
 ROUTER = "envoy.filters.http.router"
 
 
 def edge_hcm(topology: Topology = TOPOLOGY) -> Config:
-    (listener,) = edge_config(topology, XDS)["static_resources"]["listeners"]
+    (listener,) = edge_of(topology)["static_resources"]["listeners"]
     return listener["filter_chains"][0]["filters"][0]["typed_config"]
 
 
 def provider() -> Config:
-    (jwt_filter, _) = edge_hcm()["http_filters"]
+    jwt_filter = edge_hcm()["http_filters"][0]
     return jwt_filter["typed_config"]["providers"]["capsure"]
 
 
-def test_jwt_authn_runs_just_before_the_router() -> None:
+def test_jwt_authn_runs_first_then_the_grpc_role_check_then_the_router() -> None:
     filters = edge_hcm()["http_filters"]
-    assert [f["name"] for f in filters] == [JWT_AUTHN, ROUTER]
+    assert [f["name"] for f in filters] == [JWT_AUTHN, "envoy.filters.http.rbac", ROUTER]
     assert filters[0]["typed_config"]["@type"] == (
         "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"
     )
@@ -66,9 +65,11 @@ def test_only_a_bearer_authorization_header_counts_and_it_is_forwarded() -> None
     assert "from_params" not in config and "from_cookies" not in config
     assert config["forward"] is True  # services verify the token again
     assert config["require_expiration"] is True
-    # No claims travel in headers: services read the (forwarded) token themselves.
-    for passing_on in ("forward_payload_header", "claim_to_headers", "payload_in_metadata"):
+    # No claims travel in headers: services read the (forwarded) token themselves. The claims
+    # stay inside the edge, as metadata for its gRPC role check.
+    for passing_on in ("forward_payload_header", "claim_to_headers"):
         assert passing_on not in config
+    assert config["payload_in_metadata"] == "jwt_payload"
 
 
 def token_mappers(manager: Config) -> list[Config]:
@@ -81,7 +82,12 @@ def token_mappers(manager: Config) -> list[Config]:
 
 
 def cel(mapper: Config) -> str:
-    extension = mapper["filter"]["extension_filter"]
+    """The mapper's CEL condition on the reply; the other condition: not a gRPC request (gRPC
+    keeps Envoy's own UNAUTHENTICATED: a JSON body would only end up in grpc-message)."""
+    details, grpc = mapper["filter"]["and_filter"]["filters"]
+    assert grpc["header_filter"]["header"]["string_match"] == {"prefix": "application/grpc"}
+    assert grpc["header_filter"]["header"]["invert_match"] is True
+    extension = details["extension_filter"]
     assert extension["name"] == "envoy.access_loggers.extension_filters.cel"
     return extension["typed_config"]["expression"]
 
@@ -141,7 +147,8 @@ def test_no_client_address_counts_as_internal() -> None:
 
 
 def test_without_an_identity_service_the_edge_checks_no_token() -> None:
-    manager = edge_hcm(replace(TOPOLOGY, identity=None))
+    services = {name: replace(spec, grpc_roles=()) for name, spec in TOPOLOGY.services.items()}
+    manager = edge_hcm(replace(TOPOLOGY, identity=None, services=services))
     assert [f["name"] for f in manager["http_filters"]] == [ROUTER]
     # No token refusals to map; the edge's own failures and refusals are still problems.
     assert manager["local_reply_config"]["mappers"]
@@ -154,7 +161,7 @@ def test_sidecars_check_no_token_themselves() -> None:
     ports = iter(range(30000, 30100))
     for spec in TOPOLOGY.services.values():
         instance = Instance(spec, f"{spec.name}-1", InstancePorts.allocate(spec, ports.__next__))
-        for listener in sidecar_config(TOPOLOGY, instance, XDS)["static_resources"]["listeners"]:
+        for listener in sidecar_of(TOPOLOGY, instance)["static_resources"]["listeners"]:
             manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
             # Tokens are checked by the app; a sidecar only routes (and injects faults, when
             # switched on, at its inbound).
@@ -166,4 +173,4 @@ def test_sidecars_check_no_token_themselves() -> None:
 def test_an_edge_cannot_check_tokens_without_the_identity_service() -> None:
     services = {name: spec for name, spec in TOPOLOGY.services.items() if name != "user"}
     with pytest.raises(ValueError, match="identity service"):
-        edge_config(replace(TOPOLOGY, services=services), XDS)
+        edge_of(replace(TOPOLOGY, services=services))

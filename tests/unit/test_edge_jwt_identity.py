@@ -53,9 +53,11 @@ def test_every_service_but_the_issuer_has_an_egress_to_it() -> None:
 
 @pytest.fixture
 def without_identity(tmp_path: Path) -> Topology:
-    """mesh/mesh.yaml without its identity block."""
+    """mesh/mesh.yaml without its identity block (nor grpc_roles, which need one)."""
     raw = yaml.safe_load(MESH_FILE.read_text())
     raw.pop("identity")
+    for service in raw["services"].values():
+        service.pop("grpc_roles", None)
     path = tmp_path / "mesh.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return load_topology(path)

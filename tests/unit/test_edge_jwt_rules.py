@@ -18,10 +18,10 @@ pytestmark = pytest.mark.unit
 
 Rule = dict[str, Any]
 TOPOLOGY = load_topology()
-GRPC_PATHS = (
+# Publishing market data needs a token with a role (mesh.yaml's grpc_roles), as over REST.
+MARKET_DATA_PATHS = (
     "/market.MarketDataService/SendMarketData",
     "/capsure.analytics.v1.MarketDataService/StreamMarketData",
-    "/grpc.health.v1.Health/Check",
 )
 
 
@@ -131,9 +131,10 @@ def test_paths_no_route_leads_from_need_no_token_and_meet_the_404(
         first_rule(rules, "GET", path)
 
 
-def test_grpc_services_stay_public(rules: list[Rule]) -> None:
-    for path in GRPC_PATHS:
-        assert not needs_token(rules, "POST", path)
+def test_market_data_over_grpc_needs_a_token_and_grpc_health_none(rules: list[Rule]) -> None:
+    for path in MARKET_DATA_PATHS:
+        assert needs_token(rules, "POST", path)
+    assert not needs_token(rules, "POST", "/grpc.health.v1.Health/Check")
 
 
 def test_api_documentation_is_public_for_reading(rules: list[Rule]) -> None:

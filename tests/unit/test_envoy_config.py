@@ -9,20 +9,21 @@ import itertools
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from mesh.envoy import edge_config, sidecar_config, write_config
+from mesh.envoy import edge_config, write_config
 from mesh.envoy.common import duration
 from mesh.topology import Instance, InstancePorts, Topology, cluster_name, load_topology
+from tests.support.envoy_configs import CONTROL_PLANE, edge_of, sidecar_of, tls_for
 
 pytestmark = pytest.mark.unit
 
 Config = dict[str, Any]
-XDS = ("127.0.0.1", 18000)
 NOT_FORWARDED = "x-mesh-not-forwarded"
 UNSENT_RETRY_ON = {"connect-failure", "refused-stream", "reset-before-request", "retriable-headers"}
 
@@ -51,12 +52,12 @@ def instances(topology: Topology) -> list[Instance]:
 
 @pytest.fixture(scope="module")
 def sidecars(topology: Topology, instances: list[Instance]) -> dict[str, Config]:
-    return {instance.id: sidecar_config(topology, instance, XDS) for instance in instances}
+    return {instance.id: sidecar_of(topology, instance) for instance in instances}
 
 
 @pytest.fixture(scope="module")
 def edge(topology: Topology) -> Config:
-    return edge_config(topology, XDS)
+    return edge_of(topology)
 
 
 @pytest.fixture(scope="module")
@@ -186,13 +187,13 @@ def test_ads_over_grpc_with_a_short_reconnect_back_off(every_config: dict[str, C
         assert "http2_protocol_options" in protocol_options(xds)["explicit_http_config"]
         (endpoint,) = xds["load_assignment"]["endpoints"][0]["lb_endpoints"]
         assert endpoint["endpoint"]["address"]["socket_address"] == {
-            "address": XDS[0],
-            "port_value": XDS[1],
+            "address": CONTROL_PLANE.host,
+            "port_value": CONTROL_PLANE.xds_port,
         }
 
 
 def test_a_control_plane_by_name_is_resolved_by_dns(topology: Topology) -> None:
-    config = edge_config(topology, ("registry", 18000))
+    config = edge_config(topology, replace(CONTROL_PLANE, host="registry"), tls=tls_for("edge"))
     assert clusters(config)["xds_cluster"]["type"] == "STRICT_DNS"
 
 
@@ -370,7 +371,10 @@ def test_sidecar_has_one_egress_per_peer_on_its_port(
         config = sidecars[instance.id]
         spec = instance.service
         egress = {name: lst for name, lst in listeners(config).items() if name != "inbound"}
-        assert set(egress) == {f"egress_{peer}" for peer in spec.egress}
+        # Every peer, and the registry (the app's registrar goes through its sidecar).
+        assert set(egress) == {f"egress_{peer}" for peer in spec.egress} | {"egress_registry"}
+        assert port_of(egress["egress_registry"]) == instance.ports.control
+        assert {r["route"]["cluster"] for r in routes(egress["egress_registry"])} == {"registry"}
         for dependency, protocol in spec.egress.items():
             listener = egress[f"egress_{dependency}"]
             assert port_of(listener) == instance.ports.egress[dependency]
@@ -385,14 +389,16 @@ def test_sidecar_has_only_the_clusters_it_needs(
 ) -> None:
     # `user`: the JWKS of the identity service, fetched through the sidecar's own egress.
     expected = {
-        "nft": {"local_app", "xds_cluster", "notification", "user"},
-        "user": {"local_app", "xds_cluster", "nft"},
-        "analytics": {"local_app", "local_app_grpc", "xds_cluster", "user"},
-        "trading": {"local_app", "xds_cluster", "analytics_grpc", "notification", "nft", "user"},
-        "notification": {"local_app", "xds_cluster", "user"},
+        "nft": {"local_app", "notification", "user"},
+        "user": {"local_app", "nft"},
+        "analytics": {"local_app", "local_app_grpc", "user"},
+        "trading": {"local_app", "analytics_grpc", "notification", "nft", "user"},
+        "notification": {"local_app", "user"},
     }
+    control_plane = {"xds_cluster", "registry"}  # xDS for the sidecar, REST for the registrar
     for instance in instances:
-        assert set(clusters(sidecars[instance.id])) == expected[instance.service.name]
+        wanted = expected[instance.service.name] | control_plane
+        assert set(clusters(sidecars[instance.id])) == wanted
 
 
 def test_local_app_clusters_point_at_the_instance_app(
@@ -447,7 +453,8 @@ def test_inbound_of_a_rest_only_service_has_no_grpc_route(sidecars: dict[str, Co
 
 def test_inbound_marks_answers_that_never_reached_the_app(sidecars: dict[str, Config]) -> None:
     for config in sidecars.values():
-        (mapper,) = hcm(listeners(config)["inbound"])["local_reply_config"]["mappers"]
+        mapper, denied = hcm(listeners(config)["inbound"])["local_reply_config"]["mappers"]
+        assert denied["body_format_override"]["content_type"] == "application/problem+json"
         assert set(mapper["filter"]["response_flag_filter"]["flags"]) == {"UF", "UO", "UH"}
         assert mapper["headers_to_add"][0]["header"] == {"key": NOT_FORWARDED, "value": "true"}
 
@@ -495,7 +502,7 @@ def test_edge_listener_defaults_and_overrides(topology: Topology, edge: Config) 
         "port_value": topology.edge.port,
     }
     assert edge["admin"]["address"]["socket_address"]["port_value"] == topology.edge.admin_port
-    moved = edge_config(topology, XDS, listen_host="0.0.0.0", admin_port=1901, port=1080)
+    moved = edge_of(topology, listen_host="0.0.0.0", admin_port=1901, port=1080)
     (listener,) = listeners(moved).values()
     assert listener["address"]["socket_address"] == {"address": "0.0.0.0", "port_value": 1080}
     assert moved["admin"]["address"]["socket_address"] == {

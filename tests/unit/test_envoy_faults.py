@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from mesh.envoy import edge_config, sidecar_config
 from mesh.envoy.faults import ABORT_PERCENT, ABORT_STATUS, DELAY_MS, DELAY_PERCENT
 from mesh.topology import load_topology
-from tests.unit.test_envoy_config import XDS, hcm, instances_of, listeners, resolve
+from tests.support.envoy_configs import edge_of, sidecar_of
+from tests.unit.test_envoy_config import hcm, instances_of, listeners, resolve
 
 pytestmark = pytest.mark.unit
 
@@ -27,12 +27,12 @@ OFF = {"numerator": 0, "denominator": "HUNDRED"}
 def sidecars() -> dict[str, Config]:
     """Every sidecar of the default topology (mesh/mesh.yaml)."""
     topology = load_topology()
-    return {i.id: sidecar_config(topology, i, XDS) for i in instances_of(topology)}
+    return {i.id: sidecar_of(topology, i) for i in instances_of(topology)}
 
 
 @pytest.fixture(scope="module")
 def edge() -> Config:
-    return edge_config(load_topology(), XDS)
+    return edge_of(load_topology())
 
 
 def filter_names(listener: Config) -> list[str]:
@@ -52,8 +52,13 @@ def test_every_sidecar_inbound_has_the_fault_filter_first_and_off(
     sidecars: dict[str, Config],
 ) -> None:
     for name, config in sidecars.items():
-        # Envoy: the fault filter goes before every other filter; the router is last.
-        assert filter_names(listeners(config)["inbound"]) == [FAULT, "envoy.filters.http.router"]
+        # Envoy: the fault filter goes before every other filter but RBAC (a caller it refuses
+        # meets no fault: it never gets that far); the router is last.
+        assert filter_names(listeners(config)["inbound"]) == [
+            "envoy.filters.http.rbac",
+            FAULT,
+            "envoy.filters.http.router",
+        ]
         fault = inbound_fault(config)
         assert fault["@type"] == HTTP_FAULT_TYPE
         assert fault["abort"] == {"http_status": 503, "percentage": OFF}, name

@@ -27,6 +27,7 @@ from services.notification.config import NotificationSettings
 from services.user.bootstrap import bootstrap as user_app
 from services.user.config import UserSettings
 from tests.support.asgi import asgi_client
+from tests.support.callers import called_by
 from tests.support.tokens import bearer, jwks_url
 from tests.unit.nft_fakes import InMemoryNftRepository, InMemoryUserDirectory
 from tests.unit.notification_fakes import FakeDatabase
@@ -279,7 +280,7 @@ async def test_internal_operations_still_route_and_validate(nft, notification):
         "sellerId": str(ALICE),
         "buyerId": str(uuid4()),
     }
-    key = {"Idempotency-Key": "purchase-1"}
+    key = {"Idempotency-Key": "purchase-1", **called_by("trading")}
     routed = await nft.post(sold, json=sale, headers=key)
     assert routed.status_code == 404, routed.text  # no such NFT: it routed to the handler
     response = await notification.post("/internal/price-ticks", json={"x" * TEN_MB: 1})

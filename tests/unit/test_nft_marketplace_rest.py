@@ -5,10 +5,12 @@ from uuid import uuid4
 
 import pytest
 
+from services.common.workload_identity import XFCC_HEADER as XFCC
 from services.nft.bootstrap import bootstrap, build_deps
 from services.nft.config import NftSettings
 from services.nft.domain.ledger import TxKind
 from tests.support.asgi import asgi_client
+from tests.support.callers import called_by
 from tests.support.tokens import bearer, jwks_url, token_for
 from tests.unit.nft_fakes import InMemoryNftRepository, InMemoryUserDirectory
 
@@ -32,9 +34,26 @@ def repo() -> InMemoryNftRepository:
 
 @pytest.fixture
 async def client(repo, users):
+    """Called through nft's sidecar by trading (the only caller the internal transfer admits);
+    the public operations take no notice of who forwarded them."""
     settings = NftSettings(validate_responses=True, jwks_url=jwks_url())
-    async with asgi_client(bootstrap(settings, deps=build_deps(repo, users))) as client:
+    app = bootstrap(settings, deps=build_deps(repo, users))
+    async with asgi_client(app, headers=called_by("trading")) as client:
         yield client
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [pytest.param("", id="no-verified-caller"), pytest.param(called_by("user")[XFCC], id="user")],
+)
+async def test_only_trading_may_move_a_sold_nft(client, repo, caller):
+    nft = await mint(client)
+    await approve(client, nft)
+    headers = {XFCC: caller, "Idempotency-Key": "theft"}
+    response = await client.post(SOLD, json=sale(nft), headers=headers)
+    assert (response.status_code, response.headers["content-type"]) == (403, PROBLEM)
+    assert "trading" in response.json()["detail"]
+    assert transfers(repo) == 0
 
 
 async def mint(client, owner=ALICE) -> dict:

@@ -6,9 +6,11 @@ from uuid import uuid4
 
 import pytest
 
+from services.common.workload_identity import XFCC_HEADER as XFCC
 from services.notification.bootstrap import bootstrap, build_deps
 from services.notification.config import NotificationSettings
 from tests.support.asgi import asgi_client
+from tests.support.callers import called_by
 from tests.support.forgeries import forged_tokens
 from tests.support.tokens import bearer, jwks_url
 from tests.unit.notification_fakes import FakeDatabase
@@ -24,11 +26,39 @@ SOME_ID = "6f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"  # fixed: test ids must not var
 
 @pytest.fixture
 async def client():
+    """Called as trading's requests arrive through notification's sidecar: trading may post
+    both kinds of internal message; public operations take no notice of the caller."""
     db = FakeDatabase()
     settings = NotificationSettings(validate_responses=True, jwks_url=jwks_url())
     app = bootstrap(settings, deps=build_deps(db.notifications, db.alerts, db.prices))
-    async with asgi_client(app) as client:
+    async with asgi_client(app, headers=called_by("trading")) as client:
         yield client
+
+
+@pytest.mark.parametrize(
+    ("caller", "path", "allowed"),
+    [
+        ("nft", EVENTS, True),
+        ("nft", TICKS, False),
+        ("user", EVENTS, False),
+        ("analytics", TICKS, False),
+        ("edge", EVENTS, False),
+        ("", EVENTS, False),
+        ("", TICKS, False),
+    ],
+)
+async def test_internal_messages_come_only_from_their_declared_callers(
+    client, caller, path, allowed
+):
+    """x-callers: events from nft and trading, price ticks from trading only."""
+    tick = {"assetSymbol": "ETH-USD", "price": 1, "timestamp": 1}
+    body, accepted = (an_event(), 201) if path == EVENTS else (tick, 200)
+    header = called_by(caller)[XFCC] if caller else ""
+    response = await client.post(path, json=body, headers={XFCC: header})
+    if allowed:
+        assert response.status_code == accepted, response.text
+    else:
+        assert (response.status_code, response.headers["content-type"]) == (403, PROBLEM)
 
 
 def an_event(user=ALICE, **changes):

@@ -10,6 +10,7 @@ from services.registry.domain.errors import InstanceNotFound, ServiceNotFound
 from services.registry.domain.model import Status
 from services.registry.service_layer import use_cases
 from tests.support.asgi import asgi_client
+from tests.support.callers import called_by
 
 pytestmark = pytest.mark.unit
 
@@ -94,7 +95,8 @@ async def test_the_rest_api(deps):
     app = bootstrap(RegistrySettings(validate_responses=True), deps=deps)
     url = "/api/registry/services/nft/instances/nft-1"
     body = {"host": "127.0.0.1", "port": 9001, "status": "SERVING"}
-    async with asgi_client(app) as client:
+    nft_1 = called_by("nft", "nft-1", hosts=("127.0.0.1",))
+    async with asgi_client(app, headers=nft_1) as client:
         assert (await client.put(url, json=body)).status_code == 201
         assert (await client.put(url, json=body)).status_code == 200
         listed = (await client.get("/api/registry/services")).json()
@@ -105,3 +107,50 @@ async def test_the_rest_api(deps):
         assert (await client.delete(url)).status_code == 204
         assert (await client.delete(url)).status_code == 404
         assert (await client.get("/api/registry/services/nft")).status_code == 404
+
+
+# --- who may write a registration: only the instance itself, at a host it was issued for ----
+
+NFT_1 = "/api/registry/services/nft/instances/nft-1"
+BODY = {"host": "127.0.0.1", "port": 9001, "status": "SERVING"}
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        pytest.param({}, id="no-certificate"),
+        pytest.param(called_by("user", "nft-1", hosts=("127.0.0.1",)), id="another-service"),
+        pytest.param(called_by("nft", "nft-2", hosts=("127.0.0.1",)), id="a-sibling"),
+        pytest.param(called_by("nft", "nft-1", hosts=("10.0.0.9",)), id="another-host"),
+        pytest.param(called_by("nft", "nft-1"), id="host-unknown"),
+    ],
+)
+async def test_only_the_instance_itself_registers_where_its_certificate_says(
+    deps, publisher, caller
+):
+    app = bootstrap(RegistrySettings(validate_responses=True), deps=deps)
+    async with asgi_client(app) as client:
+        response = await client.put(NFT_1, json=BODY, headers=caller)
+    assert (response.status_code, response.headers["content-type"]) == (
+        403,
+        "application/problem+json",
+    )
+    assert all("nft" not in endpoints for endpoints in publisher.pushes)
+    assert deps.registry.service_names() == []
+
+
+async def test_an_instance_cannot_deregister_a_sibling(deps):
+    register(deps, instance="nft-1")
+    app = bootstrap(RegistrySettings(validate_responses=True), deps=deps)
+    sibling = called_by("nft", "nft-2", hosts=("127.0.0.1",))
+    async with asgi_client(app, headers=sibling) as client:
+        assert (await client.delete(NFT_1)).status_code == 403
+    assert [i.id for i in deps.registry.service("nft")] == ["nft-1"]
+
+
+async def test_a_forged_header_of_several_certificates_names_nobody(deps):
+    forged = called_by("nft", "nft-1", hosts=("127.0.0.1",))["x-forwarded-client-cert"]
+    app = bootstrap(RegistrySettings(validate_responses=True), deps=deps)
+    headers = {"x-forwarded-client-cert": f"{forged},{forged}"}
+    async with asgi_client(app, headers=headers) as client:
+        assert (await client.put(NFT_1, json=BODY)).status_code == 403

@@ -11,6 +11,7 @@ from services.user.domain.errors import (
     NftServiceUnavailable,
 )
 from tests.support.asgi import asgi_client
+from tests.support.callers import called_by
 from tests.unit.user_fakes import fake_adapters
 
 pytestmark = pytest.mark.unit
@@ -116,19 +117,22 @@ async def test_failed_logins_are_throttled_with_retry_after(client):
     assert throttled.headers["content-type"] == "application/problem+json"
 
 
+def from_edge(address: str) -> dict[str, str]:
+    """The client address the edge forwards, as the user sidecar delivers it: from the edge."""
+    return {"x-capsure-client-ip": address, **called_by("edge", "edge")}
+
+
 async def test_the_throttle_counts_by_the_edges_client_address_header(client):
     await client.post("/api/users", json=ACCOUNT)
-    attacker = {"x-capsure-client-ip": " 192.0.2.1 "}
+    attacker = from_edge(" 192.0.2.1 ")
     for _ in range(3):
         wrong = {**LOGIN, "password": "wrong"}
         assert (
             await client.post("/api/users/login", json=wrong, headers=attacker)
         ).status_code == 401
-    throttled = await client.post(
-        "/api/users/login", json=LOGIN, headers={"x-capsure-client-ip": "192.0.2.1"}
-    )
+    throttled = await client.post("/api/users/login", json=LOGIN, headers=from_edge("192.0.2.1"))
     assert throttled.status_code == 429
-    owner = {"x-capsure-client-ip": "192.0.2.2"}
+    owner = from_edge("192.0.2.2")
     assert (await client.post("/api/users/login", json=LOGIN, headers=owner)).status_code == 200
     # Without the header (a direct call), the connection's peer is the address.
     assert (await client.post("/api/users/login", json=LOGIN)).status_code == 200
@@ -194,3 +198,21 @@ async def test_a_static_path_is_its_own_resource(client):
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_client_address_from_any_caller_but_the_edge_is_not_believed(client):
+    """Anything that can reach the user sidecar but the edge (another workload) names no
+    client address: it is throttled as itself, whatever address it claims."""
+    await client.post("/api/users", json=ACCOUNT)
+    for _ in range(3):
+        claimed = {"x-capsure-client-ip": f"198.51.100.{_}", **called_by("nft")}
+        wrong = {**LOGIN, "password": "wrong"}
+        assert (
+            await client.post("/api/users/login", json=wrong, headers=claimed)
+        ).status_code == 401
+    spoofed = {"x-capsure-client-ip": "198.51.100.99", **called_by("nft")}
+    throttled = await client.post("/api/users/login", json=LOGIN, headers=spoofed)
+    assert throttled.status_code == 429
+    assert (
+        await client.post("/api/users/login", json=LOGIN, headers=from_edge("198.51.100.99"))
+    ).status_code == 200

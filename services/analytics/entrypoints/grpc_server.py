@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grpclib.server import Server
@@ -15,8 +16,10 @@ from grpclib.server import Server
 from services.analytics.entrypoints.drain import Drain
 from services.analytics.entrypoints.grpc import LegacyMarketDataService, MarketDataService
 from services.analytics.service_layer.use_cases import AnalyticsDeps
+from services.common.grpc_callers import admitting_only
 from services.common.grpc_messages import MessageLimits, refusing_long_requests, server_codec
 from services.common.market_data import MAX_TICK_MESSAGE_BYTES
+from services.common.unix_sockets import bind_private_socket
 
 if TYPE_CHECKING:
     from grpclib.health.service import Health
@@ -78,9 +81,13 @@ async def serving_grpc(
     host: str,
     port: int,
     grace_seconds: float,
+    socket: Path | None = None,
+    callers: frozenset[str] | None = None,
 ) -> AsyncIterator[GrpcEndpoint]:
     """The endpoint for the lifetime of the app: running RPCs get `grace_seconds` at the end."""
-    endpoint = await start_grpc_endpoint(deps, ready, host=host, port=port)
+    endpoint = await start_grpc_endpoint(
+        deps, ready, host=host, port=port, socket=socket, callers=callers
+    )
     try:
         yield endpoint
     finally:
@@ -88,15 +95,29 @@ async def serving_grpc(
 
 
 async def start_grpc_endpoint(
-    deps: AnalyticsDeps, ready: Callable[[], Awaitable[bool]], *, host: str, port: int
+    deps: AnalyticsDeps,
+    ready: Callable[[], Awaitable[bool]],
+    *,
+    host: str,
+    port: int,
+    socket: Path | None = None,
+    callers: frozenset[str] | None = None,
 ) -> GrpcEndpoint:
+    """Serves on host:port, or on the Unix socket `socket` (mode 0600: only the sidecar).
+    `callers`: the workloads the market data services admit (None: any, without sidecars)."""
     drain = Drain()
     services = [MarketDataService(deps, drain), LegacyMarketDataService(deps, drain)]
-    servables = [*services, _health(services, drain, ready)]
+    ingest = [s if callers is None else admitting_only(s, callers) for s in services]
+    servables = [*ingest, _health(services, drain, ready)]
     server = Server(
         [refusing_long_requests(s, MESSAGE_LIMITS.max_receive_bytes) for s in servables],
         codec=server_codec(MESSAGE_LIMITS),
     )
-    await server.start(host, port)
-    log.info("analytics gRPC serving on %s:%s", host, port)
+    if socket is not None:
+        # Bound here (0600 before anyone can connect) and handed over: grpclib's own
+        # start(path=...) would leave the file's mode to the umask.
+        await server.start(sock=bind_private_socket(socket))
+    else:
+        await server.start(host, port)
+    log.info("analytics gRPC serving on %s", socket or f"{host}:{port}")
     return GrpcEndpoint(server=server, drain=drain)

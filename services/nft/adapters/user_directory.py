@@ -16,7 +16,7 @@ import httpx
 from generated.rest.user_client import Client
 from generated.rest.user_client.api.users import get_user
 from generated.rest.user_client.models import Problem, PublicUser
-from services.common.addresses import http_url
+from services.common.addresses import http_target
 from services.nft.domain.errors import UserServiceUnavailable
 
 # The caller's token, forwarded on this task's calls only: the pooled client is shared.
@@ -33,11 +33,12 @@ class RestUserDirectory:
     def __init__(self, address: str, timeout_seconds: float) -> None:
         # A plain client where the generated code asks for an AuthenticatedClient: that one fixes
         # one token for its whole pool, and every call here carries its own caller's (the hook).
+        user = http_target(address)
         self._client = Client(
-            base_url=http_url(address),
+            base_url=user.url,
             timeout=httpx.Timeout(timeout_seconds),
             raise_on_unexpected_status=False,
-            httpx_args={"event_hooks": {"request": [_add_forwarded_bearer]}},
+            httpx_args={**user.httpx_args(), "event_hooks": {"request": [_add_forwarded_bearer]}},
         )
 
     async def exists(self, user_id: UUID, *, bearer_token: str | None) -> bool:

@@ -12,12 +12,16 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpclib.const
 import grpclib.server
 from envoy_data_plane.envoy.service.discovery.v3 import DiscoveryRequest, DiscoveryResponse
 from envoy_data_plane.google.protobuf import Any
 
+from services.common.quoting import quoted
+from services.common.unix_sockets import bind_private_socket
+from services.common.workload_identity import XFCC_HEADER, PeerCertificate, caller_from_xfcc
 from services.registry.adapters.eds import EDS_TYPE_URL, Endpoint, encode_assignment
 
 __all__ = ["ADS_METHOD", "EDS_TYPE_URL", "Endpoint", "XdsServer"]
@@ -45,10 +49,15 @@ class _Session:
     version: str = ""
     node: str = "?"
     closed: bool = False
+    caller: PeerCertificate | None = None  # as the registry's sidecar verified it
+    denied: str | None = None  # why the stream is refused
 
 
 class XdsServer:
-    def __init__(self, warmup_seconds: float = 0.0) -> None:
+    def __init__(self, warmup_seconds: float = 0.0, *, authenticate_callers: bool = True) -> None:
+        # Each Envoy subscribes as itself only: its node (id, cluster) must be the instance and
+        # service its certificate names. Off only without a sidecar in front (tests of pushes).
+        self._authenticate = authenticate_callers
         # A restarted registry knows nothing until the instances' next heartbeats: answering
         # before then would tell every Envoy its clusters are empty. Envoys keep their last
         # endpoints while no answer comes, so hold answers back for `warmup_seconds`.
@@ -75,14 +84,20 @@ class XdsServer:
             )
         }  # fmt: skip
 
-    async def start(self, host: str, port: int) -> None:
+    async def start(self, host: str, port: int, *, path: Path | None = None) -> None:
+        """Serve on host:port, or on the Unix socket `path` (where only the registry's sidecar
+        reaches it)."""
         if self._server is not None:
             raise RuntimeError("XdsServer already started")
         server = grpclib.server.Server([self])
-        await server.start(host, port)
+        if path is not None:
+            # grpclib binds the socket itself: bound here first, 0600, and handed over.
+            await server.start(sock=bind_private_socket(path))
+        else:
+            await server.start(host, port)
         self._server = server
         asyncio.get_running_loop().call_later(self._warmup_seconds, self._warm.set)
-        log.info("xDS server listening on %s:%d (boot %s)", host, port, self._boot)
+        log.info("xDS server listening on %s (boot %s)", path or f"{host}:{port}", self._boot)
 
     async def stop(self) -> None:
         server, self._server = self._server, None
@@ -118,7 +133,7 @@ class XdsServer:
     async def _handle(self, stream: AdsStream) -> None:
         if not self._track(stream):
             raise grpclib.GRPCError(grpclib.const.Status.UNAVAILABLE, "xDS server stopped")
-        session = _Session(stream)
+        session = _Session(stream, caller=caller_from_xfcc(_metadata(stream, XFCC_HEADER)))
         self._sessions.add(session)
         reader = asyncio.create_task(self._read(session))
         try:
@@ -126,6 +141,8 @@ class XdsServer:
             while True:
                 await session.wake.wait()
                 session.wake.clear()
+                if session.denied is not None:
+                    raise grpclib.GRPCError(grpclib.const.Status.PERMISSION_DENIED, session.denied)
                 if session.closed:
                     return
                 await self._respond(session)
@@ -148,22 +165,34 @@ class XdsServer:
     async def _read(self, session: _Session) -> None:
         try:
             async for request in session.stream:
-                self._on_request(session, request)
+                if not self._on_request(session, request):
+                    break
         except Exception as exc:  # any stream error just ends this session
             log.info("ADS stream from %s ended: %r", session.node, exc)
         finally:
             session.closed = True
             session.wake.set()
 
-    def _on_request(self, session: _Session, request: DiscoveryRequest) -> None:
+    def _on_request(self, session: _Session, request: DiscoveryRequest) -> bool:
+        """Take one request; False when the stream is refused."""
         if request.node is not None:  # only on the first message (set_node_on_first_message_only)
+            if self._authenticate and not _is_node(session.caller, request.node):
+                session.denied = (
+                    f"node {quoted(request.node.id)} of {quoted(request.node.cluster)} is not"
+                    " the workload this connection's certificate names"
+                )
+                log.warning("refused an ADS stream: %s", session.denied)
+                return False
             session.node = request.node.id
             log.info("ADS stream from %s (cluster %s)", request.node.id, request.node.cluster)
+        elif self._authenticate and session.node == "?":
+            session.denied = "the first request of a stream must name its node"
+            return False
         if request.type_url != EDS_TYPE_URL:
-            log.warning("%s asked for unsupported type %s", session.node, request.type_url)
-            return
+            log.warning("%s asked for unsupported type %s", session.node, quoted(request.type_url))
+            return True
         if request.response_nonce and request.response_nonce != session.nonce:
-            return  # answers a response we have since superseded: the protocol says ignore it
+            return True  # answers a response we have since superseded: the protocol says ignore it
         if request.response_nonce and request.error_detail is not None:
             log.warning(
                 "%s rejected EDS version %s: %s",
@@ -171,6 +200,7 @@ class XdsServer:
             )  # fmt: skip
         session.names = tuple(sorted(set(request.resource_names)))
         session.wake.set()
+        return True
 
     async def _respond(self, session: _Session) -> None:
         content = tuple((name, self._state.get(name, ())) for name in session.names)
@@ -194,3 +224,18 @@ class XdsServer:
         if cluster not in self._encoded:
             self._encoded[cluster] = encode_assignment(cluster, self._state.get(cluster, ()))
         return self._encoded[cluster]
+
+
+def _metadata(stream: AdsStream, name: str) -> str | None:
+    metadata = stream.metadata or {}
+    value = metadata.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _is_node(caller: PeerCertificate | None, node: object) -> bool:
+    """The Envoy's node is the workload its certificate names (cluster = service, id = CN)."""
+    return (
+        caller is not None
+        and caller.service == getattr(node, "cluster", None)
+        and caller.common_name == getattr(node, "id", None)
+    )

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.common.caller import verified_caller
 from services.registry.domain.model import Status
 from services.registry.mappers import instance_to_contract, service_to_contract
 from services.registry.service_layer import use_cases
+from services.registry.service_layer.authorization import check_registrant
 from services.registry.service_layer.use_cases import RegistryDeps
 
 
 class RegistryHandlers:
-    def __init__(self, deps: RegistryDeps) -> None:
+    def __init__(self, deps: RegistryDeps, *, authenticate_callers: bool) -> None:
         self._deps = deps
+        # Off only where no sidecar stands in front (fuzzing the API's validation alone).
+        self._authenticate = authenticate_callers
 
     async def list_services(self) -> list[dict[str, Any]]:
         registry = self._deps.registry
@@ -24,6 +28,8 @@ class RegistryHandlers:
     async def register_instance(
         self, service: str, instanceId: str, body: dict[str, Any]
     ) -> tuple[dict[str, Any], int]:
+        if self._authenticate:
+            check_registrant(verified_caller(), service, instanceId, body["host"])
         instance, created = use_cases.register_instance(
             self._deps,
             service,
@@ -38,5 +44,7 @@ class RegistryHandlers:
         return instance_to_contract(self._deps.registry.instance(service, instanceId))
 
     async def deregister_instance(self, service: str, instanceId: str) -> tuple[None, int]:
+        if self._authenticate:
+            check_registrant(verified_caller(), service, instanceId)
         use_cases.deregister_instance(self._deps, service, instanceId)
         return None, 204

@@ -15,6 +15,7 @@ from grpclib.client import Channel
 from grpclib.exceptions import ProtocolError, StreamTerminatedError
 
 from generated.grpc.capsure.analytics.v1 import MarketDataServiceStub, StreamMarketDataResponse
+from services.common.addresses import Address, grpc_channel
 from services.common.grpc_messages import MessageLimits, client_codec
 from services.common.market_data import MAX_TICK_MESSAGE_BYTES
 from services.common.outbox import DeliveryFailed, OutboxMessage
@@ -32,9 +33,9 @@ MESSAGE_LIMITS = MessageLimits(
 )
 
 
-def channel_to(host: str, port: int) -> Callable[[], Channel]:
+def channel_to(address: Address) -> Callable[[], Channel]:
     # A Channel connects lazily on the first call and reconnects after the peer restarts.
-    return lambda: Channel(host, port, codec=client_codec(MESSAGE_LIMITS))
+    return lambda: grpc_channel(address, codec=client_codec(MESSAGE_LIMITS))
 
 
 class _Refused(Exception):

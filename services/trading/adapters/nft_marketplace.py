@@ -1,5 +1,5 @@
 """NftMarketplace over the nft service's REST API (the client generated from its contract),
-through this instance's sidecar egress (NFT_ADDR).
+through this instance's sidecar egress (NFT_ADDR: host:port or its Unix socket).
 
 Sale approvals carry the seller's token (nft checks ownership itself); nft's refusals become
 NftForbidden / NftNotFound / NftConflict, and no usable answer becomes NftServiceUnavailable
@@ -25,7 +25,7 @@ from generated.rest.nft_client.models import (
     SaleApprovalInput,
 )
 from generated.rest.nft_client.types import UNSET, Response
-from services.common.addresses import http_url
+from services.common.addresses import http_target
 from services.trading.domain.errors import (
     NftConflict,
     NftForbidden,
@@ -70,11 +70,15 @@ class RestNftMarketplace:
         timeout_seconds: float,
         transport: httpx.AsyncBaseTransport | None = None,  # tests: an nft stand-in
     ) -> None:
-        httpx_args: dict[str, Any] = {"event_hooks": {"request": [_add_forwarded_bearer]}}
+        nft = http_target(address)
+        httpx_args: dict[str, Any] = {
+            **nft.httpx_args(),
+            "event_hooks": {"request": [_add_forwarded_bearer]},
+        }
         if transport is not None:
             httpx_args["transport"] = transport
         self._client = Client(
-            base_url=http_url(address),
+            base_url=nft.url,
             timeout=httpx.Timeout(timeout_seconds),
             raise_on_unexpected_status=False,
             httpx_args=httpx_args,

@@ -11,7 +11,7 @@ import httpx
 from generated.rest.nft_client import Client
 from generated.rest.nft_client.api.nfts import list_user_nfts
 from generated.rest.nft_client.models import Nft
-from services.common.addresses import http_url
+from services.common.addresses import http_target
 from services.user.domain.errors import (
     NftServiceBadResponse,
     NftServiceTimeout,
@@ -46,15 +46,17 @@ class RestNftCatalog:
         self, address: str, timeout_seconds: float, exposed_fields: frozenset[str] | None = None
     ) -> None:
         self._exposed = exposed_fields
+        nft = http_target(address)
         self._client = Client(
-            base_url=http_url(address),
+            base_url=nft.url,
             timeout=httpx.Timeout(timeout_seconds),
             raise_on_unexpected_status=False,
             httpx_args={
+                **nft.httpx_args(),
                 "event_hooks": {
                     "request": [_add_forwarded_bearer],
                     "response": [_raise_unavailable],
-                }
+                },
             },
         )
 

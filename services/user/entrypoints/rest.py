@@ -8,28 +8,39 @@ from uuid import UUID
 
 from connexion import request
 
+from services.common.caller import verified_caller
 from services.common.forwarding import callers_bearer_token
+from services.common.headers import CLIENT_IP
+from services.common.workload_identity import EDGE
 from services.user.mappers import public_user_to_contract, token_pair_to_contract, user_to_contract
 from services.user.service_layer import administration, sessions, use_cases
 from services.user.service_layer.use_cases import UserDeps
 
+
 # Set by the edge Envoy from the connection's peer address (any client-sent value replaced).
-CLIENT_ADDRESS_HEADER = "x-capsure-client-ip"
-
-
-def _client_address() -> str | None:
-    """The one place the login throttle's client address is read: the edge's header, else the
-    peer of a direct call."""
-    forwarded = request.headers.get(CLIENT_ADDRESS_HEADER)
-    if forwarded:
-        return forwarded.strip()[:64]
+def _client_address(authenticate_callers: bool) -> str | None:
+    """The one place the login throttle's client address is read. The edge's header, believed
+    only when the edge sent it (the caller this instance's sidecar verified); another workload
+    is throttled as itself (anyone able to reach the sidecar could name any address); without
+    sidecars (development), the header or the peer of a direct call."""
+    forwarded = (request.headers.get(CLIENT_IP) or "").strip()[:64]
+    caller = verified_caller()
+    if caller is not None and caller.service == EDGE:
+        return forwarded or None
+    if caller is not None:
+        return f"workload:{caller.service}"
+    if not authenticate_callers and forwarded:
+        return forwarded
     return request.client.host if request.client else None
 
 
 class UserHandlers:
-    def __init__(self, deps: UserDeps, jwks: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self, deps: UserDeps, jwks: Callable[[], dict[str, Any]], *, authenticate_callers: bool
+    ) -> None:
         self._deps = deps
         self._jwks = jwks
+        self._authenticate_callers = authenticate_callers
 
     async def register_user(self, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict]:
         user = await use_cases.register_user(
@@ -42,7 +53,7 @@ class UserHandlers:
             self._deps,
             username=body["username"],
             password=body["password"],
-            client_address=_client_address(),
+            client_address=_client_address(self._authenticate_callers),
         )
         return token_pair_to_contract(pair)
 

@@ -1,0 +1,117 @@
+"""The mesh CA and the node agent: what a certificate says, where it is written, when renewed."""
+
+from __future__ import annotations
+
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from mesh.identity.agent import NodeAgent, Workload
+from mesh.identity.ca import CertificateRequest, LocalCertificateAuthority
+from mesh.identity.files import CERTIFICATE_SDS_FILE, TRUST_SDS_FILE
+from services.common.workload_identity import spiffe_id
+from tests.support.clock import FakeClock
+
+pytestmark = pytest.mark.unit
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_leaf_carries_one_spiffe_id_its_instance_and_hosts(clock: FakeClock) -> None:
+    authority = LocalCertificateAuthority.create(clock=clock.__call__)
+    request = CertificateRequest(spiffe_id("nft"), "nft-1", timedelta(hours=1), ("127.0.0.1",))
+    issued = authority.issue(request)
+    certificate = x509.load_pem_x509_certificate(issued.certificate_pem)
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.UniformResourceIdentifier) == [spiffe_id("nft")]
+    assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
+    assert certificate.subject.rfc4514_string() == "CN=nft-1,O=capsure-mesh"
+    usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert set(usages) == {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
+    constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    assert constraints.ca is False
+    assert issued.not_after == clock.now + timedelta(hours=1)
+    # Half the lifetime from issuance, not from the minute it is backdated by.
+    assert issued.renew_at() == clock.now + timedelta(minutes=30)
+    assert issued.not_before == clock.now - timedelta(minutes=1)
+    root = x509.load_pem_x509_certificate(authority.trust_bundle_pem)
+    certificate.verify_directly_issued_by(root)
+
+
+def test_the_ca_is_created_once_private_and_loaded_after(tmp_path: Path) -> None:
+    first = LocalCertificateAuthority.load_or_create(tmp_path / "ca")
+    again = LocalCertificateAuthority.load_or_create(tmp_path / "ca")
+    assert first.trust_bundle_pem == again.trust_bundle_pem
+    assert mode(tmp_path / "ca") == 0o700
+    assert mode(tmp_path / "ca" / "ca-key.pem") == 0o600
+
+
+def test_the_agent_writes_sds_files_envoy_reads_and_renews_at_half_life(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    authority = LocalCertificateAuthority.create(clock=clock.__call__)
+    agent = NodeAgent(authority, tmp_path, timedelta(minutes=10), clock=clock.__call__)
+    directory = agent.provision(Workload("nft-1", spiffe_id("nft"), ("127.0.0.1",)))
+    assert mode(directory) == 0o700
+    assert {p.name for p in directory.iterdir()} == {CERTIFICATE_SDS_FILE, TRUST_SDS_FILE}
+    assert all(mode(p) == 0o600 for p in directory.iterdir())
+    (secret,) = yaml.safe_load((directory / CERTIFICATE_SDS_FILE).read_text())["resources"]
+    assert secret["name"] == "identity"
+    pem = secret["tls_certificate"]["certificate_chain"]["inline_string"].encode()
+    first = x509.load_pem_x509_certificate(pem).serial_number
+    (trust,) = yaml.safe_load((directory / TRUST_SDS_FILE).read_text())["resources"]
+    assert trust["validation_context"]["trusted_ca"]["inline_string"].encode() == (
+        authority.trust_bundle_pem
+    )
+
+    clock.advance(4 * 60 + 59)
+    assert agent.renew_due() == []
+    clock.advance(1)  # half of 10 minutes from issuance
+    assert agent.renew_due() == ["nft-1"]
+    (secret,) = yaml.safe_load((directory / CERTIFICATE_SDS_FILE).read_text())["resources"]
+    pem = secret["tls_certificate"]["certificate_chain"]["inline_string"].encode()
+    assert x509.load_pem_x509_certificate(pem).serial_number != first
+
+    agent.forget("nft-1")
+    clock.advance(60 * 60)
+    assert agent.renew_due() == []
+
+
+def test_the_operator_gets_pem_files_for_curl(tmp_path: Path) -> None:
+    from mesh.identity.operator import OperatorCredential, operator_workload
+
+    agent = NodeAgent(LocalCertificateAuthority.create(), tmp_path)
+    credential = OperatorCredential(agent.provision(operator_workload()))
+    context = credential.ssl_context()
+    assert context.verify_mode.name == "CERT_REQUIRED"
+    assert mode(credential.key_file) == 0o600
+    assert "--cert" in credential.curl_options()
+
+
+def test_an_expired_certificate_can_be_issued_for_attack_tests(clock: FakeClock) -> None:
+    authority = LocalCertificateAuthority.create(clock=clock.__call__)
+    request = CertificateRequest(spiffe_id("nft"), "old", timedelta(hours=1))
+    past = datetime(2020, 1, 1, tzinfo=UTC)
+    issued = authority.issue_valid(request, past, past + timedelta(hours=1))
+    certificate = x509.load_pem_x509_certificate(issued.certificate_pem)
+    assert certificate.not_valid_after_utc < clock.now
+
+
+def test_a_short_lived_certificate_is_renewed_at_its_half_life_not_at_once(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The backdated minute must not make a 6 s certificate due on every check."""
+    authority = LocalCertificateAuthority.create(clock=clock.__call__)
+    agent = NodeAgent(authority, tmp_path, timedelta(seconds=6), clock=clock.__call__)
+    agent.provision(Workload("nft-1", spiffe_id("nft")))
+    clock.advance(2)
+    assert agent.renew_due() == []
+    clock.advance(1)
+    assert agent.renew_due() == ["nft-1"]
