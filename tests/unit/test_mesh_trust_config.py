@@ -102,7 +102,7 @@ def test_every_inbound_demands_a_mesh_certificate_and_reports_the_caller(sidecar
         assert secrets["validation_context_sds_secret_config"]["name"] == "trust"
         manager = hcm(inbound)
         assert manager["forward_client_cert_details"] == "SANITIZE_SET"
-        assert manager["set_current_client_cert_details"] == {"uri": True, "subject": True}
+        assert manager["set_current_client_cert_details"] == {"uri": True}
         assert manager["http_filters"][0]["name"] == "envoy.filters.http.rbac"
 
 
