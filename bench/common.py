@@ -4,6 +4,7 @@ and the Markdown they print."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import http.client
 import json
@@ -165,7 +166,10 @@ _BENCH_KEYS = Path(tempfile.gettempdir()) / f"capsure-bench-keys-{os.getpid()}"
 
 def _bench_keyring() -> FileKeyring:
     """The signing key the benchmarks' user service loads (as an operator would mount one),
-    so the benchmarks can sign tokens for made-up users without logging each one in."""
+    so the benchmarks can sign tokens for made-up users without logging each one in. Removed
+    when this process exits (the apps that load it are stopped before then)."""
+    if not _BENCH_KEYS.exists():
+        atexit.register(shutil.rmtree, _BENCH_KEYS, ignore_errors=True)
     keyring = FileKeyring(_BENCH_KEYS, activation_seconds=0, retire_after_seconds=3600)
     keyring.ensure()
     return keyring

@@ -1,16 +1,19 @@
 """The hops bench.mtls_hop measures are what its report says they are: real Envoys on the
 mesh's generated configs in front of a header-echoing upstream. The mesh's mTLS hop hands the
 app the caller's verified identity, the transport-only and plaintext hops do not; the
-'new connection per request' callers open one per request, resuming the TLS session or not."""
+'new connection per request' callers open one per request, resuming the TLS session or not.
+The real read it also puts the hops in front of is the seeded owner's NFTs, hop or not."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from bench.hop_envoys import CALLEE_CLUSTER, CallerVariant, Hop, running_hops
+from bench.nft_read import NFTS, running_nft_read
 from services.common.workload_identity import XFCC_HEADER, spiffe_id
 from tests.support.edge_upstream import Upstream, serving
 
@@ -79,3 +82,16 @@ def test_the_keep_alive_hop_reuses_its_connection(hops: dict[str, Hop]) -> None:
     for _ in range(REQUESTS):
         caller_seen_by_app(hop)
     assert counters(hop)[:2] == (connections, handshakes)
+
+
+def test_the_real_read_is_the_seeded_nfts_through_the_meshs_hop(tmp_path: Path) -> None:
+    with (
+        running_nft_read(tmp_path / "read") as read,
+        running_hops((MTLS,), read.port, read.path, tmp_path / "hops") as hops,
+    ):
+        alone = httpx.get(read.url, timeout=5)
+        through_the_hop = httpx.get(hops[MTLS.label].url, timeout=5)
+    assert alone.status_code == through_the_hop.status_code == 200, through_the_hop.text
+    owner = read.path.rsplit("/", 1)[1]
+    assert [nft["ownerId"] for nft in through_the_hop.json()] == [owner] * NFTS
+    assert through_the_hop.content == alone.content
