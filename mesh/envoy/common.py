@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
@@ -66,3 +67,21 @@ def upstream_protocol(protocol: Protocol, **common: Any) -> Config:
     if common:
         options["common_http_protocol_options"] = common
     return {HTTP_PROTOCOL_OPTIONS: typed(HTTP_PROTOCOL_OPTIONS, **options)}
+
+
+def without_control_plane(
+    config: Config, endpoints: Mapping[str, int], default_port: int | None = None
+) -> Config:
+    """A generated bootstrap made to run alone (tests, benchmarks): no xDS, and each EDS
+    cluster static — on the loopback port `endpoints` names for it, else on `default_port`,
+    else on a free port nothing listens on."""
+    from mesh.ports import free_port  # only such callers need it
+
+    config.pop("dynamic_resources", None)
+    for cluster in config["static_resources"]["clusters"]:
+        if cluster["type"] == "EDS":
+            del cluster["eds_cluster_config"]
+            cluster["type"] = "STATIC"
+            port = endpoints.get(cluster["name"], default_port or free_port())
+            cluster["load_assignment"] = single_endpoint(cluster["name"], (HOST, port))
+    return config

@@ -18,6 +18,8 @@ RBAC = "envoy.filters.http.rbac"
 RBAC_CONFIG = "envoy.extensions.filters.http.rbac.v3.RBAC"
 # Counted per listener: http.<stat_prefix>.rbac.denied (tests and `make top` read it).
 DENIED_STAT = "rbac.denied"
+# The detail of a sidecar's RBAC refusal (an app's own 403 says something else).
+DENIED_DETAIL = "this caller's identity may not make this request"
 ANY_WORKLOAD = re.escape(f"spiffe://{TRUST_DOMAIN}/svc/") + "[a-z][a-z0-9_-]*"
 
 
@@ -106,7 +108,5 @@ def denied_problem_mapper() -> Config:
     return {
         # gRPC keeps Envoy's PERMISSION_DENIED: a JSON body would only fill grpc-message.
         "filter": all_of(details_start_with("rbac_access_denied"), not_grpc()),
-        "body_format_override": problem_body(
-            403, "Forbidden", "this caller's identity may not make this request"
-        ),
+        "body_format_override": problem_body(403, "Forbidden", DENIED_DETAIL),
     }
