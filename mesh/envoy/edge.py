@@ -156,13 +156,8 @@ def hardening() -> Config:
         # No internal_address_config, on purpose: without one no client is internal (Envoy
         # >= 1.36, loopback included). An explicit one with empty cidr_ranges would bring back
         # the old default (RFC 1918 and loopback trusted). That alone strips only some x-envoy-*
-        # headers: every HTTP listener drops the rest (mesh/envoy/envoy_headers.py).
-        # /a/../b and //a are routed (and forwarded) as /b and /a: no route bypass by spelling.
-        "normalize_path": True,
-        "merge_slashes": True,
-        # No path of our contracts contains an encoded slash; %2F only serves to smuggle a path
-        # past routing. Rejected (400), not redirected: gRPC and POST clients don't follow.
-        "path_with_escaped_slashes_action": "REJECT_REQUEST",
+        # headers: every HTTP listener drops the rest (mesh/envoy/envoy_headers.py), normalises
+        # paths and refuses header names with `_` (mesh/envoy/listeners.py).
         "max_request_headers_kb": MAX_REQUEST_HEADERS_KB,  # above either limit: 431
         "request_headers_timeout": duration(REQUEST_HEADERS_TIMEOUT),
         "stream_idle_timeout": duration(STREAM_IDLE_TIMEOUT),
@@ -170,8 +165,6 @@ def hardening() -> Config:
         "common_http_protocol_options": {
             "idle_timeout": duration(CONNECTION_IDLE_TIMEOUT),
             # No max_connection_duration: long-lived gRPC connections are not recycled.
-            # Apps may treat x_user and x-user alike: refuse the ambiguity.
-            "headers_with_underscores_action": "REJECT_REQUEST",
             "max_headers_count": MAX_REQUEST_HEADERS_COUNT,
         },
         "http2_protocol_options": {

@@ -43,21 +43,27 @@ class Refusal:
             raise ValueError(f"a refusal's text cannot hold '%': {self.detail!r}")
 
 
+# What every listener of the mesh refuses by itself (mesh/envoy/listeners.py), answered alike
+# by the edge and by a sidecar's inbound.
+UNDERSCORE_REFUSAL = Refusal(
+    400,
+    "Bad Request",
+    "Header names with an underscore are refused: use a hyphen.",
+    details="http1.unexpected_underscore",
+)
+PATH_REFUSAL = Refusal(
+    400,
+    "Bad Request",
+    "The path is refused: it has an encoded slash or backslash, or does not normalise.",
+    details="path_normalization_failed",
+)
+LISTENER_REFUSALS = (UNDERSCORE_REFUSAL, PATH_REFUSAL)
+
+
 def edge_refusals(max_request_headers_kb: int, max_request_headers_count: int) -> list[Refusal]:
     """Most specific first: a refusal naming Envoy's reason before the one for its status."""
     return [
-        Refusal(
-            400,
-            "Bad Request",
-            "Header names with an underscore are refused: use a hyphen.",
-            details="http1.unexpected_underscore",
-        ),
-        Refusal(
-            400,
-            "Bad Request",
-            "The path is refused: it has an encoded slash or backslash, or does not normalise.",
-            details="path_normalization_failed",
-        ),
+        *LISTENER_REFUSALS,
         Refusal(
             400,
             "Bad Request",
@@ -102,6 +108,11 @@ FALLBACK_DETAIL = "The gateway could not serve this request."
 def refusal_mappers(refusals: list[Refusal]) -> list[Config]:
     """local_reply_config mappers: one per refusal, then one for any other error status."""
     return [*(_mapper(refusal) for refusal in refusals), fallback_mapper()]
+
+
+def listener_refusal_mappers() -> list[Config]:
+    """local_reply_config mappers for what every listener refuses (a sidecar's inbound)."""
+    return [_mapper(refusal) for refusal in LISTENER_REFUSALS]
 
 
 def fallback_mapper() -> Config:

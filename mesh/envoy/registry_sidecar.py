@@ -23,6 +23,7 @@ from mesh.envoy.rbac import (
     rbac_filter,
     request,
 )
+from mesh.envoy.refusals import listener_refusal_mappers
 from mesh.envoy.routes import grpc_action, rest_action, route_config
 from mesh.envoy.tls import MeshTls, downstream_tls
 from mesh.topology import HOST, Topology
@@ -58,7 +59,7 @@ def registry_sidecar_config(
         route_config(REST_LISTENER, [_route(rest_action(REST_APP, REST_TIMEOUT))]),
         http_filters=[rbac_filter(rest_policies(topology))],
         transport_socket=downstream_tls(tls),
-        local_reply_config={"mappers": [denied_problem_mapper()]},
+        local_reply_config={"mappers": [denied_problem_mapper(), *listener_refusal_mappers()]},
         # The whole certificate: the registry checks the hosts it names (IP SANs are not among
         # the fields XFCC can carry alone).
         **_caller_identity(cert=True),

@@ -20,6 +20,7 @@ from mesh.envoy.faults import fault_filter, fault_runtime_defaults, without_faul
 from mesh.envoy.listeners import http_listener
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE, HEALTH_PATH
 from mesh.envoy.rbac import denied_problem_mapper
+from mesh.envoy.refusals import listener_refusal_mappers
 from mesh.envoy.routes import grpc_action, rest_action, route_config, routes_to
 from mesh.envoy.tls import MeshTls, downstream_tls
 from mesh.topology import HOST, Instance, Topology, cluster_name
@@ -102,7 +103,13 @@ def inbound_listener(
             *([inbound_rbac(topology, spec)] if tls is not None else []),
             fault_filter(),
         ],
-        local_reply_config={"mappers": [*_mark_not_forwarded(), denied_problem_mapper()]},
+        local_reply_config={
+            "mappers": [
+                *_mark_not_forwarded(),
+                denied_problem_mapper(),
+                *listener_refusal_mappers(),
+            ]
+        },
         **(caller_identity(tls) if tls is not None else {}),
     )
 

@@ -22,6 +22,7 @@ from mesh.envoy.clusters import ControlPlane
 from mesh.envoy.common import single_endpoint
 from mesh.envoy.edge import EDGE
 from mesh.envoy.policies import HEALTH_PATH
+from mesh.envoy.tls import MeshTls
 from mesh.ports import free_port
 from mesh.processes import EnvoyProcess, start_envoy
 from mesh.runner import wait_edge_has_jwks
@@ -45,6 +46,16 @@ class Upstream:
         with self.lock:
             return [headers for _, seen_path, headers in self.seen if seen_path == path]
 
+    def mark(self) -> int:
+        """Where the record ends now: `paths_since(mark)` is what came after."""
+        with self.lock:
+            return len(self.seen)
+
+    def paths_since(self, mark: int) -> list[str]:
+        """The paths of the requests recorded after `mark`, as the upstream was given them."""
+        with self.lock:
+            return [path for _, path, _ in self.seen[mark:]]
+
 
 def serve(upstream: Upstream, jwks_path: str) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
@@ -59,6 +70,8 @@ def serve(upstream: Upstream, jwks_path: str) -> ThreadingHTTPServer:
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("content-length") or 0))
             self._echo()
+
+        do_PUT = do_DELETE = do_POST
 
         def _echo(self) -> None:
             headers = {name.lower(): value for name, value in self.headers.items()}
@@ -114,14 +127,15 @@ def edge_against(topology: Topology, upstream_port: int, port: int, admin: int) 
 
 
 def sidecar_against(
-    topology: Topology, service: str, upstream_port: int
+    topology: Topology, service: str, upstream_port: int, tls: MeshTls | None = None
 ) -> tuple[Instance, dict[str, Any]]:
     """The generated sidecar of one instance of a REST-only `service` on free ports, its app
-    and every peer being the test's upstream, without xDS."""
+    and every peer being the test's upstream, without xDS. `tls`: its identity (its inbound
+    then takes only mTLS callers, judged by RBAC), else plaintext."""
     spec = topology.services[service]
     ports = replace(InstancePorts.allocate(spec, free_port), app_http=upstream_port, app_grpc=None)
     instance = Instance(spec, f"{service}-1", ports)
-    config = sidecar_config(topology, instance, _NO_CONTROL_PLANE, tls=None)
+    config = sidecar_config(topology, instance, _NO_CONTROL_PLANE, tls=tls)
     return instance, _static(config, upstream_port)
 
 

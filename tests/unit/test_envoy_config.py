@@ -18,6 +18,8 @@ import yaml
 
 from mesh.envoy import edge_config, write_config
 from mesh.envoy.common import duration
+from mesh.envoy.refusals import listener_refusal_mappers
+from mesh.envoy.registry_sidecar import registry_sidecar_config
 from mesh.topology import Instance, InstancePorts, Topology, cluster_name, load_topology
 from tests.support.envoy_configs import CONTROL_PLANE, edge_of, sidecar_of, tls_for
 
@@ -453,8 +455,10 @@ def test_inbound_of_a_rest_only_service_has_no_grpc_route(sidecars: dict[str, Co
 
 def test_inbound_marks_answers_that_never_reached_the_app(sidecars: dict[str, Config]) -> None:
     for config in sidecars.values():
-        mapper, denied = hcm(listeners(config)["inbound"])["local_reply_config"]["mappers"]
+        mappers = hcm(listeners(config)["inbound"])["local_reply_config"]["mappers"]
+        mapper, denied, *refusals = mappers
         assert denied["body_format_override"]["content_type"] == "application/problem+json"
+        assert refusals == listener_refusal_mappers()  # a bad path or header name: problems
         assert set(mapper["filter"]["response_flag_filter"]["flags"]) == {"UF", "UO", "UH"}
         assert mapper["headers_to_add"][0]["header"] == {"key": NOT_FORWARDED, "value": "true"}
 
@@ -603,6 +607,24 @@ def test_every_http_listener_drops_x_envoy_request_headers_first(
             assert early["typed_config"]["mutations"] == [
                 {"remove_on_match": {"key_matcher": {"prefix": "x-envoy-", "ignore_case": True}}}
             ]
+
+
+def test_every_http_listener_normalises_paths_and_refuses_underscores(
+    topology: Topology, every_config: dict[str, Config]
+) -> None:
+    """Every HCM of the mesh (edge, sidecar inbound and egress, the registry's sidecar): RBAC
+    and routes judge the one spelling of a path the app is then given."""
+    registry = registry_sidecar_config(
+        topology, tls=tls_for("registry"), rest_app=1, xds_app=2, admin_port=3
+    )
+    for config in [*every_config.values(), registry]:
+        for name, listener in listeners(config).items():
+            manager = hcm(listener)
+            assert manager["normalize_path"] is True, name
+            assert manager["merge_slashes"] is True, name
+            assert manager["path_with_escaped_slashes_action"] == "REJECT_REQUEST", name
+            common = manager["common_http_protocol_options"]
+            assert common["headers_with_underscores_action"] == "REJECT_REQUEST", name
 
 
 # --- writing -----------------------------------------------------------------------------------
