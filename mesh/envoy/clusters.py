@@ -16,7 +16,7 @@ from mesh.envoy.common import (
     upstream_protocol,
 )
 from mesh.envoy.tls import MeshTls, upstream_tls
-from mesh.topology import Instance, Protocol, ServiceSpec, Topology, cluster_name
+from mesh.topology import HOST, Instance, Protocol, ServiceSpec, Topology, cluster_name
 from services.common.workload_identity import REGISTRY, spiffe_id
 
 XDS_CLUSTER = "xds_cluster"
@@ -113,6 +113,14 @@ class ControlPlane:
     host: str
     rest_port: int
     xds_port: int
+
+    @classmethod
+    def nowhere(cls) -> ControlPlane:
+        """Loopback ports nothing listens on: for a config made to run alone (tests,
+        benchmarks: common.without_control_plane), whose Envoy never reaches the registry."""
+        from mesh.ports import free_port  # only such callers need it
+
+        return cls(HOST, free_port(), free_port())
 
 
 def xds_cluster(control_plane: ControlPlane, tls: MeshTls | None) -> Config:

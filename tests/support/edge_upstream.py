@@ -19,7 +19,7 @@ from typing import Any
 
 from mesh.envoy import edge_config, sidecar_config
 from mesh.envoy.clusters import ControlPlane
-from mesh.envoy.common import single_endpoint
+from mesh.envoy.common import without_control_plane
 from mesh.envoy.edge import EDGE
 from mesh.envoy.policies import HEALTH_PATH
 from mesh.envoy.tls import MeshTls
@@ -29,8 +29,6 @@ from mesh.runner import wait_edge_has_jwks
 from mesh.topology import HOST, Instance, InstancePorts, Topology, load_topology
 
 JWKS_WITHIN_SECONDS = 10.0
-# Nothing listens there: the configs are made static (`_static`) before they run.
-_NO_CONTROL_PLANE = ControlPlane(HOST, free_port(), free_port())
 
 
 @dataclass
@@ -107,23 +105,12 @@ def serving(upstream: Upstream, jwks_path: str) -> Iterator[Upstream]:
         server.server_close()
 
 
-def _static(config: dict[str, Any], upstream_port: int) -> dict[str, Any]:
-    """`config` without xDS: every EDS cluster is the upstream."""
-    config.pop("dynamic_resources")
-    for cluster in config["static_resources"]["clusters"]:
-        if cluster["type"] == "EDS":
-            del cluster["eds_cluster_config"]
-            cluster["type"] = "STATIC"
-            cluster["load_assignment"] = single_endpoint(cluster["name"], (HOST, upstream_port))
-    return config
-
-
 def edge_against(topology: Topology, upstream_port: int, port: int, admin: int) -> dict[str, Any]:
     """The generated edge with every mesh cluster on the test's upstream, without xDS, in
     plaintext (the upstream is no mesh workload: tests/integration/test_mtls_envoy.py runs
     the mTLS hops)."""
-    config = edge_config(topology, _NO_CONTROL_PLANE, tls=None, port=port, admin_port=admin)
-    return _static(config, upstream_port)
+    config = edge_config(topology, ControlPlane.nowhere(), tls=None, port=port, admin_port=admin)
+    return without_control_plane(config, {}, default_port=upstream_port)
 
 
 def sidecar_against(
@@ -135,8 +122,8 @@ def sidecar_against(
     spec = topology.services[service]
     ports = replace(InstancePorts.allocate(spec, free_port), app_http=upstream_port, app_grpc=None)
     instance = Instance(spec, f"{service}-1", ports)
-    config = sidecar_config(topology, instance, _NO_CONTROL_PLANE, tls=tls)
-    return instance, _static(config, upstream_port)
+    config = sidecar_config(topology, instance, ControlPlane.nowhere(), tls=tls)
+    return instance, without_control_plane(config, {}, default_port=upstream_port)
 
 
 @contextmanager
