@@ -22,7 +22,7 @@ from mesh.envoy.policies import GRPC_HEALTH_SERVICE, HEALTH_PATH
 from mesh.envoy.rbac import denied_problem_mapper
 from mesh.envoy.refusals import listener_refusal_mappers
 from mesh.envoy.routes import grpc_action, rest_action, route_config, routes_to
-from mesh.envoy.tls import MeshTls, downstream_tls
+from mesh.envoy.tls import MeshTls, verified_callers
 from mesh.topology import HOST, Instance, Topology, cluster_name
 from services.common.headers import NOT_FORWARDED
 
@@ -75,7 +75,7 @@ def inbound_listener(
     server, everything else (the REST API, /healthz) to its HTTP server. Injected faults hit
     every route but the health checks'. With `tls`, only mTLS callers get in, RBAC admits only
     the declared callers (mesh/envoy/access_policies.py), and the app is told who called
-    (`caller_identity`)."""
+    (`verified_callers`)."""
     spec, ports = instance.service, instance.ports
     routes: list[Config] = []
     if ports.app_grpc is not None:
@@ -110,21 +110,10 @@ def inbound_listener(
                 *listener_refusal_mappers(),
             ]
         },
-        **(caller_identity(tls) if tls is not None else {}),
-    )
-
-
-def caller_identity(tls: MeshTls) -> Config:
-    """The listener's TLS, and the caller's verified identity for the app in
-    `x-forwarded-client-cert`: SANITIZE_SET drops whatever the caller sent in that header and
-    sets it from the certificate just verified (its SPIFFE ID)."""
-    return {
-        "transport_socket": downstream_tls(tls),
-        "forward_client_cert_details": "SANITIZE_SET",
         # The SPIFFE ID only: apps decide by the calling service; printing the subject too
         # costs every request (bench.mtls_hop), and only the registry needs the instance.
-        "set_current_client_cert_details": {"uri": True},
-    }
+        **(verified_callers(tls, details=("uri",)) if tls is not None else {}),
+    )
 
 
 def _spared(route: Config) -> Config:

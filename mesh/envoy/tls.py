@@ -7,8 +7,10 @@ without a restart and no key ever travels over xDS."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Literal
 
 from mesh.envoy.common import Config, typed
 from mesh.identity.files import (
@@ -29,6 +31,9 @@ TLS_PARAMS = {
 }
 # The inbound port serves REST (HTTP/1.1) and gRPC (HTTP/2) alike: ALPN tells them apart.
 INBOUND_ALPN = ("h2", "http/1.1")
+# What of the verified certificate x-forwarded-client-cert carries: its SPIFFE ID, its subject
+# (the instance's CN), the whole PEM.
+CertificateDetail = Literal["uri", "subject", "cert"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,19 @@ def downstream_tls(tls: MeshTls, alpn: tuple[str, ...] = INBOUND_ALPN) -> Config
         },
     )
     return {"name": TLS_SOCKET, "typed_config": context}
+
+
+def verified_callers(
+    tls: MeshTls, *, details: Sequence[CertificateDetail], alpn: tuple[str, ...] = INBOUND_ALPN
+) -> Config:
+    """A listener's `downstream_tls`, and its HTTP connection manager telling the app who called
+    in x-forwarded-client-cert: SANITIZE_SET drops whatever the caller sent in that header and
+    sets it from the certificate just verified, with `details` of it."""
+    return {
+        "transport_socket": downstream_tls(tls, alpn),
+        "forward_client_cert_details": "SANITIZE_SET",
+        "set_current_client_cert_details": dict.fromkeys(details, True),
+    }
 
 
 def upstream_tls(tls: MeshTls, peer_identity: str, alpn: str) -> Config:
