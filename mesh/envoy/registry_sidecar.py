@@ -71,7 +71,7 @@ def registry_sidecar_config(
         # An ADS stream is quiet for as long as no endpoint changes: never cut it for that
         # (Envoys keep the connection alive with HTTP/2 PINGs).
         stream_idle_timeout=duration(0),
-        **verified_callers(tls, details=("uri", "subject"), alpn=("h2",)),
+        **verified_callers(tls, details=("uri", "subject"), protocols=("grpc",)),
     )
     return bootstrap(
         node_id=REGISTRY,
