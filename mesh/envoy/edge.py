@@ -9,6 +9,7 @@ from mesh.envoy.edge_roles import edge_role_check
 from mesh.envoy.gateway_problems import gateway_problem_mappers
 from mesh.envoy.jwt_authn import jwt_authn_filter, problem_mappers
 from mesh.envoy.listeners import http_listener
+from mesh.envoy.local_replies import overwrite
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE
 from mesh.envoy.refusals import edge_refusals, refusal_mappers
 from mesh.envoy.routes import not_found_route, route_config, routes_to, unsupported_method_route
@@ -111,10 +112,7 @@ def edge_local_replies(topology: Topology) -> Config:
 def client_ip_header() -> Config:
     """The client's address (the TCP peer: use_remote_address, no trusted hops), replacing any
     value the client sent; the user service throttles logins per address by it."""
-    return {
-        "header": {"key": CLIENT_IP, "value": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"},
-        "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
-    }
+    return overwrite(CLIENT_IP, "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%")
 
 
 def edge_routes(topology: Topology) -> list[Config]:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from mesh.envoy.common import Config, typed
-from mesh.envoy.local_replies import all_of, details_start_with, not_grpc, problem_body
+from mesh.envoy.local_replies import Problem, details_start_with, problem_mapper
 from services.common.workload_identity import TRUST_DOMAIN
 
 RBAC = "envoy.filters.http.rbac"
@@ -103,10 +103,8 @@ def request(
 
 
 def denied_problem_mapper() -> Config:
-    """The RBAC filter's 403 (reason `rbac_access_denied_matched_policy[none]`) as problem+json;
-    an app's own 403 is no local reply and passes untouched. The detail names no policy."""
-    return {
-        # gRPC keeps Envoy's PERMISSION_DENIED: a JSON body would only fill grpc-message.
-        "filter": all_of(details_start_with("rbac_access_denied"), not_grpc()),
-        "body_format_override": problem_body(403, "Forbidden", DENIED_DETAIL),
-    }
+    """The RBAC filter's 403 (reason `rbac_access_denied_matched_policy[none]`) as problem+json
+    (gRPC keeps Envoy's PERMISSION_DENIED); an app's own 403 is no local reply and passes
+    untouched. The detail names no policy."""
+    denied = Problem(403, "Forbidden", DENIED_DETAIL)
+    return problem_mapper(denied, details_start_with("rbac_access_denied"))

@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mesh.envoy.common import Config
-from mesh.envoy.gateway_problems import RETRY_AFTER_SECONDS
 from mesh.envoy.local_replies import (
+    Problem,
     all_of,
     details_are,
     not_grpc,
-    overwrite,
     problem_body,
+    problem_mapper,
     status_is,
 )
 
@@ -30,17 +30,8 @@ NOT_FOUND_DETAIL = "no route"
 
 
 @dataclass(frozen=True)
-class Refusal:
-    status: int
-    title: str  # the status's reason phrase (RFC 9110), as about:blank problems want
-    detail: str
+class Refusal(Problem):
     details: str | None = None  # only replies with these response code details (Envoy's reason)
-    retry_after: bool = False
-
-    def __post_init__(self) -> None:
-        # Envoy reads a body format's % as the start of a command: fixed text has none.
-        if "%" in self.detail or "%" in self.title:
-            raise ValueError(f"a refusal's text cannot hold '%': {self.detail!r}")
 
 
 # What every listener of the mesh refuses by itself (mesh/envoy/listeners.py), answered alike
@@ -123,13 +114,5 @@ def fallback_mapper() -> Config:
 
 
 def _mapper(refusal: Refusal) -> Config:
-    filters = [status_is(refusal.status), not_grpc()]
-    if refusal.details is not None:
-        filters.append(details_are(refusal.details))
-    mapper: Config = {
-        "filter": all_of(*filters),
-        "body_format_override": problem_body(refusal.status, refusal.title, refusal.detail),
-    }
-    if refusal.retry_after:
-        mapper["headers_to_add"] = [overwrite("retry-after", str(RETRY_AFTER_SECONDS))]
-    return mapper
+    reason = [] if refusal.details is None else [details_are(refusal.details)]
+    return problem_mapper(refusal, status_is(refusal.status), *reason)

@@ -18,6 +18,7 @@ from mesh.envoy.clusters import (
 from mesh.envoy.common import Config
 from mesh.envoy.faults import fault_filter, fault_runtime_defaults, without_faults
 from mesh.envoy.listeners import http_listener
+from mesh.envoy.local_replies import overwrite
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE, HEALTH_PATH
 from mesh.envoy.rbac import denied_problem_mapper
 from mesh.envoy.refusals import listener_refusal_mappers
@@ -143,10 +144,9 @@ def registry_egress_listener(instance: Instance) -> Config:
 
 
 def _mark_not_forwarded() -> list[Config]:
-    header = {"key": NOT_FORWARDED, "value": "true"}
     return [
         {
             "filter": {"response_flag_filter": {"flags": NOT_FORWARDED_FLAGS}},
-            "headers_to_add": [{"header": header, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}],
+            "headers_to_add": [overwrite(NOT_FORWARDED, "true")],
         }
     ]

@@ -90,7 +90,8 @@ def test_a_refusal_with_envoys_reason_precedes_the_one_for_its_status() -> None:
         for m in refusal_mappers(REFUSALS)
         if "http1.unexpected_underscore" in json.dumps(m["filter"])
     ]
-    assert filters_of(underscore)[-1]["extension_filter"]["typed_config"]["expression"] == (
+    (reason,) = [f["extension_filter"] for f in filters_of(underscore) if "extension_filter" in f]
+    assert reason["typed_config"]["expression"] == (
         "response.code_details == 'http1.unexpected_underscore'"
     )
 
