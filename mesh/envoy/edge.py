@@ -14,7 +14,7 @@ from mesh.envoy.policies import GRPC_HEALTH_SERVICE
 from mesh.envoy.refusals import edge_refusals, refusal_mappers
 from mesh.envoy.routes import not_found_route, route_config, routes_to, unsupported_method_route
 from mesh.envoy.tls import MeshTls
-from mesh.topology import Topology, cluster_name
+from mesh.topology import HOST, Topology, cluster_name
 from services.common.headers import CLIENT_IP, NOT_FORWARDED
 
 EDGE = "edge"
@@ -54,7 +54,7 @@ def edge_config(
     control_plane: ControlPlane,
     *,
     tls: MeshTls | None,
-    listen_host: str = "127.0.0.1",
+    listen_host: str = HOST,
     admin_port: int | None = None,
     port: int | None = None,
 ) -> Config:

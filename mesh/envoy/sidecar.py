@@ -22,6 +22,7 @@ from mesh.envoy.local_replies import overwrite
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE, HEALTH_PATH
 from mesh.envoy.rbac import denied_problem_mapper
 from mesh.envoy.refusals import listener_refusal_mappers
+from mesh.envoy.registry_sidecar import REST_TIMEOUT
 from mesh.envoy.routes import grpc_action, rest_action, route_config, routes_to
 from mesh.envoy.tls import MeshTls, verified_callers
 from mesh.topology import HOST, Instance, Topology, cluster_name
@@ -139,7 +140,8 @@ def registry_egress_listener(instance: Instance) -> Config:
     """REGISTRY_ADDR of the app: its registrar registers and heartbeats through here, so the
     registry sees this instance's certificate."""
     name = "egress_registry"
-    route = {"name": name, "match": {"prefix": "/"}, "route": rest_action(REGISTRY_CLUSTER, 5.0)}
+    action = rest_action(REGISTRY_CLUSTER, REST_TIMEOUT)  # the registry sidecar's own bound
+    route = {"name": name, "match": {"prefix": "/"}, "route": action}
     return http_listener(name, instance.ports.control, route_config(name, [route]))
 
 

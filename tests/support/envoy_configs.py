@@ -3,6 +3,8 @@ that read configs without running the mesh."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -26,3 +28,16 @@ def sidecar_of(topology: Topology, instance: Instance, **options: Any) -> Config
 
 def edge_of(topology: Topology, **options: Any) -> Config:
     return edge_config(topology, CONTROL_PLANE, tls=tls_for("edge"), **options)
+
+
+def principal_ids(principals: Iterable[Config]) -> set[str]:
+    """The SPIFFE IDs `rbac.identities` (or `rbac.identity`) put in `principals`."""
+    found: set[str] = set()
+    for principal in principals:
+        name = principal["authenticated"]["principal_name"]
+        if "exact" in name:
+            found.add(name["exact"])
+        else:
+            alternation = name["safe_regex"]["regex"].removeprefix("^(?:").removesuffix(")$")
+            found |= {re.sub(r"\\(.)", r"\1", i) for i in alternation.split("|")}
+    return found
