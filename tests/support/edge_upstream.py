@@ -27,6 +27,7 @@ from mesh.ports import free_port
 from mesh.processes import EnvoyProcess, start_envoy
 from mesh.runner import wait_edge_has_jwks
 from mesh.topology import HOST, Instance, InstancePorts, Topology, load_topology
+from tests.support.envoy_configs import hcm
 
 JWKS_WITHIN_SECONDS = 10.0
 
@@ -147,7 +148,7 @@ def running_edge(
     port, admin = free_port(), free_port()
     config = edge_against(load_topology(), upstream.port, port, admin)
     (listener,) = config["static_resources"]["listeners"]
-    listener["filter_chains"][0]["filters"][0]["typed_config"].update(hcm_overrides)
+    hcm(listener).update(hcm_overrides)
     with running(EDGE, config, admin, workdir) as process:
         wait_edge_has_jwks(process, JWKS_WITHIN_SECONDS)
         yield process, port

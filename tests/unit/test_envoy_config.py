@@ -5,9 +5,7 @@ No Envoy runs here (tests/integration/test_envoy_validate.py has Envoy check eac
 
 from __future__ import annotations
 
-import itertools
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,8 +18,19 @@ from mesh.envoy import edge_config, write_config
 from mesh.envoy.common import duration
 from mesh.envoy.refusals import listener_refusal_mappers
 from mesh.envoy.registry_sidecar import registry_sidecar_config
-from mesh.topology import Instance, InstancePorts, Topology, cluster_name, load_topology
-from tests.support.envoy_configs import CONTROL_PLANE, edge_of, sidecar_of, tls_for
+from mesh.topology import Instance, Topology, cluster_name, load_topology
+from tests.support.envoy_configs import (
+    CONTROL_PLANE,
+    clusters,
+    edge_of,
+    hcm,
+    instances_of,
+    listeners,
+    resolve,
+    routes,
+    sidecar_of,
+    tls_for,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -36,15 +45,6 @@ UNSENT_RETRY_ON = {"connect-failure", "refused-stream", "reset-before-request", 
 @pytest.fixture(scope="module")
 def topology() -> Topology:
     return load_topology()
-
-
-def instances_of(topology: Topology) -> list[Instance]:
-    ports = itertools.count(20000)
-    return [
-        Instance(spec, f"{spec.name}-{n}", InstancePorts.allocate(spec, lambda: next(ports)))
-        for spec in topology.start_order()
-        for n in range(1, spec.instances + 1)
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -74,27 +74,6 @@ def instance_named(instances: list[Instance], instance_id: str) -> Instance:
 # --- navigating a bootstrap --------------------------------------------------------------------
 
 
-def clusters(config: Config) -> dict[str, Config]:
-    return {c["name"]: c for c in config["static_resources"]["clusters"]}
-
-
-def listeners(config: Config) -> dict[str, Config]:
-    return {listener["name"]: listener for listener in config["static_resources"]["listeners"]}
-
-
-def hcm(listener: Config) -> Config:
-    (chain,) = listener["filter_chains"]
-    (network_filter,) = chain["filters"]
-    assert network_filter["name"] == "envoy.filters.network.http_connection_manager"
-    return network_filter["typed_config"]
-
-
-def routes(listener: Config) -> list[Config]:
-    (virtual_host,) = hcm(listener)["route_config"]["virtual_hosts"]
-    assert virtual_host["domains"] == ["*"]
-    return virtual_host["routes"]
-
-
 def every_route(config: Config) -> Iterator[Config]:
     for listener in listeners(config).values():
         yield from routes(listener)
@@ -115,45 +94,6 @@ def protocol_options(cluster: Config) -> Config:
 
 def retry_on(route: Config) -> set[str]:
     return set(route["route"]["retry_policy"]["retry_on"].split(","))
-
-
-def resolve(
-    config: Config,
-    listener: str,
-    path: str,
-    method: str = "GET",
-    grpc: bool = False,
-    headers: dict[str, str] | None = None,
-):
-    """The first route of `listener` matching a request, as Envoy picks it (for the match
-    kinds the generator uses: prefix, path, path_separated_prefix, :method regex, header
-    present, grpc, inverted)."""
-    for route in routes(listeners(config)[listener]):
-        match = route["match"]
-        if "prefix" in match and not path.startswith(match["prefix"]):
-            continue
-        if "path" in match and path != match["path"]:
-            continue
-        if "path_separated_prefix" in match:
-            prefix = match["path_separated_prefix"]
-            if not (path == prefix or path.startswith(prefix + "/")):
-                continue
-        if "grpc" in match and not grpc:
-            continue
-        sent = {":method": method, **{k.lower(): v for k, v in (headers or {}).items()}}
-        if not all(_header_matches(h, sent) for h in match.get("headers", [])):
-            continue
-        return route
-    raise AssertionError(f"no route for {method} {path} on {listener}")
-
-
-def _header_matches(matcher: Config, sent: dict[str, str]) -> bool:
-    if "present_match" in matcher:
-        return (matcher["name"] in sent) == matcher["present_match"]
-    value = sent.get(matcher["name"])
-    regex = matcher["string_match"]["safe_regex"]["regex"]
-    matched = value is not None and re.fullmatch(regex, value) is not None
-    return matched != matcher.get("invert_match", False)
 
 
 # --- common to every Envoy ---------------------------------------------------------------------

@@ -4,7 +4,6 @@ only the workloads themselves. (tests/integration/test_mtls_envoy.py runs real E
 
 from __future__ import annotations
 
-import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,17 @@ import pytest
 from mesh.envoy.access_policies import inbound_policies
 from mesh.envoy.rbac import ANY_WORKLOAD, identities
 from mesh.envoy.registry_sidecar import registry_sidecar_config
-from mesh.topology import Instance, InstancePorts, Topology, load_topology
+from mesh.topology import load_topology
 from services.common.contracts import load_operations
 from services.common.workload_identity import OPERATOR_ID, SERVICE_NAME, TRUST_DOMAIN, spiffe_id
 from tests.support.envoy_configs import (
     CONTROL_PLANE,
+    clusters,
     edge_of,
+    hcm,
+    listeners,
     principal_ids,
+    private_instances,
     sidecar_of,
     tls_for,
 )
@@ -31,30 +34,6 @@ Config = dict[str, Any]
 TOPOLOGY = load_topology()
 DOWNSTREAM = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
 UPSTREAM = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
-
-
-def private_instances(topology: Topology, tmp: Path) -> list[Instance]:
-    ports = itertools.count(20000)
-    return [
-        Instance(
-            spec,
-            f"{spec.name}-1",
-            InstancePorts.private(spec, lambda: next(ports), tmp / f"{spec.name}-1"),
-        )
-        for spec in topology.services.values()
-    ]
-
-
-def clusters(config: Config) -> dict[str, Config]:
-    return {c["name"]: c for c in config["static_resources"]["clusters"]}
-
-
-def listeners(config: Config) -> dict[str, Config]:
-    return {listener["name"]: listener for listener in config["static_resources"]["listeners"]}
-
-
-def hcm(listener: Config) -> Config:
-    return listener["filter_chains"][0]["filters"][0]["typed_config"]
 
 
 def peer_identity(cluster: Config) -> str:
