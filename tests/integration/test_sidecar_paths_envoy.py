@@ -144,9 +144,13 @@ def sidecars(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sidecars]:
         )
 
 
-def assert_refused(reply: Reply, upstream: Upstream, mark: int, path: str) -> None:
-    """Refused by the sidecar with a problem (RBAC's 403, or the 400 of a path that does not
-    normalise), and the app saw nothing."""
+def assert_refused(
+    upstream: Upstream, port: int, peer: ssl.SSLContext, method: str, path: str
+) -> None:
+    """Refused by the sidecar on `port` with a problem (RBAC's 403, or the 400 of a path that
+    does not normalise), and the app saw nothing."""
+    mark = upstream.mark()
+    reply = send(port, peer, method, path)
     assert reply.status in (400, 403), (path, reply)
     assert reply.content_type == PROBLEM_CONTENT_TYPE, (path, reply)
     if reply.status == 403:
@@ -168,9 +172,7 @@ def test_the_peer_reaches_its_allowed_api_and_is_refused_the_internal_operation(
 def test_no_spelling_under_an_allowed_prefix_reaches_another_operation(
     sidecars: Sidecars, path: str
 ) -> None:
-    mark = sidecars.upstream.mark()
-    reply = send(sidecars.nft, sidecars.as_user, "POST", path)
-    assert_refused(reply, sidecars.upstream, mark, path)
+    assert_refused(sidecars.upstream, sidecars.nft, sidecars.as_user, "POST", path)
 
 
 @pytest.mark.parametrize("path", NFT_SPELLINGS)
@@ -196,8 +198,6 @@ def test_a_header_name_with_an_underscore_is_refused(sidecars: Sidecars) -> None
 def test_an_instance_cannot_write_another_services_entry_by_spelling(
     sidecars: Sidecars, path: str
 ) -> None:
-    mark = sidecars.upstream.mark()
-    reply = send(sidecars.registry, sidecars.as_nft, "PUT", path)
-    assert_refused(reply, sidecars.upstream, mark, path)
+    assert_refused(sidecars.upstream, sidecars.registry, sidecars.as_nft, "PUT", path)
     own = "/api/registry/services/nft/instances/nft-9"
     assert send(sidecars.registry, sidecars.as_nft, "PUT", own).status == 200
