@@ -9,7 +9,7 @@ direct_response): the floor of any hop."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +17,7 @@ from pathlib import Path
 from mesh.envoy import sidecar_config
 from mesh.envoy.bootstrap import bootstrap
 from mesh.envoy.clusters import ControlPlane
-from mesh.envoy.common import Config, single_endpoint, upstream_protocol
+from mesh.envoy.common import Config, upstream_protocol, without_control_plane
 from mesh.envoy.listeners import http_listener
 from mesh.envoy.rbac import RBAC
 from mesh.envoy.routes import route_config
@@ -62,19 +62,6 @@ class Hop:
     callee: EnvoyProcess
 
 
-def without_registry(config: Config, endpoints: Mapping[str, int]) -> Config:
-    """`config` with its EDS clusters made static: each one named in `endpoints` on that
-    loopback port, every other one on a free port where nothing listens (never used here)."""
-    config.pop("dynamic_resources")
-    for cluster in config["static_resources"]["clusters"]:
-        if cluster["type"] == "EDS":
-            del cluster["eds_cluster_config"]
-            cluster["type"] = "STATIC"
-            port = endpoints.get(cluster["name"], free_port())
-            cluster["load_assignment"] = single_endpoint(cluster["name"], (HOST, port))
-    return config
-
-
 def _instance(topology: Topology, service: str, name: str, app_port: int | None = None) -> Instance:
     """An instance on loopback ports (InstancePorts.allocate: its egress listeners are ports
     a load generator can reach); `app_port`: where its app already listens."""
@@ -110,7 +97,7 @@ def caller_config(
     control_plane: ControlPlane,
 ) -> Config:
     config = sidecar_config(topology, instance, control_plane, tls=tls)
-    config = without_registry(config, {CALLEE_CLUSTER: callee_port})
+    config = without_control_plane(config, {CALLEE_CLUSTER: callee_port})
     cluster = _callee_cluster(config)
     if variant.new_connection_per_request:
         # The mesh cluster sets no common HTTP options: replacing them changes only this.
@@ -134,8 +121,8 @@ class HopBuilder:
         stack.callback(stop_together, self._started)  # their graceful stops overlap
         self._topology = load_topology()
         self._agent = NodeAgent(LocalCertificateAuthority.create(), workdir / "identity")
-        # Nothing listens there: every config is made static before it runs.
-        self._control_plane = ControlPlane(HOST, free_port(), free_port())
+        # Every config is made static before it runs: the registry is never reached.
+        self._control_plane = ControlPlane.nowhere()
 
     def _tls(self, workload: Workload) -> MeshTls:
         return MeshTls(self._agent.provision(workload))
@@ -152,7 +139,7 @@ class HopBuilder:
         instance = _instance(self._topology, CALLEE, name, app_port)
         tls = self._tls(Workload(name, spiffe_id(CALLEE), (HOST,))) if secure else None
         config = sidecar_config(self._topology, instance, self._control_plane, tls=tls)
-        config = without_registry(config, {})
+        config = without_control_plane(config, {})
         if secure and not checks:
             config = without_callee_checks(config)
         return self._start(name, config, instance.ports.admin), instance.ports.inbound

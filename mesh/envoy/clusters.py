@@ -16,7 +16,7 @@ from mesh.envoy.common import (
     upstream_protocol,
 )
 from mesh.envoy.tls import MeshTls, upstream_tls
-from mesh.topology import Instance, Protocol, ServiceSpec, Topology, cluster_name
+from mesh.topology import HOST, Instance, Protocol, ServiceSpec, Topology, cluster_name
 from services.common.workload_identity import REGISTRY, spiffe_id
 
 XDS_CLUSTER = "xds_cluster"
@@ -65,8 +65,7 @@ def mesh_cluster(spec: ServiceSpec, protocol: Protocol, tls: MeshTls | None) -> 
         "circuit_breakers": policies.circuit_breakers(),
     }
     if tls is not None:
-        alpn = "h2" if protocol == "grpc" else "http/1.1"
-        cluster["transport_socket"] = upstream_tls(tls, spiffe_id(spec.name), alpn)
+        cluster["transport_socket"] = upstream_tls(tls, spiffe_id(spec.name), protocol)
     return cluster
 
 
@@ -114,37 +113,36 @@ class ControlPlane:
     rest_port: int
     xds_port: int
 
+    @classmethod
+    def nowhere(cls) -> ControlPlane:
+        """Loopback ports nothing listens on: for a config made to run alone (tests,
+        benchmarks: common.without_control_plane), whose Envoy never reaches the registry."""
+        from mesh.ports import free_port  # only such callers need it
+
+        return cls(HOST, free_port(), free_port())
+
 
 def xds_cluster(control_plane: ControlPlane, tls: MeshTls | None) -> Config:
     """The registry's ADS server, over mTLS: the registry knows which workload each Envoy is,
     and an Envoy takes endpoints only from the registry's identity."""
-    http2 = {
-        "connection_keepalive": {
-            "interval": duration(XDS_KEEPALIVE_INTERVAL),
-            "timeout": duration(XDS_KEEPALIVE_TIMEOUT),
-        }
-    }
-    # gRPC needs HTTP/2 to the control plane.
-    options = typed(HTTP_PROTOCOL_OPTIONS, explicit_http_config={"http2_protocol_options": http2})
-    cluster = _control_plane_cluster(XDS_CLUSTER, control_plane.host, control_plane.xds_port)
-    cluster["typed_extension_protocol_options"] = {HTTP_PROTOCOL_OPTIONS: options}
-    if tls is not None:
-        cluster["transport_socket"] = upstream_tls(tls, spiffe_id(REGISTRY), "h2")
-    return cluster
+    return _control_plane_cluster(
+        XDS_CLUSTER, control_plane.host, control_plane.xds_port, "grpc", tls
+    )
 
 
 def registry_cluster(control_plane: ControlPlane, tls: MeshTls | None) -> Config:
     """The registry's REST API, for the app's registrar (through this sidecar's egress), over
     mTLS with this instance's certificate: the registry lets it write only its own entry."""
-    cluster = _control_plane_cluster(REGISTRY_CLUSTER, control_plane.host, control_plane.rest_port)
-    cluster["typed_extension_protocol_options"] = upstream_protocol("http")
-    if tls is not None:
-        cluster["transport_socket"] = upstream_tls(tls, spiffe_id(REGISTRY), "http/1.1")
-    return cluster
+    return _control_plane_cluster(
+        REGISTRY_CLUSTER, control_plane.host, control_plane.rest_port, "http", tls
+    )
 
 
-def _control_plane_cluster(name: str, host: str, port: int) -> Config:
-    """STATIC for an IP address, STRICT_DNS for a name (compose)."""
+def _control_plane_cluster(
+    name: str, host: str, port: int, protocol: Protocol, tls: MeshTls | None
+) -> Config:
+    """STATIC for an IP address, STRICT_DNS for a name (compose); to the registry's identity
+    when `tls` is given."""
     cluster: Config = {
         "name": name,
         "type": "STATIC" if _is_ip(host) else "STRICT_DNS",
@@ -153,7 +151,25 @@ def _control_plane_cluster(name: str, host: str, port: int) -> Config:
     }
     if not _is_ip(host):
         cluster["dns_lookup_family"] = "V4_PREFERRED"  # compose networks resolve to IPv4
+    cluster["typed_extension_protocol_options"] = _control_plane_protocol(protocol)
+    if tls is not None:
+        cluster["transport_socket"] = upstream_tls(tls, spiffe_id(REGISTRY), protocol)
     return cluster
+
+
+def _control_plane_protocol(protocol: Protocol) -> Config:
+    """REST over HTTP/1.1; gRPC (ADS: one stream for as long as the Envoy runs) over HTTP/2
+    with PINGs (XDS_KEEPALIVE_*)."""
+    if protocol == "http":
+        return upstream_protocol("http")
+    http2 = {
+        "connection_keepalive": {
+            "interval": duration(XDS_KEEPALIVE_INTERVAL),
+            "timeout": duration(XDS_KEEPALIVE_TIMEOUT),
+        }
+    }
+    options = typed(HTTP_PROTOCOL_OPTIONS, explicit_http_config={"http2_protocol_options": http2})
+    return {HTTP_PROTOCOL_OPTIONS: options}
 
 
 def _is_ip(host: str) -> bool:

@@ -9,11 +9,12 @@ from mesh.envoy.edge_roles import edge_role_check
 from mesh.envoy.gateway_problems import gateway_problem_mappers
 from mesh.envoy.jwt_authn import jwt_authn_filter, problem_mappers
 from mesh.envoy.listeners import http_listener
+from mesh.envoy.local_replies import overwrite
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE
 from mesh.envoy.refusals import edge_refusals, refusal_mappers
 from mesh.envoy.routes import not_found_route, route_config, routes_to, unsupported_method_route
 from mesh.envoy.tls import MeshTls
-from mesh.topology import Topology, cluster_name
+from mesh.topology import HOST, Topology, cluster_name
 from services.common.headers import CLIENT_IP, NOT_FORWARDED
 
 EDGE = "edge"
@@ -53,7 +54,7 @@ def edge_config(
     control_plane: ControlPlane,
     *,
     tls: MeshTls | None,
-    listen_host: str = "127.0.0.1",
+    listen_host: str = HOST,
     admin_port: int | None = None,
     port: int | None = None,
 ) -> Config:
@@ -111,10 +112,7 @@ def edge_local_replies(topology: Topology) -> Config:
 def client_ip_header() -> Config:
     """The client's address (the TCP peer: use_remote_address, no trusted hops), replacing any
     value the client sent; the user service throttles logins per address by it."""
-    return {
-        "header": {"key": CLIENT_IP, "value": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"},
-        "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
-    }
+    return overwrite(CLIENT_IP, "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%")
 
 
 def edge_routes(topology: Topology) -> list[Config]:
@@ -156,13 +154,8 @@ def hardening() -> Config:
         # No internal_address_config, on purpose: without one no client is internal (Envoy
         # >= 1.36, loopback included). An explicit one with empty cidr_ranges would bring back
         # the old default (RFC 1918 and loopback trusted). That alone strips only some x-envoy-*
-        # headers: every HTTP listener drops the rest (mesh/envoy/envoy_headers.py).
-        # /a/../b and //a are routed (and forwarded) as /b and /a: no route bypass by spelling.
-        "normalize_path": True,
-        "merge_slashes": True,
-        # No path of our contracts contains an encoded slash; %2F only serves to smuggle a path
-        # past routing. Rejected (400), not redirected: gRPC and POST clients don't follow.
-        "path_with_escaped_slashes_action": "REJECT_REQUEST",
+        # headers: every HTTP listener drops the rest (mesh/envoy/envoy_headers.py), normalises
+        # paths and refuses header names with `_` (mesh/envoy/listeners.py).
         "max_request_headers_kb": MAX_REQUEST_HEADERS_KB,  # above either limit: 431
         "request_headers_timeout": duration(REQUEST_HEADERS_TIMEOUT),
         "stream_idle_timeout": duration(STREAM_IDLE_TIMEOUT),
@@ -170,8 +163,6 @@ def hardening() -> Config:
         "common_http_protocol_options": {
             "idle_timeout": duration(CONNECTION_IDLE_TIMEOUT),
             # No max_connection_duration: long-lived gRPC connections are not recycled.
-            # Apps may treat x_user and x-user alike: refuse the ambiguity.
-            "headers_with_underscores_action": "REJECT_REQUEST",
             "max_headers_count": MAX_REQUEST_HEADERS_COUNT,
         },
         "http2_protocol_options": {

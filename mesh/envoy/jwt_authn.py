@@ -11,12 +11,12 @@ from pathlib import Path
 from mesh.envoy.access_rules import PROVIDER, requirement_rules
 from mesh.envoy.common import Config, duration, typed
 from mesh.envoy.local_replies import (
-    all_of,
+    LOCAL_REPLY_BODY,
+    Problem,
     details_are,
     details_start_with,
-    not_grpc,
     overwrite,
-    problem_body,
+    problem_mapper,
 )
 from mesh.envoy.retries import PREVIOUS_HOSTS
 from mesh.topology import IdentitySpec, Topology, cluster_name
@@ -114,12 +114,11 @@ def problem_mappers() -> list[Config]:
 
 
 def _problem_mapper(refusals: Config, challenge: str) -> Config:
+    # The detail is jwt_authn's own message ("Jwt is missing" …), never client input. gRPC
+    # keeps Envoy's own answer (UNAUTHENTICATED, with jwt_authn's words).
+    mapper = problem_mapper(Problem(401, UNAUTHORIZED, LOCAL_REPLY_BODY), refusals)
     return {
-        # gRPC keeps Envoy's own answer (UNAUTHENTICATED, with jwt_authn's words): a JSON body
-        # would only end up in grpc-message.
-        "filter": all_of(refusals, not_grpc()),
-        "status_code": 401,
+        **mapper,
+        "status_code": 401,  # its 403 too
         "headers_to_add": [overwrite("www-authenticate", challenge)],
-        # The detail is jwt_authn's own message ("Jwt is missing" …), never client input.
-        "body_format_override": problem_body(401, UNAUTHORIZED, "%LOCAL_REPLY_BODY%"),
     }

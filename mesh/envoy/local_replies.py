@@ -9,11 +9,45 @@ them with a gRPC status, and a JSON body would only end up in grpc-message."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mesh.envoy.common import Config, typed
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 CEL_FILTER = "envoy.access_loggers.extension_filters.cel"
 CEL_FILTER_CONFIG = "envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter"
+RETRY_AFTER_SECONDS = 1
+# The local reply's own text as a problem's detail: for a filter whose words are fixed and name
+# nothing of the request (jwt_authn's "Jwt is missing" ...).
+LOCAL_REPLY_BODY = "%LOCAL_REPLY_BODY%"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What one kind of local reply becomes."""
+
+    status: int
+    title: str  # the status's reason phrase (RFC 9110), as about:blank problems want
+    detail: str  # fixed text, or LOCAL_REPLY_BODY
+    retry_after: bool = False  # Retry-After: RETRY_AFTER_SECONDS
+
+    def __post_init__(self) -> None:
+        # Envoy reads a body format's % as the start of a command: fixed text has none.
+        if "%" in self.title or ("%" in self.detail and self.detail != LOCAL_REPLY_BODY):
+            raise ValueError(f"a problem's text cannot hold '%': {self.detail!r}")
+
+
+def problem_mapper(problem: Problem, *filters: Config) -> Config:
+    """A mapper answering the local replies all of `filters` match with `problem`, Envoy's
+    status kept; gRPC requests keep Envoy's gRPC status (a JSON body would only end up in
+    grpc-message)."""
+    mapper: Config = {
+        "filter": all_of(*filters, not_grpc()),
+        "body_format_override": problem_body(problem.status, problem.title, problem.detail),
+    }
+    if problem.retry_after:
+        mapper["headers_to_add"] = [overwrite("retry-after", str(RETRY_AFTER_SECONDS))]
+    return mapper
 
 
 def problem_body(status: int | str, title: str, detail: str) -> Config:
@@ -73,7 +107,7 @@ def all_of(*filters: Config) -> Config:
 
 
 def overwrite(name: str, value: str) -> Config:
-    """A mapper's `headers_to_add` entry replacing whatever value the reply had."""
+    """A `headers_to_add` entry (of a mapper, a route) replacing whatever value was there."""
     return {"header": {"key": name, "value": value}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
 
 

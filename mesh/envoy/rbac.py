@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from mesh.envoy.common import Config, typed
-from mesh.envoy.local_replies import all_of, details_start_with, not_grpc, problem_body
+from mesh.envoy.local_replies import Problem, details_start_with, problem_mapper
 from services.common.workload_identity import TRUST_DOMAIN
 
 RBAC = "envoy.filters.http.rbac"
@@ -20,6 +20,8 @@ RBAC_CONFIG = "envoy.extensions.filters.http.rbac.v3.RBAC"
 DENIED_STAT = "rbac.denied"
 # The detail of a sidecar's RBAC refusal (an app's own 403 says something else).
 DENIED_DETAIL = "this caller's identity may not make this request"
+# SERVICE_NAME's characters, without its length bound: a bounded repetition makes an RE2
+# program Envoy refuses (size 315, over its limit of 100). The CA issues no longer name anyway.
 ANY_WORKLOAD = re.escape(f"spiffe://{TRUST_DOMAIN}/svc/") + "[a-z][a-z0-9_-]*"
 
 
@@ -53,19 +55,6 @@ def identities(spiffe_ids: Iterable[str]) -> list[Config]:
     return [
         {"authenticated": {"principal_name": {"safe_regex": {"regex": f"^(?:{alternatives})$"}}}}
     ]
-
-
-def principal_ids(principals: Iterable[Config]) -> set[str]:
-    """The SPIFFE IDs `identities` (or `identity`) put in `principals` (for reading configs)."""
-    found: set[str] = set()
-    for principal in principals:
-        name = principal["authenticated"]["principal_name"]
-        if "exact" in name:
-            found.add(name["exact"])
-        else:
-            alternation = name["safe_regex"]["regex"].removeprefix("^(?:").removesuffix(")$")
-            found |= {re.sub(r"\\(.)", r"\1", i) for i in alternation.split("|")}
-    return found
 
 
 def any_workload() -> Config:
@@ -103,10 +92,8 @@ def request(
 
 
 def denied_problem_mapper() -> Config:
-    """The RBAC filter's 403 (reason `rbac_access_denied_matched_policy[none]`) as problem+json;
-    an app's own 403 is no local reply and passes untouched. The detail names no policy."""
-    return {
-        # gRPC keeps Envoy's PERMISSION_DENIED: a JSON body would only fill grpc-message.
-        "filter": all_of(details_start_with("rbac_access_denied"), not_grpc()),
-        "body_format_override": problem_body(403, "Forbidden", DENIED_DETAIL),
-    }
+    """The RBAC filter's 403 (reason `rbac_access_denied_matched_policy[none]`) as problem+json
+    (gRPC keeps Envoy's PERMISSION_DENIED); an app's own 403 is no local reply and passes
+    untouched. The detail names no policy."""
+    denied = Problem(403, "Forbidden", DENIED_DETAIL)
+    return problem_mapper(denied, details_start_with("rbac_access_denied"))

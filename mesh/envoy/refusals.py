@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mesh.envoy.common import Config
-from mesh.envoy.gateway_problems import RETRY_AFTER_SECONDS
 from mesh.envoy.local_replies import (
+    Problem,
     all_of,
     details_are,
     not_grpc,
-    overwrite,
     problem_body,
+    problem_mapper,
     status_is,
 )
 
@@ -30,34 +30,31 @@ NOT_FOUND_DETAIL = "no route"
 
 
 @dataclass(frozen=True)
-class Refusal:
-    status: int
-    title: str  # the status's reason phrase (RFC 9110), as about:blank problems want
-    detail: str
+class Refusal(Problem):
     details: str | None = None  # only replies with these response code details (Envoy's reason)
-    retry_after: bool = False
 
-    def __post_init__(self) -> None:
-        # Envoy reads a body format's % as the start of a command: fixed text has none.
-        if "%" in self.detail or "%" in self.title:
-            raise ValueError(f"a refusal's text cannot hold '%': {self.detail!r}")
+
+# What every listener of the mesh refuses by itself (mesh/envoy/listeners.py), answered alike
+# by the edge and by a sidecar's inbound.
+UNDERSCORE_REFUSAL = Refusal(
+    400,
+    "Bad Request",
+    "Header names with an underscore are refused: use a hyphen.",
+    details="http1.unexpected_underscore",
+)
+PATH_REFUSAL = Refusal(
+    400,
+    "Bad Request",
+    "The path is refused: it has an encoded slash or backslash, or does not normalise.",
+    details="path_normalization_failed",
+)
+LISTENER_REFUSALS = (UNDERSCORE_REFUSAL, PATH_REFUSAL)
 
 
 def edge_refusals(max_request_headers_kb: int, max_request_headers_count: int) -> list[Refusal]:
     """Most specific first: a refusal naming Envoy's reason before the one for its status."""
     return [
-        Refusal(
-            400,
-            "Bad Request",
-            "Header names with an underscore are refused: use a hyphen.",
-            details="http1.unexpected_underscore",
-        ),
-        Refusal(
-            400,
-            "Bad Request",
-            "The path is refused: it has an encoded slash or backslash, or does not normalise.",
-            details="path_normalization_failed",
-        ),
+        *LISTENER_REFUSALS,
         Refusal(
             400,
             "Bad Request",
@@ -104,6 +101,11 @@ def refusal_mappers(refusals: list[Refusal]) -> list[Config]:
     return [*(_mapper(refusal) for refusal in refusals), fallback_mapper()]
 
 
+def listener_refusal_mappers() -> list[Config]:
+    """local_reply_config mappers for what every listener refuses (a sidecar's inbound)."""
+    return [_mapper(refusal) for refusal in LISTENER_REFUSALS]
+
+
 def fallback_mapper() -> Config:
     return {
         "filter": all_of(status_is(400, "GE"), not_grpc()),
@@ -112,13 +114,5 @@ def fallback_mapper() -> Config:
 
 
 def _mapper(refusal: Refusal) -> Config:
-    filters = [status_is(refusal.status), not_grpc()]
-    if refusal.details is not None:
-        filters.append(details_are(refusal.details))
-    mapper: Config = {
-        "filter": all_of(*filters),
-        "body_format_override": problem_body(refusal.status, refusal.title, refusal.detail),
-    }
-    if refusal.retry_after:
-        mapper["headers_to_add"] = [overwrite("retry-after", str(RETRY_AFTER_SECONDS))]
-    return mapper
+    reason = [] if refusal.details is None else [details_are(refusal.details)]
+    return problem_mapper(refusal, status_is(refusal.status), *reason)

@@ -23,8 +23,9 @@ from mesh.envoy.rbac import (
     rbac_filter,
     request,
 )
+from mesh.envoy.refusals import listener_refusal_mappers
 from mesh.envoy.routes import grpc_action, rest_action, route_config
-from mesh.envoy.tls import MeshTls, downstream_tls
+from mesh.envoy.tls import MeshTls, verified_callers
 from mesh.topology import HOST, Topology
 from services.common.workload_identity import OPERATOR_ID, REGISTRY, spiffe_id
 
@@ -57,22 +58,20 @@ def registry_sidecar_config(
         (listen_host, rest_port),
         route_config(REST_LISTENER, [_route(rest_action(REST_APP, REST_TIMEOUT))]),
         http_filters=[rbac_filter(rest_policies(topology))],
-        transport_socket=downstream_tls(tls),
-        local_reply_config={"mappers": [denied_problem_mapper()]},
+        local_reply_config={"mappers": [denied_problem_mapper(), *listener_refusal_mappers()]},
         # The whole certificate: the registry checks the hosts it names (IP SANs are not among
         # the fields XFCC can carry alone).
-        **_caller_identity(cert=True),
+        **verified_callers(tls, details=("uri", "subject", "cert")),
     )
     xds = http_listener(
         XDS_LISTENER,
         (listen_host, xds_port),
         route_config(XDS_LISTENER, [_route(grpc_action(XDS_APP))]),
         http_filters=[rbac_filter(xds_policies())],
-        transport_socket=downstream_tls(tls, alpn=("h2",)),
         # An ADS stream is quiet for as long as no endpoint changes: never cut it for that
         # (Envoys keep the connection alive with HTTP/2 PINGs).
         stream_idle_timeout=duration(0),
-        **_caller_identity(cert=False),
+        **verified_callers(tls, details=("uri", "subject"), protocols=("grpc",)),
     )
     return bootstrap(
         node_id=REGISTRY,
@@ -115,11 +114,3 @@ def xds_policies() -> dict[str, Config]:
 
 def _route(action: Config) -> Config:
     return {"name": "registry", "match": {"prefix": "/"}, "route": action}
-
-
-def _caller_identity(*, cert: bool) -> Config:
-    details = {"uri": True, "subject": True, **({"cert": True} if cert else {})}
-    return {
-        "forward_client_cert_details": "SANITIZE_SET",
-        "set_current_client_cert_details": details,
-    }

@@ -18,10 +18,13 @@ from mesh.envoy.clusters import (
 from mesh.envoy.common import Config
 from mesh.envoy.faults import fault_filter, fault_runtime_defaults, without_faults
 from mesh.envoy.listeners import http_listener
+from mesh.envoy.local_replies import overwrite
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE, HEALTH_PATH
 from mesh.envoy.rbac import denied_problem_mapper
+from mesh.envoy.refusals import listener_refusal_mappers
+from mesh.envoy.registry_sidecar import REST_TIMEOUT
 from mesh.envoy.routes import grpc_action, rest_action, route_config, routes_to
-from mesh.envoy.tls import MeshTls, downstream_tls
+from mesh.envoy.tls import MeshTls, verified_callers
 from mesh.topology import HOST, Instance, Topology, cluster_name
 from services.common.headers import NOT_FORWARDED
 
@@ -74,7 +77,7 @@ def inbound_listener(
     server, everything else (the REST API, /healthz) to its HTTP server. Injected faults hit
     every route but the health checks'. With `tls`, only mTLS callers get in, RBAC admits only
     the declared callers (mesh/envoy/access_policies.py), and the app is told who called
-    (`caller_identity`)."""
+    (`verified_callers`)."""
     spec, ports = instance.service, instance.ports
     routes: list[Config] = []
     if ports.app_grpc is not None:
@@ -102,22 +105,17 @@ def inbound_listener(
             *([inbound_rbac(topology, spec)] if tls is not None else []),
             fault_filter(),
         ],
-        local_reply_config={"mappers": [*_mark_not_forwarded(), denied_problem_mapper()]},
-        **(caller_identity(tls) if tls is not None else {}),
-    )
-
-
-def caller_identity(tls: MeshTls) -> Config:
-    """The listener's TLS, and the caller's verified identity for the app in
-    `x-forwarded-client-cert`: SANITIZE_SET drops whatever the caller sent in that header and
-    sets it from the certificate just verified (its SPIFFE ID)."""
-    return {
-        "transport_socket": downstream_tls(tls),
-        "forward_client_cert_details": "SANITIZE_SET",
+        local_reply_config={
+            "mappers": [
+                *_mark_not_forwarded(),
+                denied_problem_mapper(),
+                *listener_refusal_mappers(),
+            ]
+        },
         # The SPIFFE ID only: apps decide by the calling service; printing the subject too
         # costs every request (bench.mtls_hop), and only the registry needs the instance.
-        "set_current_client_cert_details": {"uri": True},
-    }
+        **(verified_callers(tls, details=("uri",)) if tls is not None else {}),
+    )
 
 
 def _spared(route: Config) -> Config:
@@ -142,15 +140,15 @@ def registry_egress_listener(instance: Instance) -> Config:
     """REGISTRY_ADDR of the app: its registrar registers and heartbeats through here, so the
     registry sees this instance's certificate."""
     name = "egress_registry"
-    route = {"name": name, "match": {"prefix": "/"}, "route": rest_action(REGISTRY_CLUSTER, 5.0)}
+    action = rest_action(REGISTRY_CLUSTER, REST_TIMEOUT)  # the registry sidecar's own bound
+    route = {"name": name, "match": {"prefix": "/"}, "route": action}
     return http_listener(name, instance.ports.control, route_config(name, [route]))
 
 
 def _mark_not_forwarded() -> list[Config]:
-    header = {"key": NOT_FORWARDED, "value": "true"}
     return [
         {
             "filter": {"response_flag_filter": {"flags": NOT_FORWARDED_FLAGS}},
-            "headers_to_add": [{"header": header, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}],
+            "headers_to_add": [overwrite(NOT_FORWARDED, "true")],
         }
     ]

@@ -16,13 +16,14 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
 
 from mesh.envoy.edge import UNTRUSTED_IDENTITY_HEADERS
 from mesh.envoy.jwt_authn import CHALLENGE, INVALID_TOKEN_CHALLENGE
 from mesh.processes import envoy_binary
 from mesh.topology import HOST, IdentitySpec, load_topology
+from services.common.auth import ALGORITHM
 from tests.support.edge_upstream import Upstream, running_edge, serving
+from tests.support.tokens import TEST_KID, claims_for, jwks_document, sign
 
 pytestmark = [
     pytest.mark.integration,
@@ -31,12 +32,11 @@ pytestmark = [
     ),
 ]
 
-KID = "edge-test-key"
-
-
-@pytest.fixture(scope="module")
-def key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+SUBJECT = "00000000-0000-4000-8000-000000000001"
+# A gRPC call the edge lets through reaches the test's upstream, which speaks only HTTP/1: the
+# edge answers UNAVAILABLE (14). Its refusals are UNAUTHENTICATED (16), PERMISSION_DENIED (7),
+# and UNIMPLEMENTED (12) for no route.
+PASSED_THE_EDGE = "14"
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +47,9 @@ def identity() -> IdentitySpec:
 
 
 @pytest.fixture(scope="module")
-def upstream(key: rsa.RSAPrivateKey, identity: IdentitySpec) -> Iterator[Upstream]:
-    jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
-    upstream = Upstream(jwks={"keys": [{**jwk, "kid": KID, "use": "sig", "alg": "RS256"}]})
-    with serving(upstream, identity.jwks_path):
+def upstream(identity: IdentitySpec) -> Iterator[Upstream]:
+    """Serving the test key's JWKS (tests/support/tokens.py)."""
+    with serving(Upstream(jwks=jwks_document()), identity.jwks_path) as upstream:
         yield upstream
 
 
@@ -69,19 +68,10 @@ def client() -> Iterator[httpx.Client]:
         yield client
 
 
-def token(key: rsa.RSAPrivateKey, identity: IdentitySpec, **overrides: Any) -> str:
-    now = int(time.time())
-    claims = {
-        "sub": "00000000-0000-4000-8000-000000000001",
-        "iss": identity.issuer,
-        "aud": identity.audience,
-        "iat": now,
-        "nbf": now,
-        "exp": now + 300,
-        "roles": ["User"],
-        **overrides,
-    }
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
+def token(roles: list[str] | None = None, **overrides: Any) -> str:
+    """Signed with the test key, for the mesh's issuer and audience, `overrides` replacing
+    claims."""
+    return sign({**claims_for(SUBJECT, roles=roles or ["User"]), **overrides})
 
 
 def assert_problem(response: httpx.Response, status: int, title: str, detail: str) -> None:
@@ -111,22 +101,20 @@ def test_a_protected_route_without_a_token_is_refused_before_the_upstream(
 
 
 def test_a_bad_token_is_refused_and_a_good_one_is_forwarded(
-    edge: str,
-    client: httpx.Client,
-    upstream: Upstream,
-    key: rsa.RSAPrivateKey,
-    identity: IdentitySpec,
+    edge: str, client: httpx.Client, upstream: Upstream
 ) -> None:
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    forged = token(stranger, identity)
+    forged = jwt.encode(
+        claims_for(SUBJECT), stranger, algorithm=ALGORITHM, headers={"kid": TEST_KID}
+    )
     response = client.post(f"{edge}/api/nfts", headers={"Authorization": f"Bearer {forged}"})
     assert_problem(response, 401, "Unauthorized", "Jwt verification fails")
-    elsewhere = token(key, identity, aud="someone-else")
+    elsewhere = token(aud="someone-else")
     response = client.post(f"{edge}/api/nfts", headers={"Authorization": f"Bearer {elsewhere}"})
     assert_problem(response, 401, "Unauthorized", "Audiences in Jwt are not allowed")
     assert upstream.requests_to("/api/nfts") == []
 
-    good = token(key, identity)
+    good = token()
     response = client.post(f"{edge}/api/nfts", headers={"Authorization": f"Bearer {good}"})
     assert response.status_code == 200
     (seen,) = upstream.requests_to("/api/nfts")
@@ -139,15 +127,15 @@ def test_public_routes_pass_without_a_token(
 ) -> None:
     assert client.get(f"{edge}/api/analytics/assets").status_code == 200
     assert client.get(f"{edge}/api/nfts/42").status_code == 200
-    assert client.get(f"{edge}{identity.jwks_path}").json()["keys"][0]["kid"] == KID
-    # gRPC health needs no token (this upstream speaks no HTTP/2, so the call itself fails
-    # behind the edge); market data does (tests/integration/test_edge_grpc_roles_envoy.py).
+    assert client.get(f"{edge}{identity.jwks_path}").json()["keys"][0]["kid"] == TEST_KID
+    # gRPC health needs no token: it passes the edge (and fails behind it, on this HTTP/1
+    # upstream); market data does (test_market_data_over_grpc_needs_developer_or_admin).
     grpc = client.post(
         f"{edge}/grpc.health.v1.Health/Check",
         headers={"content-type": "application/grpc"},
         content=b"",
     )
-    assert grpc.headers.get("grpc-status") != "16"  # not UNAUTHENTICATED
+    assert grpc.headers.get("grpc-status") == PASSED_THE_EDGE
 
 
 def test_client_sent_identity_headers_never_reach_a_service(
@@ -174,8 +162,7 @@ MARKET_DATA = (
 def grpc_status(
     client: httpx.Client, edge: str, path: str, headers: dict[str, str] | None = None
 ) -> str | None:
-    """What the edge answers a gRPC call (its own refusals carry grpc-status; one that passes
-    reaches this HTTP/1 upstream, which cannot take gRPC: UNAVAILABLE, not a refusal)."""
+    """What the edge answers a gRPC call: its own refusals' grpc-status, or PASSED_THE_EDGE."""
     response = client.post(
         f"{edge}{path}",
         headers={"content-type": "application/grpc", **(headers or {})},
@@ -194,30 +181,18 @@ def grpc_status(
     ids=["no-token", "user", "moderator"],
 )
 def test_market_data_over_grpc_needs_developer_or_admin(
-    edge: str,
-    client: httpx.Client,
-    key: rsa.RSAPrivateKey,
-    identity: IdentitySpec,
-    path: str,
-    roles: list[str] | None,
-    refused: str,
+    edge: str, client: httpx.Client, path: str, roles: list[str] | None, refused: str
 ) -> None:
     """As over REST (x-roles on POST /api/trading/market-data): 16 is UNAUTHENTICATED, 7
     PERMISSION_DENIED."""
-    headers = (
-        {} if roles is None else {"Authorization": f"Bearer {token(key, identity, roles=roles)}"}
-    )
+    headers = {} if roles is None else {"Authorization": f"Bearer {token(roles)}"}
     assert grpc_status(client, edge, path, headers) == refused
 
 
 @pytest.mark.parametrize("roles", [["User", "Developer"], ["Admin"]])
 def test_a_developer_or_admin_token_gets_past_the_edge(
-    edge: str,
-    client: httpx.Client,
-    key: rsa.RSAPrivateKey,
-    identity: IdentitySpec,
-    roles: list[str],
+    edge: str, client: httpx.Client, roles: list[str]
 ) -> None:
-    headers = {"Authorization": f"Bearer {token(key, identity, roles=roles)}"}
+    headers = {"Authorization": f"Bearer {token(roles)}"}
     for path in MARKET_DATA:
-        assert grpc_status(client, edge, path, headers) not in ("7", "16")
+        assert grpc_status(client, edge, path, headers) == PASSED_THE_EDGE

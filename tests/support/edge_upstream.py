@@ -19,17 +19,17 @@ from typing import Any
 
 from mesh.envoy import edge_config, sidecar_config
 from mesh.envoy.clusters import ControlPlane
-from mesh.envoy.common import single_endpoint
+from mesh.envoy.common import without_control_plane
 from mesh.envoy.edge import EDGE
 from mesh.envoy.policies import HEALTH_PATH
+from mesh.envoy.tls import MeshTls
 from mesh.ports import free_port
 from mesh.processes import EnvoyProcess, start_envoy
 from mesh.runner import wait_edge_has_jwks
 from mesh.topology import HOST, Instance, InstancePorts, Topology, load_topology
+from tests.support.envoy_configs import hcm
 
 JWKS_WITHIN_SECONDS = 10.0
-# Nothing listens there: the configs are made static (`_static`) before they run.
-_NO_CONTROL_PLANE = ControlPlane(HOST, free_port(), free_port())
 
 
 @dataclass
@@ -45,6 +45,16 @@ class Upstream:
         with self.lock:
             return [headers for _, seen_path, headers in self.seen if seen_path == path]
 
+    def mark(self) -> int:
+        """Where the record ends now: `paths_since(mark)` is what came after."""
+        with self.lock:
+            return len(self.seen)
+
+    def paths_since(self, mark: int) -> list[str]:
+        """The paths of the requests recorded after `mark`, as the upstream was given them."""
+        with self.lock:
+            return [path for _, path, _ in self.seen[mark:]]
+
 
 def serve(upstream: Upstream, jwks_path: str) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
@@ -59,6 +69,8 @@ def serve(upstream: Upstream, jwks_path: str) -> ThreadingHTTPServer:
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("content-length") or 0))
             self._echo()
+
+        do_PUT = do_DELETE = do_POST
 
         def _echo(self) -> None:
             headers = {name.lower(): value for name, value in self.headers.items()}
@@ -94,35 +106,25 @@ def serving(upstream: Upstream, jwks_path: str) -> Iterator[Upstream]:
         server.server_close()
 
 
-def _static(config: dict[str, Any], upstream_port: int) -> dict[str, Any]:
-    """`config` without xDS: every EDS cluster is the upstream."""
-    config.pop("dynamic_resources")
-    for cluster in config["static_resources"]["clusters"]:
-        if cluster["type"] == "EDS":
-            del cluster["eds_cluster_config"]
-            cluster["type"] = "STATIC"
-            cluster["load_assignment"] = single_endpoint(cluster["name"], (HOST, upstream_port))
-    return config
-
-
 def edge_against(topology: Topology, upstream_port: int, port: int, admin: int) -> dict[str, Any]:
     """The generated edge with every mesh cluster on the test's upstream, without xDS, in
     plaintext (the upstream is no mesh workload: tests/integration/test_mtls_envoy.py runs
     the mTLS hops)."""
-    config = edge_config(topology, _NO_CONTROL_PLANE, tls=None, port=port, admin_port=admin)
-    return _static(config, upstream_port)
+    config = edge_config(topology, ControlPlane.nowhere(), tls=None, port=port, admin_port=admin)
+    return without_control_plane(config, {}, default_port=upstream_port)
 
 
 def sidecar_against(
-    topology: Topology, service: str, upstream_port: int
+    topology: Topology, service: str, upstream_port: int, tls: MeshTls | None = None
 ) -> tuple[Instance, dict[str, Any]]:
     """The generated sidecar of one instance of a REST-only `service` on free ports, its app
-    and every peer being the test's upstream, without xDS."""
+    and every peer being the test's upstream, without xDS. `tls`: its identity (its inbound
+    then takes only mTLS callers, judged by RBAC), else plaintext."""
     spec = topology.services[service]
     ports = replace(InstancePorts.allocate(spec, free_port), app_http=upstream_port, app_grpc=None)
     instance = Instance(spec, f"{service}-1", ports)
-    config = sidecar_config(topology, instance, _NO_CONTROL_PLANE, tls=None)
-    return instance, _static(config, upstream_port)
+    config = sidecar_config(topology, instance, ControlPlane.nowhere(), tls=tls)
+    return instance, without_control_plane(config, {}, default_port=upstream_port)
 
 
 @contextmanager
@@ -146,7 +148,7 @@ def running_edge(
     port, admin = free_port(), free_port()
     config = edge_against(load_topology(), upstream.port, port, admin)
     (listener,) = config["static_resources"]["listeners"]
-    listener["filter_chains"][0]["filters"][0]["typed_config"].update(hcm_overrides)
+    hcm(listener).update(hcm_overrides)
     with running(EDGE, config, admin, workdir) as process:
         wait_edge_has_jwks(process, JWKS_WITHIN_SECONDS)
         yield process, port

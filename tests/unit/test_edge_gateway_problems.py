@@ -4,14 +4,7 @@ REST clients and left as gRPC statuses for gRPC clients."""
 from __future__ import annotations
 
 from mesh.envoy.gateway_problems import GATEWAY_FAILURES, gateway_problem_mappers
-from mesh.topology import load_topology
-from tests.support.envoy_configs import edge_of
-
-
-def edge_mappers() -> list[dict]:
-    (listener,) = edge_of(load_topology())["static_resources"]["listeners"]
-    manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
-    return manager["local_reply_config"]["mappers"]
+from tests.support.envoy_configs import edge_mappers
 
 
 def flags_of(mapper: dict) -> list[str]:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from mesh.envoy.edge import UNTRUSTED_IDENTITY_HEADERS
-from mesh.topology import Instance, InstancePorts, Topology, load_topology
-from tests.support.envoy_configs import edge_of, sidecar_of
+from mesh.topology import Instance, InstancePorts, load_topology
+from tests.support.envoy_configs import edge_hcm, edge_of, hcm, sidecar_of
 
 pytestmark = pytest.mark.unit
 
@@ -19,11 +19,6 @@ Config = dict[str, Any]
 TOPOLOGY = load_topology()
 JWT_AUTHN = "envoy.filters.http.jwt_authn"
 ROUTER = "envoy.filters.http.router"
-
-
-def edge_hcm(topology: Topology = TOPOLOGY) -> Config:
-    (listener,) = edge_of(topology)["static_resources"]["listeners"]
-    return listener["filter_chains"][0]["filters"][0]["typed_config"]
 
 
 def provider() -> Config:
@@ -162,7 +157,7 @@ def test_sidecars_check_no_token_themselves() -> None:
     for spec in TOPOLOGY.services.values():
         instance = Instance(spec, f"{spec.name}-1", InstancePorts.allocate(spec, ports.__next__))
         for listener in sidecar_of(TOPOLOGY, instance)["static_resources"]["listeners"]:
-            manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
+            manager = hcm(listener)
             # Tokens are checked by the app; a sidecar only routes (and injects faults, when
             # switched on, at its inbound).
             names = [f["name"] for f in manager["http_filters"]]

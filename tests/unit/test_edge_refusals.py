@@ -15,8 +15,7 @@ from mesh.envoy.edge import MAX_REQUEST_HEADERS_COUNT, MAX_REQUEST_HEADERS_KB
 from mesh.envoy.gateway_problems import GATEWAY_FAILURES
 from mesh.envoy.local_replies import not_grpc
 from mesh.envoy.refusals import Refusal, edge_refusals, refusal_mappers
-from mesh.topology import load_topology
-from tests.support.envoy_configs import edge_of
+from tests.support.envoy_configs import edge_mappers
 
 pytestmark = pytest.mark.unit
 
@@ -24,12 +23,6 @@ Config = dict[str, Any]
 REFUSALS = edge_refusals(MAX_REQUEST_HEADERS_KB, MAX_REQUEST_HEADERS_COUNT)
 # RFC 9110 renamed 413; Python 3.11's HTTPStatus still has the old phrase.
 RFC_9110_TITLES = {413: "Content Too Large"}
-
-
-def edge_mappers() -> list[Config]:
-    (listener,) = edge_of(load_topology())["static_resources"]["listeners"]
-    manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
-    return manager["local_reply_config"]["mappers"]
 
 
 def filters_of(mapper: Config) -> list[Config]:
@@ -90,7 +83,8 @@ def test_a_refusal_with_envoys_reason_precedes_the_one_for_its_status() -> None:
         for m in refusal_mappers(REFUSALS)
         if "http1.unexpected_underscore" in json.dumps(m["filter"])
     ]
-    assert filters_of(underscore)[-1]["extension_filter"]["typed_config"]["expression"] == (
+    (reason,) = [f["extension_filter"] for f in filters_of(underscore) if "extension_filter" in f]
+    assert reason["typed_config"]["expression"] == (
         "response.code_details == 'http1.unexpected_underscore'"
     )
 

@@ -5,9 +5,7 @@ No Envoy runs here (tests/integration/test_envoy_validate.py has Envoy check eac
 
 from __future__ import annotations
 
-import itertools
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,8 +16,21 @@ import yaml
 
 from mesh.envoy import edge_config, write_config
 from mesh.envoy.common import duration
-from mesh.topology import Instance, InstancePorts, Topology, cluster_name, load_topology
-from tests.support.envoy_configs import CONTROL_PLANE, edge_of, sidecar_of, tls_for
+from mesh.envoy.refusals import listener_refusal_mappers
+from mesh.envoy.registry_sidecar import registry_sidecar_config
+from mesh.topology import Instance, Topology, cluster_name, load_topology
+from tests.support.envoy_configs import (
+    CONTROL_PLANE,
+    clusters,
+    edge_of,
+    hcm,
+    instances_of,
+    listeners,
+    resolve,
+    routes,
+    sidecar_of,
+    tls_for,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -34,15 +45,6 @@ UNSENT_RETRY_ON = {"connect-failure", "refused-stream", "reset-before-request", 
 @pytest.fixture(scope="module")
 def topology() -> Topology:
     return load_topology()
-
-
-def instances_of(topology: Topology) -> list[Instance]:
-    ports = itertools.count(20000)
-    return [
-        Instance(spec, f"{spec.name}-{n}", InstancePorts.allocate(spec, lambda: next(ports)))
-        for spec in topology.start_order()
-        for n in range(1, spec.instances + 1)
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -72,27 +74,6 @@ def instance_named(instances: list[Instance], instance_id: str) -> Instance:
 # --- navigating a bootstrap --------------------------------------------------------------------
 
 
-def clusters(config: Config) -> dict[str, Config]:
-    return {c["name"]: c for c in config["static_resources"]["clusters"]}
-
-
-def listeners(config: Config) -> dict[str, Config]:
-    return {listener["name"]: listener for listener in config["static_resources"]["listeners"]}
-
-
-def hcm(listener: Config) -> Config:
-    (chain,) = listener["filter_chains"]
-    (network_filter,) = chain["filters"]
-    assert network_filter["name"] == "envoy.filters.network.http_connection_manager"
-    return network_filter["typed_config"]
-
-
-def routes(listener: Config) -> list[Config]:
-    (virtual_host,) = hcm(listener)["route_config"]["virtual_hosts"]
-    assert virtual_host["domains"] == ["*"]
-    return virtual_host["routes"]
-
-
 def every_route(config: Config) -> Iterator[Config]:
     for listener in listeners(config).values():
         yield from routes(listener)
@@ -113,45 +94,6 @@ def protocol_options(cluster: Config) -> Config:
 
 def retry_on(route: Config) -> set[str]:
     return set(route["route"]["retry_policy"]["retry_on"].split(","))
-
-
-def resolve(
-    config: Config,
-    listener: str,
-    path: str,
-    method: str = "GET",
-    grpc: bool = False,
-    headers: dict[str, str] | None = None,
-):
-    """The first route of `listener` matching a request, as Envoy picks it (for the match
-    kinds the generator uses: prefix, path, path_separated_prefix, :method regex, header
-    present, grpc, inverted)."""
-    for route in routes(listeners(config)[listener]):
-        match = route["match"]
-        if "prefix" in match and not path.startswith(match["prefix"]):
-            continue
-        if "path" in match and path != match["path"]:
-            continue
-        if "path_separated_prefix" in match:
-            prefix = match["path_separated_prefix"]
-            if not (path == prefix or path.startswith(prefix + "/")):
-                continue
-        if "grpc" in match and not grpc:
-            continue
-        sent = {":method": method, **{k.lower(): v for k, v in (headers or {}).items()}}
-        if not all(_header_matches(h, sent) for h in match.get("headers", [])):
-            continue
-        return route
-    raise AssertionError(f"no route for {method} {path} on {listener}")
-
-
-def _header_matches(matcher: Config, sent: dict[str, str]) -> bool:
-    if "present_match" in matcher:
-        return (matcher["name"] in sent) == matcher["present_match"]
-    value = sent.get(matcher["name"])
-    regex = matcher["string_match"]["safe_regex"]["regex"]
-    matched = value is not None and re.fullmatch(regex, value) is not None
-    return matched != matcher.get("invert_match", False)
 
 
 # --- common to every Envoy ---------------------------------------------------------------------
@@ -453,8 +395,10 @@ def test_inbound_of_a_rest_only_service_has_no_grpc_route(sidecars: dict[str, Co
 
 def test_inbound_marks_answers_that_never_reached_the_app(sidecars: dict[str, Config]) -> None:
     for config in sidecars.values():
-        mapper, denied = hcm(listeners(config)["inbound"])["local_reply_config"]["mappers"]
+        mappers = hcm(listeners(config)["inbound"])["local_reply_config"]["mappers"]
+        mapper, denied, *refusals = mappers
         assert denied["body_format_override"]["content_type"] == "application/problem+json"
+        assert refusals == listener_refusal_mappers()  # a bad path or header name: problems
         assert set(mapper["filter"]["response_flag_filter"]["flags"]) == {"UF", "UO", "UH"}
         assert mapper["headers_to_add"][0]["header"] == {"key": NOT_FORWARDED, "value": "true"}
 
@@ -603,6 +547,24 @@ def test_every_http_listener_drops_x_envoy_request_headers_first(
             assert early["typed_config"]["mutations"] == [
                 {"remove_on_match": {"key_matcher": {"prefix": "x-envoy-", "ignore_case": True}}}
             ]
+
+
+def test_every_http_listener_normalises_paths_and_refuses_underscores(
+    topology: Topology, every_config: dict[str, Config]
+) -> None:
+    """Every HCM of the mesh (edge, sidecar inbound and egress, the registry's sidecar): RBAC
+    and routes judge the one spelling of a path the app is then given."""
+    registry = registry_sidecar_config(
+        topology, tls=tls_for("registry"), rest_app=1, xds_app=2, admin_port=3
+    )
+    for config in [*every_config.values(), registry]:
+        for name, listener in listeners(config).items():
+            manager = hcm(listener)
+            assert manager["normalize_path"] is True, name
+            assert manager["merge_slashes"] is True, name
+            assert manager["path_with_escaped_slashes_action"] == "REJECT_REQUEST", name
+            common = manager["common_http_protocol_options"]
+            assert common["headers_with_underscores_action"] == "REJECT_REQUEST", name
 
 
 # --- writing -----------------------------------------------------------------------------------

@@ -12,8 +12,7 @@ import pytest
 
 from mesh.envoy.faults import ABORT_PERCENT, ABORT_STATUS, DELAY_MS, DELAY_PERCENT
 from mesh.topology import load_topology
-from tests.support.envoy_configs import edge_of, sidecar_of
-from tests.unit.test_envoy_config import hcm, instances_of, listeners, resolve
+from tests.support.envoy_configs import edge_of, hcm, instances_of, listeners, resolve, sidecar_of
 
 pytestmark = pytest.mark.unit
 

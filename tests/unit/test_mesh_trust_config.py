@@ -4,19 +4,29 @@ only the workloads themselves. (tests/integration/test_mtls_envoy.py runs real E
 
 from __future__ import annotations
 
-import itertools
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mesh.envoy.access_policies import inbound_policies
-from mesh.envoy.rbac import identities, principal_ids
+from mesh.envoy.rbac import ANY_WORKLOAD, identities
 from mesh.envoy.registry_sidecar import registry_sidecar_config
-from mesh.topology import Instance, InstancePorts, Topology, load_topology
+from mesh.topology import load_topology
 from services.common.contracts import load_operations
-from services.common.workload_identity import OPERATOR_ID, spiffe_id
-from tests.support.envoy_configs import CONTROL_PLANE, edge_of, sidecar_of, tls_for
+from services.common.workload_identity import OPERATOR_ID, SERVICE_NAME, TRUST_DOMAIN, spiffe_id
+from tests.support.envoy_configs import (
+    CONTROL_PLANE,
+    clusters,
+    edge_of,
+    hcm,
+    listeners,
+    principal_ids,
+    private_instances,
+    sidecar_of,
+    tls_for,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -24,30 +34,6 @@ Config = dict[str, Any]
 TOPOLOGY = load_topology()
 DOWNSTREAM = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
 UPSTREAM = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
-
-
-def private_instances(topology: Topology, tmp: Path) -> list[Instance]:
-    ports = itertools.count(20000)
-    return [
-        Instance(
-            spec,
-            f"{spec.name}-1",
-            InstancePorts.private(spec, lambda: next(ports), tmp / f"{spec.name}-1"),
-        )
-        for spec in topology.services.values()
-    ]
-
-
-def clusters(config: Config) -> dict[str, Config]:
-    return {c["name"]: c for c in config["static_resources"]["clusters"]}
-
-
-def listeners(config: Config) -> dict[str, Config]:
-    return {listener["name"]: listener for listener in config["static_resources"]["listeners"]}
-
-
-def hcm(listener: Config) -> Config:
-    return listener["filter_chains"][0]["filters"][0]["typed_config"]
 
 
 def peer_identity(cluster: Config) -> str:
@@ -229,3 +215,14 @@ def test_the_public_api_is_matched_without_a_regex() -> None:
             ]
         }
     }
+
+
+@pytest.mark.parametrize("name", ["a", "nft", "a-b_c9", "x" * 63])
+def test_any_workload_is_every_service_name_and_no_operator(name: str) -> None:
+    """rbac.ANY_WORKLOAD spells SERVICE_NAME's characters itself (Envoy refuses its bound)."""
+    assert SERVICE_NAME.fullmatch(name)
+    assert re.fullmatch(ANY_WORKLOAD, spiffe_id(name))
+    assert not re.fullmatch(ANY_WORKLOAD, OPERATOR_ID)
+    for not_a_name in ("Nft", "9nft", "n.ft", "nft/x"):
+        assert not SERVICE_NAME.fullmatch(not_a_name)
+        assert not re.fullmatch(ANY_WORKLOAD, f"spiffe://{TRUST_DOMAIN}/svc/{not_a_name}")
