@@ -23,6 +23,7 @@ from mesh.control import control_endpoint, mesh_status
 from mesh.identity.agent import DEFAULT_TTL
 from mesh.ports import free_port
 from mesh.processes import ProcessFailed
+from mesh.restarts import exit_reason
 from mesh.runner import Mesh, MeshPorts
 from mesh.supervisor import Supervisor
 from mesh.topology import load_topology_or_exit
@@ -72,6 +73,23 @@ def _restarts(instance: dict[str, Any]) -> str:
     return (
         f"{instance['restarts']} ({'; '.join(reasons)})" if reasons else str(instance["restarts"])
     )
+
+
+def control_plane_gone(mesh: Mesh) -> str | None:
+    """What of the registry, its sidecar and the edge has exited, or None while all run. The
+    supervisor heals instances only: without the registry (or its sidecar, every Envoy's and
+    app's only way to it) there is no control plane, without the edge no way in."""
+    core = (
+        ("the registry", mesh.registry),
+        ("the registry's sidecar", mesh.registry_sidecar),
+        ("the edge", mesh.edge),
+    )
+    for name, process in core:
+        if process is None:
+            return f"{name} is not running"
+        if not process.running:
+            return f"{name}: {exit_reason(process.process.returncode)}"
+    return None
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -125,9 +143,9 @@ def main(argv: list[str] | None = None) -> int:
                 " Ctrl-C stops everything.",
                 flush=True,
             )
-            while mesh.registry and mesh.registry.running and mesh.edge and mesh.edge.running:
+            while (gone := control_plane_gone(mesh)) is None:
                 time.sleep(0.5)
-            print("the registry or the edge exited; stopping", file=sys.stderr)
+            print(f"{gone}; stopping the mesh", file=sys.stderr)
             return 1
     except ProcessFailed as error:
         print(f"start-up failed: {error}", file=sys.stderr)
