@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from mesh.files import atomic_write
 from mesh.runner import Mesh, RunningInstance
 from mesh.supervisor import Supervisor
 from mesh.topology import HOST
@@ -117,10 +117,7 @@ def control_endpoint(
     server = ThreadingHTTPServer((HOST, 0), _handler(mesh, supervisor, token))
     url = f"http://{HOST}:{server.server_address[1]}"
     state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    state_file.unlink(missing_ok=True)
-    descriptor = os.open(state_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        json.dump({"url": url, "token": token}, file)
+    atomic_write(state_file, json.dumps({"url": url, "token": token}).encode(), mode=0o600)
     thread = threading.Thread(target=server.serve_forever, name="control", daemon=True)
     thread.start()
     try:
