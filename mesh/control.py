@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from mesh.files import atomic_write
+from mesh.files import atomic_write, private_directory
 from mesh.runner import Mesh, RunningInstance
 from mesh.supervisor import Supervisor
 from mesh.topology import HOST
@@ -116,7 +116,7 @@ def control_endpoint(
     token = secrets.token_urlsafe(32)
     server = ThreadingHTTPServer((HOST, 0), _handler(mesh, supervisor, token))
     url = f"http://{HOST}:{server.server_address[1]}"
-    state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_directory(state_file.parent)
     atomic_write(state_file, json.dumps({"url": url, "token": token}).encode(), mode=0o600)
     thread = threading.Thread(target=server.serve_forever, name="control", daemon=True)
     thread.start()

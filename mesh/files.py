@@ -3,11 +3,16 @@ the control endpoint's state."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 Owner = tuple[int, int]  # (uid, gid)
+PRIVATE_DIRECTORY_MODE = 0o700
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, owner: Owner | None = None) -> Path:
@@ -31,3 +36,25 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, owner: Owner | N
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def private_directory(path: Path) -> Path:
+    """`path` as a directory only its owner may enter (0700), made with its parents when
+    missing. mkdir's mode applies only to a directory it creates: one already there (0755 from
+    an older run, another tool, a volume) is closed here too."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIRECTORY_MODE)
+    if stat.S_IMODE(path.stat().st_mode) != PRIVATE_DIRECTORY_MODE:
+        os.chmod(path, PRIVATE_DIRECTORY_MODE)
+    return path
+
+
+@contextmanager
+def exclusive_lock(lock_path: Path) -> Iterator[None]:
+    """An exclusive flock on `lock_path` (made 0600 if missing) for the block: another process,
+    or thread, taking it waits until the block ends."""
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # also releases the lock

@@ -20,6 +20,7 @@ from mesh.envoy.clusters import ControlPlane
 from mesh.envoy.jwt_authn import JWKS_FETCH_SUCCESS_STAT
 from mesh.envoy.registry_sidecar import registry_sidecar_config
 from mesh.envoy.tls import MeshTls
+from mesh.files import private_directory
 from mesh.identity.agent import DEFAULT_TTL, NodeAgent, Workload
 from mesh.identity.local import local_node_agent
 from mesh.identity.operator import OperatorCredential, operator_workload
@@ -182,7 +183,7 @@ class Mesh:
         """The registry app on Unix sockets only its sidecar reaches, and (unless it is still
         running from before: a restarted registry keeps it) that sidecar on the mesh's
         registry ports."""
-        sockets = self._socket_dir() / REGISTRY
+        sockets = self.socket_dir() / REGISTRY
         self.registry = start_registry(
             self.topology.registry.module,
             self._dir("log"),
@@ -228,8 +229,7 @@ class Mesh:
             number = self._numbers.setdefault(service, itertools.count(1))
             instance_id = f"{service}-{next(number)}"
             if self.private_apps:
-                sockets = self._socket_dir() / instance_id
-                sockets.mkdir(mode=0o700, exist_ok=True)
+                sockets = private_directory(self.socket_dir() / instance_id)
                 ports = InstancePorts.private(spec, self.next_port, sockets)
             else:
                 ports = InstancePorts.allocate(spec, self.next_port)
@@ -328,13 +328,12 @@ class Mesh:
     def _tls(self, workload: Workload) -> MeshTls:
         return MeshTls(self._identity().provision(workload).resolve())
 
-    def _socket_dir(self) -> Path:
+    def socket_dir(self) -> Path:
         """Where apps' Unix sockets go: a 0700 directory (nobody else can even reach them)."""
         if self._sockets is None:
             wanted = (self.workdir / "run" / "sockets").resolve()
             if len(str(wanted)) <= MAX_SOCKET_DIR_LENGTH:
-                wanted.mkdir(parents=True, exist_ok=True, mode=0o700)
-                self._sockets = wanted
+                self._sockets = private_directory(wanted)
             else:
                 self._sockets = Path(tempfile.mkdtemp(prefix="capsure-"))
                 self._resources.callback(shutil.rmtree, self._sockets, ignore_errors=True)

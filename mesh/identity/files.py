@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from mesh.files import Owner, atomic_write
+from mesh.files import Owner, atomic_write, private_directory
 from mesh.identity.ca import IssuedCertificate
 
 SECRET_TYPE = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"
@@ -34,8 +34,7 @@ def write_identity(
 ) -> None:
     """Write (or replace) a workload's identity; `pem` also writes cert.pem, key.pem, ca.pem.
     `owner` (uid, gid): who will read it, when the agent runs as another user (a container)."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(directory, 0o700)  # also when it existed: keys live here
+    private_directory(directory)  # also when it existed: keys live here
     if owner is not None:
         os.chown(directory, *owner)
     if pem:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,12 +14,20 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mesh.identity.agent import NodeAgent, Workload
-from mesh.identity.ca import CertificateRequest, LocalCertificateAuthority
+from mesh.identity.ca import (
+    ROOT_FILE,
+    ROOT_KEY_FILE,
+    CertificateRequest,
+    LocalCertificateAuthority,
+)
 from mesh.identity.files import CERTIFICATE_SDS_FILE, TRUST_SDS_FILE
+from mesh.identity.local import CA_DIR, IDENTITY_DIR, local_node_agent
 from services.common.workload_identity import spiffe_id
 from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.unit
+
+RACE_ROUNDS, RACE_STARTERS = 20, 4
 
 
 def mode(path: Path) -> int:
@@ -51,6 +61,63 @@ def test_the_ca_is_created_once_private_and_loaded_after(tmp_path: Path) -> None
     assert first.trust_bundle_pem == again.trust_bundle_pem
     assert mode(tmp_path / "ca") == 0o700
     assert mode(tmp_path / "ca" / "ca-key.pem") == 0o600
+
+
+def open_directory(path: Path) -> Path:
+    """A directory as an older run or another tool may have left it: 0755."""
+    path.mkdir(parents=True)
+    path.chmod(0o755)
+    return path
+
+
+def test_an_open_ca_directory_is_closed(tmp_path: Path) -> None:
+    directory = open_directory(tmp_path / "ca")
+    LocalCertificateAuthority.load_or_create(directory)
+    assert mode(directory) == 0o700
+
+
+def test_a_first_start_interrupted_before_the_certificate_is_finished_by_the_next(
+    tmp_path: Path,
+) -> None:
+    """The key is written first: a key without its certificate is an unfinished create."""
+    directory = tmp_path / "ca"
+    directory.mkdir(mode=0o700)
+    (directory / ROOT_KEY_FILE).write_bytes(LocalCertificateAuthority.create().private_key_pem)
+    authority = LocalCertificateAuthority.load_or_create(directory)
+    assert (directory / ROOT_FILE).read_bytes() == authority.trust_bundle_pem
+    assert (directory / ROOT_KEY_FILE).read_bytes() == authority.private_key_pem
+    assert LocalCertificateAuthority.load(directory).trust_bundle_pem == authority.trust_bundle_pem
+
+
+def test_starters_racing_to_create_the_ca_all_load_the_one_created(tmp_path: Path) -> None:
+    """Without taking turns, about one round in three had a starter fail (its key or
+    certificate existed by the time it wrote it) or end with a CA the others did not."""
+    for round_ in range(RACE_ROUNDS):
+        directory = tmp_path / f"ca-{round_}"
+        start = threading.Barrier(RACE_STARTERS)
+
+        def starter(directory: Path = directory, start: threading.Barrier = start) -> bytes:
+            start.wait(timeout=10)
+            return LocalCertificateAuthority.load_or_create(directory).trust_bundle_pem
+
+        with ThreadPoolExecutor(RACE_STARTERS) as pool:
+            bundles = [f.result() for f in [pool.submit(starter) for _ in range(RACE_STARTERS)]]
+        assert bundles == [(directory / ROOT_FILE).read_bytes()] * RACE_STARTERS, round_
+
+
+def test_a_key_that_is_not_the_certificates_is_refused(tmp_path: Path) -> None:
+    directory = tmp_path / "ca"
+    LocalCertificateAuthority.load_or_create(directory)
+    (directory / ROOT_KEY_FILE).write_bytes(LocalCertificateAuthority.create().private_key_pem)
+    with pytest.raises(ValueError, match="is not the key of"):
+        LocalCertificateAuthority.load_or_create(directory)
+
+
+def test_the_local_agent_closes_its_open_directories(tmp_path: Path) -> None:
+    ca, identities = open_directory(tmp_path / CA_DIR), open_directory(tmp_path / IDENTITY_DIR)
+    agent = local_node_agent(tmp_path, timedelta(hours=1))
+    assert agent.root == identities
+    assert (mode(ca), mode(identities)) == (0o700, 0o700)
 
 
 def test_the_agent_writes_sds_files_envoy_reads_and_renews_at_half_life(
