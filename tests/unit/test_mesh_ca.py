@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from mesh.identity.ca import (
     ROOT_FILE,
     ROOT_KEY_FILE,
     CertificateRequest,
+    IssuedCertificate,
     LocalCertificateAuthority,
 )
 from mesh.identity.files import CERTIFICATE_SDS_FILE, TRUST_SDS_FILE
@@ -182,3 +184,59 @@ def test_a_short_lived_certificate_is_renewed_at_its_half_life_not_at_once(
     assert agent.renew_due() == []
     clock.advance(1)
     assert agent.renew_due() == ["nft-1"]
+
+
+class Interfering:
+    """The mesh CA, with something happening while it signs (as another thread would)."""
+
+    def __init__(self, authority: LocalCertificateAuthority) -> None:
+        self._authority = authority
+        self.during: dict[str, Callable[[], None]] = {}  # common name -> what happens
+
+    @property
+    def trust_bundle_pem(self) -> bytes:
+        return self._authority.trust_bundle_pem
+
+    def issue(self, request: CertificateRequest) -> IssuedCertificate:
+        if request.common_name in self.during:
+            self.during[request.common_name]()
+        return self._authority.issue(request)
+
+
+def test_forgetting_a_workload_deletes_its_identity(tmp_path: Path) -> None:
+    agent = NodeAgent(LocalCertificateAuthority.create(), tmp_path)
+    directory = agent.provision(Workload("nft-1", spiffe_id("nft")))
+    agent.forget("nft-1")
+    assert not directory.exists()
+    agent.forget("nft-1")  # again, or never provisioned: nothing to do
+
+
+def test_a_renewal_racing_forget_does_not_bring_the_identity_back(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    issuer = Interfering(LocalCertificateAuthority.create(clock=clock.__call__))
+    agent = NodeAgent(issuer, tmp_path, timedelta(minutes=10), clock=clock.__call__)
+    directory = agent.provision(Workload("nft-1", spiffe_id("nft")))
+    issuer.during["nft-1"] = lambda: agent.forget("nft-1")  # removed while it is renewed
+    clock.advance(5 * 60)
+    assert agent.renew_due() == []
+    assert not directory.exists()
+
+
+def test_one_workload_that_cannot_be_renewed_holds_up_no_other(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    issuer = Interfering(LocalCertificateAuthority.create(clock=clock.__call__))
+    agent = NodeAgent(issuer, tmp_path, timedelta(minutes=10), clock=clock.__call__)
+    for number in (1, 2, 3):
+        agent.provision(Workload(f"nft-{number}", spiffe_id("nft")))
+
+    def refuse() -> None:
+        raise OSError("the CA's disk is full")
+
+    issuer.during["nft-2"] = refuse
+    clock.advance(5 * 60)
+    assert agent.renew_due() == ["nft-1", "nft-3"]
+    assert "could not renew the certificate of nft-2" in caplog.text
+    del issuer.during["nft-2"]
+    assert agent.renew_due() == ["nft-2"]  # tried again next time
