@@ -15,12 +15,11 @@ import argparse
 import signal
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from mesh.control import control_endpoint, mesh_status
-from mesh.identity.agent import DEFAULT_TTL
+from mesh.identity.agent import DEFAULT_TTL, NodeAgent
 from mesh.ports import free_port
 from mesh.processes import ProcessFailed
 from mesh.restarts import exit_reason
@@ -112,8 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         help="lifetime of each workload certificate (renewed at half of it); default 1 h",
     )
     args = parser.parse_args(argv)
-    if not 10 <= args.certificate_ttl_seconds <= 30 * 86400:
-        parser.error("--certificate-ttl-seconds must be between 10 s and 30 days")
+    try:
+        certificate_ttl = NodeAgent.ttl_of(args.certificate_ttl_seconds)
+    except ValueError as error:
+        parser.error(f"--certificate-ttl-seconds {error}")
 
     signal.signal(signal.SIGTERM, _interrupt)
     topology = load_topology_or_exit()
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         ports,
         free_port,
         args.workdir,
-        certificate_ttl=timedelta(seconds=args.certificate_ttl_seconds),
+        certificate_ttl=certificate_ttl,
     )
     supervisor = None if args.no_restart else Supervisor(mesh)
     try:

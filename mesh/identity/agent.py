@@ -23,6 +23,9 @@ from mesh.identity.files import write_identity
 log = logging.getLogger(__name__)
 
 DEFAULT_TTL = timedelta(hours=1)
+# What an operator may ask for: renewed at half-life on a check every second, shorter would
+# rotate all the time; a longer life keeps a stolen key useful for longer.
+MIN_TTL, MAX_TTL = timedelta(seconds=10), timedelta(days=30)
 RENEW_FRACTION = 0.5  # of the lifetime gone, as SPIRE and Istio renew
 CHECK_INTERVAL_SECONDS = 1.0
 
@@ -57,6 +60,15 @@ class NodeAgent:
         self._clock = clock
         self._held: dict[str, _Held] = {}
         self._lock = threading.Lock()
+
+    @staticmethod
+    def ttl_of(seconds: float) -> timedelta:
+        """The certificate lifetime an operator asked for (the launcher's and the agent's
+        command lines), within MIN_TTL..MAX_TTL; a ValueError saying so otherwise (NaN too).
+        Tests may give the agent itself a shorter one (a rotation within seconds)."""
+        if not MIN_TTL.total_seconds() <= seconds <= MAX_TTL.total_seconds():
+            raise ValueError(f"must be between 10 s and 30 days (got {seconds:g} s)")
+        return timedelta(seconds=seconds)
 
     @property
     def root(self) -> Path:
