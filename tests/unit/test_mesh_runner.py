@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from mesh.ports import free_port
-from mesh.runner import MAX_SOCKET_DIR_LENGTH, Mesh, MeshPorts
+from mesh.processes import ProcessFailed
+from mesh.runner import MAX_SOCKET_DIR_BYTES, Mesh, MeshPorts
 from mesh.topology import load_topology
 
 pytestmark = pytest.mark.unit
@@ -21,20 +25,27 @@ pytestmark = pytest.mark.unit
 def short_workdir() -> Iterator[Path]:
     """A work directory short enough for its own socket directory (pytest's tmp_path is not)."""
     workdir = Path(tempfile.mkdtemp(prefix="rv-"))
-    assert len(str(workdir / "run" / "sockets")) <= MAX_SOCKET_DIR_LENGTH
+    assert len(str(workdir / "run" / "sockets")) <= MAX_SOCKET_DIR_BYTES
     try:
         yield workdir
     finally:
         shutil.rmtree(workdir)
 
 
-@pytest.fixture
-def mesh(short_workdir: Path) -> Iterator[Mesh]:
-    mesh = Mesh(load_topology(), MeshPorts.free(), free_port, short_workdir)
+@contextmanager
+def mesh_in(workdir: Path) -> Iterator[Mesh]:
+    """A mesh that starts nothing unless asked; what it made is cleaned up by `stop`."""
+    mesh = Mesh(load_topology(), MeshPorts.free(), free_port, workdir)
     try:
         yield mesh
     finally:
         mesh.stop()
+
+
+@pytest.fixture
+def mesh(short_workdir: Path) -> Iterator[Mesh]:
+    with mesh_in(short_workdir) as mesh:
+        yield mesh
 
 
 def test_an_open_socket_directory_left_by_an_older_run_is_closed(
@@ -45,3 +56,33 @@ def test_an_open_socket_directory_left_by_an_older_run_is_closed(
     left.chmod(0o755)
     assert mesh.socket_dir() == left
     assert stat.S_IMODE(left.stat().st_mode) == 0o700
+
+
+def test_a_work_directory_short_in_characters_but_not_in_bytes_gets_short_socket_paths(
+    short_workdir: Path,
+) -> None:
+    """sun_path counts bytes: 20 é are 20 characters and 40 bytes."""
+    workdir = short_workdir / ("é" * 20)
+    assert len(str(workdir / "run" / "sockets")) <= MAX_SOCKET_DIR_BYTES
+    with mesh_in(workdir) as mesh:
+        sockets = mesh.socket_dir()
+        assert workdir not in sockets.parents
+        assert len(os.fsencode(sockets)) <= MAX_SOCKET_DIR_BYTES
+        assert stat.S_IMODE(sockets.stat().st_mode) == 0o700
+
+
+def test_an_instance_whose_sockets_would_not_fit_sun_path_is_refused_before_it_starts(
+    mesh: Mesh,
+) -> None:
+    long_name = "n" * 63  # as long as a service name may be
+    spec = dataclasses.replace(mesh.topology.services["nft"], name=long_name)
+    with pytest.raises(ProcessFailed, match=r"bytes long; a Unix socket's path may have at most"):
+        mesh.instance_ports(spec, f"{long_name}-1")
+    assert not (mesh.socket_dir() / f"{long_name}-1").exists()
+
+
+def test_an_instance_gets_its_own_private_socket_directory(mesh: Mesh) -> None:
+    ports = mesh.instance_ports(mesh.topology.services["nft"], "nft-1")
+    assert isinstance(ports.app_http, Path)
+    assert ports.app_http.parent == mesh.socket_dir() / "nft-1"
+    assert stat.S_IMODE(ports.app_http.parent.stat().st_mode) == 0o700
