@@ -19,8 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mesh.topology import HOST, Instance, LocalAddress, ServiceSpec
-
-UNIX_PREFIX = "unix:"  # a `<DEP>_ADDR` naming a Unix socket
+from services.common.addresses import (
+    TcpAddress,
+    UnixAddress,
+    http_unix_url,
+    parse_address,
+)
 
 # Generous: a cold app on a busy 2-core machine (imports, migrations) can take half a minute;
 # a ready process is seen at once, so only a broken start waits this long.
@@ -55,6 +59,14 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(self.timeout)
         self.sock.connect(str(self._socket_path))
+
+
+def status_of(address: LocalAddress, path: str, timeout: float = 1.0) -> int | None:
+    """The status of a GET of `path` from a process on this host, at its loopback port or its
+    Unix socket; None when it does not answer within `timeout`."""
+    if isinstance(address, int):
+        return http_status(f"http://{HOST}:{address}{path}", timeout)
+    return unix_http_status(Path(address), path, timeout)
 
 
 def unix_http_status(socket_path: Path, path: str, timeout: float = 1.0) -> int | None:
@@ -170,10 +182,7 @@ class AppProcess(ManagedProcess):
     def status_of(self, path: str, timeout: float = 1.0) -> int | None:
         """The status of a GET of `path` from the app itself (over its socket when it has
         one), or None when it does not answer within `timeout`."""
-        address = self.instance.ports.app_http
-        if isinstance(address, int):
-            return http_status(f"{self.url}{path}", timeout)
-        return unix_http_status(Path(address), path, timeout)
+        return status_of(self.instance.ports.app_http, path, timeout)
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         self.wait_until(lambda: self.health_status() == 200, "healthy", timeout)
@@ -216,11 +225,9 @@ def identity_environment(spec: ServiceSpec, peer_addresses: Mapping[str, str]) -
         "CAPSURE_JWKS_CACHE_SECONDS": f"{identity.jwks_cache_seconds:g}",
     }
     if spec.fetches_jwks:
-        address = peer_addresses[identity.service]
-        if address.startswith(UNIX_PREFIX):
-            # The requests-unixsocket convention: the socket path, percent-encoded, as host.
-            socket_path = urllib.parse.quote(address.removeprefix(UNIX_PREFIX), safe="")
-            env["CAPSURE_JWKS_URL"] = f"http+unix://{socket_path}{identity.jwks_path}"
+        address = parse_address(peer_addresses[identity.service])
+        if isinstance(address, UnixAddress):
+            env["CAPSURE_JWKS_URL"] = http_unix_url(address.path, identity.jwks_path)
         else:
             env["CAPSURE_JWKS_URL"] = f"http://{address}{identity.jwks_path}"
     return env
@@ -230,8 +237,8 @@ def peer_address(address: LocalAddress) -> str:
     """How an app is told where something local is (`<DEP>_ADDR`, REGISTRY_ADDR): host:port of
     a loopback port, or unix:<path> of a socket."""
     if isinstance(address, int):
-        return f"{HOST}:{address}"
-    return f"{UNIX_PREFIX}{address}"
+        return str(TcpAddress(HOST, address))
+    return str(UnixAddress(Path(address)))
 
 
 def listen_environment(prefix: str, address: LocalAddress) -> dict[str, str]:
@@ -282,9 +289,7 @@ class RegistryProcess(ManagedProcess):
         return f"http://{HOST}:{self.rest}"
 
     def health_status(self) -> int | None:
-        if isinstance(self.rest, Path):
-            return unix_http_status(self.rest, "/healthz")
-        return http_status(f"{self.url}/healthz")
+        return status_of(self.rest, "/healthz")
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         self.wait_until(lambda: self.health_status() == 200, "healthy", timeout)
