@@ -61,24 +61,36 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock.connect(str(self._socket_path))
 
 
-def status_of(address: LocalAddress, path: str, timeout: float = 1.0) -> int | None:
+def local_status(address: LocalAddress, path: str, timeout: float = 1.0) -> int | None:
     """The status of a GET of `path` from a process on this host, at its loopback port or its
-    Unix socket; None when it does not answer within `timeout`."""
-    if isinstance(address, int):
-        return http_status(f"http://{HOST}:{address}{path}", timeout)
-    return unix_http_status(Path(address), path, timeout)
+    Unix socket; None when nothing answers within `timeout` (refused, silent, or closed
+    without a word). What answers but not in HTTP raises http.client.HTTPException: alive to a
+    liveness probe, not ready to anyone else (`status_of`)."""
+    connection = (
+        http.client.HTTPConnection(HOST, address, timeout=timeout)
+        if isinstance(address, int)
+        else _UnixConnection(Path(address), timeout)
+    )
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+def status_of(address: LocalAddress, path: str, timeout: float = 1.0) -> int | None:
+    """`local_status`, with an answer that is not HTTP as None: no status anyone waits for."""
+    try:
+        return local_status(address, path, timeout)
+    except http.client.HTTPException:
+        return None
 
 
 def unix_http_status(socket_path: Path, path: str, timeout: float = 1.0) -> int | None:
     """The status of a GET to an app listening on a Unix socket, or None when none answers."""
-    connection = _UnixConnection(socket_path, timeout)
-    try:
-        connection.request("GET", path)
-        return connection.getresponse().status
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        connection.close()
+    return status_of(socket_path, path, timeout)
 
 
 @dataclass
@@ -118,11 +130,13 @@ class ManagedProcess:
                 self.kill()
         return self.process.wait()
 
-    def kill(self) -> None:
-        """SIGKILL: a crash, as far as everyone else can tell."""
+    def kill(self, timeout: float | None = None) -> None:
+        """SIGKILL: a crash, as far as everyone else can tell. Then wait for the end, at most
+        `timeout` (subprocess.TimeoutExpired after it: a process in uninterruptible sleep,
+        blocked on a disk or a network file system, ends only once that returns)."""
         if self.running:
             self.process.kill()
-        self.process.wait()
+        self.process.wait(timeout)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
