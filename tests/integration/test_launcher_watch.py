@@ -4,7 +4,6 @@ its sidecar (every Envoy's and app's only way to the control plane) or the edge.
 from __future__ import annotations
 
 import signal
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +13,7 @@ import pytest
 
 from mesh.launcher import control_plane_gone
 from mesh.processes import ManagedProcess, spawn, stop_together
+from tests.support.unstarted_mesh import waiting
 
 pytestmark = pytest.mark.integration
 
@@ -23,8 +23,7 @@ CORE = ("registry", "registry_sidecar", "edge")
 @pytest.fixture
 def core(tmp_path: Path) -> Iterator[dict[str, ManagedProcess]]:
     """Stand-ins for the three processes: real ones that wait to be stopped."""
-    command = [sys.executable, "-c", "import time; time.sleep(60)"]
-    processes = {name: spawn(name, command, {}, tmp_path) for name in CORE}
+    processes = {name: spawn(name, waiting(), {}, tmp_path) for name in CORE}
     try:
         yield processes
     finally:

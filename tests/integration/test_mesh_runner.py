@@ -3,38 +3,26 @@ processes: the apps' environment, and the instance's files."""
 
 from __future__ import annotations
 
-import shutil
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from mesh.identity.agent import Workload
-from mesh.ports import free_port
 from mesh.processes import spawn
-from mesh.runner import Mesh, MeshPorts, RunningInstance
-from mesh.topology import Instance, load_topology
+from mesh.runner import Mesh, RunningInstance
+from mesh.topology import Instance
 from services.common.workload_identity import spiffe_id
 from tests.support.mesh import poll
+from tests.support.unstarted_mesh import unstarted_mesh, waiting
 
 pytestmark = pytest.mark.integration
-
-WAITING = [sys.executable, "-c", "import time; time.sleep(60)"]
 
 
 @pytest.fixture
 def mesh() -> Iterator[Mesh]:
-    """A mesh that starts nothing unless asked, in a work directory short enough for its own
-    socket directory."""
-    workdir = Path(tempfile.mkdtemp(prefix="rv-"))
-    mesh = Mesh(load_topology(), MeshPorts.free(), free_port, workdir)
-    try:
+    with unstarted_mesh() as mesh:
         yield mesh
-    finally:
-        mesh.stop()
-        shutil.rmtree(workdir)
 
 
 def environment_of(pid: int) -> dict[str, str]:
@@ -68,7 +56,7 @@ def test_a_removed_instance_leaves_neither_its_sockets_nor_its_identity(mesh: Me
     assert mesh.agent is not None
     identity = mesh.agent.provision(Workload("nft-1", spiffe_id("nft")))
     # Stand-ins for the app and its sidecar: real processes that wait to be stopped.
-    processes = [spawn(name, WAITING, {}, mesh.workdir / "log") for name in ("app", "sidecar")]
+    processes = [spawn(name, waiting(), {}, mesh.workdir / "log") for name in ("app", "sidecar")]
     running = RunningInstance(instance, *processes)  # type: ignore[arg-type]
     mesh.instances["nft"] = [running]
 

@@ -4,31 +4,26 @@ system) must not hold that lock, and with it every add, remove and restart, for 
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from mesh import supervisor as supervision
-from mesh.ports import free_port
 from mesh.processes import AppProcess, EnvoyProcess
 from mesh.restarts import LivenessPolicy, RestartPolicy
-from mesh.runner import Mesh, MeshPorts, RunningInstance
+from mesh.runner import Mesh, RunningInstance
 from mesh.supervisor import Supervisor
-from mesh.topology import Instance, load_topology
+from mesh.topology import Instance
 from tests.support.mesh import poll
+from tests.support.unstarted_mesh import unstarted_mesh, waiting
 
 pytestmark = pytest.mark.integration
 
 KILL_WAIT_SECONDS = 0.5
 # Long enough that, were the wait for its end unbounded, the test would see no report in time.
 STUCK_SECONDS = 30
-WAITING = [sys.executable, "-c", f"import time; time.sleep({STUCK_SECONDS})"]
 
 
 class EndsLate(subprocess.Popen[bytes]):
@@ -44,13 +39,8 @@ class EndsLate(subprocess.Popen[bytes]):
 
 @pytest.fixture
 def mesh() -> Iterator[Mesh]:
-    workdir = Path(tempfile.mkdtemp(prefix="rv-"))
-    mesh = Mesh(load_topology(), MeshPorts.free(), free_port, workdir)
-    try:
+    with unstarted_mesh() as mesh:
         yield mesh
-    finally:
-        mesh.stop()
-        shutil.rmtree(workdir)
 
 
 def test_a_process_sigkill_does_not_end_at_once_holds_the_mesh_for_a_bounded_time(
@@ -62,11 +52,11 @@ def test_a_process_sigkill_does_not_end_at_once_holds_the_mesh_for_a_bounded_tim
     log = mesh.workdir / "log"
     log.mkdir()
     # Stand-ins that never answer a probe: the app stuck, its sidecar an ordinary process.
-    app_process = EndsLate(WAITING)
+    app_process = EndsLate(waiting(STUCK_SECONDS))
     app = AppProcess("nft-1", app_process, log / "nft-1.log", instance=instance)
     sidecar = EnvoyProcess(
         "nft-1-sidecar",
-        subprocess.Popen(WAITING),
+        subprocess.Popen(waiting(STUCK_SECONDS)),
         log / "nft-1-sidecar.log",
         admin_port=instance.ports.admin,
         config_path=log / "unused.yaml",

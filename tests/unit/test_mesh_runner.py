@@ -4,54 +4,34 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from mesh.ports import free_port
 from mesh.processes import ProcessFailed
-from mesh.runner import MAX_SOCKET_DIR_BYTES, Mesh, MeshPorts
-from mesh.topology import load_topology
+from mesh.runner import MAX_SOCKET_DIR_BYTES, Mesh
+from tests.support.unstarted_mesh import short_workdir, unstarted_mesh
 
 pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def short_workdir() -> Iterator[Path]:
-    """A work directory short enough for its own socket directory (pytest's tmp_path is not)."""
-    workdir = Path(tempfile.mkdtemp(prefix="rv-"))
-    assert len(str(workdir / "run" / "sockets")) <= MAX_SOCKET_DIR_BYTES
-    try:
+def workdir() -> Iterator[Path]:
+    with short_workdir() as workdir:
+        assert len(str(workdir / "run" / "sockets")) <= MAX_SOCKET_DIR_BYTES
         yield workdir
-    finally:
-        shutil.rmtree(workdir)
-
-
-@contextmanager
-def mesh_in(workdir: Path) -> Iterator[Mesh]:
-    """A mesh that starts nothing unless asked; what it made is cleaned up by `stop`."""
-    mesh = Mesh(load_topology(), MeshPorts.free(), free_port, workdir)
-    try:
-        yield mesh
-    finally:
-        mesh.stop()
 
 
 @pytest.fixture
-def mesh(short_workdir: Path) -> Iterator[Mesh]:
-    with mesh_in(short_workdir) as mesh:
+def mesh(workdir: Path) -> Iterator[Mesh]:
+    with unstarted_mesh(workdir) as mesh:
         yield mesh
 
 
-def test_an_open_socket_directory_left_by_an_older_run_is_closed(
-    mesh: Mesh, short_workdir: Path
-) -> None:
-    left = short_workdir / "run" / "sockets"
+def test_an_open_socket_directory_left_by_an_older_run_is_closed(mesh: Mesh, workdir: Path) -> None:
+    left = workdir / "run" / "sockets"
     left.mkdir(parents=True)
     left.chmod(0o755)
     assert mesh.socket_dir() == left
@@ -59,14 +39,14 @@ def test_an_open_socket_directory_left_by_an_older_run_is_closed(
 
 
 def test_a_work_directory_short_in_characters_but_not_in_bytes_gets_short_socket_paths(
-    short_workdir: Path,
+    workdir: Path,
 ) -> None:
     """sun_path counts bytes: 20 é are 20 characters and 40 bytes."""
-    workdir = short_workdir / ("é" * 20)
-    assert len(str(workdir / "run" / "sockets")) <= MAX_SOCKET_DIR_BYTES
-    with mesh_in(workdir) as mesh:
+    accented = workdir / ("é" * 20)
+    assert len(str(accented / "run" / "sockets")) <= MAX_SOCKET_DIR_BYTES
+    with unstarted_mesh(accented) as mesh:
         sockets = mesh.socket_dir()
-        assert workdir not in sockets.parents
+        assert accented not in sockets.parents
         assert len(os.fsencode(sockets)) <= MAX_SOCKET_DIR_BYTES
         assert stat.S_IMODE(sockets.stat().st_mode) == 0o700
 
