@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -207,6 +208,25 @@ def test_a_duplicate_key_is_an_error_not_the_last_one_winning(tmp_path: Path) ->
     assert problems(path) == [
         f"{path}:48:3: services.notification: duplicate key (first at line 29)"
     ]
+
+
+def test_an_alias_of_the_node_holding_it_is_an_error_not_a_recursion(tmp_path: Path) -> None:
+    path = variant(tmp_path, {}, "loop: &loop\n  again: *loop\n")
+    assert problems(path) == [
+        f"{path}:51:1: loop: unknown key (expected one of: registry, edge, identity, defaults, "
+        "services)"
+    ]
+
+
+def test_aliases_of_aliases_are_read_once_not_exponentially(tmp_path: Path) -> None:
+    """A billion laughs: 9 ** 20 nodes if every alias is followed."""
+    laughs = ["laughs:", "  - &l0 [lol, lol]"]
+    laughs += [f"  - &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 21)]
+    path = variant(tmp_path, {}, "\n".join(laughs) + "\n")
+    started = time.monotonic()
+    [problem] = problems(path)
+    assert problem.startswith(f"{path}:51:1: laughs: unknown key")
+    assert time.monotonic() - started < 5
 
 
 def test_broken_yaml_names_its_line(tmp_path: Path) -> None:
