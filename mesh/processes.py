@@ -221,10 +221,14 @@ def app_environment(
     }
     if ports.app_grpc is not None:
         env |= listen_environment(f"{prefix}GRPC_", ports.app_grpc)
-    for dependency in spec.peers:
-        env[f"{dependency.upper()}_ADDR"] = peer_addresses[dependency]
+    env |= peer_environment(spec, peer_addresses)
     env |= identity_environment(spec, peer_addresses)
     return {**env, **(extra or {})}
+
+
+def peer_environment(spec: ServiceSpec, peer_addresses: Mapping[str, str]) -> dict[str, str]:
+    """`<PEER>_ADDR` for each peer the app calls (its dependencies and serving-time calls)."""
+    return {f"{peer.upper()}_ADDR": peer_addresses[peer] for peer in spec.peers}
 
 
 def identity_environment(spec: ServiceSpec, peer_addresses: Mapping[str, str]) -> dict[str, str]:
