@@ -20,7 +20,12 @@ from mesh.envoy import edge_config, sidecar_config, write_config
 from mesh.envoy.clusters import ControlPlane
 from mesh.envoy.registry_sidecar import registry_sidecar_config
 from mesh.envoy.tls import MeshTls
-from mesh.processes import identity_environment
+from mesh.processes import (
+    identity_environment,
+    listen_environment,
+    peer_address,
+    peer_environment,
+)
 from mesh.topology import (
     HOST,
     Instance,
@@ -107,23 +112,22 @@ def _database(spec: ServiceSpec) -> dict[str, Any]:
 
 def _app_environment(topology: Topology, instance: Instance) -> dict[str, str]:
     spec, ports, prefix = instance.service, instance.ports, instance.service.env_prefix
+    # Every peer through the sidecar's egress in the shared network namespace.
+    peers = {peer: peer_address(ports.egress[peer]) for peer in spec.egress}
     env = {
-        f"{prefix}HOST": "127.0.0.1",  # only its sidecar, in the same namespace, reaches it
-        f"{prefix}PORT": str(ports.app_http),
+        # On loopback: only its sidecar, in the same network namespace, reaches it.
+        **listen_environment(prefix, ports.app_http),
         f"{prefix}INSTANCE_ID": instance.id,
         f"{prefix}ADVERTISE_ADDR": f"{instance.id}:{ports.inbound}",
         f"{prefix}DATABASE_URL": (
             f"postgres://{DB_USER}:{DB_PASSWORD}@{spec.name}-db:5432/{spec.name}"
         ),
         # The registry through the sidecar, which presents the instance's certificate.
-        "REGISTRY_ADDR": f"127.0.0.1:{ports.control}",
+        "REGISTRY_ADDR": peer_address(ports.control),
     }
     if ports.app_grpc is not None:
-        env[f"{prefix}GRPC_PORT"] = str(ports.app_grpc)
-    # Every peer through the sidecar's egress in the shared network namespace.
-    peers = {peer: f"127.0.0.1:{ports.egress[peer]}" for peer in spec.egress}
-    for dependency in spec.peers:
-        env[f"{dependency.upper()}_ADDR"] = peers[dependency]
+        env |= listen_environment(f"{prefix}GRPC_", ports.app_grpc)
+    env |= peer_environment(spec, peers)
     env |= identity_environment(spec, peers)
     if _is_issuer(topology, spec):
         env[f"{prefix}SIGNING_KEYS_DIR"] = SIGNING_KEYS_MOUNT

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -17,9 +16,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from mesh.files import atomic_write, private_directory
+from mesh.processes import ProcessFailed
 from mesh.runner import Mesh, RunningInstance
 from mesh.supervisor import Supervisor
 from mesh.topology import HOST
+from services.common.quoting import quoted
+
+CONNECTION_TIMEOUT_SECONDS = 10.0
+# An instance that failed to start says why with its log's tail: enough of it to act on.
+MAX_ERROR_CHARACTERS = 4000
 
 
 def mesh_status(mesh: Mesh, supervisor: Supervisor | None = None) -> dict[str, Any]:
@@ -53,10 +59,26 @@ def _instance_status(running: RunningInstance, supervisor: Supervisor | None) ->
     return status
 
 
-def _handler(mesh: Mesh, supervisor: Supervisor | None, token: str) -> type[BaseHTTPRequestHandler]:
+def _bounded(message: str, limit: int = MAX_ERROR_CHARACTERS) -> str:
+    """A long message's start (what failed) and end (a log tail's last lines), not all of it."""
+    if len(message) <= limit:
+        return message
+    half = limit // 2
+    return (
+        f"{message[:half]}\n… ({len(message) - 2 * half} characters left out) …\n{message[-half:]}"
+    )
+
+
+def _handler(
+    mesh: Mesh, supervisor: Supervisor | None, token: str, connection_timeout: float
+) -> type[BaseHTTPRequestHandler]:
     expected = f"Bearer {token}".encode()
 
     class Handler(BaseHTTPRequestHandler):
+        # A connection that sends nothing (or too slowly) is closed after this, rather than
+        # holding a server thread for as long as the sender likes.
+        timeout = connection_timeout
+
         def do_GET(self) -> None:
             if self._authorized():
                 self._answer(HTTPStatus.OK, mesh_status(mesh, supervisor))
@@ -68,21 +90,27 @@ def _handler(mesh: Mesh, supervisor: Supervisor | None, token: str) -> type[Base
             if len(parts) != 3 or parts[0] != "services" or parts[2] != "instances":
                 self._answer(HTTPStatus.NOT_FOUND, {"error": "POST /services/<name>/instances"})
             elif parts[1] not in mesh.topology.services:
-                self._answer(HTTPStatus.NOT_FOUND, {"error": f"unknown service {parts[1]!r}"})
+                self._answer(HTTPStatus.NOT_FOUND, {"error": f"unknown service {quoted(parts[1])}"})
             else:
-                running = mesh.add_instance(parts[1])
+                try:
+                    running = mesh.add_instance(parts[1])
+                except ProcessFailed as error:  # it was stopped again; the mesh runs on
+                    message = f"could not add an instance of {parts[1]}: {error}"
+                    self._answer(HTTPStatus.SERVICE_UNAVAILABLE, {"error": _bounded(message)})
+                    return
                 self._answer(HTTPStatus.CREATED, {"id": running.id})
 
         def do_DELETE(self) -> None:  # DELETE /instances/<id>: stop one gracefully
             if not self._authorized():
                 return
             parts = self.path.strip("/").split("/")
+            if len(parts) != 2 or parts[0] != "instances":
+                self._answer(HTTPStatus.NOT_FOUND, {"error": "DELETE /instances/<id>"})
+                return
             try:
-                if len(parts) != 2 or parts[0] != "instances":
-                    raise KeyError(self.path)
                 mesh.remove_instance(parts[1])
             except KeyError:
-                self._answer(HTTPStatus.NOT_FOUND, {"error": f"no instance {self.path!r}"})
+                self._answer(HTTPStatus.NOT_FOUND, {"error": f"no instance {quoted(parts[1])}"})
                 return
             self._answer(HTTPStatus.OK, {"removed": parts[1]})
 
@@ -110,17 +138,20 @@ def _handler(mesh: Mesh, supervisor: Supervisor | None, token: str) -> type[Base
 
 @contextmanager
 def control_endpoint(
-    mesh: Mesh, state_file: Path, supervisor: Supervisor | None = None
+    mesh: Mesh,
+    state_file: Path,
+    supervisor: Supervisor | None = None,
+    *,
+    timeout: float = CONNECTION_TIMEOUT_SECONDS,
 ) -> Iterator[str]:
+    """The endpoint, served from a thread for the block; `timeout`: how long a connection may
+    keep the server waiting for its request."""
     # The operator's credential for this endpoint, new on every start.
     token = secrets.token_urlsafe(32)
-    server = ThreadingHTTPServer((HOST, 0), _handler(mesh, supervisor, token))
+    server = ThreadingHTTPServer((HOST, 0), _handler(mesh, supervisor, token, timeout))
     url = f"http://{HOST}:{server.server_address[1]}"
-    state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    state_file.unlink(missing_ok=True)
-    descriptor = os.open(state_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        json.dump({"url": url, "token": token}, file)
+    private_directory(state_file.parent)
+    atomic_write(state_file, json.dumps({"url": url, "token": token}).encode(), mode=0o600)
     thread = threading.Thread(target=server.serve_forever, name="control", daemon=True)
     thread.start()
     try:

@@ -14,15 +14,31 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+# Adding an instance waits for it to be ready and registered (a cold start on a busy machine).
+CALL_TIMEOUT_SECONDS = 120
+MAX_ERROR_BYTES = 64 * 1024
+
 
 def _call(url: str, method: str, token: str) -> dict:
     request = urllib.request.Request(url, method=method)
     request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=120) as response:
+        with urllib.request.urlopen(request, timeout=CALL_TIMEOUT_SECONDS) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as error:
-        raise SystemExit(json.loads(error.read()).get("error", str(error))) from error
+        raise SystemExit(_refusal(error)) from error
+    except OSError as error:  # refused (a launcher killed with -9 leaves control.json), silent
+        raise SystemExit(f"the mesh's control endpoint {url} does not answer: {error}") from error
+
+
+def _refusal(error: urllib.error.HTTPError) -> str:
+    """What the endpoint said (its JSON `error`), or its status when the body is not that
+    (something else answered at that port, or a proxy)."""
+    try:
+        said = json.loads(error.read(MAX_ERROR_BYTES)).get("error")
+    except (OSError, ValueError, AttributeError):
+        said = None
+    return said if isinstance(said, str) else f"{error.code} {error.reason}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,14 +15,14 @@ import argparse
 import signal
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from mesh.control import control_endpoint, mesh_status
-from mesh.identity.agent import DEFAULT_TTL
+from mesh.identity.agent import DEFAULT_TTL, NodeAgent
 from mesh.ports import free_port
 from mesh.processes import ProcessFailed
+from mesh.restarts import exit_reason
 from mesh.runner import Mesh, MeshPorts
 from mesh.supervisor import Supervisor
 from mesh.topology import load_topology_or_exit
@@ -74,6 +74,23 @@ def _restarts(instance: dict[str, Any]) -> str:
     )
 
 
+def control_plane_gone(mesh: Mesh) -> str | None:
+    """What of the registry, its sidecar and the edge has exited, or None while all run. The
+    supervisor heals instances only: without the registry (or its sidecar, every Envoy's and
+    app's only way to it) there is no control plane, without the edge no way in."""
+    core = (
+        ("the registry", mesh.registry),
+        ("the registry's sidecar", mesh.registry_sidecar),
+        ("the edge", mesh.edge),
+    )
+    for name, process in core:
+        if process is None:
+            return f"{name} is not running"
+        if not process.running:
+            return f"{name}: {exit_reason(process.process.returncode)}"
+    return None
+
+
 def _interrupt(signum: int, frame: object) -> None:
     """SIGTERM behaves like Ctrl-C, so `kill <launcher>` also stops the mesh gracefully."""
     raise KeyboardInterrupt
@@ -94,8 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         help="lifetime of each workload certificate (renewed at half of it); default 1 h",
     )
     args = parser.parse_args(argv)
-    if not 10 <= args.certificate_ttl_seconds <= 30 * 86400:
-        parser.error("--certificate-ttl-seconds must be between 10 s and 30 days")
+    try:
+        certificate_ttl = NodeAgent.ttl_of(args.certificate_ttl_seconds)
+    except ValueError as error:
+        parser.error(f"--certificate-ttl-seconds {error}")
 
     signal.signal(signal.SIGTERM, _interrupt)
     topology = load_topology_or_exit()
@@ -110,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         ports,
         free_port,
         args.workdir,
-        certificate_ttl=timedelta(seconds=args.certificate_ttl_seconds),
+        certificate_ttl=certificate_ttl,
     )
     supervisor = None if args.no_restart else Supervisor(mesh)
     try:
@@ -125,9 +144,9 @@ def main(argv: list[str] | None = None) -> int:
                 " Ctrl-C stops everything.",
                 flush=True,
             )
-            while mesh.registry and mesh.registry.running and mesh.edge and mesh.edge.running:
+            while (gone := control_plane_gone(mesh)) is None:
                 time.sleep(0.5)
-            print("the registry or the edge exited; stopping", file=sys.stderr)
+            print(f"{gone}; stopping the mesh", file=sys.stderr)
             return 1
     except ProcessFailed as error:
         print(f"start-up failed: {error}", file=sys.stderr)

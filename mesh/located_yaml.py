@@ -125,7 +125,16 @@ def _start(node: yaml.Node, loc: Loc, at_key: bool) -> yaml.Mark:
     return node.start_mark if isinstance(node, yaml.ScalarNode) and not at_key else mark
 
 
-def _duplicate_keys(node: yaml.Node, at: Loc) -> Iterator[tuple[Loc, yaml.Node, yaml.Node]]:
+def _duplicate_keys(
+    node: yaml.Node, at: Loc, visited: set[int] | None = None
+) -> Iterator[tuple[Loc, yaml.Node, yaml.Node]]:
+    """Every key repeated in its mapping. An alias is the node its anchor names, met again:
+    looked at once only, or a node holding an alias to itself recursed for ever, and aliases
+    of aliases (a billion laughs) fanned out exponentially."""
+    visited = set() if visited is None else visited
+    if id(node) in visited:
+        return
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, yaml.Node] = {}
         for key, value in node.value:
@@ -135,10 +144,10 @@ def _duplicate_keys(node: yaml.Node, at: Loc) -> Iterator[tuple[Loc, yaml.Node, 
             if text in seen:
                 yield (*at, text), key, seen[text]
             seen.setdefault(text, key)
-            yield from _duplicate_keys(value, (*at, text))
+            yield from _duplicate_keys(value, (*at, text), visited)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            yield from _duplicate_keys(item, (*at, index))
+            yield from _duplicate_keys(item, (*at, index), visited)
 
 
 def _key_text(key: yaml.Node) -> str:

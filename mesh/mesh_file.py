@@ -40,9 +40,14 @@ def _shaped(pattern: str, shape: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-# One name everywhere: folder, env prefix (NFT_), registry key, Envoy cluster, compose service.
+# One name everywhere: folder, env prefix (NFT_), registry key, Envoy cluster, compose service,
+# and the SPIFFE ID's last segment (services.common.workload_identity.SERVICE_NAME: at most 63).
 ServiceName = Annotated[
-    str, _shaped(r"[a-z][a-z0-9_]*", "lower-case letters, digits and _, from a letter")
+    str,
+    _shaped(
+        r"[a-z][a-z0-9_]{0,62}",
+        "lower-case letters, digits and _, from a letter, at most 63 characters",
+    ),
 ]
 DOTTED = r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*"
 PythonModule = Annotated[str, _shaped(DOTTED, "a dotted Python module name")]

@@ -19,8 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mesh.topology import HOST, Instance, LocalAddress, ServiceSpec
-
-UNIX_PREFIX = "unix:"  # a `<DEP>_ADDR` naming a Unix socket
+from services.common.addresses import (
+    TcpAddress,
+    UnixAddress,
+    http_unix_url,
+    parse_address,
+)
 
 # Generous: a cold app on a busy 2-core machine (imports, migrations) can take half a minute;
 # a ready process is seen at once, so only a broken start waits this long.
@@ -57,16 +61,36 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock.connect(str(self._socket_path))
 
 
-def unix_http_status(socket_path: Path, path: str, timeout: float = 1.0) -> int | None:
-    """The status of a GET to an app listening on a Unix socket, or None when none answers."""
-    connection = _UnixConnection(socket_path, timeout)
+def local_status(address: LocalAddress, path: str, timeout: float = 1.0) -> int | None:
+    """The status of a GET of `path` from a process on this host, at its loopback port or its
+    Unix socket; None when nothing answers within `timeout` (refused, silent, or closed
+    without a word). What answers but not in HTTP raises http.client.HTTPException: alive to a
+    liveness probe, not ready to anyone else (`status_of`)."""
+    connection = (
+        http.client.HTTPConnection(HOST, address, timeout=timeout)
+        if isinstance(address, int)
+        else _UnixConnection(Path(address), timeout)
+    )
     try:
         connection.request("GET", path)
         return connection.getresponse().status
-    except (OSError, http.client.HTTPException):
+    except OSError:
         return None
     finally:
         connection.close()
+
+
+def status_of(address: LocalAddress, path: str, timeout: float = 1.0) -> int | None:
+    """`local_status`, with an answer that is not HTTP as None: no status anyone waits for."""
+    try:
+        return local_status(address, path, timeout)
+    except http.client.HTTPException:
+        return None
+
+
+def unix_http_status(socket_path: Path, path: str, timeout: float = 1.0) -> int | None:
+    """The status of a GET to an app listening on a Unix socket, or None when none answers."""
+    return status_of(socket_path, path, timeout)
 
 
 @dataclass
@@ -106,11 +130,13 @@ class ManagedProcess:
                 self.kill()
         return self.process.wait()
 
-    def kill(self) -> None:
-        """SIGKILL: a crash, as far as everyone else can tell."""
+    def kill(self, timeout: float | None = None) -> None:
+        """SIGKILL: a crash, as far as everyone else can tell. Then wait for the end, at most
+        `timeout` (subprocess.TimeoutExpired after it: a process in uninterruptible sleep,
+        blocked on a disk or a network file system, ends only once that returns)."""
         if self.running:
             self.process.kill()
-        self.process.wait()
+        self.process.wait(timeout)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -170,10 +196,7 @@ class AppProcess(ManagedProcess):
     def status_of(self, path: str, timeout: float = 1.0) -> int | None:
         """The status of a GET of `path` from the app itself (over its socket when it has
         one), or None when it does not answer within `timeout`."""
-        address = self.instance.ports.app_http
-        if isinstance(address, int):
-            return http_status(f"{self.url}{path}", timeout)
-        return unix_http_status(Path(address), path, timeout)
+        return status_of(self.instance.ports.app_http, path, timeout)
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         self.wait_until(lambda: self.health_status() == 200, "healthy", timeout)
@@ -198,10 +221,14 @@ def app_environment(
     }
     if ports.app_grpc is not None:
         env |= listen_environment(f"{prefix}GRPC_", ports.app_grpc)
-    for dependency in spec.peers:
-        env[f"{dependency.upper()}_ADDR"] = peer_addresses[dependency]
+    env |= peer_environment(spec, peer_addresses)
     env |= identity_environment(spec, peer_addresses)
     return {**env, **(extra or {})}
+
+
+def peer_environment(spec: ServiceSpec, peer_addresses: Mapping[str, str]) -> dict[str, str]:
+    """`<PEER>_ADDR` for each peer the app calls (its dependencies and serving-time calls)."""
+    return {f"{peer.upper()}_ADDR": peer_addresses[peer] for peer in spec.peers}
 
 
 def identity_environment(spec: ServiceSpec, peer_addresses: Mapping[str, str]) -> dict[str, str]:
@@ -216,11 +243,9 @@ def identity_environment(spec: ServiceSpec, peer_addresses: Mapping[str, str]) -
         "CAPSURE_JWKS_CACHE_SECONDS": f"{identity.jwks_cache_seconds:g}",
     }
     if spec.fetches_jwks:
-        address = peer_addresses[identity.service]
-        if address.startswith(UNIX_PREFIX):
-            # The requests-unixsocket convention: the socket path, percent-encoded, as host.
-            socket_path = urllib.parse.quote(address.removeprefix(UNIX_PREFIX), safe="")
-            env["CAPSURE_JWKS_URL"] = f"http+unix://{socket_path}{identity.jwks_path}"
+        address = parse_address(peer_addresses[identity.service])
+        if isinstance(address, UnixAddress):
+            env["CAPSURE_JWKS_URL"] = http_unix_url(address.path, identity.jwks_path)
         else:
             env["CAPSURE_JWKS_URL"] = f"http://{address}{identity.jwks_path}"
     return env
@@ -230,8 +255,8 @@ def peer_address(address: LocalAddress) -> str:
     """How an app is told where something local is (`<DEP>_ADDR`, REGISTRY_ADDR): host:port of
     a loopback port, or unix:<path> of a socket."""
     if isinstance(address, int):
-        return f"{HOST}:{address}"
-    return f"{UNIX_PREFIX}{address}"
+        return str(TcpAddress(HOST, address))
+    return str(UnixAddress(Path(address)))
 
 
 def listen_environment(prefix: str, address: LocalAddress) -> dict[str, str]:
@@ -282,9 +307,7 @@ class RegistryProcess(ManagedProcess):
         return f"http://{HOST}:{self.rest}"
 
     def health_status(self) -> int | None:
-        if isinstance(self.rest, Path):
-            return unix_http_status(self.rest, "/healthz")
-        return http_status(f"{self.url}/healthz")
+        return status_of(self.rest, "/healthz")
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         self.wait_until(lambda: self.health_status() == 200, "healthy", timeout)

@@ -5,7 +5,9 @@ runs, and none of that restarts anything else: Envoys learn endpoints from the r
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import shutil
 import tempfile
 import threading
@@ -13,13 +15,14 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from mesh.envoy import edge_config, sidecar_config
 from mesh.envoy.clusters import ControlPlane
 from mesh.envoy.jwt_authn import JWKS_FETCH_SUCCESS_STAT
 from mesh.envoy.registry_sidecar import registry_sidecar_config
 from mesh.envoy.tls import MeshTls
+from mesh.files import private_directory
 from mesh.identity.agent import DEFAULT_TTL, NodeAgent, Workload
 from mesh.identity.local import local_node_agent
 from mesh.identity.operator import OperatorCredential, operator_workload
@@ -37,7 +40,8 @@ from mesh.processes import (
     start_registry,
     stop_together,
 )
-from mesh.topology import HOST, Instance, InstancePorts, Topology
+from mesh.topology import HOST, Instance, InstancePorts, ServiceSpec, Topology
+from services.common.addresses import socket_path
 from services.common.workload_identity import EDGE, REGISTRY, spiffe_id
 
 # From the identity service's registration: an EDS push, a health check, then the edge's next
@@ -45,7 +49,9 @@ from services.common.workload_identity import EDGE, REGISTRY, spiffe_id
 JWKS_READY_TIMEOUT_SECONDS = 15.0
 # A Unix socket path must fit in 108 bytes (sun_path): a deep work directory (pytest's) gets
 # its sockets under a short temporary directory instead.
-MAX_SOCKET_DIR_LENGTH = 60
+MAX_SOCKET_DIR_BYTES = 60
+# Every app here is behind its sidecar, which verifies callers (mesh/direct.py has none).
+AUTHENTICATED_CALLERS = {"CAPSURE_AUTHENTICATE_CALLERS": "true"}
 
 
 def wait_edge_has_jwks(edge: EnvoyProcess, timeout: float = JWKS_READY_TIMEOUT_SECONDS) -> None:
@@ -182,7 +188,7 @@ class Mesh:
         """The registry app on Unix sockets only its sidecar reaches, and (unless it is still
         running from before: a restarted registry keeps it) that sidecar on the mesh's
         registry ports."""
-        sockets = self._socket_dir() / REGISTRY
+        sockets = self.socket_dir() / REGISTRY
         self.registry = start_registry(
             self.topology.registry.module,
             self._dir("log"),
@@ -227,15 +233,27 @@ class Mesh:
             spec = self.topology.services[service]
             number = self._numbers.setdefault(service, itertools.count(1))
             instance_id = f"{service}-{next(number)}"
-            if self.private_apps:
-                sockets = self._socket_dir() / instance_id
-                sockets.mkdir(mode=0o700, exist_ok=True)
-                ports = InstancePorts.private(spec, self.next_port, sockets)
-            else:
-                ports = InstancePorts.allocate(spec, self.next_port)
-            instance = Instance(spec, instance_id, ports)
+            instance = Instance(spec, instance_id, self.instance_ports(spec, instance_id))
         self._identity().provision(Workload(instance.id, spiffe_id(spec.name), hosts=(HOST,)))
         return RunningInstance(instance, self.spawn_sidecar(instance), self.spawn_app(instance))
+
+    def instance_ports(self, spec: ServiceSpec, instance_id: str) -> InstancePorts:
+        """Where a new instance listens: its ports and, for private apps, sockets in its own
+        0700 directory, each checked to fit a socket address (sun_path counts bytes) before
+        anything starts: a ProcessFailed naming the one that does not."""
+        if not self.private_apps:
+            return InstancePorts.allocate(spec, self.next_port)
+        sockets = self.socket_dir() / instance_id
+        ports = InstancePorts.private(spec, self.next_port, sockets)
+        addresses = [ports.app_http, ports.app_grpc, ports.control, *ports.egress.values()]
+        try:
+            for address in addresses:
+                if isinstance(address, PurePath):
+                    socket_path(address)
+        except ValueError as error:
+            raise ProcessFailed(f"{instance_id} cannot listen there: {error}") from None
+        private_directory(sockets)
+        return ports
 
     def spawn_sidecar(self, instance: Instance) -> EnvoyProcess:
         """Start `instance`'s sidecar, without waiting: at launch, and again (same ports, same
@@ -283,6 +301,9 @@ class Mesh:
             self.instances[running.instance.service.name].remove(running)
         running.stop()
         self._identity().forget(instance_id)
+        if self._sockets is not None:  # its sockets' directory, empty or with stale sockets
+            with contextlib.suppress(FileNotFoundError):
+                shutil.rmtree(self._sockets / instance_id)
 
     def registry_status(self, path: str) -> int | None:
         """The status of a GET on the registry's REST API, as the operator."""
@@ -313,6 +334,9 @@ class Mesh:
         # registry too (the sidecar presents the instance's certificate to it).
         peers = {peer: peer_address(ports.egress[peer]) for peer in spec.egress}
         mesh_env = {
+            # Said, not left to the default: a stray `=false` in the operator's shell would
+            # reach the apps through os.environ and make them believe any local caller.
+            **AUTHENTICATED_CALLERS,
             "REGISTRY_ADDR": peer_address(ports.control),
             f"{spec.env_prefix}ADVERTISE_ADDR": instance.inbound_address,
             **self.app_env,
@@ -328,13 +352,12 @@ class Mesh:
     def _tls(self, workload: Workload) -> MeshTls:
         return MeshTls(self._identity().provision(workload).resolve())
 
-    def _socket_dir(self) -> Path:
+    def socket_dir(self) -> Path:
         """Where apps' Unix sockets go: a 0700 directory (nobody else can even reach them)."""
         if self._sockets is None:
             wanted = (self.workdir / "run" / "sockets").resolve()
-            if len(str(wanted)) <= MAX_SOCKET_DIR_LENGTH:
-                wanted.mkdir(parents=True, exist_ok=True, mode=0o700)
-                self._sockets = wanted
+            if len(os.fsencode(wanted)) <= MAX_SOCKET_DIR_BYTES:
+                self._sockets = private_directory(wanted)
             else:
                 self._sockets = Path(tempfile.mkdtemp(prefix="capsure-"))
                 self._resources.callback(shutil.rmtree, self._sockets, ignore_errors=True)

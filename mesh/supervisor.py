@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,13 +27,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from mesh.processes import ManagedProcess, http_status
+from mesh.processes import ManagedProcess, local_status
 from mesh.restarts import Lifecycle, LivenessPolicy, RestartPolicy, exit_reason
 from mesh.runner import Mesh, RunningInstance
+from mesh.topology import LocalAddress
 
 Part = Literal["app", "sidecar"]
 PARTS: tuple[Part, ...] = ("app", "sidecar")
 APP_LIVENESS_PATH = "/livez"
+SIDECAR_LIVENESS_PATH = "/ready"  # on its admin port
+# SIGKILL ends a process at once, unless it is in uninterruptible sleep (a hung disk or network
+# file system): the mesh's lock is held meanwhile, so the wait for its end is bounded.
+KILL_WAIT_SECONDS = 5.0
 DISCOVERY_INTERVAL_SECONDS = 0.5  # an added instance is watched within this
 EXIT_POLL_SECONDS = 0.1  # an exit is noticed within this (a waitpid, no I/O)
 Report = Callable[[str], None]
@@ -51,15 +57,16 @@ def alive(running: RunningInstance, part: Part, timeout: float) -> bool:
     write holds the shared SQLite file's lock, its siblings' /healthz is silent as long as
     their own writes queue behind it, so they were killed with it."""
     if part == "app":
-        return running.app.status_of(APP_LIVENESS_PATH, timeout) is not None
-    return answers(f"{running.sidecar.admin_url}/ready", timeout)
+        return answered(running.instance.ports.app_http, APP_LIVENESS_PATH, timeout)
+    return answered(running.sidecar.admin_port, SIDECAR_LIVENESS_PATH, timeout)
 
 
-def answers(url: str, timeout: float) -> bool:
-    """Whether anything answers a GET of `url` within `timeout`: any status, even a reply that
-    is not HTTP (something is alive there); not a refused connection nor silence."""
+def answered(address: LocalAddress, path: str, timeout: float) -> bool:
+    """Whether anything answers a GET of `path` at `address` (a loopback port or a Unix socket)
+    within `timeout`: any status, even a reply that is not HTTP (something is alive there);
+    not a refused connection nor silence. The one rule of every probe, whatever the transport."""
     try:
-        return http_status(url, timeout) is not None
+        return local_status(address, path, timeout) is not None
     except http.client.HTTPException:
         return True
 
@@ -140,10 +147,13 @@ class Watcher:
                 self._stop.set()
                 return
             process = self.process()
+            killed = "; SIGKILL" if kill else ""
             if kill:
-                process.kill()  # SIGKILL: also ends a stopped (SIGSTOP) process
+                try:
+                    process.kill(KILL_WAIT_SECONDS)  # SIGKILL: also ends a stopped process
+                except subprocess.TimeoutExpired:
+                    killed += f" (not ended after {KILL_WAIT_SECONDS:g} s)"
             delay = self.lifecycle.failed(reason, self._clock())
-        killed = "; SIGKILL" if kill else ""
         self._report(f"{self.name} (pid {process.pid}) {reason}{killed}; {self._next(delay)}")
 
     def _restart(self) -> None:

@@ -14,10 +14,10 @@ import logging
 import signal
 import sys
 import threading
-from datetime import timedelta
 from pathlib import Path
 
-from mesh.identity.agent import NodeAgent, Workload
+from mesh.files import atomic_write
+from mesh.identity.agent import DEFAULT_TTL, NodeAgent, Workload
 from mesh.identity.ca import LocalCertificateAuthority
 from mesh.identity.operator import operator_workload
 from services.common.workload_identity import spiffe_id
@@ -42,20 +42,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ca", type=Path, required=True, help="the CA's directory")
     parser.add_argument("--root", type=Path, required=True, help="one directory per workload")
-    parser.add_argument("--ttl-seconds", type=float, default=3600.0)
+    parser.add_argument(
+        "--ttl-seconds",
+        type=float,
+        default=DEFAULT_TTL.total_seconds(),
+        help="lifetime of each certificate (renewed at half of it); 10 s to 30 days, default 1 h",
+    )
     parser.add_argument("--workload", type=parse_workload, action="append", default=[])
     parser.add_argument("--operator", action="store_true")
     parser.add_argument(
         "--owner", type=_owner, default=None, help="uid:gid the files are for (the Envoys')"
     )
     args = parser.parse_args(argv)
+    try:
+        ttl = NodeAgent.ttl_of(args.ttl_seconds)
+    except ValueError as error:
+        parser.error(f"--ttl-seconds {error}")
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    # A restarted container keeps its root file system (only the identities are volumes): the
+    # last run's `ready` would pass the healthcheck before anything is provisioned.
+    ready = args.root / READY_FILE
+    ready.unlink(missing_ok=True)
     authority = LocalCertificateAuthority.load_or_create(args.ca)
-    agent = NodeAgent(authority, args.root, timedelta(seconds=args.ttl_seconds), owner=args.owner)
+    agent = NodeAgent(authority, args.root, ttl, owner=args.owner)
     for workload in [*args.workload, *([operator_workload()] if args.operator else [])]:
         agent.provision(workload)
-    (args.root / READY_FILE).write_text("ok\n")
+    args.root.mkdir(parents=True, exist_ok=True)  # also with no workload to provision
+    atomic_write(ready, b"ok\n", mode=0o644)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -7,7 +7,9 @@ without a restart; connections already open keep their session."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +23,9 @@ from mesh.identity.files import write_identity
 log = logging.getLogger(__name__)
 
 DEFAULT_TTL = timedelta(hours=1)
+# What an operator may ask for: renewed at half-life on a check every second, shorter would
+# rotate all the time; a longer life keeps a stolen key useful for longer.
+MIN_TTL, MAX_TTL = timedelta(seconds=10), timedelta(days=30)
 RENEW_FRACTION = 0.5  # of the lifetime gone, as SPIRE and Istio renew
 CHECK_INTERVAL_SECONDS = 1.0
 
@@ -56,6 +61,15 @@ class NodeAgent:
         self._held: dict[str, _Held] = {}
         self._lock = threading.Lock()
 
+    @staticmethod
+    def ttl_of(seconds: float) -> timedelta:
+        """The certificate lifetime an operator asked for (the launcher's and the agent's
+        command lines), within MIN_TTL..MAX_TTL; a ValueError saying so otherwise (NaN too).
+        Tests may give the agent itself a shorter one (a rotation within seconds)."""
+        if not MIN_TTL.total_seconds() <= seconds <= MAX_TTL.total_seconds():
+            raise ValueError(f"must be between 10 s and 30 days (got {seconds:g} s)")
+        return timedelta(seconds=seconds)
+
     @property
     def root(self) -> Path:
         return self._root
@@ -65,34 +79,49 @@ class NodeAgent:
 
     def provision(self, workload: Workload) -> Path:
         """Issue and write `workload`'s identity now; it is renewed from then on."""
-        issued = self._issue(workload)
+        issued = self._request(workload)
         with self._lock:
+            self._write(workload, issued)
             self._held[workload.name] = _Held(workload, issued)
         return self.directory(workload.name)
 
     def forget(self, name: str) -> None:
-        """Stop renewing (the workload is gone); its files stay until its directory goes."""
+        """Stop renewing (the workload is gone) and delete its identity directory: no valid
+        key outlives its workload on disk."""
         with self._lock:
             self._held.pop(name, None)
+            with contextlib.suppress(FileNotFoundError):  # never provisioned, or forgotten
+                shutil.rmtree(self.directory(name))
 
     def certificate(self, name: str) -> IssuedCertificate:
         with self._lock:
             return self._held[name].issued
 
     def renew_due(self) -> list[str]:
-        """Renew every identity past its renewal time; the names renewed."""
+        """Renew every identity past its renewal time; the names renewed. One that cannot be
+        renewed now is logged and tried again next time (its certificate holds until then),
+        without holding up the others."""
         now = self._clock()
         with self._lock:
-            due = [
-                h.workload for h in self._held.values() if h.issued.renew_at(RENEW_FRACTION) <= now
-            ]
+            due = [h for h in self._held.values() if h.issued.renew_at(RENEW_FRACTION) <= now]
         renewed = []
-        for workload in due:
-            issued = self._issue(workload)
-            with self._lock:
-                if workload.name in self._held:
-                    self._held[workload.name] = _Held(workload, issued)
-                    renewed.append(workload.name)
+        for held in due:
+            name = held.workload.name
+            try:
+                issued = self._request(held.workload)
+                with self._lock:
+                    if self._held.get(name) is not held:
+                        continue  # forgotten (or provisioned anew) while it was issued
+                    self._write(held.workload, issued)
+                    self._held[name] = _Held(held.workload, issued)
+            except Exception:
+                log.exception(
+                    "could not renew the certificate of %s (valid until %s); trying again",
+                    name,
+                    held.issued.not_after.isoformat(),
+                )
+                continue
+            renewed.append(name)
         return renewed
 
     @contextmanager
@@ -116,9 +145,13 @@ class NodeAgent:
             stop.set()
             thread.join()
 
-    def _issue(self, workload: Workload) -> IssuedCertificate:
+    def _request(self, workload: Workload) -> IssuedCertificate:
         request = CertificateRequest(workload.spiffe_id, workload.name, self._ttl, workload.hosts)
-        issued = self._issuer.issue(request)
+        return self._issuer.issue(request)
+
+    def _write(self, workload: Workload, issued: IssuedCertificate) -> None:
+        """Under the lock: `forget` deletes the directory under it too, so a renewal finishing
+        after it never brings the directory back."""
         write_identity(
             self.directory(workload.name),
             issued,
@@ -126,4 +159,3 @@ class NodeAgent:
             pem=workload.pem,
             owner=self._owner,
         )
-        return issued

@@ -7,7 +7,6 @@ an external CA (Vault, cert-manager) would be another adapter of it."""
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,9 +18,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from mesh.files import atomic_write, exclusive_lock, private_directory
+
 ORGANIZATION = "capsure-mesh"
 ROOT_FILE = "ca.pem"
 ROOT_KEY_FILE = "ca-key.pem"
+LOCK_FILE = ".create.lock"  # held by the one starter creating the CA
 ROOT_VALIDITY = timedelta(days=365)
 # Leaf certificates are backdated this much: a peer whose clock is slightly behind still
 # accepts a certificate issued a moment ago.
@@ -79,17 +81,29 @@ class LocalCertificateAuthority:
 
     @classmethod
     def load_or_create(cls, directory: Path, clock: Clock = _now) -> LocalCertificateAuthority:
-        """The CA in `directory`; a new one on first use (or the one mounted there)."""
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """The CA in `directory`; a new one on first use (or the one mounted there). Starters
+        racing to create it take turns (a lock file): the first creates it, the others load
+        that one. The certificate is written last, so it says a CA is complete: a key without
+        it is what an interrupted create left, and is replaced."""
+        private_directory(directory)
+        if not (directory / ROOT_FILE).exists():
+            with exclusive_lock(directory / LOCK_FILE):
+                if not (directory / ROOT_FILE).exists():  # not created while we waited
+                    created = cls.create(clock=clock)
+                    atomic_write(directory / ROOT_KEY_FILE, created.private_key_pem)
+                    atomic_write(directory / ROOT_FILE, created.trust_bundle_pem, mode=0o644)
+        return cls.load(directory, clock)
+
+    @classmethod
+    def load(cls, directory: Path, clock: Clock = _now) -> LocalCertificateAuthority:
+        """The CA whose certificate and key are in `directory`."""
         certificate_path, key_path = directory / ROOT_FILE, directory / ROOT_KEY_FILE
-        if not certificate_path.exists():
-            created = cls.create(clock=clock)
-            _write_private(key_path, created.private_key_pem)
-            _write_private(certificate_path, created.trust_bundle_pem, mode=0o644)
         certificate = x509.load_pem_x509_certificate(certificate_path.read_bytes())
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise ValueError(f"{key_path}: the mesh CA key must be an EC key")
+        if key.public_key() != certificate.public_key():
+            raise ValueError(f"{key_path} is not the key of {certificate_path}")
         return cls(certificate, key, clock)
 
     @classmethod
@@ -213,11 +227,3 @@ def _host(host: str) -> x509.GeneralName:
         return x509.IPAddress(ipaddress.ip_address(host))
     except ValueError:
         return x509.DNSName(host)
-
-
-def _write_private(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Create `path` with `mode` from the start (never briefly world-readable); fails if it
-    exists, so two starters cannot both create a CA."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)

@@ -9,11 +9,11 @@ a rotation is picked up by the running Envoy without a restart. Clients that are
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import yaml
 
+from mesh.files import Owner, atomic_write, private_directory
 from mesh.identity.ca import IssuedCertificate
 
 SECRET_TYPE = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"
@@ -30,21 +30,20 @@ def write_identity(
     trust_bundle: bytes,
     *,
     pem: bool = False,
-    owner: tuple[int, int] | None = None,
+    owner: Owner | None = None,
 ) -> None:
     """Write (or replace) a workload's identity; `pem` also writes cert.pem, key.pem, ca.pem.
     `owner` (uid, gid): who will read it, when the agent runs as another user (a container)."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(directory, 0o700)  # also when it existed: keys live here
+    private_directory(directory)  # also when it existed: keys live here
     if owner is not None:
         os.chown(directory, *owner)
     if pem:
         # The key before the certificate: a reader that sees the new certificate finds its key.
-        _replace(directory / KEY_PEM, issued.private_key_pem, owner)
-        _replace(directory / CERTIFICATE_PEM, issued.certificate_pem, owner)
-        _replace(directory / TRUST_PEM, trust_bundle, owner)
-    _replace(directory / TRUST_SDS_FILE, _sds(_trust_secret(trust_bundle)), owner)
-    _replace(directory / CERTIFICATE_SDS_FILE, _sds(_certificate_secret(issued)), owner)
+        atomic_write(directory / KEY_PEM, issued.private_key_pem, owner=owner)
+        atomic_write(directory / CERTIFICATE_PEM, issued.certificate_pem, owner=owner)
+        atomic_write(directory / TRUST_PEM, trust_bundle, owner=owner)
+    atomic_write(directory / TRUST_SDS_FILE, _sds(_trust_secret(trust_bundle)), owner=owner)
+    atomic_write(directory / CERTIFICATE_SDS_FILE, _sds(_certificate_secret(issued)), owner=owner)
 
 
 def _certificate_secret(issued: IssuedCertificate) -> dict[str, object]:
@@ -68,20 +67,3 @@ def _trust_secret(trust_bundle: bytes) -> dict[str, object]:
 
 def _sds(secret: dict[str, object]) -> bytes:
     return yaml.safe_dump({"resources": [secret]}, sort_keys=False).encode()
-
-
-def _replace(path: Path, data: bytes, owner: tuple[int, int] | None) -> None:
-    """Atomically: readers see the old file or the new one, never half of one. mkstemp makes
-    the file 0600 from the start."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-            if owner is not None:
-                os.fchown(file.fileno(), *owner)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from mesh.files import private_directory
 from mesh.identity.agent import NodeAgent
 from mesh.identity.ca import LocalCertificateAuthority
 
@@ -16,6 +17,4 @@ def local_node_agent(workdir: Path, ttl: timedelta) -> NodeAgent:
     """The agent for `workdir`: its CA (created on first start, or the one mounted there) and
     one identity directory per workload under `workdir/identity` (0700)."""
     authority = LocalCertificateAuthority.load_or_create(workdir / CA_DIR)
-    root = workdir / IDENTITY_DIR
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return NodeAgent(authority, root, ttl)
+    return NodeAgent(authority, private_directory(workdir / IDENTITY_DIR), ttl)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import stat
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,12 +15,21 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mesh.identity.agent import NodeAgent, Workload
-from mesh.identity.ca import CertificateRequest, LocalCertificateAuthority
+from mesh.identity.ca import (
+    ROOT_FILE,
+    ROOT_KEY_FILE,
+    CertificateRequest,
+    IssuedCertificate,
+    LocalCertificateAuthority,
+)
 from mesh.identity.files import CERTIFICATE_SDS_FILE, TRUST_SDS_FILE
+from mesh.identity.local import CA_DIR, IDENTITY_DIR, local_node_agent
 from services.common.workload_identity import spiffe_id
 from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.unit
+
+RACE_ROUNDS, RACE_STARTERS = 20, 4
 
 
 def mode(path: Path) -> int:
@@ -51,6 +63,63 @@ def test_the_ca_is_created_once_private_and_loaded_after(tmp_path: Path) -> None
     assert first.trust_bundle_pem == again.trust_bundle_pem
     assert mode(tmp_path / "ca") == 0o700
     assert mode(tmp_path / "ca" / "ca-key.pem") == 0o600
+
+
+def open_directory(path: Path) -> Path:
+    """A directory as an older run or another tool may have left it: 0755."""
+    path.mkdir(parents=True)
+    path.chmod(0o755)
+    return path
+
+
+def test_an_open_ca_directory_is_closed(tmp_path: Path) -> None:
+    directory = open_directory(tmp_path / "ca")
+    LocalCertificateAuthority.load_or_create(directory)
+    assert mode(directory) == 0o700
+
+
+def test_a_first_start_interrupted_before_the_certificate_is_finished_by_the_next(
+    tmp_path: Path,
+) -> None:
+    """The key is written first: a key without its certificate is an unfinished create."""
+    directory = tmp_path / "ca"
+    directory.mkdir(mode=0o700)
+    (directory / ROOT_KEY_FILE).write_bytes(LocalCertificateAuthority.create().private_key_pem)
+    authority = LocalCertificateAuthority.load_or_create(directory)
+    assert (directory / ROOT_FILE).read_bytes() == authority.trust_bundle_pem
+    assert (directory / ROOT_KEY_FILE).read_bytes() == authority.private_key_pem
+    assert LocalCertificateAuthority.load(directory).trust_bundle_pem == authority.trust_bundle_pem
+
+
+def test_starters_racing_to_create_the_ca_all_load_the_one_created(tmp_path: Path) -> None:
+    """Without taking turns, about one round in three had a starter fail (its key or
+    certificate existed by the time it wrote it) or end with a CA the others did not."""
+    for round_ in range(RACE_ROUNDS):
+        directory = tmp_path / f"ca-{round_}"
+        start = threading.Barrier(RACE_STARTERS)
+
+        def starter(directory: Path = directory, start: threading.Barrier = start) -> bytes:
+            start.wait(timeout=10)
+            return LocalCertificateAuthority.load_or_create(directory).trust_bundle_pem
+
+        with ThreadPoolExecutor(RACE_STARTERS) as pool:
+            bundles = [f.result() for f in [pool.submit(starter) for _ in range(RACE_STARTERS)]]
+        assert bundles == [(directory / ROOT_FILE).read_bytes()] * RACE_STARTERS, round_
+
+
+def test_a_key_that_is_not_the_certificates_is_refused(tmp_path: Path) -> None:
+    directory = tmp_path / "ca"
+    LocalCertificateAuthority.load_or_create(directory)
+    (directory / ROOT_KEY_FILE).write_bytes(LocalCertificateAuthority.create().private_key_pem)
+    with pytest.raises(ValueError, match="is not the key of"):
+        LocalCertificateAuthority.load_or_create(directory)
+
+
+def test_the_local_agent_closes_its_open_directories(tmp_path: Path) -> None:
+    ca, identities = open_directory(tmp_path / CA_DIR), open_directory(tmp_path / IDENTITY_DIR)
+    agent = local_node_agent(tmp_path, timedelta(hours=1))
+    assert agent.root == identities
+    assert (mode(ca), mode(identities)) == (0o700, 0o700)
 
 
 def test_the_agent_writes_sds_files_envoy_reads_and_renews_at_half_life(
@@ -115,3 +184,59 @@ def test_a_short_lived_certificate_is_renewed_at_its_half_life_not_at_once(
     assert agent.renew_due() == []
     clock.advance(1)
     assert agent.renew_due() == ["nft-1"]
+
+
+class Interfering:
+    """The mesh CA, with something happening while it signs (as another thread would)."""
+
+    def __init__(self, authority: LocalCertificateAuthority) -> None:
+        self._authority = authority
+        self.during: dict[str, Callable[[], None]] = {}  # common name -> what happens
+
+    @property
+    def trust_bundle_pem(self) -> bytes:
+        return self._authority.trust_bundle_pem
+
+    def issue(self, request: CertificateRequest) -> IssuedCertificate:
+        if request.common_name in self.during:
+            self.during[request.common_name]()
+        return self._authority.issue(request)
+
+
+def test_forgetting_a_workload_deletes_its_identity(tmp_path: Path) -> None:
+    agent = NodeAgent(LocalCertificateAuthority.create(), tmp_path)
+    directory = agent.provision(Workload("nft-1", spiffe_id("nft")))
+    agent.forget("nft-1")
+    assert not directory.exists()
+    agent.forget("nft-1")  # again, or never provisioned: nothing to do
+
+
+def test_a_renewal_racing_forget_does_not_bring_the_identity_back(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    issuer = Interfering(LocalCertificateAuthority.create(clock=clock.__call__))
+    agent = NodeAgent(issuer, tmp_path, timedelta(minutes=10), clock=clock.__call__)
+    directory = agent.provision(Workload("nft-1", spiffe_id("nft")))
+    issuer.during["nft-1"] = lambda: agent.forget("nft-1")  # removed while it is renewed
+    clock.advance(5 * 60)
+    assert agent.renew_due() == []
+    assert not directory.exists()
+
+
+def test_one_workload_that_cannot_be_renewed_holds_up_no_other(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    issuer = Interfering(LocalCertificateAuthority.create(clock=clock.__call__))
+    agent = NodeAgent(issuer, tmp_path, timedelta(minutes=10), clock=clock.__call__)
+    for number in (1, 2, 3):
+        agent.provision(Workload(f"nft-{number}", spiffe_id("nft")))
+
+    def refuse() -> None:
+        raise OSError("the CA's disk is full")
+
+    issuer.during["nft-2"] = refuse
+    clock.advance(5 * 60)
+    assert agent.renew_due() == ["nft-1", "nft-3"]
+    assert "could not renew the certificate of nft-2" in caplog.text
+    del issuer.during["nft-2"]
+    assert agent.renew_due() == ["nft-2"]  # tried again next time

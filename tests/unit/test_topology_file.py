@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 from mesh.located_yaml import YamlFileError
 from mesh.topology import Topology, load_topology, load_topology_or_exit
+from services.common.workload_identity import service_of, spiffe_id
 
 pytestmark = pytest.mark.unit
 
@@ -106,6 +108,9 @@ def test_every_problem_is_reported_in_line_order(tmp_path: Path) -> None:
         (18, "2", "true", "defaults.instances", "valid integer"),
         (20, "10", "-1", "defaults.rest_timeout_seconds", "greater than 0"),
         (22, "nft", "NFT", "services.NFT", "lower-case letters"),
+        (22, "nft", "n-ft", "services.n-ft", "lower-case letters, digits and _"),
+        (22, "nft", "n" * 64, f"services.{'n' * 64}", "at most 63 characters"),
+        (12, "user", "u" * 64, "identity.service", "at most 63 characters"),
         (23, "services.nft", "services/nft", "services.nft.module", "dotted Python module"),
         (
             40,
@@ -124,6 +129,17 @@ def test_a_value_out_of_shape_is_refused(
     assert problem.startswith(f"{path}:{line}:")
     assert f": {where}: " in problem
     assert message in problem
+
+
+def test_a_service_name_as_long_as_a_spiffe_id_allows_loads_and_names_its_identity(
+    tmp_path: Path,
+) -> None:
+    long = "n" * 63
+    lines = MESH_FIXTURE.read_text().splitlines()
+    renamed = {n: ("nft", long) for n, text in enumerate(lines, 1) if text.strip() == "nft:"}
+    renamed |= {n: ("nft", long) for n, text in enumerate(lines, 1) if "nft: http" in text}
+    topology = load_topology(variant(tmp_path, renamed))
+    assert service_of(spiffe_id(topology.services[long].name)) == long
 
 
 # --- cross-references, checked once every value has its shape --------------------------------
@@ -207,6 +223,25 @@ def test_a_duplicate_key_is_an_error_not_the_last_one_winning(tmp_path: Path) ->
     assert problems(path) == [
         f"{path}:48:3: services.notification: duplicate key (first at line 29)"
     ]
+
+
+def test_an_alias_of_the_node_holding_it_is_an_error_not_a_recursion(tmp_path: Path) -> None:
+    path = variant(tmp_path, {}, "loop: &loop\n  again: *loop\n")
+    assert problems(path) == [
+        f"{path}:51:1: loop: unknown key (expected one of: registry, edge, identity, defaults, "
+        "services)"
+    ]
+
+
+def test_aliases_of_aliases_are_read_once_not_exponentially(tmp_path: Path) -> None:
+    """A billion laughs: 9 ** 20 nodes if every alias is followed."""
+    laughs = ["laughs:", "  - &l0 [lol, lol]"]
+    laughs += [f"  - &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 21)]
+    path = variant(tmp_path, {}, "\n".join(laughs) + "\n")
+    started = time.monotonic()
+    [problem] = problems(path)
+    assert problem.startswith(f"{path}:51:1: laughs: unknown key")
+    assert time.monotonic() - started < 5
 
 
 def test_broken_yaml_names_its_line(tmp_path: Path) -> None:

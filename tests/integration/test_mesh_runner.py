@@ -1,0 +1,66 @@
+"""What the launcher gives an instance's processes and takes back when it is removed, on real
+processes: the apps' environment, and the instance's files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mesh.identity.agent import Workload
+from mesh.processes import spawn
+from mesh.runner import Mesh, RunningInstance
+from mesh.topology import Instance
+from services.common.workload_identity import spiffe_id
+from tests.support.mesh import poll
+from tests.support.unstarted_mesh import unstarted_mesh, waiting
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def mesh() -> Iterator[Mesh]:
+    with unstarted_mesh() as mesh:
+        yield mesh
+
+
+def environment_of(pid: int) -> dict[str, str]:
+    """A process's environment as the kernel holds it. Popen returns as its exec begins:
+    /proc shows the environment a moment later (empty until then)."""
+    path = Path(f"/proc/{pid}/environ")
+    poll(path.read_bytes, "showing its environment", within=5)
+    raw = path.read_bytes()
+    return dict(entry.decode().partition("=")[::2] for entry in raw.split(b"\0") if entry)
+
+
+def test_apps_authenticate_callers_whatever_the_operators_shell_says(
+    mesh: Mesh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAPSURE_AUTHENTICATE_CALLERS", "false")
+    spec = mesh.topology.services["nft"]
+    app = mesh.spawn_app(Instance(spec, "nft-1", mesh.instance_ports(spec, "nft-1")))
+    try:
+        assert environment_of(app.pid)["CAPSURE_AUTHENTICATE_CALLERS"] == "true"
+    finally:
+        app.kill()
+
+
+def test_a_removed_instance_leaves_neither_its_sockets_nor_its_identity(mesh: Mesh) -> None:
+    spec = mesh.topology.services["nft"]
+    instance = Instance(spec, "nft-1", mesh.instance_ports(spec, "nft-1"))
+    assert isinstance(instance.ports.app_http, Path)
+    sockets = instance.ports.app_http.parent
+    (sockets / "app.sock").touch()  # as a killed app leaves its socket file
+    mesh.operator  # noqa: B018 (the node agent, as the mesh starts it)
+    assert mesh.agent is not None
+    identity = mesh.agent.provision(Workload("nft-1", spiffe_id("nft")))
+    # Stand-ins for the app and its sidecar: real processes that wait to be stopped.
+    processes = [spawn(name, waiting(), {}, mesh.workdir / "log") for name in ("app", "sidecar")]
+    running = RunningInstance(instance, *processes)  # type: ignore[arg-type]
+    mesh.instances["nft"] = [running]
+
+    mesh.remove_instance("nft-1")
+    assert not any(p.running for p in processes)
+    assert not sockets.exists()
+    assert not identity.exists()
