@@ -76,9 +76,8 @@ def bootstrap(settings: NotificationSettings, deps: NotificationDeps | None = No
             api_prefix=API_PREFIX,
             handlers=NotificationHandlers(deps),
             database=database,
+            settings=settings,
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(jwks_token_verifier(settings)),
-            validate_responses=settings.validate_responses,
-            authenticate_callers=settings.authenticate_callers,
         )
     )

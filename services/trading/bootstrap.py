@@ -170,12 +170,10 @@ def bootstrap(settings: TradingSettings, deps: TradingDeps | None = None) -> Asy
             # Readiness is its own database only: submits are taken (and queued) while
             # analytics or notification are down; purchases wait (pending) while nft is.
             database=service_database(SERVICE, settings) if real else None,
+            settings=settings,
             resources=resources,
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(jwks_token_verifier(settings)),
-            validate_responses=settings.validate_responses,
-            authenticate_callers=settings.authenticate_callers,
-            idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
         )
     )
 

@@ -91,14 +91,18 @@ async def test_a_failed_request_stores_nothing_and_can_be_retried(client, repo):
     assert replayed.headers["idempotent-replayed"] == "true"
 
 
+def notification_client(**settings: object):
+    db = FakeDatabase()
+    configured = NotificationSettings(validate_responses=True, jwks_url=jwks_url(), **settings)
+    deps = notification_deps(db.notifications, db.alerts, db.prices)
+    return asgi_client(notification_app(configured, deps=deps))
+
+
 @pytest.fixture
 async def notification():
     """Internal operations, called without a token: the caller is the workload the sidecar
     verified (tests.support.callers.called_by, per request)."""
-    db = FakeDatabase()
-    settings = NotificationSettings(validate_responses=True, jwks_url=jwks_url())
-    app = notification_app(settings, deps=notification_deps(db.notifications, db.alerts, db.prices))
-    async with asgi_client(app) as client:
+    async with notification_client() as client:
         yield client
 
 
@@ -141,6 +145,18 @@ async def test_workloads_keys_are_their_own(notification):
     assert (from_nft.status_code, from_trading.status_code) == (201, 201)
     assert from_trading.json()["id"] != from_nft.json()["id"]
     assert "idempotent-replayed" not in from_trading.headers
+
+
+@pytest.mark.parametrize("ttl", [1e-6, 86400.0], ids=["a microsecond", "a day"])
+async def test_the_ttl_setting_is_how_long_a_response_is_replayed(ttl):
+    # NOTIFICATION_IDEMPOTENCY_TTL_SECONDS was once left out of the app: always a day.
+    trading = {**called_by("trading"), "Idempotency-Key": "tick-1"}
+    async with notification_client(idempotency_ttl_seconds=ttl) as client:
+        first = await client.post(TICKS, json=tick(1.0), headers=trading)
+        again = await client.post(TICKS, json=tick(1.0), headers=trading)
+    assert (first.status_code, again.status_code) == (200, 200)
+    # Two requests are far more than a microsecond apart: the first answer has expired.
+    assert again.headers.get("idempotent-replayed") == (None if ttl < 1 else "true")
 
 
 async def test_people_the_edge_forwards_are_anonymous_not_one_workload(tmp_path):
