@@ -27,13 +27,19 @@ def called_by(
     with `hosts` the whole certificate, issued for those hosts."""
     uri = spiffe_id(service)
     if instance is None and hosts is None:
-        return _forwarded(PeerCertificate(uri, ""))
+        return called_as(uri)
     name = instance or f"{service}-1"
     certificate = None
     if hosts is not None:
         request = CertificateRequest(uri, name, timedelta(minutes=5), hosts)
         certificate = _authority().issue(request).certificate_pem.decode()
     return _forwarded(PeerCertificate(uri, f"CN={name},O=capsure-mesh", certificate))
+
+
+def called_as(uri: str) -> dict[str, str]:
+    """The header for a caller whose certificate names `uri`, as an app's sidecar forwards it:
+    any SPIFFE ID, a service's or not (the operator's: workload_identity.OPERATOR_ID)."""
+    return _forwarded(PeerCertificate(uri, ""))
 
 
 def _forwarded(caller: PeerCertificate) -> dict[str, str]:
