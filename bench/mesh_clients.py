@@ -19,11 +19,13 @@ from mesh.identity.agent import Workload
 from mesh.identity.operator import OperatorCredential
 from mesh.runner import Mesh
 from mesh.topology import HOST
-from services.common.workload_identity import spiffe_id
-from tests.support.callers import called_by
+from services.common.workload_identity import XFCC_HEADER, PeerCertificate, spiffe_id, xfcc_of
 
 Metadata = tuple[tuple[str, str], ...]  # gRPC metadata, as grpcio takes it
 
+# The By and Hash of a forwarded caller's header: the app reads neither.
+BENCH_SIDECAR = spiffe_id("bench")
+UNCHECKED_HASH = "0" * 64
 # mesh.yaml's grpc_roles: market data through the edge needs one of them.
 MARKET_DATA_ROLES = ("Developer",)
 REQUEST_TIMEOUT_SECONDS = 5.0
@@ -70,8 +72,10 @@ def market_data_token() -> Metadata:
 def forwarded_from(service: str) -> Metadata:
     """gRPC metadata calling an app directly as its sidecar would forward a call from
     `service`'s sidecar (x-forwarded-client-cert): apps trust that header from their sidecar
-    alone, which is what a benchmark of an app alone stands in for."""
-    return tuple(called_by(service).items())
+    alone, which is what a benchmark of an app alone stands in for. The SPIFFE ID only, as
+    an app's sidecar forwards it."""
+    caller = PeerCertificate(spiffe_id(service), "")
+    return ((XFCC_HEADER, xfcc_of(caller, by=BENCH_SIDECAR, certificate_hash=UNCHECKED_HASH)),)
 
 
 class MeshHttps:

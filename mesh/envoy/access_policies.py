@@ -22,8 +22,6 @@ from mesh.topology import ServiceSpec, Topology
 from services.common.contracts import CONTRACTS, load_operations
 from services.common.workload_identity import EDGE, spiffe_id
 
-INTERNAL_PREFIX = "/internal/"
-
 
 def inbound_rbac(topology: Topology, spec: ServiceSpec, contracts: Path = CONTRACTS) -> Config:
     """The RBAC filter of `spec`'s sidecar inbound."""
@@ -54,7 +52,7 @@ def inbound_policies(
             [request(methods=("GET", "HEAD"), path_regex=path)], identities(jwks_readers)
         )
     for operation in load_operations(spec.name, contracts):
-        if not operation.template.startswith(INTERNAL_PREFIX):
+        if not operation.internal:
             continue
         if not operation.callers:
             raise ValueError(

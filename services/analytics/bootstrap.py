@@ -59,9 +59,8 @@ def bootstrap(settings: AnalyticsSettings, deps: AnalyticsDeps | None = None) ->
             api_prefix="/api/analytics",
             handlers=AnalyticsHandlers(deps),
             database=database,
+            settings=settings,
             resources=grpc_endpoint,
             error_statuses=ERROR_STATUSES,
-            validate_responses=settings.validate_responses,
-            authenticate_callers=settings.authenticate_callers,
         )
     )

@@ -5,7 +5,7 @@ from pathlib import Path
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings, checked_socket
+from services.common.settings import ServiceSettings, checked_socket, env_name
 
 
 class AnalyticsSettings(ServiceSettings):
@@ -24,3 +24,6 @@ class AnalyticsSettings(ServiceSettings):
     @classmethod
     def _grpc_uds_is_a_socket_path(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         return checked_socket(cls, info, value)
+
+    def private_listeners(self) -> dict[str, Path | None]:
+        return {**super().private_listeners(), env_name(type(self), "grpc_uds"): self.grpc_uds}

@@ -25,6 +25,9 @@ CONTRACTS = Path(__file__).resolve().parents[2] / "contracts" / "openapi"
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
+# Internal operations are for peers inside the mesh: the edge never routes them, the public
+# contract leaves them out, and only their `x-callers` may call them.
+INTERNAL_PREFIX = "/internal/"
 ROLES = "x-roles"  # roles of which the caller's token must carry one
 CALLERS = "x-callers"  # the services allowed to call an internal operation
 IDEMPOTENCY = "x-idempotency-key"  # `by-operation`: the handler keeps its own record of keys
@@ -55,6 +58,15 @@ class Operation:
     def regex(self) -> str:
         return path_regex(self.template)
 
+    @property
+    def internal(self) -> bool:
+        return is_internal(self.template)
+
+
+def is_internal(path: str) -> bool:
+    """Whether a path (a template with the base path, or a request's) is an internal one."""
+    return path.startswith(INTERNAL_PREFIX)
+
 
 def load_contract(service: str, contracts: Path = CONTRACTS) -> dict[str, Any]:
     """contracts/openapi/<service>.yaml, its paths most specific first (Connexion adds routes
@@ -73,7 +85,7 @@ def operations(contract: Mapping[str, Any]) -> list[Operation]:
     """Every operation of a parsed contract, in its paths' order. Public: its effective
     `security` (its own, else the top-level one) is empty or allows anonymous callers (`{}`)."""
     default_security = contract.get("security", [])
-    base = _base_path(contract)
+    base = base_path(contract)
     shared_parameters = contract.get("components", {}).get("parameters", {})
     found = []
     for template, item in (contract.get("paths") or {}).items():
@@ -169,7 +181,7 @@ def _literal(text: str) -> str:
     return "".join("\\" + c if c in RE2_SPECIAL else c for c in text)
 
 
-def _base_path(contract: Mapping[str, Any]) -> str:
+def base_path(contract: Mapping[str, Any]) -> str:
     """The path of the first server URL ("/" or none: the paths are absolute already)."""
     servers = contract.get("servers") or [{"url": "/"}]
     return urlsplit(servers[0].get("url", "/")).path.rstrip("/")

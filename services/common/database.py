@@ -153,8 +153,12 @@ def _sqlite_busy(error: BaseException) -> bool:
     return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
 
 
-# A readiness answer must come quickly (Envoy checks with a 0.5 s timeout, the supervisor
-# probes liveness elsewhere): a database that cannot say SELECT 1 within this is not ready.
+# A database that cannot say SELECT 1 within this is not ready (a 503, NOT_SERVING over gRPC).
+# Deliberately above the mesh's health check timeout (mesh/envoy/policies.HEALTH_TIMEOUT,
+# 0.5 s; a test keeps it so): Envoy stops waiting first and counts a timeout, which its
+# UNHEALTHY_THRESHOLD forgives once, where a 503 takes the instance out at once (Envoy ignores
+# the threshold for an unexpected status) for one slow ping. This bound is for the others who
+# ask: the registrar's heartbeat (2 s), the launcher waiting for readiness. Liveness: /livez.
 READINESS_TIMEOUT_SECONDS = 1.0
 
 

@@ -12,15 +12,14 @@ message of any length whole (50 MB was accepted) and answered undecodable bytes 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from grpclib import GRPCError, Status
-from grpclib.const import Handler
 from grpclib.encoding.proto import ProtoCodec
 from grpclib.server import Stream
 
+from services.common.grpc_servables import Method, Servable, each_method
 from services.common.protobuf_wire import MalformedMessage, check_wire_format
 
 GRPC_PREFIX_BYTES = 5  # before each message: a compressed flag and the length (4 bytes)
@@ -86,41 +85,20 @@ def _not_a(message_type: type, reason: str) -> str:
     return f"not a valid {message_type.__name__}: {reason}"
 
 
-@dataclass(frozen=True)
-class Servable:
-    """What grpclib's Server takes: a mapping of method paths to handlers."""
-
-    mapping: Mapping[str, Handler]
-
-    def __mapping__(self) -> dict[str, Handler]:
-        return dict(self.mapping)
-
-
-def servable_of(mapping: Mapping[str, Handler]) -> Servable:
-    return Servable(mapping)
-
-
 def refusing_long_requests(servable: Any, max_bytes: int) -> Servable:
     """`servable` (a grpclib handler: a servicer, Health) whose methods refuse a request message
     longer than `max_bytes` from its length prefix, before reading a byte of its body."""
     if max_bytes < GRPC_PREFIX_BYTES:
         raise ValueError(f"a limit below {GRPC_PREFIX_BYTES} bytes would refuse every prefix")
-    return Servable(
-        {
-            path: handler._replace(func=_refusing_long(handler.func, max_bytes))
-            for path, handler in servable.__mapping__().items()
-        }
-    )
 
+    def refusing_long(method: Method) -> Method:
+        async def handle(stream: Stream[Any, Any]) -> None:
+            _bound_reads(stream, max_bytes)
+            await method(stream)
 
-def _refusing_long(
-    method: Callable[[Stream[Any, Any]], Coroutine[Any, Any, None]], max_bytes: int
-) -> Callable[[Stream[Any, Any]], Coroutine[Any, Any, None]]:
-    async def handle(stream: Stream[Any, Any]) -> None:
-        _bound_reads(stream, max_bytes)
-        await method(stream)
+        return handle
 
-    return handle
+    return each_method(servable, refusing_long)
 
 
 def _bound_reads(stream: Stream[Any, Any], max_bytes: int) -> None:

@@ -5,14 +5,17 @@ the same key on another request is a 422.
 The claim, the handler's own writes and the stored response commit in one transaction of the
 service's database: a retry either finds the finished response or nothing at all, never half a
 write. A concurrent duplicate waits on the key's unique index and then replays (PostgreSQL), or
-waits for the database lock (SQLite). Keys are per operation and per caller (the verified
-token's subject), so nobody can read another caller's response by guessing a key.
+waits for the database lock (SQLite). Keys are per operation and per caller, so nobody can
+read another caller's response by guessing a key. The caller is the verified token's subject;
+without a token, the workload this instance's sidecar verified (an internal call: trading
+moving a sold NFT, publishing an event), whose keys are its own as a user's are.
 
-Anonymous callers (registration, logout, internal calls) have no subject to tell them apart:
-their scope is the request itself (its fingerprint). The same key with another request is then
-another scope, answered afresh: no 422 that tells one client another's key is taken, and no
-replay of another client's answer. Only a request identical to one already answered (a retry,
-or someone who knows its whole body: a registration's password included) gets the replay."""
+Anonymous people (registration, logout: forwarded by the edge, which speaks for everyone)
+have neither: their scope is the request itself (its fingerprint). The same key with another
+request is then another scope, answered afresh: no 422 that tells one client another's key is
+taken, and no replay of another client's answer. Only a request identical to one already
+answered (a retry, or someone who knows its whole body: a registration's password included)
+gets the replay."""
 
 from __future__ import annotations
 
@@ -28,11 +31,14 @@ from typing import Any, Protocol
 from connexion import request
 from connexion.context import context
 
+from services.common.caller import verified_caller
 from services.common.contracts import operations
 from services.common.headers import IDEMPOTENCY_KEY as HEADER
 from services.common.headers import IDEMPOTENT_REPLAYED as REPLAYED_HEADER
+from services.common.workload_identity import EDGE
 
-ANONYMOUS = "anonymous"  # a scope's caller part when there is no token (then the request's too)
+ANONYMOUS = "anonymous"  # a scope's caller part when nobody is known (then the request's too)
+WORKLOAD = "workload"  # a scope's caller part for a peer calling without a token
 # Response headers worth replaying (Location of a created resource); not Date, not lengths.
 REPLAYED_HEADERS = ("Location", "Content-Type", "Retry-After")
 
@@ -138,10 +144,17 @@ def _kept(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def _caller() -> str | None:
-    """The verified token's subject (Connexion puts verified claims here), None if anonymous."""
+    """The verified token's subject (Connexion puts verified claims here); else the service
+    that called, as this instance's sidecar verified it; None if anonymous. The edge is nobody:
+    it forwards anonymous people, whose keys must not meet in one scope."""
     token_info = context.get("token_info") or {}
     subject = token_info.get("sub")
-    return str(subject) if subject else None
+    if subject:
+        return str(subject)
+    caller = verified_caller()
+    if caller is not None and caller.service is not None and caller.service != EDGE:
+        return f"{WORKLOAD}:{caller.service}"
+    return None
 
 
 def _fingerprint(body: Any) -> str:

@@ -64,6 +64,24 @@ def tick_problems(
     return problems
 
 
+class TickFromTheFuture(ValueError):
+    """A valid tick stamped further ahead of the receiving server's clock than clock skew
+    explains: well-formed, but it cannot be taken now (a 422 on REST, not a 400; a refused
+    tick on gRPC). One class for every service that receives ticks."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        self.problems = problems
+        super().__init__("invalid market data tick: " + "; ".join(problems))
+
+
+def refuse_ticks_from_the_future(timestamp: int, *, now: datetime) -> None:
+    """Raise TickFromTheFuture for a tick stamped beyond MAX_FUTURE_SKEW ahead of `now`. A rule
+    of receiving, not of a tick: ticks kept before it existed must still load, and each
+    consumer applies it again on delivery, moments after the publisher did."""
+    if problems := future_problems(timestamp, now=now):
+        raise TickFromTheFuture(tuple(problems))
+
+
 def future_problems(timestamp: int, *, now: datetime) -> list[str]:
     """The rule of when a tick may be stamped, checked when it is received at `now` (the
     service's injected clock, timezone-aware): at most MAX_FUTURE_SKEW ahead of it."""

@@ -6,11 +6,13 @@ sent as a varint as an int, so a truncated or mangled message could become a val
 The check walks the top level only (the market data messages have no sub-messages): every
 tag names a field number > 0 and a wire type protobuf has (groups are obsolete, refused),
 every varint ends within 10 bytes, every length fits the bytes left, and a field the type
-declares comes with its type's wire type. Unknown fields are skipped, as protobuf does."""
+declares comes with its type's wire type (packed, length-delimited, only where it is a repeated
+number field). Unknown fields are skipped, as protobuf does."""
 
 from __future__ import annotations
 
 import dataclasses
+import typing
 from functools import cache
 from typing import Any
 
@@ -83,8 +85,11 @@ def _wire_types_by_field(message_type: type) -> dict[int, tuple[int, ...]]:
     betterproto message (grpclib's health messages: their own runtime parses them strictly)."""
     if not (isinstance(message_type, type) and issubclass(message_type, betterproto.Message)):
         return {}
+    hints = typing.get_type_hints(message_type)
     return {
-        meta.number: _wire_types(meta.proto_type)
+        meta.number: _wire_types(
+            meta.proto_type, repeated=typing.get_origin(hints[field.name]) is list
+        )
         for field in dataclasses.fields(message_type)
         if (meta := _betterproto_metadata(field)) is not None
     }
@@ -94,7 +99,7 @@ def _betterproto_metadata(field: dataclasses.Field[Any]) -> betterproto.FieldMet
     return field.metadata.get("betterproto")
 
 
-def _wire_types(proto_type: str) -> tuple[int, ...]:
+def _wire_types(proto_type: str, *, repeated: bool) -> tuple[int, ...]:
     """The field's own wire type first."""
     if proto_type in betterproto.WIRE_LEN_DELIM_TYPES:
         return (LENGTH_DELIMITED,)
@@ -104,6 +109,6 @@ def _wire_types(proto_type: str) -> tuple[int, ...]:
         own = FIXED32
     else:
         own = VARINT
-    # A repeated number field may also come packed, as one length-delimited field (a single
-    # one sent so parses as a list, which the message's own rules then refuse).
-    return (own, LENGTH_DELIMITED)
+    # A repeated number field may also come packed, as one length-delimited field. A single
+    # one may not: betterproto would read it as a list (a price of [1.0, 2.0]).
+    return (own, LENGTH_DELIMITED) if repeated else (own,)

@@ -14,9 +14,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-INTERNAL_PREFIX = "/internal/"
+from services.common.contracts import HTTP_METHODS, base_path, is_internal, operations
+
+__all__ = ["PublicContractMiddleware", "is_internal", "public_contract"]
+
 _COMPONENT_REF = "#/components/"
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 class PublicContractMiddleware:
@@ -39,17 +41,15 @@ class PublicContractMiddleware:
         await self.app(scope, receive, send)
 
 
-def is_internal(path: str) -> bool:
-    return path.startswith(INTERNAL_PREFIX)
-
-
 def public_contract(contract: Mapping[str, Any]) -> dict[str, Any]:
     """`contract` without its internal paths, and without the components (schemas, responses,
     parameters, …) and tags that only they used. Security schemes are kept (they are named by
     `security`, not by $ref)."""
     public = {key: value for key, value in contract.items() if key != "components"}
+    base = base_path(contract)
+    internal = {op.template for op in operations(contract) if op.internal}
     paths = contract["paths"]
-    public["paths"] = {path: item for path, item in paths.items() if not is_internal(path)}
+    public["paths"] = {path: item for path, item in paths.items() if base + path not in internal}
     components = contract.get("components", {})
     used = _used_components(public, components)
     kept = {
@@ -97,6 +97,6 @@ def _refs(node: Any) -> Iterator[tuple[str, str]]:
 
 def _operations(paths: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     for item in paths.values():
-        for method in _METHODS:
+        for method in HTTP_METHODS:
             if isinstance(item.get(method), Mapping):
                 yield item[method]

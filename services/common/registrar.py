@@ -19,7 +19,7 @@ import httpx
 from generated.rest.registry_client import Client
 from generated.rest.registry_client.api.instances import deregister_instance, register_instance
 from generated.rest.registry_client.models import Registration, Status
-from services.common.addresses import http_target, split_address
+from services.common.addresses import HttpTarget, http_target, split_address
 
 log = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(2.0)
@@ -41,12 +41,8 @@ class Registrar:
         self._registry = Client(
             base_url=registry.url, timeout=TIMEOUT, httpx_args=registry.httpx_args()
         )
-        transport = (
-            httpx.AsyncHTTPTransport(uds=str(identity.health_socket))
-            if identity.health_socket
-            else None
-        )
-        self._probe = httpx.AsyncClient(timeout=TIMEOUT, transport=transport)
+        probe = HttpTarget(identity.health_url, identity.health_socket)
+        self._probe = httpx.AsyncClient(timeout=TIMEOUT, **probe.httpx_args())
         self._identity = identity
         self._interval = interval
         self._registered = False

@@ -50,6 +50,7 @@ from services.common.rest_fixes import (
     json_response,
     register_formats,
 )
+from services.common.settings import ServiceSettings
 
 
 @dataclass(frozen=True)
@@ -60,14 +61,14 @@ class RestAppSpec:
     api_prefix: str  # e.g. /api/nfts: Swagger UI at <prefix>/ui, spec at <prefix>/openapi.json
     handlers: object  # has one async method per operationId
     database: DatabaseSpec | None  # None when the handlers run on fakes
+    # What the app reads of the service's settings, all of it from here: validate_responses,
+    # authenticate_callers (internal operations check the caller the sidecar verified) and
+    # idempotency_ttl_seconds.
+    settings: ServiceSettings
     # More to open once the database is up and to close before it goes (clients, servers).
     resources: Callable[[], AbstractAsyncContextManager[None]] = nullcontext
     error_statuses: ErrorMap = field(default_factory=dict)
     verify_token: Callable[[str], Any] | None = None
-    validate_responses: bool = False
-    # Internal operations check the caller the sidecar verified (settings.authenticate_callers).
-    authenticate_callers: bool = True
-    idempotency_ttl_seconds: float = 86400.0
 
 
 def build_rest_app(spec: RestAppSpec) -> AsyncApp:
@@ -75,12 +76,12 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     contract = load_contract(spec.service)
     security = bearer_security_map(spec.verify_token) if spec.verify_token else None
     role_rules = roles_by_operation(contract)
-    caller_rules = callers_by_operation(contract) if spec.authenticate_callers else {}
+    caller_rules = callers_by_operation(contract) if spec.settings.authenticate_callers else {}
     idempotency = Idempotency(
         store=DatabaseIdempotencyStore.of_service(spec.database.name, spec.database.models_module)
         if spec.database
         else InMemoryIdempotencyStore(),
-        ttl=timedelta(seconds=spec.idempotency_ttl_seconds),
+        ttl=timedelta(seconds=spec.settings.idempotency_ttl_seconds),
         clock=lambda: datetime.now(UTC),
     )
     keyed = operations_with_key(contract)
@@ -111,7 +112,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
             )
         ),
         strict_validation=True,
-        validate_responses=spec.validate_responses,
+        validate_responses=spec.settings.validate_responses,
         swagger_ui_options=SwaggerUIOptions(
             # Connexion would serve the whole contract: PublicContractMiddleware serves the rest.
             serve_spec=False,

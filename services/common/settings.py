@@ -137,12 +137,32 @@ class ServiceSettings(BaseSettings):
     def _jwks_url_is_a_source(cls, value: str, info: ValidationInfo) -> str:
         return checked(cls, info, value, jwks_source)
 
+    def private_listeners(self) -> dict[str, Path | None]:
+        """Where the app listens for its sidecar's requests, by environment variable: a
+        socket path, or None for a TCP port. Services with more listeners add theirs."""
+        return {env_name(type(self), "uds"): self.uds}
+
     @model_validator(mode="after")
     def _callers_authenticated_outside_development(self) -> ServiceSettings:
         if not self.authenticate_callers and self.environment != "development":
             raise ValueError(
                 "CAPSURE_AUTHENTICATE_CALLERS=false believes any caller of an internal"
                 f" operation: refused with CAPSURE_ENV={self.environment!r}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _callers_header_only_from_the_sidecar_outside_development(self) -> ServiceSettings:
+        # The caller header is the sidecar's word only where the sidecar alone can send it: a
+        # 0600 socket. On a TCP port any local process can forge it (development only).
+        if not self.authenticate_callers or self.environment == "development":
+            return self
+        if on_tcp := [name for name, path in self.private_listeners().items() if path is None]:
+            raise ValueError(
+                f"{', '.join(on_tcp)} unset: on a TCP port any local process could name any"
+                " caller in the header the sidecar sets (x-forwarded-client-cert); outside"
+                f" CAPSURE_ENV=development (here {self.environment!r}) the app listens on"
+                " Unix sockets only its sidecar can open"
             )
         return self
 

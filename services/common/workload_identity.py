@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from cryptography import x509
 
@@ -112,6 +112,27 @@ def caller_from_xfcc(header: str | None) -> PeerCertificate | None:
         subject=fields.get("subject", ""),
         certificate_pem=unquote(certificate) if certificate else None,
     )
+
+
+def xfcc_of(caller: PeerCertificate, *, by: str, certificate_hash: str) -> str:
+    """The XFCC header a sidecar sets for `caller` (SANITIZE_SET: one element), in Envoy's
+    order: By (the sidecar's own SPIFFE ID), Hash (of the caller's certificate), then what it
+    is told to print. An app's sidecar prints the URI only (mesh/envoy/sidecar.py); the
+    registry's the Subject too, and the whole certificate where it checks hosts
+    (mesh/envoy/registry_sidecar.py): set `caller.subject`, `caller.certificate_pem` for
+    those. caller_from_xfcc reads it back."""
+    fields = [f"By={by}", f"Hash={certificate_hash}"]
+    if caller.certificate_pem:
+        fields.append(f'Cert="{quote(caller.certificate_pem, safe="")}"')
+    if caller.subject:
+        fields.append(f'Subject="{_escaped(caller.subject)}"')
+    fields.append(f"URI={caller.uri}")
+    return ";".join(fields)
+
+
+def _escaped(value: str) -> str:
+    """A value inside XFCC's double quotes (_unquote undoes it)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _split_unquoted(text: str, separator: str) -> list[str]:

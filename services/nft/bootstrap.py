@@ -128,12 +128,10 @@ def bootstrap(
             # events queued) while notification is down; while user is down, only transfers
             # by owners are refused (503), everything else is served.
             database=database,
+            settings=settings,
             resources=resources,
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(jwks_token_verifier(settings)),
-            validate_responses=settings.validate_responses,
-            authenticate_callers=settings.authenticate_callers,
-            idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
         )
     )
 

@@ -12,6 +12,7 @@ from connexion import AsyncApp
 from services.common.auth import bearer_info
 from services.common.database import service_database
 from services.common.jwks import jwks_token_verifier
+from services.common.market_data import TickFromTheFuture
 from services.common.rest_app import RestAppSpec, build_rest_app
 from services.notification.adapters.alerts import TortoiseAlertRepository
 from services.notification.adapters.notifications import TortoiseNotificationRepository
@@ -26,7 +27,6 @@ from services.notification.domain.errors import (
     InvalidTick,
     NotificationNotFound,
     TickContention,
-    TickFromTheFuture,
 )
 from services.notification.entrypoints.rest import NotificationHandlers
 from services.notification.service_layer.deps import NotificationDeps
@@ -42,7 +42,7 @@ ERROR_STATUSES = {
     InvalidEvent: 400,
     InvalidAlert: 400,
     InvalidTick: 400,
-    TickFromTheFuture: 422,  # well-formed, but not now: see services.common.market_data
+    TickFromTheFuture: 422,  # well-formed, but not now
     NotificationNotFound: 404,
     AlertNotFound: 404,
     EventConflict: 409,
@@ -76,9 +76,8 @@ def bootstrap(settings: NotificationSettings, deps: NotificationDeps | None = No
             api_prefix=API_PREFIX,
             handlers=NotificationHandlers(deps),
             database=database,
+            settings=settings,
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(jwks_token_verifier(settings)),
-            validate_responses=settings.validate_responses,
-            authenticate_callers=settings.authenticate_callers,
         )
     )

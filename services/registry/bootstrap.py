@@ -57,8 +57,8 @@ def bootstrap(settings: RegistrySettings, deps: RegistryDeps | None = None) -> A
             api_prefix="/api/registry",
             handlers=RegistryHandlers(deps, authenticate_callers=settings.authenticate_callers),
             database=None,
+            settings=settings,
             resources=control_plane,
             error_statuses=ERROR_STATUSES,
-            validate_responses=settings.validate_responses,
         )
     )

@@ -5,7 +5,7 @@ from pathlib import Path
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings, checked_socket
+from services.common.settings import ServiceSettings, checked_socket, env_name
 
 
 class RegistrySettings(ServiceSettings):
@@ -28,3 +28,6 @@ class RegistrySettings(ServiceSettings):
     @classmethod
     def _xds_uds_is_a_socket_path(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         return checked_socket(cls, info, value)
+
+    def private_listeners(self) -> dict[str, Path | None]:
+        return {**super().private_listeners(), env_name(type(self), "xds_uds"): self.xds_uds}

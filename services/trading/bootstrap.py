@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 from services.common.auth import bearer_info
 from services.common.database import service_database
 from services.common.jwks import jwks_token_verifier
+from services.common.market_data import TickFromTheFuture
 from services.common.notification_events import NotificationEventDelivery
 from services.common.outbox import OutboxRelay, Topic
 from services.common.outbox_orm import TortoiseOutboxStore
@@ -49,7 +50,7 @@ from services.trading.service_layer.use_cases import (
 SERVICE = "trading"
 ERROR_STATUSES: dict[type[Exception], int] = {
     errors.InvalidTick: 400,
-    errors.TickFromTheFuture: 422,  # well-formed, but not now: see services.common.market_data
+    TickFromTheFuture: 422,  # well-formed, but not now
     errors.InvalidAmount: 400,
     errors.ListingNotFound: 404,
     errors.PurchaseNotFound: 404,
@@ -170,12 +171,10 @@ def bootstrap(settings: TradingSettings, deps: TradingDeps | None = None) -> Asy
             # Readiness is its own database only: submits are taken (and queued) while
             # analytics or notification are down; purchases wait (pending) while nft is.
             database=service_database(SERVICE, settings) if real else None,
+            settings=settings,
             resources=resources,
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(jwks_token_verifier(settings)),
-            validate_responses=settings.validate_responses,
-            authenticate_callers=settings.authenticate_callers,
-            idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
         )
     )
 

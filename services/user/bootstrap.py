@@ -168,11 +168,9 @@ def bootstrap(settings: UserSettings, adapters: Adapters | None = None) -> Async
                 deps, adapters.keyring.jwks, authenticate_callers=settings.authenticate_callers
             ),
             database=service_database(SERVICE, settings) if real else None,
+            settings=settings,
             resources=resources,
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(verifier),
-            validate_responses=settings.validate_responses,
-            authenticate_callers=settings.authenticate_callers,
-            idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
         )
     )

@@ -86,6 +86,26 @@ def test_a_private_socket_is_0600_in_a_new_0700_directory(sockets):
         assert mode(path.parent) == 0o700
 
 
+def test_an_existing_directory_is_made_0700(sockets):
+    # mkdir(mode=0o700, exist_ok=True) leaves an existing directory's mode as it was.
+    path = sockets / "open" / "app.sock"
+    path.parent.mkdir(mode=0o755)
+    path.parent.chmod(0o755)  # whatever the umask
+    with bind_private_socket(path):
+        assert mode(path.parent) == 0o700
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a directory to another user needs root")
+def test_a_directory_another_user_owns_is_refused(sockets):
+    path = sockets / "theirs" / "app.sock"
+    path.parent.mkdir(mode=0o755)
+    os.chown(path.parent, NOBODY, NOBODY)
+    with pytest.raises(PermissionError, match=f"belongs to uid {NOBODY}"):
+        bind_private_socket(path)
+    assert not path.exists()
+    assert mode(path.parent) == 0o755  # left as its owner made it
+
+
 def test_a_stale_socket_is_replaced(sockets):
     path = sockets / "app.sock"
     bind_private_socket(path).close()  # a crashed server leaves its socket file behind

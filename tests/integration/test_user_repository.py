@@ -146,6 +146,26 @@ async def test_login_attempts_are_counted_per_pair_and_per_address_within_the_wi
     assert (await begin("alice", "b", 63)).before.address_count == 0  # alice@b at 3 s: gone
 
 
+async def test_failures_past_the_window_are_deleted_at_most_every_prune_interval(repo):
+    """One write fewer per attempt: a failure past the window stays a while, counted by
+    nobody, until the next prune (on a shared SQLite file every delete takes the write lock)."""
+    attempts, window = DatabaseLoginAttempts(prune_every=timedelta(seconds=30)), 15
+
+    async def begin(second):
+        when = at(second)
+        since = when - timedelta(seconds=window)
+        return await attempts.begin("alice", "a", when, since=since, pair_limit=5)
+
+    await begin(0)  # the first attempt prunes (nothing yet)
+    await begin(1)
+    late = await begin(20)  # past the window: 0 s and 1 s count for nothing...
+    assert late.before == FailureHistory(pair=(), address_count=0, address_newest=None)
+    assert await LoginFailureRecord.filter(failed_at__lte=at(1)).count() == 2  # ...yet kept
+    later = await begin(30)  # 30 s after the last prune: it runs
+    assert later.before == FailureHistory(pair=(at(20),), address_count=1, address_newest=at(20))
+    assert await LoginFailureRecord.filter(failed_at__lte=at(1)).count() == 0
+
+
 async def test_racing_attempts_cannot_all_pass_one_count(repo):
     """Each attempt is stored before the counts are read: of a burst on one pair, no more than
     the limit are let through (a check-then-record throttle lets all of them through)."""

@@ -18,7 +18,7 @@ from services.analytics.domain.model import (
 from services.analytics.mappers import UNIX_EPOCH
 from services.analytics.service_layer import use_cases
 from services.analytics.service_layer.use_cases import AnalyticsDeps
-from services.common.market_data import MAX_FUTURE_SKEW, MAX_TIMESTAMP_MS
+from services.common.market_data import MAX_FUTURE_SKEW, MAX_TIMESTAMP_MS, TickFromTheFuture
 from services.common.quoting import quoted
 from tests.support.clock import FakeClock
 from tests.unit.analytics_fakes import InMemoryTickRepository, items
@@ -203,13 +203,13 @@ async def test_a_tick_up_to_the_skew_ahead_of_the_clock_is_kept(deps, repo, cloc
 
 async def test_a_tick_beyond_the_skew_is_refused_and_not_kept(deps, repo, clock):
     in_2100 = tick(timestamp=MAX_TIMESTAMP_MS)  # valid as a tick, but not now
-    with pytest.raises(InvalidTick) as refused:
+    with pytest.raises(TickFromTheFuture) as refused:
         await use_cases.record_tick(deps, in_2100)
     [problem] = refused.value.problems
     assert problem.startswith(f"timestamp {MAX_TIMESTAMP_MS} is ")
     assert repo.ticks == []
     just_beyond = tick(timestamp=millis(clock, MAX_FUTURE_SKEW) + 1)
-    with pytest.raises(InvalidTick):
+    with pytest.raises(TickFromTheFuture):
         await use_cases.record_tick(deps, just_beyond)
     clock.advance(0.001)  # the clock catches up with it
     await use_cases.record_tick(deps, just_beyond)

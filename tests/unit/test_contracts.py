@@ -235,3 +235,28 @@ def test_roles_and_keyed_operations_of_the_services_come_from_the_operations() -
         operations_with_key(trading)
         == {op.operation_id for op in load_operations("trading") if op.idempotency_key} - keeps_own
     )
+
+
+def test_internal_operations_are_those_under_internal_and_all_name_their_callers() -> None:
+    internal = [op for service in SERVICES for op in load_operations(service) if op.internal]
+    assert {op.operation_id for op in internal} == {
+        "transfer_sold_nft",
+        "publish_notification_event",
+        "submit_price_tick",
+    }
+    assert all(op.callers for op in internal)
+
+
+def test_internal_is_read_on_the_whole_path_base_included() -> None:
+    found = operations(
+        {
+            "servers": [{"url": "/api"}],
+            "paths": {"/internal/a": {"get": {}}, "/b": {"get": {}}},
+        }
+    )
+    # /api/internal/a is routed by the edge like any /api path: not internal.
+    assert [(op.template, op.internal) for op in found] == [
+        ("/api/internal/a", False),
+        ("/api/b", False),
+    ]
+    assert operations({"paths": {"/internal/a": {"post": {}}}})[0].internal

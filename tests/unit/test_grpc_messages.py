@@ -5,6 +5,10 @@ The bound a server applies from the length prefix is exercised against a running
 
 from __future__ import annotations
 
+import struct
+from dataclasses import dataclass
+
+import betterproto
 import pytest
 from grpclib import GRPCError, Status
 
@@ -27,6 +31,24 @@ TICK = v1.StreamMarketDataRequest(
 )
 
 
+# Field 2 (a double), length-delimited: two doubles packed, as for a repeated field.
+PACKED_PRICES = b"\x12\x10" + struct.pack("<dd", 1.0, 2.0)
+
+
+@dataclass(eq=False, repr=False)
+class Prices(betterproto.Message):
+    """A message with a repeated number field (the market data messages have none)."""
+
+    prices: list[float] = betterproto.double_field(2)  # noqa: RUF009 (as generated code)
+
+
+def test_only_a_repeated_number_field_may_come_packed():
+    check_wire_format(PACKED_PRICES, Prices)
+    assert Prices().parse(PACKED_PRICES).prices == [1.0, 2.0]
+    unpacked = b"\x11" + struct.pack("<d", 1.0) + b"\x11" + struct.pack("<d", 2.0)
+    check_wire_format(unpacked, Prices)
+
+
 def test_a_well_formed_message_passes_and_unknown_fields_are_skipped():
     check_wire_format(bytes(TICK), v1.StreamMarketDataRequest)
     # The seed's message is read as the versioned one: same fields, fewer of them.
@@ -47,6 +69,7 @@ def test_a_well_formed_message_passes_and_unknown_fields_are_skipped():
         (b"\x18\xff", "runs past the end"),
         (b"\x10\x05", "field 2 must be 64-bit, not varint"),  # a price sent as an integer
         (b"\x0d\x00\x00\x00\x00", "field 1 must be length-delimited, not 32-bit"),
+        (PACKED_PRICES, "field 2 must be 64-bit, not length-delimited"),
     ],
     ids=[
         "truncated double",
@@ -58,6 +81,7 @@ def test_a_well_formed_message_passes_and_unknown_fields_are_skipped():
         "unfinished varint",
         "price as varint",
         "symbol as fixed32",
+        "price packed",  # betterproto alone reads a list of prices
     ],
 )
 def test_malformed_bytes_are_refused_with_where_and_why(data, words):

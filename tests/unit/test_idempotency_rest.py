@@ -1,5 +1,6 @@
 """Idempotency-Key on the nft API, in-process on fakes (the in-memory store): replay, mismatch,
-per-caller keys, and operations without a key untouched."""
+per-caller keys (a token's subject, else the workload that called), and operations without a
+key untouched."""
 
 from uuid import uuid4
 
@@ -10,9 +11,17 @@ from services.common.headers import IDEMPOTENCY_KEY
 from services.common.idempotency import operations_with_key
 from services.nft.bootstrap import bootstrap, build_deps
 from services.nft.config import NftSettings
+from services.notification.bootstrap import bootstrap as notification_app
+from services.notification.bootstrap import build_deps as notification_deps
+from services.notification.config import NotificationSettings
+from services.user.bootstrap import bootstrap as user_app
+from services.user.config import UserSettings
 from tests.support.asgi import asgi_client
+from tests.support.callers import called_by
 from tests.support.tokens import bearer, jwks_url
 from tests.unit.nft_fakes import InMemoryNftRepository, InMemoryUserDirectory
+from tests.unit.notification_fakes import FakeDatabase
+from tests.unit.user_fakes import fake_adapters
 
 pytestmark = pytest.mark.unit
 
@@ -80,6 +89,88 @@ async def test_a_failed_request_stores_nothing_and_can_be_retried(client, repo):
     replayed = await client.post(url, json={"toUserId": str(BOB)}, headers=keyed(key="t"))
     assert replayed.json() == moved.json()
     assert replayed.headers["idempotent-replayed"] == "true"
+
+
+def notification_client(**settings: object):
+    db = FakeDatabase()
+    configured = NotificationSettings(validate_responses=True, jwks_url=jwks_url(), **settings)
+    deps = notification_deps(db.notifications, db.alerts, db.prices)
+    return asgi_client(notification_app(configured, deps=deps))
+
+
+@pytest.fixture
+async def notification():
+    """Internal operations, called without a token: the caller is the workload the sidecar
+    verified (tests.support.callers.called_by, per request)."""
+    async with notification_client() as client:
+        yield client
+
+
+TICKS, EVENTS = "/internal/price-ticks", "/internal/notification-events"
+
+
+def tick(price: float) -> dict:
+    return {"assetSymbol": "ETH-USD", "price": price, "timestamp": 1}
+
+
+def event() -> dict:
+    return {
+        "eventId": str(uuid4()),
+        "type": "nft.minted",
+        "userId": str(ALICE),
+        "occurredAt": "2026-03-01T12:00:00Z",
+        "data": {"nftId": str(uuid4()), "nftName": "Ape #1"},
+    }
+
+
+async def test_a_workloads_key_on_another_request_is_422(notification):
+    # A bug in trading reusing one key for two ticks (or a purchase key for two transfers)
+    # must be told so, as the contract says, not have the second one run.
+    trading = {**called_by("trading"), "Idempotency-Key": "tick-1"}
+    first = await notification.post(TICKS, json=tick(1.0), headers=trading)
+    again = await notification.post(TICKS, json=tick(1.0), headers=trading)
+    other = await notification.post(TICKS, json=tick(2.0), headers=trading)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert (other.status_code, other.headers["content-type"]) == (422, "application/problem+json")
+
+
+async def test_workloads_keys_are_their_own(notification):
+    # nft and trading both publish events: one's key is not the other's.
+    key = {"Idempotency-Key": "event-1"}
+    from_nft = await notification.post(EVENTS, json=event(), headers={**called_by("nft"), **key})
+    from_trading = await notification.post(
+        EVENTS, json=event(), headers={**called_by("trading"), **key}
+    )
+    assert (from_nft.status_code, from_trading.status_code) == (201, 201)
+    assert from_trading.json()["id"] != from_nft.json()["id"]
+    assert "idempotent-replayed" not in from_trading.headers
+
+
+@pytest.mark.parametrize("ttl", [1e-6, 86400.0], ids=["a microsecond", "a day"])
+async def test_the_ttl_setting_is_how_long_a_response_is_replayed(ttl):
+    # NOTIFICATION_IDEMPOTENCY_TTL_SECONDS was once left out of the app: always a day.
+    trading = {**called_by("trading"), "Idempotency-Key": "tick-1"}
+    async with notification_client(idempotency_ttl_seconds=ttl) as client:
+        first = await client.post(TICKS, json=tick(1.0), headers=trading)
+        again = await client.post(TICKS, json=tick(1.0), headers=trading)
+    assert (first.status_code, again.status_code) == (200, 200)
+    # Two requests are far more than a microsecond apart: the first answer has expired.
+    assert again.headers.get("idempotent-replayed") == (None if ttl < 1 else "true")
+
+
+async def test_people_the_edge_forwards_are_anonymous_not_one_workload(tmp_path):
+    # The edge speaks for every anonymous client: its identity must not give them one scope,
+    # where Bob's registration with Alice's key would be a 422 (or her stored answer).
+    settings = UserSettings(validate_responses=True)
+    app = user_app(settings, adapters=fake_adapters(settings, tmp_path / "keys"))
+    headers = {**called_by("edge"), "Idempotency-Key": "everyone-uses-this-key"}
+    async with asgi_client(app, headers=headers) as user:
+        for name in ("alice", "bob"):
+            body = {"username": name, "email": f"{name}@example.com", "password": "pw-123456"}
+            response = await user.post("/api/users", json=body)
+            assert (response.status_code, response.json()["username"]) == (201, name)
+            assert "idempotent-replayed" not in response.headers
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256])

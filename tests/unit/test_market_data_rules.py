@@ -10,7 +10,9 @@ import pytest
 from services.common.market_data import (
     MAX_FUTURE_SKEW,
     MAX_TIMESTAMP_MS,
+    TickFromTheFuture,
     future_problems,
+    refuse_ticks_from_the_future,
     tick_problems,
 )
 from services.common.quoting import MAX_QUOTED_CHARACTERS
@@ -66,3 +68,11 @@ def test_a_tick_stamped_in_2100_is_refused_until_the_clock_gets_there(clock) -> 
     assert future_problems(MAX_TIMESTAMP_MS, now=clock())
     clock.now = EPOCH + timedelta(milliseconds=MAX_TIMESTAMP_MS) - MAX_FUTURE_SKEW
     assert future_problems(MAX_TIMESTAMP_MS, now=clock()) == []
+
+
+def test_every_receiver_refuses_a_tick_from_the_future_with_one_error(clock) -> None:
+    refuse_ticks_from_the_future(millis(clock, MAX_FUTURE_SKEW), now=clock())
+    with pytest.raises(TickFromTheFuture) as refused:
+        refuse_ticks_from_the_future(MAX_TIMESTAMP_MS, now=clock())
+    assert refused.value.problems == tuple(future_problems(MAX_TIMESTAMP_MS, now=clock()))
+    assert str(refused.value).startswith("invalid market data tick: timestamp")

@@ -4,7 +4,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.common.market_data import MAX_FUTURE_SKEW, MAX_TIMESTAMP_MS
+from services.common.market_data import MAX_FUTURE_SKEW, MAX_TIMESTAMP_MS, TickFromTheFuture
 from services.notification.bootstrap import build_deps
 from services.notification.domain.alerts import MAX_ARMED_ALERTS_PER_USER, Direction
 from services.notification.domain.errors import (
@@ -13,7 +13,6 @@ from services.notification.domain.errors import (
     EventConflict,
     NotificationNotFound,
     TickContention,
-    TickFromTheFuture,
 )
 from services.notification.domain.notifications import EventType, NotificationEvent
 from services.notification.domain.prices import PriceTick, TickOutcome

@@ -74,8 +74,21 @@ def test_a_refusal_quotes_nothing_of_the_body():
     assert len(str(refused.value)) < 200
 
 
-def test_a_big_flat_body_costs_about_what_json_loads_does():
-    text = json.dumps({"name": "x" * 10_000_000, "values": list(range(100_000))})
+def flat_body() -> str:
+    """Two brackets: the depth check stops at counting them."""
+    return json.dumps({"name": "x" * 10_000_000, "values": list(range(100_000))})
+
+
+def bracket_heavy_body() -> str:
+    """300,000 brackets, shallow, and strings holding brackets and escaped quotes: the depth
+    check strips the strings and sums every bracket."""
+    attributes = [{"trait": f'[{i}] "x" {{', "value": [i, {"x": i}]} for i in range(100_000)]
+    return json.dumps({"attributes": attributes})
+
+
+@pytest.mark.parametrize("body", [flat_body, bracket_heavy_body], ids=["flat", "bracket-heavy"])
+def test_a_big_body_costs_about_what_json_loads_does(body):
+    text = body()
     started = time.perf_counter()
     json.loads(text)
     plain = time.perf_counter() - started
@@ -84,3 +97,8 @@ def test_a_big_flat_body_costs_about_what_json_loads_does():
     strict = time.perf_counter() - started
     # Generous: a shared 2-core machine; the point is "linear, a small factor", not quadratic.
     assert strict < 10 * plain + 0.5
+
+
+def test_the_bracket_heavy_body_takes_the_depth_checks_long_way():
+    text = bracket_heavy_body()
+    assert text.count("[") + text.count("{") > MAX_DEPTH  # else counting alone decides

@@ -3,6 +3,7 @@
 import jwt
 import pytest
 
+from services.common.workload_identity import OPERATOR_ID
 from services.user.bootstrap import bootstrap
 from services.user.config import UserSettings
 from services.user.domain.errors import (
@@ -11,7 +12,7 @@ from services.user.domain.errors import (
     NftServiceUnavailable,
 )
 from tests.support.asgi import asgi_client
-from tests.support.callers import called_by
+from tests.support.callers import called_as, called_by
 from tests.unit.user_fakes import fake_adapters
 
 pytestmark = pytest.mark.unit
@@ -215,4 +216,21 @@ async def test_a_client_address_from_any_caller_but_the_edge_is_not_believed(cli
     assert throttled.status_code == 429
     assert (
         await client.post("/api/users/login", json=LOGIN, headers=from_edge("198.51.100.99"))
+    ).status_code == 200
+
+
+async def test_callers_that_are_no_service_are_throttled_each_as_itself(client):
+    """The operator's certificate names no service: it is counted by its SPIFFE ID, not in
+    one count with every other such caller."""
+    await client.post("/api/users", json=ACCOUNT)
+    operator = called_as(OPERATOR_ID)
+    for _ in range(3):
+        wrong = {**LOGIN, "password": "wrong"}
+        assert (
+            await client.post("/api/users/login", json=wrong, headers=operator)
+        ).status_code == 401
+    assert (await client.post("/api/users/login", json=LOGIN, headers=operator)).status_code == 429
+    someone_else = called_as("spiffe://capsure.local/someone-else")
+    assert (
+        await client.post("/api/users/login", json=LOGIN, headers=someone_else)
     ).status_code == 200

@@ -11,13 +11,16 @@ from pydantic import ValidationError
 from services.user.config import PLACEHOLDER_ADMIN_PASSWORD, UserSettings
 
 pytestmark = pytest.mark.unit
+APP_SOCKET = "/run/capsure/user-1/app.sock"  # outside development an app listens on one
 
 
 def test_the_placeholder_admin_password_is_refused_outside_development():
     assert UserSettings().admin_password == PLACEHOLDER_ADMIN_PASSWORD
     with pytest.raises(ValidationError, match="USER_ADMIN_PASSWORD is the development placeholder"):
-        UserSettings(CAPSURE_ENV="production")
-    configured = UserSettings(CAPSURE_ENV="production", admin_password="a-real-secret-123")
+        UserSettings(CAPSURE_ENV="production", uds=APP_SOCKET)
+    configured = UserSettings(
+        CAPSURE_ENV="production", uds=APP_SOCKET, admin_password="a-real-secret-123"
+    )
     assert configured.admin_password == "a-real-secret-123"
 
 

@@ -8,10 +8,12 @@ import pytest
 
 from services.common.workload_identity import (
     MAX_XFCC_LENGTH,
+    PeerCertificate,
     caller_from_xfcc,
     same_host,
     service_of,
     spiffe_id,
+    xfcc_of,
 )
 from tests.support.callers import called_by
 
@@ -42,6 +44,32 @@ def test_the_header_envoy_sets_names_the_service_and_the_instance() -> None:
     assert caller is not None
     assert (caller.service, caller.common_name) == ("trading", "trading-1")
     assert caller.hosts() == frozenset()  # no certificate forwarded
+
+
+def test_the_header_is_written_as_envoy_writes_it() -> None:
+    trading = PeerCertificate(spiffe_id("trading"), "CN=trading-1,O=capsure-mesh")
+    assert xfcc_of(trading, by=spiffe_id("nft"), certificate_hash="a247") == ENVOY_XFCC
+    # What an app's sidecar sets (mesh/envoy/sidecar.py): the SPIFFE ID only.
+    uri_only = PeerCertificate(spiffe_id("trading"), "")
+    header = xfcc_of(uri_only, by=spiffe_id("nft"), certificate_hash="a247")
+    assert (
+        header
+        == "By=spiffe://capsure.local/svc/nft;Hash=a247;URI=spiffe://capsure.local/svc/trading"
+    )
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        PeerCertificate(spiffe_id("nft"), ""),
+        PeerCertificate(spiffe_id("nft"), "CN=nft-1,O=capsure-mesh"),
+        PeerCertificate(spiffe_id("nft"), 'CN=a "quoted"; one\\,O=x'),
+        PeerCertificate(spiffe_id("nft"), "CN=nft-1", "-----BEGIN CERTIFICATE-----\nAB+/=\n"),
+    ],
+    ids=["uri only", "subject", "quotes and separators", "certificate"],
+)
+def test_the_header_written_reads_back_as_the_caller(caller: PeerCertificate) -> None:
+    assert caller_from_xfcc(xfcc_of(caller, by=spiffe_id("user"), certificate_hash="0")) == caller
 
 
 def test_a_forwarded_certificate_gives_its_hosts() -> None:

@@ -17,13 +17,14 @@ from services.analytics.entrypoints.drain import Drain
 from services.analytics.mappers import TickMessage, tick_from_message, ticks_from_stream
 from services.analytics.service_layer import use_cases
 from services.analytics.service_layer.use_cases import AnalyticsDeps
+from services.common.market_data import TickFromTheFuture
 
 
 async def _record(deps: AnalyticsDeps, message: TickMessage) -> None:
     try:
         # A duplicate by source_id is acknowledged too: it was kept the first time.
         await use_cases.record_tick(deps, tick_from_message(message))
-    except InvalidTick as error:  # invalid, or stamped too far in the future
+    except (InvalidTick, TickFromTheFuture) as error:
         raise GRPCError(Status.INVALID_ARGUMENT, str(error)) from error
 
 

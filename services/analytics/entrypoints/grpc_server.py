@@ -16,6 +16,7 @@ from grpclib.server import Server
 from services.analytics.entrypoints.drain import Drain
 from services.analytics.entrypoints.grpc import LegacyMarketDataService, MarketDataService
 from services.analytics.service_layer.use_cases import AnalyticsDeps
+from services.common.database import READINESS_TIMEOUT_SECONDS
 from services.common.grpc_callers import admitting_only
 from services.common.grpc_messages import MessageLimits, refusing_long_requests, server_codec
 from services.common.market_data import MAX_TICK_MESSAGE_BYTES
@@ -26,9 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A health answer may be this old; the check itself is one `SELECT 1`.
+# A health answer may be this old; the check itself is /healthz's `SELECT 1`, bounded alike.
 HEALTH_CHECK_TTL_SECONDS = 1.0
-HEALTH_CHECK_TIMEOUT_SECONDS = 2.0
+HEALTH_CHECK_TIMEOUT_SECONDS = READINESS_TIMEOUT_SECONDS
 # Every request carries one tick (MAX_TICK_MESSAGE_BYTES says why that bound), or a health
 # check's service name; every answer (an acknowledgement, a stream's counts, a health status)
 # is a few bytes, so the same bound is generous for what this server sends.

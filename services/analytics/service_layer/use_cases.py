@@ -14,6 +14,7 @@ from services.analytics.domain.model import AssetStats, IngestSummary, MarketTic
 from services.analytics.domain.volume import DailyVolume, Window
 from services.analytics.service_layer.ports import TickRepository
 from services.common import market_data
+from services.common.market_data import TickFromTheFuture
 
 
 @dataclass(frozen=True)
@@ -26,18 +27,15 @@ class AnalyticsDeps:
 
 
 def _received(deps: AnalyticsDeps, tick: MarketTick) -> ReceivedTick:
-    """The tick as received now; raises InvalidTick when it is stamped too far ahead of now.
-    (A rule of receiving, not of MarketTick: ticks kept before it existed must still load.)"""
+    """The tick as received now; raises TickFromTheFuture when it is stamped too far ahead."""
     now = deps.clock()
-    problems = market_data.future_problems(tick.timestamp, now=now)
-    if problems:
-        raise InvalidTick(tuple(problems))
+    market_data.refuse_ticks_from_the_future(tick.timestamp, now=now)
     return ReceivedTick(id=deps.new_id(), tick=tick, received_at=now)
 
 
 async def record_tick(deps: AnalyticsDeps, tick: MarketTick) -> bool:
     """Keep one tick; False when its source_id was seen before (acknowledged, kept once).
-    Raises InvalidTick for a tick from the future."""
+    Raises TickFromTheFuture for a tick from the future."""
     return await deps.ticks.add(_received(deps, tick))
 
 
@@ -56,7 +54,7 @@ async def record_tick_stream(
             continue
         try:
             batch.append(_received(deps, item))
-        except InvalidTick:  # stamped too far in the future
+        except TickFromTheFuture:
             rejected += 1
             continue
         accepted += 1

@@ -50,11 +50,6 @@ class InvalidTick(NotificationError):
         super().__init__("invalid price tick: " + "; ".join(problems))
 
 
-class TickFromTheFuture(InvalidTick):
-    """A valid tick stamped further ahead of this server's clock than clock skew explains:
-    the request is well-formed but cannot be taken now (422, not 400)."""
-
-
 class TickContention(NotificationError):
     """Other ticks of the same asset kept winning the race to move its price."""
 

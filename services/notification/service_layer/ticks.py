@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from services.common import market_data
 from services.notification.domain.alerts import crossed
-from services.notification.domain.errors import TickContention, TickFromTheFuture
+from services.notification.domain.errors import TickContention
 from services.notification.domain.notifications import Notification
 from services.notification.domain.prices import PriceTick, TickOutcome, outcome_of
 from services.notification.service_layer.deps import NotificationDeps
@@ -31,9 +31,7 @@ async def submit_price_tick(deps: NotificationDeps, tick: PriceTick) -> TickResu
 
     A tick stamped too far in the future is refused (TickFromTheFuture): as the asset's last
     tick it would make every real tick after it `stale`, freezing the asset's alerts."""
-    future = market_data.future_problems(tick.timestamp, now=deps.clock())
-    if future:
-        raise TickFromTheFuture(tuple(future))
+    market_data.refuse_ticks_from_the_future(tick.timestamp, now=deps.clock())
     for _ in range(MAX_ATTEMPTS):
         last = await deps.prices.last_tick(tick.asset_symbol)
         previous = last.price if last else None

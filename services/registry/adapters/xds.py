@@ -19,9 +19,10 @@ import grpclib.server
 from envoy_data_plane.envoy.service.discovery.v3 import DiscoveryRequest, DiscoveryResponse
 from envoy_data_plane.google.protobuf import Any
 
+from services.common.grpc_callers import stream_caller
 from services.common.quoting import quoted
 from services.common.unix_sockets import bind_private_socket
-from services.common.workload_identity import XFCC_HEADER, PeerCertificate, caller_from_xfcc
+from services.common.workload_identity import PeerCertificate
 from services.registry.adapters.eds import EDS_TYPE_URL, Endpoint, encode_assignment
 
 __all__ = ["ADS_METHOD", "EDS_TYPE_URL", "Endpoint", "XdsServer"]
@@ -47,7 +48,7 @@ class _Session:
     sent: Content = ()
     nonce: str = ""
     version: str = ""
-    node: str = "?"
+    node: str | None = None  # its Envoy's node id, once its first request named it
     closed: bool = False
     caller: PeerCertificate | None = None  # as the registry's sidecar verified it
     denied: str | None = None  # why the stream is refused
@@ -133,7 +134,7 @@ class XdsServer:
     async def _handle(self, stream: AdsStream) -> None:
         if not self._track(stream):
             raise grpclib.GRPCError(grpclib.const.Status.UNAVAILABLE, "xDS server stopped")
-        session = _Session(stream, caller=caller_from_xfcc(_metadata(stream, XFCC_HEADER)))
+        session = _Session(stream, caller=stream_caller(stream))
         self._sessions.add(session)
         reader = asyncio.create_task(self._read(session))
         try:
@@ -185,7 +186,7 @@ class XdsServer:
                 return False
             session.node = request.node.id
             log.info("ADS stream from %s (cluster %s)", request.node.id, request.node.cluster)
-        elif self._authenticate and session.node == "?":
+        elif self._authenticate and session.node is None:
             session.denied = "the first request of a stream must name its node"
             return False
         if request.type_url != EDS_TYPE_URL:
@@ -224,12 +225,6 @@ class XdsServer:
         if cluster not in self._encoded:
             self._encoded[cluster] = encode_assignment(cluster, self._state.get(cluster, ()))
         return self._encoded[cluster]
-
-
-def _metadata(stream: AdsStream, name: str) -> str | None:
-    metadata = stream.metadata or {}
-    value = metadata.get(name)
-    return value if isinstance(value, str) else None
 
 
 def _is_node(caller: PeerCertificate | None, node: object) -> bool:

@@ -15,11 +15,6 @@ class InvalidTick(TradingError):
         super().__init__("invalid market data tick: " + "; ".join(problems))
 
 
-class TickFromTheFuture(InvalidTick):
-    """A valid tick stamped further ahead of this server's clock than clock skew explains:
-    the request is well-formed but cannot be taken now (422, not 400)."""
-
-
 class InvalidAmount(TradingError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field} {reason}")

@@ -8,7 +8,6 @@ from datetime import datetime
 from uuid import UUID
 
 from services.common import market_data
-from services.trading.domain.errors import TickFromTheFuture
 from services.trading.domain.model import MarketDataTick
 from services.trading.mappers import tick_to_message
 from services.trading.service_layer.ports import (
@@ -74,11 +73,7 @@ async def submit_market_data(
         received_at=deps.clock(),
         quantity=quantity,
     )
-    # A rule of receiving, not of MarketDataTick: ticks kept before it existed must still load.
-    # Analytics and notification apply it again on delivery, moments later: they take the tick.
-    future = market_data.future_problems(tick.timestamp, now=tick.received_at)
-    if future:
-        raise TickFromTheFuture(tuple(future))
+    market_data.refuse_ticks_from_the_future(tick.timestamp, now=tick.received_at)
     # Nested in the Idempotency-Key transaction when a key is sent: then it commits with the
     # stored response, and the relay's next poll (not this wake-up) finds the messages.
     async with deps.transaction():

@@ -23,12 +23,13 @@ def _client_address(authenticate_callers: bool) -> str | None:
     only when the edge sent it (the caller this instance's sidecar verified); another workload
     is throttled as itself (anyone able to reach the sidecar could name any address); without
     sidecars (development), the header or the peer of a direct call."""
-    forwarded = (request.headers.get(CLIENT_IP) or "").strip()[:64]
+    forwarded = (request.headers.get(CLIENT_IP) or "").strip()
     caller = verified_caller()
     if caller is not None and caller.service == EDGE:
         return forwarded or None
     if caller is not None:
-        return f"workload:{caller.service}"
+        # Its SPIFFE ID where it names no service (the operator): not one count for all such.
+        return f"workload:{caller.service or caller.uri}"
     if not authenticate_callers and forwarded:
         return forwarded
     return request.client.host if request.client else None
