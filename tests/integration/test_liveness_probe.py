@@ -4,15 +4,14 @@ ready), silence and a refused connection are not, and silence costs at most the 
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from mesh.supervisor import answers
 from mesh.topology import HOST
+from tests.support.threaded_servers import answering, port_of, serving
 
 pytestmark = pytest.mark.integration
 
@@ -22,25 +21,8 @@ TIMEOUT = 0.3
 @pytest.fixture
 def not_ready() -> Iterator[str]:
     """A server answering every GET with 503, as an app whose database is down."""
-
-    class Unready(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(503)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer((HOST, 0), Unready)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{HOST}:{server.server_address[1]}/healthz"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(answering(503)) as server:
+        yield f"http://{HOST}:{port_of(server)}/healthz"
 
 
 @pytest.fixture
