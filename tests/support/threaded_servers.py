@@ -2,21 +2,26 @@
 loopback TCP port the kernel picks, or on a private Unix socket. The block always ends with
 the server shut down, its socket closed and its thread joined.
 
-And a handler tests keep needing: one answering a fixed status."""
+And two handlers tests keep needing: one answering a fixed status, and an echo that records
+each request (method, path, headers) and answers them back as JSON."""
 
 from __future__ import annotations
 
+import json
 import socket
 import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mesh.envoy.policies import HEALTH_PATH
 from mesh.topology import HOST
 from services.common.unix_sockets import bind_private_socket
+from tests.support.scripted_peer import RequestHead
 
 JOIN_SECONDS = 5.0
 
@@ -101,3 +106,38 @@ def answering(status: int) -> type[BaseHTTPRequestHandler]:
             self.answer(status)
 
     return Fixed
+
+
+@dataclass
+class Echo:
+    """An upstream answering 200 to every GET and POST with what it received (`method`,
+    `path` (the request target), `headers` as JSON) and recording it in `seen` (health checks
+    excepted)."""
+
+    seen: list[RequestHead] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def requests(self) -> list[RequestHead]:
+        with self.lock:
+            return list(self.seen)
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        echo = self
+
+        class Echoing(QuietHandler):
+            def do_GET(self) -> None:
+                self._echo()
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                self._echo()
+
+            def _echo(self) -> None:
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                if self.path != HEALTH_PATH:
+                    with echo.lock:
+                        echo.seen.append(RequestHead(self.command, self.path, headers))
+                body = {"method": self.command, "path": self.path, "headers": headers}
+                self.answer(200, json.dumps(body).encode())
+
+        return Echoing
