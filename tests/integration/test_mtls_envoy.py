@@ -91,7 +91,9 @@ def hop(tmp_path: Path, nft_identity: str = spiffe_id("nft")) -> Iterator[Hop]:
 
 def through(egress: Path, method: str, path: str) -> httpx.Response:
     transport = httpx.HTTPTransport(uds=str(egress))
-    with httpx.Client(transport=transport, base_url="http://nft", timeout=5) as client:
+    with httpx.Client(
+        transport=transport, base_url="http://nft", timeout=5, trust_env=False
+    ) as client:
         return client.request(method, path, headers={"Idempotency-Key": "k-1"}, json={})
 
 
@@ -163,7 +165,7 @@ def test_a_valid_mesh_certificate_of_an_undeclared_identity_meets_rbac(mesh_hop:
     )
     operator = (issued.certificate_pem, issued.private_key_pem)
     context = client_context(mesh_hop.trust_file, operator)
-    with httpx.Client(verify=context, timeout=5) as client:
+    with httpx.Client(verify=context, timeout=5, trust_env=False) as client:
         answer = client.get(f"https://{HOST}:{mesh_hop.nft_port}{PUBLIC}")
     assert answer.status_code == 403
 
@@ -171,7 +173,9 @@ def test_a_valid_mesh_certificate_of_an_undeclared_identity_meets_rbac(mesh_hop:
 def test_a_client_cannot_claim_another_caller_in_the_header(mesh_hop: Hop) -> None:
     transport = httpx.HTTPTransport(uds=str(mesh_hop.egress["user"]))
     forged = {XFCC_HEADER: f'URI={spiffe_id("trading")};Subject="CN=trading-1"'}
-    with httpx.Client(transport=transport, base_url="http://nft", timeout=5) as client:
+    with httpx.Client(
+        transport=transport, base_url="http://nft", timeout=5, trust_env=False
+    ) as client:
         answer = client.get(PUBLIC, headers=forged)
     assert answer.status_code == 200
     assert f"URI={spiffe_id('user')}" in caller_seen_by_app(answer)
