@@ -11,11 +11,8 @@ import signal
 import pytest
 
 from services.common.maintenance import MaintenanceSwitch
-from services.nft.bootstrap import bootstrap, build_deps
-from services.nft.config import NftSettings
 from tests.support.asgi import asgi_client
-from tests.support.tokens import jwks_url
-from tests.unit.nft_fakes import InMemoryNftRepository, InMemoryUserDirectory
+from tests.unit.nft_fakes import InMemoryUserDirectory, nft_app
 
 pytestmark = pytest.mark.unit
 
@@ -23,8 +20,7 @@ SIGNAL_WITHIN_SECONDS = 2.0
 
 
 async def test_an_app_in_maintenance_is_not_ready_but_alive() -> None:
-    settings = NftSettings(jwks_url=jwks_url())
-    app = bootstrap(settings, deps=build_deps(InMemoryNftRepository(), InMemoryUserDirectory()))
+    app = nft_app(InMemoryUserDirectory())
     async with asgi_client(app) as client:
         assert (await client.get("/livez")).json() == {"status": "alive"}
         assert (await client.get("/healthz")).status_code == 200
