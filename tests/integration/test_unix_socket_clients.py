@@ -6,11 +6,13 @@ server. And what keeps other local users out: the socket's mode and its director
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import stat
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -50,6 +52,7 @@ from tests.support.unix_sockets import (
     CONNECTED,
     NOBODY,
     REFUSED_PERMISSION,
+    STOP_TIMEOUT_SECONDS,
     connect_as,
     serving_on_socket,
     socket_dir,
@@ -137,6 +140,22 @@ def test_a_service_started_with_its_uds_setting_serves_only_there(sockets, tmp_p
         assert http_status(f"http://127.0.0.1:{port}/healthz") is None  # no TCP listener
     finally:
         assert process.stop() == 0, process.log_tail()
+
+
+async def test_an_app_whose_start_up_never_ends_is_a_timeout_not_a_hang(sockets):
+    """serving_on_socket gives up on a lifespan that never yields, and stops it: uvicorn does
+    not look at should_exit before it has started."""
+
+    @asynccontextmanager
+    async def never_ready(app: Starlette) -> AsyncIterator[None]:
+        await asyncio.Event().wait()  # waiting for a database that never answers
+        yield
+
+    stuck = Starlette(lifespan=never_ready)
+    with pytest.raises(TimeoutError, match="not started in"):
+        async with asyncio.timeout(STOP_TIMEOUT_SECONDS + 5):  # the test's own bound
+            async with serving_on_socket(stuck, sockets / "stuck.sock", start_timeout=0.2):
+                pytest.fail("served without having started")
 
 
 # --- the registry ---------------------------------------------------------------------------
