@@ -130,6 +130,9 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     # (/healthz asks the database, which may be busy behind a sibling's write lock). Its
     # sidecar's RBAC admits no caller to it: only the supervisor, on the app's own socket.
     app.add_url_rule("/livez", "livez", _alive, methods=["GET"])
+    # What SIGUSR1/SIGUSR2 flip, reachable without a signal: an in-process test may run off
+    # the main thread, where the switch installs no handler and SIGUSR1 would kill it.
+    app.maintenance = maintenance
     app.add_error_handler(ProblemException, contract_problem)
     common_errors = {Forbidden: 403, IdempotencyKeyReused: 422}
     for error_type, status in {**common_errors, **spec.error_statuses}.items():

@@ -16,16 +16,20 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common.grpc_messages import too_long
 from services.common.market_data import MAX_FUTURE_SKEW, MAX_TICK_MESSAGE_BYTES
 
 pytestmark = pytest.mark.contract
 
 V1 = "capsure.analytics.v1.MarketDataService"
 SEED = "market.MarketDataService"
-# A behavioural bound of the attack: refusing takes a length check, not the input's size.
+# The bound, for the 1 MB symbol: refusing takes a check of the length prefix, not a
+# read of the input.
 ANSWERED_WITHIN_SECONDS = 0.1
-# 50 MB: the client copies and starts sending them before the refusal arrives (~50 ms here).
-HUGE_ANSWERED_WITHIN_SECONDS = 0.5
+# Every other bound only catches a hang or a frozen loop: on 2 shared cores under xdist the
+# server can lose the CPU for longer than 0.1 s. The short status messages catch the quadratic
+# regression (quoting the input whole), whatever the load.
+PROMPTLY_SECONDS = 2.0
 SHORT_MESSAGE = 200  # characters of a status message about one bad field
 
 
@@ -73,7 +77,7 @@ def _warm(channel, messages) -> None:
 
 @pytest.mark.parametrize(
     ("megabytes", "within_seconds"),
-    [(1, ANSWERED_WITHIN_SECONDS), (50, HUGE_ANSWERED_WITHIN_SECONDS)],
+    [(1, ANSWERED_WITHIN_SECONDS), (50, PROMPTLY_SECONDS)],
     ids=["1 MB", "50 MB"],
 )
 def test_a_huge_symbol_is_refused_at_once_by_its_length(
@@ -84,9 +88,8 @@ def test_a_huge_symbol_is_refused_at_once_by_its_length(
     error, elapsed = refused(send, request)
     print(f"[hostile-grpc] {megabytes} MB symbol: {error.code().name} in {elapsed * 1000:.1f} ms")
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert error.details() == (
-        f"a message of {len(request)} bytes is over the limit of {MAX_TICK_MESSAGE_BYTES} bytes"
-    )
+    # The length prefix's refusal: the size it announced, over the limit.
+    assert error.details() == too_long(len(request), MAX_TICK_MESSAGE_BYTES).message
     assert elapsed < within_seconds
     assert_still_serving(channel, messages)
 
@@ -99,15 +102,16 @@ def test_an_invalid_symbol_under_the_limit_is_quoted_as_a_short_prefix(channel, 
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert f"… ({len(symbol)} characters) must be a ticker" in error.details()
     assert len(error.details()) < SHORT_MESSAGE
-    assert elapsed < ANSWERED_WITHIN_SECONDS
+    assert elapsed < PROMPTLY_SECONDS
 
 
 def test_a_message_over_the_limit_ends_a_stream_with_resource_exhausted(channel, messages):
     ticks = [tick_bytes(messages, name="StreamMarketDataRequest")] * 3
-    ticks.append(tick_bytes(messages, symbol="x" * 10_000, name="StreamMarketDataRequest"))
-    error, elapsed = refused(raw_stream(channel), iter(ticks))
+    over = tick_bytes(messages, symbol="x" * 10_000, name="StreamMarketDataRequest")
+    error, elapsed = refused(raw_stream(channel), iter([*ticks, over]))
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert elapsed < ANSWERED_WITHIN_SECONDS
+    assert error.details() == too_long(len(over), MAX_TICK_MESSAGE_BYTES).message
+    assert elapsed < PROMPTLY_SECONDS
     assert_still_serving(channel, messages)
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api import migrate
 
 from services.common.database import (
     SQLITE_PRAGMAS,
@@ -39,3 +41,14 @@ async def migrated_and_open(spec: DatabaseSpec) -> AsyncIterator[DatabaseSpec]:
         yield spec
     finally:
         await close_database()
+
+
+async def seeded_at(spec: DatabaseSpec, migration: str, sql: str) -> None:
+    """`spec`'s database migrated only up to its `migration` (e.g. "0001_initial"), then `sql`
+    run on it: rows as an older release stored them, for `migrated_and_open` to upgrade."""
+    EXECUTOR_CACHE.clear()
+    async with TortoiseContext():
+        await migrate(config=spec.tortoise_config(), target=f"{spec.name}.{migration}")
+    async with TortoiseContext() as context:
+        await context.init(config=spec.tortoise_config())
+        await context.connections.get(spec.name).execute_script(sql)

@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.context import TortoiseContext
-from tortoise.migrations.api import migrate
 
 from services.analytics.adapters.repository import TortoiseTickRepository
 from services.analytics.config import AnalyticsSettings
 from services.analytics.domain.candles import CandleInterval
 from services.analytics.domain.volume import Window
 from services.common.database import service_database
-from tests.integration.conftest import migrated_and_open
+from tests.integration.conftest import migrated_and_open, seeded_at
 
 pytestmark = pytest.mark.integration
 
@@ -25,14 +22,9 @@ OLD_TICK = (
 
 
 async def test_ticks_from_before_quantities_are_quotes_after_the_upgrade(database_url):
-    EXECUTOR_CACHE.clear()
     spec = service_database("analytics", AnalyticsSettings(database_url=database_url))
-    async with TortoiseContext():
-        await migrate(config=spec.tortoise_config(), target="analytics.0001_initial")
-    async with TortoiseContext() as context:
-        await context.init(config=spec.tortoise_config())
-        received_at = datetime(2026, 1, 1, tzinfo=UTC).isoformat(sep=" ")
-        await context.connections.get("analytics").execute_script(OLD_TICK.format(received_at))
+    received_at = datetime(2026, 1, 1, tzinfo=UTC).isoformat(sep=" ")
+    await seeded_at(spec, "0001_initial", OLD_TICK.format(received_at))
 
     async with migrated_and_open(spec):  # the start-up path applies the rest
         repo = TortoiseTickRepository()

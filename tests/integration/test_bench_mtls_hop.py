@@ -39,7 +39,7 @@ def hops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Hop]]:
 
 
 def caller_seen_by_app(hop: Hop) -> str | None:
-    answer = httpx.get(hop.url, timeout=5)
+    answer = httpx.get(hop.url, timeout=5, trust_env=False)
     assert answer.status_code == 200, answer.text
     return answer.json()["headers"].get(XFCC_HEADER)
 
@@ -89,8 +89,8 @@ def test_the_real_read_is_the_seeded_nfts_through_the_meshs_hop(tmp_path: Path) 
         running_nft_read(tmp_path / "read") as read,
         running_hops((MTLS,), read.port, read.path, tmp_path / "hops") as hops,
     ):
-        alone = httpx.get(read.url, timeout=5)
-        through_the_hop = httpx.get(hops[MTLS.label].url, timeout=5)
+        alone = httpx.get(read.url, timeout=5, trust_env=False)
+        through_the_hop = httpx.get(hops[MTLS.label].url, timeout=5, trust_env=False)
     assert alone.status_code == through_the_hop.status_code == 200, through_the_hop.text
     owner = read.path.rsplit("/", 1)[1]
     assert [nft["ownerId"] for nft in through_the_hop.json()] == [owner] * NFTS

@@ -56,7 +56,7 @@ def test_only_the_holder_of_the_token_controls_the_mesh(tmp_path: Path) -> None:
     with control_endpoint(idle_mesh(), state) as url:
         assert stat.S_IMODE(state.stat().st_mode) == 0o600
         token = json.loads(state.read_text())["token"]
-        with httpx.Client(timeout=5) as client:
+        with httpx.Client(timeout=5, trust_env=False) as client:
             for method, path in (
                 ("GET", "/"),
                 ("POST", "/services/nft/instances"),

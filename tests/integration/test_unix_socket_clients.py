@@ -6,11 +6,13 @@ server. And what keeps other local users out: the socket's mode and its director
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import stat
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -18,7 +20,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from mesh.direct import NO_SIDECARS
@@ -44,11 +46,13 @@ from services.user.bootstrap import bootstrap as user_app
 from services.user.config import UserSettings
 from services.user.domain.errors import NftServiceUnavailable as CatalogUnavailable
 from tests.support.clock import FakeClock
+from tests.support.scripted_peer import http_answer, parse_head, unix_server
 from tests.support.tokens import ISSUER, signing_keys_dir, token_for, trusting_env
 from tests.support.unix_sockets import (
     CONNECTED,
     NOBODY,
     REFUSED_PERMISSION,
+    STOP_TIMEOUT_SECONDS,
     connect_as,
     serving_on_socket,
     socket_dir,
@@ -57,6 +61,7 @@ from tests.support.unix_sockets import (
 pytestmark = pytest.mark.integration
 
 JWKS_PATH = "/api/users/.well-known/jwks.json"
+PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
@@ -157,6 +162,22 @@ def test_a_service_started_with_its_uds_setting_serves_only_there(sockets, tmp_p
         assert process.stop() == 0, process.log_tail()
 
 
+async def test_an_app_whose_start_up_never_ends_is_a_timeout_not_a_hang(sockets):
+    """serving_on_socket gives up on a lifespan that never yields, and stops it: uvicorn does
+    not look at should_exit before it has started."""
+
+    @asynccontextmanager
+    async def never_ready(app: Starlette) -> AsyncIterator[None]:
+        await asyncio.Event().wait()  # waiting for a database that never answers
+        yield
+
+    stuck = Starlette(lifespan=never_ready)
+    with pytest.raises(TimeoutError, match="not started in"):
+        async with asyncio.timeout(STOP_TIMEOUT_SECONDS + 5):  # the test's own bound
+            async with serving_on_socket(stuck, sockets / "stuck.sock", start_timeout=0.2):
+                pytest.fail("served without having started")
+
+
 # --- the registry ---------------------------------------------------------------------------
 
 
@@ -235,59 +256,56 @@ async def test_nfts_user_directory_asks_the_user_service_over_its_socket(user_se
 # --- peers that answer 503 on a socket: each client's calls arrive there ----------------------
 
 
-class Recorder:
-    """A peer stand-in on a socket: records each request, answers 503 problem+json."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, str | None]] = []
-        self.app = Starlette()
-        self.app.add_route("/{path:path}", self.answer, methods=["GET", "POST", "PUT", "DELETE"])
-
-    async def answer(self, request: Request) -> Response:
-        auth = request.headers.get("authorization")
-        self.requests.append((request.method, request.url.path, auth))
-        problem = {"title": "Service Unavailable", "status": 503}
-        return JSONResponse(problem, 503, media_type="application/problem+json")
+PROBLEM_503 = b'{"title": "Service Unavailable", "status": 503}'
 
 
 @pytest.fixture
-async def peer(sockets) -> AsyncIterator[tuple[Recorder, str]]:
-    recorder = Recorder()
-    async with serving_on_socket(recorder.app, sockets / "peer.sock", lifespan="off") as path:
-        yield recorder, f"unix:{path}"
+async def peer(sockets) -> AsyncIterator[tuple[list[bytes], str]]:
+    """A peer stand-in on a socket answering 503 problem+json: the request heads it got and its
+    address."""
+    heads: list[bytes] = []
+    answer = http_answer("503 Service Unavailable", PROBLEM_503, heads, PROBLEM)
+    async with unix_server(answer, sockets / "peer.sock") as address:
+        yield heads, address
+
+
+def calls(heads: list[bytes]) -> list[tuple[str, str, str | None]]:
+    """(method, path, Authorization) of each request."""
+    requests = [parse_head(head) for head in heads]
+    return [(r.method, r.path, r.headers.get("authorization")) for r in requests]
 
 
 async def test_users_nft_catalog_calls_through_the_socket(peer):
-    recorder, address = peer
+    heads, address = peer
     catalog, owner = RestNftCatalog(address, 5.0), uuid4()
     try:
         with pytest.raises(CatalogUnavailable):
             await catalog.list_owned(owner, limit=5, offset=0, bearer_token="a.b.c")
     finally:
         await catalog.aclose()
-    assert recorder.requests == [("GET", f"/api/nfts/user/{owner}", "Bearer a.b.c")]
+    assert calls(heads) == [("GET", f"/api/nfts/user/{owner}", "Bearer a.b.c")]
 
 
 async def test_tradings_nft_marketplace_calls_through_the_socket(peer):
-    recorder, address = peer
+    heads, address = peer
     nft, nft_id = RestNftMarketplace(address, 5.0), uuid4()
     try:
         with pytest.raises(NftServiceUnavailable, match="503"):
             await nft.approve_sale(nft_id, uuid4(), bearer="a.b.c")
     finally:
         await nft.aclose()
-    assert recorder.requests == [("PUT", f"/api/nfts/{nft_id}/sale-approval", "Bearer a.b.c")]
+    assert calls(heads) == [("PUT", f"/api/nfts/{nft_id}/sale-approval", "Bearer a.b.c")]
 
 
 async def test_notification_delivery_calls_through_the_socket(peer):
-    recorder, address = peer
+    heads, address = peer
     deliver = NotificationDelivery(address, 5.0)
     try:
         with pytest.raises(Exception, match="answered 503"):
             await deliver([tick_message(1)])
     finally:
         await deliver.aclose()
-    assert [(m, p) for m, p, _ in recorder.requests] == [("POST", "/internal/price-ticks")]
+    assert [(m, p) for m, p, _ in calls(heads)] == [("POST", "/internal/price-ticks")]
 
 
 # --- analytics' gRPC server on a socket, and trading's ticks to it ---------------------------

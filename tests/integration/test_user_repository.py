@@ -5,9 +5,6 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
-from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.context import TortoiseContext
-from tortoise.migrations.api import migrate
 
 from services.common.database import service_database
 from services.user.adapters.login_throttle import DatabaseLoginAttempts
@@ -18,7 +15,7 @@ from services.user.config import UserSettings
 from services.user.domain.errors import AccountTaken
 from services.user.domain.login_throttle import FailureHistory, ThrottlePolicy
 from services.user.domain.model import RefreshToken, User
-from tests.integration.conftest import migrated_and_open
+from tests.integration.conftest import migrated_and_open, seeded_at
 
 pytestmark = pytest.mark.integration
 
@@ -195,14 +192,9 @@ async def test_racing_attempts_cannot_all_pass_one_count(repo):
 
 
 async def test_the_upgrade_drops_failures_kept_under_the_old_keys(database_url):
-    EXECUTOR_CACHE.clear()
     spec = service_database("user", UserSettings(database_url=database_url))
-    async with TortoiseContext():
-        await migrate(config=spec.tortoise_config(), target="user.0003_idempotency")
-    async with TortoiseContext() as context:
-        await context.init(config=spec.tortoise_config())
-        old = "INSERT INTO login_failure (throttle_key, failed_at) VALUES ('account:alice', '{}')"
-        await context.connections.get("user").execute_script(old.format(NOW.isoformat(sep=" ")))
+    old = "INSERT INTO login_failure (throttle_key, failed_at) VALUES ('account:alice', '{}')"
+    await seeded_at(spec, "0003_idempotency", old.format(NOW.isoformat(sep=" ")))
     async with migrated_and_open(spec):
         assert await LoginFailureRecord.all().count() == 0
         attempt = await DatabaseLoginAttempts().begin(

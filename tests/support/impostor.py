@@ -15,8 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mesh.ports import free_port
-from mesh.topology import HOST
+from tests.support.threaded_servers import port_of, serving
 from tests.support.workload_tls import load_certificate
 
 READ_SECONDS = 2.0
@@ -57,16 +56,11 @@ def server_context(certificate: tuple[bytes, bytes], trust_file: Path) -> ssl.SS
     return context
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 @contextmanager
 def impostor(context: ssl.SSLContext | None) -> Iterator[Impostor]:
     """Listening on a free loopback port with TLS `context` (None: plaintext) until the block
     ends."""
-    listening = Impostor(free_port())
+    listening = Impostor(port=0)  # the kernel's choice, once it listens
 
     class Handler(socketserver.BaseRequestHandler):
         def handle(self) -> None:
@@ -85,12 +79,6 @@ def impostor(context: ssl.SSLContext | None) -> Iterator[Impostor]:
             elif first:
                 listening._count(request=first)
 
-    server = _Server((HOST, listening.port), Handler)
-    thread = threading.Thread(target=server.serve_forever, name="impostor", daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as server:
+        listening.port = port_of(server)
         yield listening
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

@@ -1,11 +1,15 @@
-"""A one-answer HTTP/1.1 server on a real socket: what a peer (or an Envoy in front of it)
-says, byte for byte, for testing the clients that call it."""
+"""A one-answer HTTP/1.1 server on a real socket (loopback TCP or a private Unix socket): what a
+peer (or an Envoy in front of it) says, byte for byte, for testing the clients that call it."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.common.unix_sockets import bind_private_socket
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -22,7 +26,24 @@ async def tcp_server(handler: Handler) -> AsyncIterator[str]:
         await server.wait_closed()
 
 
-def http_answer(status: str, body: bytes, requests: list[bytes] | None = None) -> Handler:
+@asynccontextmanager
+async def unix_server(handler: Handler, path: Path) -> AsyncIterator[str]:
+    """`unix:<path>` of a server running `handler` per connection on a private socket at
+    `path` (as an app's peer listens under the mesh), for the block's duration."""
+    server = await asyncio.start_unix_server(handler, sock=bind_private_socket(path))
+    try:
+        yield f"unix:{path}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def http_answer(
+    status: str,
+    body: bytes,
+    requests: list[bytes] | None = None,
+    content_type: str = "application/json",
+) -> Handler:
     """Answer every request with `status` (e.g. "503 Service Unavailable") and `body`; the
     request heads go to `requests` when given."""
 
@@ -30,8 +51,10 @@ def http_answer(status: str, body: bytes, requests: list[bytes] | None = None) -
         head = await reader.readuntil(b"\r\n\r\n")
         if requests is not None:
             requests.append(head)
+        # Read the request's body too: a socket closed on unread bytes resets the connection.
+        await reader.readexactly(int(parse_head(head).headers.get("content-length", 0)))
         writer.write(
-            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+            f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
             + body
         )
@@ -39,3 +62,25 @@ def http_answer(status: str, body: bytes, requests: list[bytes] | None = None) -
         writer.close()
 
     return answer
+
+
+@dataclass(frozen=True)
+class RequestHead:
+    method: str
+    target: str
+    headers: dict[str, str]  # names lower-cased
+
+    @property
+    def path(self) -> str:
+        return self.target.partition("?")[0]
+
+
+def parse_head(head: bytes) -> RequestHead:
+    """A request head as `http_answer` records it: the request line and the header fields."""
+    request_line, *fields = head.decode("latin-1").rstrip("\r\n").split("\r\n")
+    method, target, _ = request_line.split(" ", 2)
+    headers = {}
+    for line in fields:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return RequestHead(method, target, headers)

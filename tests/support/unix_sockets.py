@@ -19,6 +19,7 @@ import uvicorn
 from services.common.unix_sockets import bind_private_socket
 
 START_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
 POLL_SECONDS = 0.01
 NOBODY = 65534  # uid and gid of nobody/nogroup on Debian
 
@@ -38,26 +39,46 @@ def socket_dir() -> Iterator[Path]:
 
 
 @asynccontextmanager
-async def serving_on_socket(app: Any, path: Path, *, lifespan: str = "on") -> AsyncIterator[Path]:
-    """`app` served by uvicorn on a private socket at `path` until the block ends."""
+async def serving_on_socket(
+    app: Any, path: Path, *, lifespan: str = "on", start_timeout: float = START_TIMEOUT_SECONDS
+) -> AsyncIterator[Path]:
+    """`app` served by uvicorn on a private socket at `path` until the block ends. Start-up
+    longer than `start_timeout` is a TimeoutError; stopping is bounded too."""
     config = uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     sock = bind_private_socket(path)
     task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn on {path}")
     try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        deadline = time.monotonic() + start_timeout
         while not server.started:
             if task.done():
                 task.result()  # its start-up error
                 raise RuntimeError(f"uvicorn on {path} stopped before it started")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"uvicorn on {path} not started in {START_TIMEOUT_SECONDS}s")
+                raise TimeoutError(f"uvicorn on {path} not started in {start_timeout}s")
             await asyncio.sleep(POLL_SECONDS)
         yield path
     finally:
-        server.should_exit = True
-        await task
-        sock.close()
+        try:
+            await _stopped(server, task)
+        finally:
+            sock.close()
+
+
+async def _stopped(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    """`server` asked to exit and its task ended (its error raised), within STOP_TIMEOUT_SECONDS.
+    uvicorn reads `should_exit` only once started: a start-up still waiting (a lifespan that
+    never yields) is cancelled instead."""
+    server.should_exit = True
+    if not server.started:
+        task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=STOP_TIMEOUT_SECONDS)
+    if not done:
+        task.cancel()
+        await asyncio.wait({task}, timeout=STOP_TIMEOUT_SECONDS)
+        raise TimeoutError(f"{task.get_name()} not stopped in {STOP_TIMEOUT_SECONDS}s")
+    if not task.cancelled():
+        task.result()
 
 
 def connect_as(uid: int, gid: int, path: Path) -> int:

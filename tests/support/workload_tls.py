@@ -105,7 +105,8 @@ def foreign_certificate(spiffe_id: str, name: str) -> tuple[bytes, bytes]:
 def handshake_refused(port: int, context: ssl.SSLContext, host: str = HOST) -> bool:
     """True when the server ends the TLS connection without serving a request: the handshake
     fails, or (TLS 1.3 verifies the client's certificate after the client thinks it is done)
-    the first read finds the connection closed or an alert."""
+    the first read finds the connection closed or an alert. A connection refused (nothing
+    listens there) is no such refusal: ConnectionRefusedError propagates."""
     try:
         with (
             socket.create_connection((host, port), timeout=TIMEOUT_SECONDS) as raw,
@@ -113,15 +114,21 @@ def handshake_refused(port: int, context: ssl.SSLContext, host: str = HOST) -> b
         ):
             tls.sendall(b"GET /healthz HTTP/1.1\r\nhost: mesh\r\n\r\n")
             return tls.recv(1024) == b""
-    except (ssl.SSLError, ConnectionError):
+    except ConnectionRefusedError:
+        raise
+    except (ssl.SSLError, ConnectionError):  # reset, aborted, broken pipe: ended by the server
         return True
 
 
 def plaintext_refused(port: int, host: str = HOST) -> bool:
-    """True when a plaintext HTTP request gets no HTTP answer (the TLS listener closes)."""
+    """True when a plaintext HTTP request gets no HTTP answer (the TLS listener closes). A
+    connection refused (nothing listens there) is no answer from a TLS listener either:
+    ConnectionRefusedError propagates."""
     try:
         with socket.create_connection((host, port), timeout=TIMEOUT_SECONDS) as raw:
             raw.sendall(b"GET /healthz HTTP/1.1\r\nhost: mesh\r\n\r\n")
             return not raw.recv(1024).startswith(b"HTTP/")
+    except ConnectionRefusedError:
+        raise
     except ConnectionError:
         return True

@@ -4,11 +4,18 @@ domain's reference functions, which the SQL adapter is tested against too."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import UTC, datetime
 
 from services.analytics.domain.candles import Candle, CandleInterval, candles_of
 from services.analytics.domain.errors import InvalidTick
 from services.analytics.domain.model import AssetStats, MarketTick, ReceivedTick, summarise
 from services.analytics.domain.volume import TradeTotals, Window, totals_of
+
+# When the ticks the analytics tests record were taken (Unix ms): 2026-03-01T12:00:00Z, on
+# every candle interval's boundary.
+NOON = 1_772_366_400_000
+# The tests' "now": a day after those ticks (analytics refuses ticks from the future).
+AFTER_THE_TICKS = datetime(2026, 3, 2, 12, tzinfo=UTC)
 
 
 class InMemoryTickRepository:

@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the nft service's ports."""
+"""In-memory stand-ins for the nft service's ports, and its REST app on them."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import UUID
 
+from connexion import AsyncApp
+
 from services.common.outbox import InMemoryOutboxStore
+from services.nft.bootstrap import bootstrap, build_deps
+from services.nft.config import NftSettings
 from services.nft.domain.errors import ChainRefused, UserServiceUnavailable
 from services.nft.domain.ledger import GENESIS_HASH, ChainTransaction, TxKind, next_transaction
 from services.nft.domain.ledger_audit import ChainAudit, ChainVerification
 from services.nft.domain.model import MetadataVersion, Nft, SaleApproval
+from tests.support.tokens import jwks_url
 
 
 class InMemoryChain:
@@ -213,3 +218,13 @@ class InMemoryUserDirectory:
         if self._down:
             raise UserServiceUnavailable("it cannot be reached")
         return user_id in self.users
+
+
+def nft_app(
+    users: InMemoryUserDirectory, repository: InMemoryNftRepository | None = None
+) -> AsyncApp:
+    """nft's REST app on the fakes (a new repository unless given), its answers validated
+    against the contract, trusting the test tokens (tests.support.tokens)."""
+    settings = NftSettings(validate_responses=True, jwks_url=jwks_url())
+    repository = InMemoryNftRepository() if repository is None else repository
+    return bootstrap(settings, deps=build_deps(repository, users))

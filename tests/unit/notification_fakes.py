@@ -1,5 +1,6 @@
 """In-memory stand-ins for the notification service's ports, sharing one store as the three
-Tortoise adapters share one database (a tick's firing touches alerts and notifications)."""
+Tortoise adapters share one database (a tick's firing touches alerts and notifications); and
+the REST app on them."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from connexion import AsyncApp
+
+from services.notification.bootstrap import bootstrap, build_deps
+from services.notification.config import NotificationSettings
 from services.notification.domain.alerts import PriceAlert
 from services.notification.domain.notifications import Notification
 from services.notification.domain.prices import PriceTick
 from services.notification.service_layer.ports import Firing
+from tests.support.tokens import jwks_url
 
 
 @dataclass
@@ -138,3 +144,11 @@ class FakeDatabase:
         self.notifications = InMemoryNotifications(self.store)
         self.alerts = InMemoryAlerts(self.store)
         self.prices = InMemoryPriceBook(self.store)
+
+
+def notification_app(db: FakeDatabase | None = None) -> AsyncApp:
+    """notification's REST app on `db` (a new one unless given), its answers validated against
+    the contract, trusting the test tokens (tests.support.tokens)."""
+    settings = NotificationSettings(validate_responses=True, jwks_url=jwks_url())
+    db = FakeDatabase() if db is None else db
+    return bootstrap(settings, deps=build_deps(db.notifications, db.alerts, db.prices))

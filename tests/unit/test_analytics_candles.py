@@ -22,13 +22,11 @@ from services.analytics.domain.model import MarketTick, ReceivedTick
 from services.analytics.service_layer import use_cases
 from services.analytics.service_layer.use_cases import AnalyticsDeps
 from tests.support.clock import FakeClock
-from tests.unit.analytics_fakes import InMemoryTickRepository
+from tests.unit.analytics_fakes import AFTER_THE_TICKS, NOON, InMemoryTickRepository
 
 pytestmark = pytest.mark.unit
 
 MINUTE, HOUR = 60_000, 3_600_000
-# 2026-03-01T12:00:00Z, on every interval's boundary.
-NOON = int(datetime(2026, 3, 1, 12, tzinfo=UTC).timestamp()) * 1000
 M1, M5, H1 = CandleInterval.ONE_MINUTE, CandleInterval.FIVE_MINUTES, CandleInterval.ONE_HOUR
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -140,8 +138,7 @@ def test_quotes_count_as_ticks_but_add_no_volume_and_no_trade():
 
 @pytest.fixture
 def clock() -> FakeClock:
-    """A day after the ticks these tests record (ticks from the future are refused)."""
-    return FakeClock(datetime(2026, 3, 2, 12, tzinfo=UTC))
+    return FakeClock(AFTER_THE_TICKS)
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from services.analytics.bootstrap import bootstrap, build_deps
@@ -12,7 +10,7 @@ from services.analytics.domain.model import MarketTick
 from services.analytics.service_layer import use_cases
 from tests.support.asgi import asgi_client
 from tests.support.clock import FakeClock
-from tests.unit.analytics_fakes import InMemoryTickRepository
+from tests.unit.analytics_fakes import AFTER_THE_TICKS, NOON, InMemoryTickRepository
 
 pytestmark = pytest.mark.unit
 
@@ -21,8 +19,7 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def deps():
-    # After every tick these tests record (ticks from the future are refused).
-    return build_deps(InMemoryTickRepository(), clock=FakeClock(datetime(2026, 3, 2, tzinfo=UTC)))
+    return build_deps(InMemoryTickRepository(), clock=FakeClock(AFTER_THE_TICKS))
 
 
 @pytest.fixture
@@ -37,7 +34,6 @@ async def record(deps, symbol: str, price: float, timestamp: int, quantity: floa
     deps.clock.advance()
 
 
-NOON = 1_772_366_400_000  # 2026-03-01T12:00:00Z
 MINUTE = 60_000
 
 

@@ -3,8 +3,6 @@ and the use case through the composition root with the in-memory repository."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from services.analytics.bootstrap import build_deps
@@ -14,11 +12,11 @@ from services.analytics.domain.volume import DAY_MILLIS, TradeTotals, Window
 from services.analytics.service_layer import use_cases
 from services.analytics.service_layer.use_cases import AnalyticsDeps
 from tests.support.clock import FakeClock
-from tests.unit.analytics_fakes import InMemoryTickRepository
+from tests.unit.analytics_fakes import AFTER_THE_TICKS, NOON, InMemoryTickRepository
 
 pytestmark = pytest.mark.unit
 
-NEWEST = 1_772_366_400_000  # 2026-03-01T12:00:00Z
+NEWEST = NOON  # the newest tick's time
 
 
 # --- the rules -----------------------------------------------------------------------------
@@ -57,8 +55,7 @@ def test_a_tick_knows_whether_it_is_a_trade_and_what_it_was_worth():
 
 @pytest.fixture
 def clock() -> FakeClock:
-    """A day after the ticks these tests record (ticks from the future are refused)."""
-    return FakeClock(datetime(2026, 3, 2, 12, tzinfo=UTC))
+    return FakeClock(AFTER_THE_TICKS)
 
 
 @pytest.fixture

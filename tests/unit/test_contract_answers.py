@@ -9,12 +9,11 @@ from __future__ import annotations
 import pytest
 from openapi_spec_validator import validate
 
-from services.common.contracts import CONTRACTS, load_contract
+from services.common.contracts import CONTRACTS, HTTP_METHODS, load_contract
 from services.common.public_contract import is_internal, public_contract
 
 pytestmark = pytest.mark.unit
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 CONTRACT_NAMES = sorted(path.stem for path in CONTRACTS.glob("*.yaml"))
 THROTTLED = {("user", "login")}  # (contract, operationId) answering 429 with Retry-After
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -18,20 +20,13 @@ from openapi_spec_validator import validate
 
 from services.common.contracts import load_contract
 from services.common.public_contract import is_internal
-from services.nft.bootstrap import bootstrap as nft_app
-from services.nft.bootstrap import build_deps as nft_deps
-from services.nft.config import NftSettings
-from services.notification.bootstrap import bootstrap as notification_app
-from services.notification.bootstrap import build_deps as notification_deps
-from services.notification.config import NotificationSettings
-from services.user.bootstrap import bootstrap as user_app
 from services.user.config import UserSettings
 from tests.support.asgi import asgi_client
 from tests.support.callers import called_by
-from tests.support.tokens import bearer, jwks_url
-from tests.unit.nft_fakes import InMemoryNftRepository, InMemoryUserDirectory
-from tests.unit.notification_fakes import FakeDatabase
-from tests.unit.user_fakes import fake_adapters
+from tests.support.tokens import bearer
+from tests.unit.nft_fakes import InMemoryUserDirectory, nft_app
+from tests.unit.notification_fakes import notification_app
+from tests.unit.user_fakes import admin_headers, user_app
 
 pytestmark = pytest.mark.unit
 
@@ -42,27 +37,35 @@ SMALL = 2048  # bytes: the most a refusal of a 10 MB request may take, answer or
 USER_SETTINGS = UserSettings(validate_responses=True)
 
 
+APPS: dict[str, Callable[[Path], Any]] = {
+    "nft": lambda _: nft_app(InMemoryUserDirectory(ALICE)),
+    "user": lambda tmp_path: user_app(USER_SETTINGS, tmp_path / "keys"),
+    "notification": lambda _: notification_app(),
+}
+
+
+@asynccontextmanager
+async def client_of(service: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `service`'s app on fakes, started for the block only."""
+    async with asgi_client(APPS[service](tmp_path)) as client:
+        yield client
+
+
 @pytest.fixture
-async def nft() -> AsyncIterator[httpx.AsyncClient]:
-    settings = NftSettings(validate_responses=True, jwks_url=jwks_url())
-    app = nft_app(settings, deps=nft_deps(InMemoryNftRepository(), InMemoryUserDirectory(ALICE)))
-    async with asgi_client(app) as client:
+async def nft(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_of("nft", tmp_path) as client:
         yield client
 
 
 @pytest.fixture
 async def user(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = user_app(USER_SETTINGS, adapters=fake_adapters(USER_SETTINGS, tmp_path / "keys"))
-    async with asgi_client(app) as client:
+    async with client_of("user", tmp_path) as client:
         yield client
 
 
 @pytest.fixture
-async def notification() -> AsyncIterator[httpx.AsyncClient]:
-    db = FakeDatabase()
-    settings = NotificationSettings(validate_responses=True, jwks_url=jwks_url())
-    app = notification_app(settings, deps=notification_deps(db.notifications, db.alerts, db.prices))
-    async with asgi_client(app) as client:
+async def notification(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_of("notification", tmp_path) as client:
         yield client
 
 
@@ -80,10 +83,12 @@ WRITES = {
 
 
 @pytest.fixture(params=sorted(WRITES))
-async def write(request, nft, user):
-    """(client, path, valid body, string field, headers) of one service's write."""
+async def write(request, tmp_path):
+    """(client, path, valid body, string field, headers) of one service's write; only that
+    service's app runs."""
     path, body, field, headers = WRITES[request.param]
-    return {"nft": nft, "user": user}[request.param], path, body, field, headers()
+    async with client_of(request.param, tmp_path) as client:
+        yield client, path, body, field, headers()
 
 
 def logged_by_the_app(caplog: pytest.LogCaptureFixture) -> int:
@@ -182,16 +187,6 @@ async def test_a_huge_content_type_gets_a_small_415(nft):
     assert len(response.content) < SMALL
 
 
-async def admin(user: httpx.AsyncClient) -> dict[str, str]:
-    credentials = {
-        "username": USER_SETTINGS.admin_username,
-        "password": USER_SETTINGS.admin_password,
-    }
-    login = await user.post("/api/users/login", json=credentials)
-    assert login.status_code == 200
-    return {"Authorization": f"Bearer {login.json()['accessToken']}"}
-
-
 @pytest.mark.parametrize(
     ("path", "query"),
     [
@@ -217,7 +212,10 @@ async def test_bad_parameters_get_a_small_400(nft, user, path, query, caplog):
     caplog.set_level(logging.DEBUG)
     nft_url = f"/api/nfts/user/{path or ALICE}?limit={query}"
     user_url = f"/api/users?limit={query}" if path is None else f"/api/users/{path}"
-    for client, url, headers in ((nft, nft_url, {}), (user, user_url, await admin(user))):
+    for client, url, headers in (
+        (nft, nft_url, {}),
+        (user, user_url, await admin_headers(user, USER_SETTINGS)),
+    ):
         response = await client.get(url, headers=headers)
         assert response.status_code == 400, (url[:100], response.text[:300])
         assert response.headers["content-type"] == PROBLEM
@@ -231,35 +229,31 @@ def example_paths(service: str) -> list[str]:
 
 
 @pytest.mark.parametrize("service", ["nft", "user", "notification"])
-async def test_a_trailing_slash_never_redirects_to_the_clients_host(
-    service, nft, user, notification
-):
-    client = {"nft": nft, "user": user, "notification": notification}[service]
+async def test_a_trailing_slash_never_redirects_to_the_clients_host(service, tmp_path):
     prefix = {"nft": "/api/nfts", "user": "/api/users", "notification": "/api/notifications"}
     paths = [*example_paths(service), "/healthz", f"{prefix[service]}/openapi.json"]
-    for path in paths:
-        for method in ("GET", "POST", "DELETE"):
-            response = await client.request(
-                method, path + "/", headers={"Host": "evil.example", **bearer(ALICE)}
-            )
-            assert response.status_code == 404, (method, path, response.status_code)
-            assert response.headers["content-type"] == PROBLEM
-            assert "location" not in response.headers
-            assert "evil.example" not in str(response.headers)
-    # The Swagger UI's own redirect (ui -> ui/) stays, and is relative.
-    response = await client.get(f"{prefix[service]}/ui", headers={"Host": "evil.example"})
-    assert response.headers["location"] == f"{prefix[service]}/ui/"
-    assert (await client.get(f"{prefix[service]}/ui/")).status_code == 200
+    async with client_of(service, tmp_path) as client:
+        for path in paths:
+            for method in ("GET", "POST", "DELETE"):
+                response = await client.request(
+                    method, path + "/", headers={"Host": "evil.example", **bearer(ALICE)}
+                )
+                assert response.status_code == 404, (method, path, response.status_code)
+                assert response.headers["content-type"] == PROBLEM
+                assert "location" not in response.headers
+                assert "evil.example" not in str(response.headers)
+        # The Swagger UI's own redirect (ui -> ui/) stays, and is relative.
+        response = await client.get(f"{prefix[service]}/ui", headers={"Host": "evil.example"})
+        assert response.headers["location"] == f"{prefix[service]}/ui/"
+        assert (await client.get(f"{prefix[service]}/ui/")).status_code == 200
 
 
 @pytest.mark.parametrize(
     ("service", "prefix"), [("nft", "/api/nfts"), ("notification", "/api/notifications")]
 )
-async def test_the_published_contract_leaves_internal_operations_out(
-    service, prefix, nft, notification
-):
-    client = {"nft": nft, "notification": notification}[service]
-    response = await client.get(f"{prefix}/openapi.json")
+async def test_the_published_contract_leaves_internal_operations_out(service, prefix, tmp_path):
+    async with client_of(service, tmp_path) as client:
+        response = await client.get(f"{prefix}/openapi.json")
     assert response.status_code == 200
     published = response.json()
     contract = load_contract(service)

@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the user service's ports."""
+"""In-memory stand-ins for the user service's ports, and its REST app on them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from services.user.bootstrap import Adapters, keyring_for
+import httpx
+from connexion import AsyncApp
+
+from services.user.bootstrap import Adapters, bootstrap, keyring_for
 from services.user.config import UserSettings
 from services.user.domain.errors import AccountTaken, NftServiceError
 from services.user.domain.login_throttle import FailureHistory
@@ -152,3 +155,16 @@ def fake_adapters(settings: UserSettings, keys_dir: Path, clock: Any = None) -> 
         hasher=PlainPasswordHasher(),
         keyring=keyring_for(settings.model_copy(update={"signing_keys_dir": keys_dir}), clock),
     )
+
+
+def user_app(settings: UserSettings, keys_dir: Path) -> AsyncApp:
+    """The user REST app on `fake_adapters`; its start-up creates the development admin."""
+    return bootstrap(settings, adapters=fake_adapters(settings, keys_dir))
+
+
+async def admin_headers(client: httpx.AsyncClient, settings: UserSettings) -> dict[str, str]:
+    """The Authorization of the admin the app created at start-up."""
+    credentials = {"username": settings.admin_username, "password": settings.admin_password}
+    login = await client.post("/api/users/login", json=credentials)
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['accessToken']}"}
