@@ -131,8 +131,7 @@ def test_without_a_mesh_certificate_nothing_reaches_the_control_plane(mesh: Mesh
     # The same client with a mesh certificate does get a session: the refusals are the
     # certificates', not a broken port.
     assert not handshake_refused(mesh.ports.registry_http, workload_context(mesh, "nft-1"))
-    tally.report("registry")
-    assert tally.bypasses == []
+    tally.assert_no_bypass("registry")
 
 
 def test_a_services_certificate_registers_nothing_but_its_own_instance(mesh: Mesh) -> None:
@@ -175,9 +174,8 @@ def test_a_services_certificate_registers_nothing_but_its_own_instance(mesh: Mes
                 answer = client.request(method, f"{REGISTRY_API}/{path}", json=body)
                 case = f"{workload}: {method} {path} -> {answer.text[:120]}"
                 tally.refused("registry write", case, problem_status(answer), {403})
-    tally.report("registry write")
+    tally.assert_no_bypass("registry write")
     assert registrations(mesh) == before
-    assert tally.bypasses == []
 
 
 def _eds_request(node: str, cluster: str, names: list[str]) -> DiscoveryRequest:
@@ -226,8 +224,7 @@ async def test_an_envoy_asking_xds_as_another_node_is_permission_denied(mesh: Me
     itself = await _ask_xds(mesh, nft_1, _eds_request(nft_1, "nft", ["notification"]))
     assert isinstance(itself, DiscoveryResponse), itself
     assert [r.type_url for r in itself.resources] == [EDS_TYPE_URL]
-    tally.report("xDS node")
-    assert tally.bypasses == []
+    tally.assert_no_bypass("xDS node")
 
 
 # --- a process where user's endpoints point ------------------------------------------------
@@ -327,9 +324,7 @@ def test_a_process_at_a_user_endpoint_without_users_identity_gets_no_request(
     (user_1,) = (h for h in hosts(mesh.edge, "user").values() if h.routable)
     assert user_1.counters.get("rq_success", 0) > 0  # JWKS and API from the real instance
     assert stat(mesh.edge, "http.edge.jwt_authn.jwks_fetch_success") > 0
-    tally.report("JWKS")
-    tally.report("impostor user")
-    assert tally.bypasses == []
+    tally.assert_no_bypass("JWKS", "impostor user")
 
 
 def _ssl_failures(mesh: Mesh) -> int:
@@ -384,8 +379,7 @@ def test_every_sidecar_inbound_refuses_plaintext_and_foreign_certificates(mesh: 
         # The edge's real certificate does get a session (and its health check an answer).
         with workload_client(mesh, EDGE) as client:
             assert client.get(f"https://{HOST}:{port}/healthz").status_code == 200
-    tally.report("sidecar inbound")
-    assert tally.bypasses == []
+    tally.assert_no_bypass("sidecar inbound")
 
 
 # --- internal operations ---------------------------------------------------------------------
@@ -445,9 +439,7 @@ def test_each_internal_operation_answers_only_the_callers_its_contract_names(mes
                 tally.refused("internal, declared caller", case, outcome, allowed)
             else:
                 tally.refused("internal, any other", case, problem_status(answer), {403})
-    tally.report("internal, any other")
-    tally.report("internal, declared caller")
-    assert tally.bypasses == []
+    tally.assert_no_bypass("internal, any other", "internal, declared caller")
 
 
 def test_market_data_ingest_over_grpc_admits_only_trading_and_the_edge(mesh, proto) -> None:
@@ -479,9 +471,7 @@ def test_market_data_ingest_over_grpc_admits_only_trading_and_the_edge(mesh, pro
             tally.refused("gRPC ingest, declared caller", caller, code, {"OK"})
         else:
             tally.refused("gRPC ingest, any other", caller, code, {"PERMISSION_DENIED"})
-    tally.report("gRPC ingest, any other")
-    tally.report("gRPC ingest, declared caller")
-    assert tally.bypasses == []
+    tally.assert_no_bypass("gRPC ingest, any other", "gRPC ingest, declared caller")
 
 
 # --- local processes -------------------------------------------------------------------------
@@ -507,8 +497,7 @@ def test_a_local_process_of_another_user_cannot_borrow_an_instances_sockets(mesh
         outcome = outcomes.get(connect_as(NOBODY, NOBODY, path), "another error")
         print(f"[trust] uid {NOBODY} connecting to {case} ({path}): {outcome}")
         tally.refused("local socket", case, outcome, {"PermissionError"})
-    tally.report("local socket")
-    assert tally.bypasses == []
+    tally.assert_no_bypass("local socket")
 
 
 # --- gRPC market data --------------------------------------------------------------------------

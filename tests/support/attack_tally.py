@@ -1,5 +1,6 @@
 """Counting an attack's cases: every outcome per attack, and each case that got through (a
-bypass: an outcome not among those allowed). Tests print the counts and expect no bypass."""
+bypass: an outcome not among those allowed). Tests print the counts and expect no bypass
+(`assert_no_bypass`)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,10 @@ class Tally:
             f"[{self.label}] {attack}: {sum(counts.values())} cases, outcomes {counts},"
             f" bypasses {len(through)}"
         )
+
+    def assert_no_bypass(self, *attacks: str) -> None:
+        """Report each of `attacks`, then fail, listing them, if any case counted here (of any
+        attack, named or not) got through."""
+        for attack in attacks:
+            self.report(attack)
+        assert self.bypasses == [], f"{len(self.bypasses)} bypasses: {self.bypasses[:20]}"
