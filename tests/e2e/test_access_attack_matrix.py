@@ -28,7 +28,13 @@ import pytest
 from mesh.envoy.jwt_authn import CHALLENGE, INVALID_TOKEN_CHALLENGE
 from mesh.runner import Mesh
 from services.user.config import UserSettings
-from tests.support.attack_tally import Tally
+from tests.support.attack_tally import (
+    NOT_A_CLEAN_PROBLEM,
+    PROBLEM,
+    REFUSED_AT_HANDSHAKE,
+    Tally,
+    problem_outcome,
+)
 from tests.support.forgeries import forged_tokens
 from tests.support.mesh import running_mesh
 from tests.support.raw_http import H2Reply, Reply, http1, http2, request_bytes
@@ -43,13 +49,8 @@ JSON = {"Content-Type": "application/json"}
 # A refusal is any 3xx (a redirect to the canonical path, itself refused) or 4xx; never a 2xx,
 # and never a 5xx (a crash is a defect, and may hide a half-done change).
 REFUSALS = set(range(300, 500))
-PROBLEM = "application/problem+json"
 # A Host no answer may contain: the edge and the apps must never reflect the request.
 ATTACKER_HOST = "reflected.attacker.example"
-# What a refusal that is not problem+json, or that reflects the Host, is counted as.
-NOT_A_CLEAN_PROBLEM = 599
-# What a connection the server ended before any HTTP answer (a TLS handshake refused) counts as.
-REFUSED_AT_HANDSHAKE = 0
 
 
 class Raw:
@@ -526,17 +527,10 @@ def test_x_envoy_headers_sent_straight_to_a_sidecar_steer_nothing(mesh, people):
     tally.assert_no_bypass("sidecar x-envoy")
 
 
-def _clean_problem(reply: Reply | H2Reply, status: int | None) -> int:
-    """`status` when `reply` is a problem+json with that status that says nothing of the
-    request; NOT_A_CLEAN_PROBLEM otherwise."""
-    if reply.status != status or reply.headers.get("content-type") != PROBLEM:
-        return NOT_A_CLEAN_PROBLEM
-    reflected = ATTACKER_HOST in reply.body.decode(errors="replace") or any(
-        ATTACKER_HOST in value for value in reply.headers.values()
-    )
-    if reflected or reply.json().get("status") != status:
-        return NOT_A_CLEAN_PROBLEM
-    return status
+def _clean_problem(reply: Reply | H2Reply) -> int:
+    """The reply's status when it is a problem+json that says that status and does not echo
+    the Host; NOT_A_CLEAN_PROBLEM otherwise."""
+    return problem_outcome(reply.status, reply.headers, reply.body, never_echoing=ATTACKER_HOST)
 
 
 def _edge_address(mesh: Mesh) -> tuple[str, int]:
@@ -573,13 +567,13 @@ def test_the_edges_own_refusals_are_problems_that_echo_nothing(mesh, people):
         "TRACE with a token": (request_bytes("TRACE", assets, [*to_host, authorization]), 501),
     }
     for case, (request, status) in http1_cases.items():
-        outcome = _clean_problem(http1(address, request), status)
+        outcome = _clean_problem(http1(address, request))
         tally.refused("edge refusal", case, outcome, {status})
     h2 = [(":scheme", "http"), (":authority", ATTACKER_HOST)]
     token = (authorization[0].lower(), authorization[1])
     for method in ("FOO", "PROPFIND", "TRACE"):  # any token is a method over HTTP/2
         reply = http2(address, [(":method", method), *h2, (":path", assets), token])
-        tally.refused("edge refusal", f"HTTP/2 {method}", _clean_problem(reply, 501), {501})
+        tally.refused("edge refusal", f"HTTP/2 {method}", _clean_problem(reply), {501})
     # gRPC keeps gRPC statuses: UNIMPLEMENTED for an unknown service, no problem body.
     grpc = [(":method", "POST"), *h2, (":path", "/x.Unknown/Call")]
     reply = http2(address, [*grpc, ("content-type", "application/grpc")])
@@ -614,7 +608,7 @@ def test_no_401_reflects_the_host_it_was_sent_to(mesh, people):
         # The edge's refusals on a path naming the Host too (jwt_authn's realm held both).
         path = f"/api/users/me/{ATTACKER_HOST}" if case in expected_challenges else "/api/users/me"
         reply = http1(address, request_bytes("GET", path, [*to_host, *auth]))
-        outcome = _clean_problem(reply, 401)
+        outcome = _clean_problem(reply)
         challenge = reply.headers.get("www-authenticate")
         if case in expected_challenges and challenge != expected_challenges[case]:
             outcome = NOT_A_CLEAN_PROBLEM
@@ -630,8 +624,6 @@ def test_no_401_reflects_the_host_it_was_sent_to(mesh, people):
 
 TEN_MB = 10_000_000
 SMALL = 2048  # bytes: the most a refusal of a 10 MB request may take, answer or log growth
-PROBLEM = "application/problem+json"
-REFUSED_BADLY = 599  # counted as a bypass: a refusal that is big, or not a problem
 
 
 def log_size(mesh: Mesh, service: str) -> int:
@@ -667,7 +659,7 @@ def test_a_10_mb_field_gets_a_small_400_and_a_small_log(mesh, edge, people):
         problem = answer.get("content-type") == PROBLEM
         small = problem and len(content) < SMALL and growth[-1] < SMALL
         case = f"POST {path}: {status}, {len(content)} B, log +{growth[-1]} B"
-        tally.refused("10 MB field", case, status if small else REFUSED_BADLY, {400})
+        tally.refused("10 MB field", case, status if small else NOT_A_CLEAN_PROBLEM, {400})
     print(f"[matrix] 10 MB fields: answers {min(answers)}-{max(answers)} B, log growth {growth} B")
     tally.assert_no_bypass("10 MB field")
 
@@ -691,7 +683,7 @@ def test_json_that_breaks_parsers_is_a_400_problem(edge, people):
             payload = with_raw_field(body, field_name, value)
             status, answer, _ = edge.send("POST", path, payload, headers)
             problem = answer.get("content-type") == PROBLEM
-            outcome = status if problem else REFUSED_BADLY
+            outcome = status if problem else NOT_A_CLEAN_PROBLEM
             tally.refused("breaking JSON", f"{case}: POST {path}", outcome, {400})
     tally.assert_no_bypass("breaking JSON")
 
@@ -707,7 +699,7 @@ def test_undecodable_paths_and_queries_are_a_400_problem(edge, people):
     ):
         status, answer, _ = edge.send("GET", path)
         problem = answer.get("content-type") == PROBLEM
-        tally.refused("undecodable target", path, status if problem else REFUSED_BADLY, {400})
+        tally.refused("undecodable target", path, status if problem else NOT_A_CLEAN_PROBLEM, {400})
     tally.assert_no_bypass("undecodable target")
 
 
@@ -729,7 +721,7 @@ def test_no_answer_reflects_the_clients_host(edge, people, bobs_nft):
             status, answer, content = edge.send(method, path, b"{}", headers)
             reflected = b"evil.example" in content or "evil.example" in str(answer)
             problem = answer.get("content-type") == PROBLEM
-            outcome = status if problem and not reflected else REFUSED_BADLY
+            outcome = status if problem and not reflected else NOT_A_CLEAN_PROBLEM
             case = f"{method} {path} -> {status} {answer.get('location')}"
             tally.refused("Host reflection", case, outcome, {404})
     tally.assert_no_bypass("Host reflection")
@@ -744,11 +736,12 @@ def test_anonymous_idempotency_keys_do_not_collide(edge):
     first = [edge.call("POST", "/api/users", body, key) for body in bodies]
     for (status, created), name in zip(first, names, strict=True):
         own = status == 201 and created.get("username") == name
-        tally.refused("anonymous key", f"{name}: {status}", 201 if own else REFUSED_BADLY, {201})
+        outcome = 201 if own else NOT_A_CLEAN_PROBLEM
+        tally.refused("anonymous key", f"{name}: {status}", outcome, {201})
     for body, (_, created) in zip(bodies, first, strict=True):
         status, answer, content = edge.send("POST", "/api/users", json.dumps(body).encode(), key)
         replayed = answer.get("idempotent-replayed") == "true" and json.loads(content) == created
-        outcome = status if replayed else REFUSED_BADLY
+        outcome = status if replayed else NOT_A_CLEAN_PROBLEM
         tally.refused("anonymous key", f"retry {body['username']}: {status}", outcome, {201})
     tally.assert_no_bypass("anonymous key")
 
@@ -759,6 +752,6 @@ def test_the_published_contracts_leave_internal_operations_out(edge):
     for prefix in prefixes:
         status, published = edge.call("GET", f"{prefix}/openapi.json")
         internal = [path for path in published.get("paths", {}) if path.startswith("/internal/")]
-        outcome = 200 if status == 200 and not internal else REFUSED_BADLY
+        outcome = 200 if status == 200 and not internal else NOT_A_CLEAN_PROBLEM
         tally.refused("published contract", f"{prefix}: {status} {internal}", outcome, {200})
     tally.assert_no_bypass("published contract")

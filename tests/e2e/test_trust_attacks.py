@@ -41,7 +41,7 @@ from mesh.runner import Mesh
 from mesh.topology import HOST
 from services.common.workload_identity import EDGE, OPERATOR_ID, REGISTRY, spiffe_id
 from services.registry.adapters.xds import ADS_METHOD, EDS_TYPE_URL
-from tests.support.attack_tally import Tally
+from tests.support.attack_tally import REFUSED_AT_HANDSHAKE, Tally, problem_outcome
 from tests.support.forgeries import forged_tokens
 from tests.support.impostor import Impostor, impostor, server_context
 from tests.support.mesh import hosts, poll, registry_get, running_mesh, stat
@@ -61,12 +61,9 @@ from tests.support.workload_tls import (
 pytestmark = pytest.mark.e2e
 
 SERVICES = ("nft", "user", "analytics", "trading", "notification")
-PROBLEM = "application/problem+json"
 REGISTRY_API = "/api/registry/services"
 SEED = "market.MarketDataService"
 V1 = "capsure.analytics.v1.MarketDataService"
-# What an attack that got no TLS session (or no HTTP answer) is counted as.
-REFUSED_AT_HANDSHAKE = 0
 # The hostile symbol's bound: refusing takes a length check, not the input's size.
 ANSWERED_WITHIN_SECONDS = 0.1
 WITHIN_SECONDS = 10.0
@@ -101,10 +98,8 @@ def registrations(mesh: Mesh) -> set[tuple[str, str, str, int, str]]:
 
 
 def problem_status(answer: httpx.Response) -> int:
-    """The status when the answer is a problem+json saying the same status; 599 otherwise."""
-    if answer.headers.get("content-type") != PROBLEM:
-        return 599
-    return answer.status_code if answer.json().get("status") == answer.status_code else 599
+    """The status when the answer is a problem+json saying it; NOT_A_CLEAN_PROBLEM otherwise."""
+    return problem_outcome(answer.status_code, answer.headers, answer.content)
 
 
 # --- the control plane ---------------------------------------------------------------------
