@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from mesh.envoy.jwt_authn import CHALLENGE, INVALID_TOKEN_CHALLENGE
+from mesh.ports import free_port
 from mesh.runner import Mesh
 from services.user.config import UserSettings
 from tests.support.attack_tally import (
@@ -90,9 +91,12 @@ class Raw:
         self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None
     ) -> int:
         """The answer's status, or REFUSED_AT_HANDSHAKE when no HTTP answer came: the
-        connection ended, or (plaintext to a TLS port) a TLS alert came instead."""
+        connection ended, or (plaintext to a TLS port) a TLS alert came instead. A port with
+        nothing listening raises ConnectionRefusedError: no server, so nothing refused."""
         try:
             return self.call(method, path, body, headers)[0]
+        except ConnectionRefusedError:
+            raise
         # RemoteDisconnected is a ConnectionError; a TLS alert read as HTTP, a BadStatusLine.
         except (ssl.SSLError, ConnectionError, http.client.BadStatusLine):
             return REFUSED_AT_HANDSHAKE
@@ -266,6 +270,19 @@ def sidecar_of(mesh: Mesh, service: str) -> Sidecar:
         without_certificate=Raw(f"https://{address}", client_context(mesh_ca_file(mesh))),
         plaintext=Raw(f"http://{address}"),
     )
+
+
+def test_a_port_with_nothing_listening_is_no_refusal_at_the_handshake(mesh):
+    """The handshake refusals below count only when a server ended the connection: a sidecar
+    that is not running must fail the matrix, not pass it."""
+    nothing = f"127.0.0.1:{free_port()}"
+    for raw in (
+        Raw(f"https://{nothing}", workload_context(mesh, "edge")),
+        Raw(f"https://{nothing}", client_context(mesh_ca_file(mesh))),
+        Raw(f"http://{nothing}"),
+    ):
+        with pytest.raises(ConnectionRefusedError):
+            raw.status_or_refusal("GET", "/api/users/me")
 
 
 def test_forged_tokens_are_refused_at_the_edge_and_by_every_service(mesh, edge, people, bobs_nft):

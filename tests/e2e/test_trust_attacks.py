@@ -123,9 +123,10 @@ def test_without_a_mesh_certificate_nothing_reaches_the_control_plane(mesh: Mesh
         for who, context in strangers.items():
             outcome = REFUSED_AT_HANDSHAKE if handshake_refused(port, context) else 200
             tally.refused("registry", f"{api}: {who}", outcome, {REFUSED_AT_HANDSHAKE})
-    # The same client with a mesh certificate does get a session: the refusals are the
-    # certificates', not a broken port.
-    assert not handshake_refused(mesh.ports.registry_http, workload_context(mesh, "nft-1"))
+    # The same client with a mesh certificate does get a session on each port: the refusals
+    # are the certificates', not a broken (or closed) port.
+    for api, port in ports.items():
+        assert not handshake_refused(port, workload_context(mesh, "nft-1")), api
     tally.assert_no_bypass("registry")
 
 
