@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh.runner import Mesh
 from tests.support.mesh import poll, stat
-from tests.support.tokens import token_for
+from tests.support.tokens import grpc_bearer
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,7 @@ SEED = "market.MarketDataService"
 def developer() -> tuple[tuple[str, str], ...]:
     """gRPC metadata of a Developer, who may publish market data (a fresh token: the module
     may run long after collection)."""
-    return (("authorization", f"Bearer {token_for(uuid.uuid4(), roles=['Developer'])}"),)
+    return grpc_bearer(uuid.uuid4(), roles=["Developer"])
 
 
 def serialize(message) -> bytes:

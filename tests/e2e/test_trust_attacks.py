@@ -45,7 +45,7 @@ from tests.support.attack_tally import REFUSED_AT_HANDSHAKE, Tally, problem_outc
 from tests.support.forgeries import forged_tokens
 from tests.support.impostor import Impostor, impostor, server_context
 from tests.support.mesh import hosts, poll, registry_get, running_mesh, stat
-from tests.support.tokens import bearer, token_for
+from tests.support.tokens import bearer, grpc_bearer
 from tests.support.unix_sockets import CONNECTED, NOBODY, REFUSED_PERMISSION, connect_as
 from tests.support.workload_tls import (
     client_context,
@@ -454,13 +454,9 @@ def test_market_data_ingest_over_grpc_admits_only_trading_and_the_edge(mesh, pro
         credentials = grpc.ssl_channel_credentials(ca, key, chain)
         target = f"{HOST}:{inbound_port(mesh, 'analytics')}"
         with grpc.secure_channel(target, credentials) as channel:
-            send = channel.unary_unary(
-                f"/{SEED}/SendMarketData",
-                request_serializer=lambda m: m.SerializeToString(),
-                response_deserializer=proto["market.MarketDataResponse"].FromString,
-            )
             try:
-                code = "OK" if send(tick, timeout=5).success else "not a success"
+                reply = _seed_send(channel, proto)(tick, timeout=5)
+                code = "OK" if reply.success else "not a success"
             except grpc.RpcError as error:
                 code = error.code().name
         if caller in ("trading", EDGE):
@@ -519,16 +515,15 @@ def test_the_seed_client_through_tradings_egress_and_at_the_edge_with_a_develope
         reply = _seed_send(channel, proto)(tick(assetSymbol="SEED", price=2.0, timestamp=1))
     assert reply.success is True
     outcomes = {}
-    tokens = {
-        "anonymous": None,
-        "a user's token": token_for(uuid.uuid4()),
-        "a Developer's token": token_for(uuid.uuid4(), roles=["Developer"]),
-        "an Admin's token": token_for(uuid.uuid4(), roles=["Admin"]),
+    callers = {
+        "anonymous": (),
+        "a user's token": grpc_bearer(uuid.uuid4()),
+        "a Developer's token": grpc_bearer(uuid.uuid4(), roles=["Developer"]),
+        "an Admin's token": grpc_bearer(uuid.uuid4(), roles=["Admin"]),
     }
     with grpc.insecure_channel(mesh.edge_url.removeprefix("http://")) as channel:
         send = _seed_send(channel, proto)
-        for case, token in tokens.items():
-            metadata = () if token is None else (("authorization", f"Bearer {token}"),)
+        for case, metadata in callers.items():
             try:
                 send(tick(assetSymbol="SEED", price=3.0, timestamp=2), metadata=metadata, timeout=5)
                 outcomes[case] = "OK"
@@ -548,7 +543,7 @@ def test_a_1_mb_symbol_at_the_edge_is_answered_at_once_while_another_call_stream
 ) -> None:
     """A Developer's 1 MB asset_symbol through the edge: RESOURCE_EXHAUSTED within 100 ms,
     while another client's stream, open before and after it, is stored whole."""
-    developer = (("authorization", f"Bearer {token_for(uuid.uuid4(), roles=['Developer'])}"),)
+    developer = grpc_bearer(uuid.uuid4(), roles=["Developer"])
     request = proto["capsure.analytics.v1.SendMarketDataRequest"]
     streamed = proto["capsure.analytics.v1.StreamMarketDataRequest"]
     hostile_done = threading.Event()
