@@ -8,7 +8,8 @@ refused, and each refusal is what the attack meets first.
   service's certificate) gets no request from any Envoy, while tokens keep being checked
   against the real JWKS;
 - every sidecar inbound refuses plaintext and foreign-CA connections;
-- every `/internal/…` operation answers 403 to every workload its contract does not name;
+- every `/internal/…` operation, and gRPC market data ingest, are refused by the owning
+  sidecar's RBAC (not only by the app behind it) to every workload the contract does not name;
 - a local process of another user cannot open an instance's private sockets;
 - gRPC market data: anonymous through trading's egress (the marketplace's own feed), a
   Developer's token at the edge; a 1 MB hostile symbol is answered at once while another call
@@ -36,6 +37,7 @@ from grpclib.client import Channel
 from grpclib.const import Cardinality, Status
 from grpclib.exceptions import GRPCError
 
+from mesh.envoy.rbac import DENIED_DETAIL
 from mesh.identity.agent import Workload
 from mesh.runner import Mesh
 from mesh.topology import HOST
@@ -64,6 +66,12 @@ SERVICES = ("nft", "user", "analytics", "trading", "notification")
 REGISTRY_API = "/api/registry/services"
 SEED = "market.MarketDataService"
 V1 = "capsure.analytics.v1.MarketDataService"
+# Envoy's RBAC filter's refusal of a gRPC call: PERMISSION_DENIED with its local reply's text
+# (the mesh maps only REST refusals to problem+json). The app's own says "only … may call".
+RBAC_GRPC_DETAILS = "RBAC: access denied"
+# A refusal the sidecar's RBAC should have made, made by the app behind it: counted as a bypass
+# of the sidecar (the app's check is the second line, not the first).
+NOT_THE_SIDECARS = "refused by the app, not the sidecar"
 # The hostile symbol's bound: refusing takes a length check, not the input's size.
 ANSWERED_WITHIN_SECONDS = 0.1
 WITHIN_SECONDS = 10.0
@@ -100,6 +108,15 @@ def registrations(mesh: Mesh) -> set[tuple[str, str, str, int, str]]:
 def problem_status(answer: httpx.Response) -> int:
     """The status when the answer is a problem+json saying it; NOT_A_CLEAN_PROBLEM otherwise."""
     return problem_outcome(answer.status_code, answer.headers, answer.content)
+
+
+def sidecar_refusal(answer: httpx.Response) -> int | str:
+    """403 when the answer is a sidecar's RBAC refusal (a 403 problem with its detail);
+    NOT_THE_SIDECARS for another 403 problem (the app's); problem_status otherwise."""
+    status = problem_status(answer)
+    if status == 403 and answer.json().get("detail") != DENIED_DETAIL:
+        return NOT_THE_SIDECARS
+    return status
 
 
 # --- the control plane ---------------------------------------------------------------------
@@ -414,8 +431,9 @@ def _internal_operations() -> list[tuple[str, str, dict, set[str]]]:
 
 def test_each_internal_operation_answers_only_the_callers_its_contract_names(mesh: Mesh) -> None:
     """Every workload's real certificate (each service's instance, the edge, the registry, the
-    operator) on every `/internal/…` operation, straight to the owning sidecar: 403 unless the
-    contract's x-callers names it; the named ones get past both checks (sidecar and app)."""
+    operator) on every `/internal/…` operation, straight to the owning sidecar: the sidecar's
+    RBAC 403 unless the contract's x-callers names it (the app would refuse too: its 403 is
+    not the one the attack may meet first); the named ones get past both checks."""
     tally = Tally("trust")
     workloads = {instance(mesh, s): s for s in SERVICES} | {
         EDGE: EDGE,
@@ -434,14 +452,14 @@ def test_each_internal_operation_answers_only_the_callers_its_contract_names(mes
                 allowed = set(range(200, 500)) - {401, 403}
                 tally.refused("internal, declared caller", case, outcome, allowed)
             else:
-                tally.refused("internal, any other", case, problem_status(answer), {403})
+                tally.refused("internal, any other", case, sidecar_refusal(answer), {403})
     tally.assert_no_bypass("internal, any other", "internal, declared caller")
 
 
 def test_market_data_ingest_over_grpc_admits_only_trading_and_the_edge(mesh, proto) -> None:
     """Analytics' sidecar, gRPC straight to it with each workload's certificate: trading (the
     marketplace's feed) and the edge are admitted; nft, user, notification and the operator
-    get PERMISSION_DENIED."""
+    get PERMISSION_DENIED from the sidecar's RBAC (Envoy's words, not the app's)."""
     tally = Tally("trust")
     ca = mesh_ca_file(mesh).read_bytes()
     tick = proto["market.MarketDataRequest"](assetSymbol="TRUST-GRPC", price=1.0, timestamp=1)
@@ -459,6 +477,8 @@ def test_market_data_ingest_over_grpc_admits_only_trading_and_the_edge(mesh, pro
                 code = "OK" if reply.success else "not a success"
             except grpc.RpcError as error:
                 code = error.code().name
+                if code == "PERMISSION_DENIED" and error.details() != RBAC_GRPC_DETAILS:
+                    code = f"{NOT_THE_SIDECARS}: {error.details()!r}"
         if caller in ("trading", EDGE):
             tally.refused("gRPC ingest, declared caller", caller, code, {"OK"})
         else:
