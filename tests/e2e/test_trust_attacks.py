@@ -41,6 +41,7 @@ from mesh.envoy.rbac import DENIED_DETAIL
 from mesh.identity.agent import Workload
 from mesh.runner import Mesh
 from mesh.topology import HOST
+from services.common.market_data import MAX_TICK_MESSAGE_BYTES
 from services.common.workload_identity import EDGE, OPERATOR_ID, REGISTRY, spiffe_id
 from services.registry.adapters.xds import ADS_METHOD, EDS_TYPE_URL
 from tests.support.attack_tally import REFUSED_AT_HANDSHAKE, Tally, problem_outcome
@@ -562,7 +563,8 @@ def test_a_1_mb_symbol_at_the_edge_is_answered_at_once_while_another_call_stream
     mesh: Mesh, proto: dict[str, type]
 ) -> None:
     """A Developer's 1 MB asset_symbol through the edge: RESOURCE_EXHAUSTED within 100 ms,
-    while another client's stream, open before and after it, is stored whole."""
+    saying the length limit (analytics refuses it from the length prefix), while another
+    client's stream, open before and after it, is stored whole."""
     developer = grpc_bearer(uuid.uuid4(), roles=["Developer"])
     request = proto["capsure.analytics.v1.SendMarketDataRequest"]
     streamed = proto["capsure.analytics.v1.StreamMarketDataRequest"]
@@ -592,18 +594,19 @@ def test_a_1_mb_symbol_at_the_edge_is_answered_at_once_while_another_call_stream
         started = time.perf_counter()
         try:
             send(huge, metadata=developer, timeout=5)
-            code = "OK"
+            code, details = "OK", ""
         except grpc.RpcError as error:
-            code = error.code().name
+            code, details = error.code().name, error.details() or ""
         elapsed = time.perf_counter() - started
         hostile_done.set()
         reply = future.result(timeout=WITHIN_SECONDS * 2)
         after = request(asset_symbol="TRUST-AFTER", price=1.0, timestamp=1).SerializeToString()
         assert send(after, metadata=developer, timeout=5) == b"\x08\x01"
     print(
-        f"[trust] 1 MB symbol at the edge: {code} in {elapsed * 1000:.1f} ms; the stream open"
-        f" across it: accepted {reply.accepted}, rejected {reply.rejected}"
+        f"[trust] 1 MB symbol at the edge: {code} ({details!r}) in {elapsed * 1000:.1f} ms;"
+        f" the stream open across it: accepted {reply.accepted}, rejected {reply.rejected}"
     )
     assert code == "RESOURCE_EXHAUSTED"
+    assert f"over the limit of {MAX_TICK_MESSAGE_BYTES} bytes" in details, details
     assert elapsed < ANSWERED_WITHIN_SECONDS
     assert (reply.accepted, reply.rejected, reply.success) == (100, 0, True)
