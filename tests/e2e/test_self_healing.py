@@ -41,17 +41,18 @@ from tests.support.mesh import (
     MAX_LOAD_SECONDS,
     Load,
     LoadReport,
+    Mint,
     Outcome,
     Send,
     address,
     get,
     hosts,
+    keyed_mints,
     owned_nfts,
     poll,
     registry_get,
     running_mesh,
 )
-from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.e2e
 
@@ -116,19 +117,27 @@ def make_status(healing: Healing) -> dict[str, dict]:
 
 @dataclass
 class Writes:
-    """Keys of the mints the edge acknowledged (201), and of every mint sent; what each
-    failed answer said, for the assertion's message."""
+    """Every mint sent (its key, its status); what each failed answer said, for the
+    assertion's message."""
 
-    sent: list[str] = field(default_factory=list)
-    acknowledged: list[str] = field(default_factory=list)
+    mints: list[Mint] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     signalled: float = 0.0  # monotonic time of the signal: failures are noted relative to it
 
+    @property
+    def sent(self) -> list[str]:
+        return [mint.key for mint in self.mints]
+
+    @property
+    def acknowledged(self) -> list[str]:
+        """Keys of the mints the edge acknowledged (201)."""
+        return [mint.key for mint in self.mints if mint.status == 201]
+
 
 def senders(mesh: Mesh, owner: uuid.UUID, writes: Writes) -> dict[str, Send]:
-    """GETs, and mints each with its own Idempotency-Key (its NFT named after it, so a mint
-    applied twice would show)."""
-    auth, read = bearer(owner), get(f"/api/nfts/user/{uuid.uuid4()}", mesh.edge_url)
+    """GETs, and mints each with its own Idempotency-Key."""
+    read = get(f"/api/nfts/user/{uuid.uuid4()}", mesh.edge_url)
+    mint = keyed_mints(mesh, owner, "heal", writes.mints)
 
     def noted(response: httpx.Response) -> httpx.Response:
         if response.status_code >= 500:
@@ -139,18 +148,10 @@ def senders(mesh: Mesh, owner: uuid.UUID, writes: Writes) -> dict[str, Send]:
             )
         return response
 
-    def mint(client: httpx.Client, n: int) -> httpx.Response:
-        key = f"heal-{n}-{uuid.uuid4().hex[:12]}"
-        body = {"name": key, "metadata": {"image": "https://img.example/h.png"}}
-        writes.sent.append(key)
-        response = client.post(
-            f"{mesh.edge_url}/api/nfts", json=body, headers={**auth, "Idempotency-Key": key}
-        )
-        if response.status_code == 201:
-            writes.acknowledged.append(key)
-        return noted(response)
-
-    return {"GET": lambda client, n: noted(read(client, n)), "POST": mint}
+    return {
+        "GET": lambda client, n: noted(read(client, n)),
+        "POST": lambda client, n: noted(mint(client, n)),
+    }
 
 
 def heartbeat_since(mesh: Mesh, running: RunningInstance, wall_time: float) -> bool:
