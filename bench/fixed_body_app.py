@@ -1,9 +1,9 @@
 """Bench only: the smallest app an Envoy hop can stand in front of. Every GET gets the same
 200 and the same JSON body (BODY: ten NFT-shaped objects, about the size of nft's answer to
 `GET /api/nfts/user/{id}`), with no database and no framework, so what a hop adds is not
-hidden under the app's own time. Served by uvicorn with the services' HTTP implementation and
-event loop ("auto": httptools, uvloop). `python -m bench.fixed_body_app PORT` serves on
-loopback; `running_fixed_body_app(...)` starts that as a process and stops it."""
+hidden under the app's own time. Served by uvicorn as the services are (services/common/serve.py's
+uvicorn_config: the same HTTP implementation and event loop). `python -m bench.fixed_body_app
+PORT` serves on loopback; `running_fixed_body_app(...)` starts that as a process and stops it."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ import uvicorn
 from mesh.ports import free_port
 from mesh.processes import ManagedProcess, http_status, spawn
 from mesh.topology import HOST
+from services.common.serve import uvicorn_config
+from services.common.settings import ServiceSettings
 
 START_TIMEOUT_SECONDS = 30.0  # imports on a busy 2-core machine
 
@@ -53,17 +55,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 def serve(port: int) -> None:
-    config = uvicorn.Config(
-        app,
-        host=HOST,
-        port=port,
-        lifespan="off",
-        http="auto",  # services/common/settings.py: CAPSURE_HTTP_IMPLEMENTATION, CAPSURE_EVENT_LOOP
-        loop="auto",
-        access_log=False,
-        log_level="warning",
-    )
-    uvicorn.Server(config).run()
+    # CAPSURE_HTTP_IMPLEMENTATION and CAPSURE_EVENT_LOOP apply here as to every service.
+    settings = ServiceSettings(host=HOST, port=port, log_level="WARNING")
+    uvicorn.Server(uvicorn_config(app, settings)).run()
 
 
 @contextmanager

@@ -12,13 +12,21 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
-import httpx
 import pytest
 
 from mesh.processes import EnvoyProcess
 from mesh.runner import Mesh
-from tests.support.mesh import Load, Send, get, owned_nfts, poll, registered, running_mesh
-from tests.support.tokens import bearer
+from tests.support.mesh import (
+    Load,
+    Mint,
+    Send,
+    get,
+    keyed_mints,
+    owned_nfts,
+    poll,
+    registered,
+    running_mesh,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -61,32 +69,23 @@ def envoys(mesh: Mesh) -> dict[str, EnvoyProcess]:
     return every
 
 
-def senders(mesh: Mesh, owner: uuid.UUID, minted: list[str]) -> dict[str, Send]:
+def senders(mesh: Mesh, owner: uuid.UUID, mints: list[Mint]) -> dict[str, Send]:
     """Reads of one owner's NFTs, and mints for that owner, each with its own key."""
-    auth = bearer(owner)
-
-    def mint(client: httpx.Client, n: int) -> httpx.Response:
-        key = f"rotation-{n}-{uuid.uuid4().hex[:12]}"
-        body = {"name": key, "metadata": {"image": "https://img.example/r.png"}}
-        response = client.post(
-            f"{mesh.edge_url}/api/nfts", json=body, headers={**auth, "Idempotency-Key": key}
-        )
-        if response.status_code == 201:
-            minted.append(key)
-        return response
-
-    return {"GET": get(f"/api/nfts/user/{owner}", mesh.edge_url), "POST": mint}
+    return {
+        "GET": get(f"/api/nfts/user/{owner}", mesh.edge_url),
+        "POST": keyed_mints(mesh, owner, "rotation", mints),
+    }
 
 
 def test_every_envoy_rotates_its_certificate_under_load_with_no_failed_request(mesh: Mesh):
     watched = envoys(mesh)
     before = {name: serials(envoy) for name, envoy in watched.items()}
     assert all(before.values()), before
-    owner, minted = uuid.uuid4(), []
+    owner, mints = uuid.uuid4(), []
     rotated_after: dict[str, float] = {}
     seen: dict[str, set[str]] = {name: set(s) for name, s in before.items()}
     load = Load(
-        senders(mesh, owner, minted),
+        senders(mesh, owner, mints),
         WORKERS,
         LOAD_SECONDS,
         frozenset({200, 201}),
@@ -130,6 +129,7 @@ def test_every_envoy_rotates_its_certificate_under_load_with_no_failed_request(m
     failures = [f"{o.kind} {o.status} {o.error}" for o in report.failures()]
     assert failures == [], failures[:10]
     assert len(report.of("GET")) >= 20 and len(report.of("POST")) >= 10, report.summary()
+    minted = [m.key for m in mints if m.status == 201]
     assert sorted(n["name"] for n in owned_nfts(mesh, owner)) == sorted(minted)
     # The instances' heartbeats went through the rotations too (mTLS to the registry).
     assert registered(mesh) == {

@@ -13,7 +13,7 @@ import pytest
 from generated.grpc.market import MarketDataRequest
 from mesh.runner import Mesh
 from tests.support.mesh import hosts, poll, running_mesh
-from tests.support.tokens import token_for
+from tests.support.tokens import grpc_bearer
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +55,7 @@ def test_grpc_gets_unavailable_as_a_grpc_status(emptied_mesh: Mesh) -> None:
         request = bytes(MarketDataRequest(asset_symbol="GONE", price=1.0, timestamp=1))
         # A Developer's token: the edge would refuse any other before routing (and so before
         # finding no instance).
-        developer = (("authorization", f"Bearer {token_for(uuid.uuid4(), roles=['Developer'])}"),)
+        developer = grpc_bearer(uuid.uuid4(), roles=["Developer"])
         with pytest.raises(grpc.RpcError) as refused:
             send(request, metadata=developer, timeout=5)
     print(f"[edge-unavailable] gRPC: {refused.value.code()} {refused.value.details()!r}")

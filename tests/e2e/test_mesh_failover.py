@@ -11,24 +11,23 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 
-import httpx
 import pytest
 
 from tests.support.mesh import (
     Load,
+    Mint,
     address,
     get,
     host_requests,
     hosts,
+    keyed_mints,
     owned_nfts,
     poll,
     registered,
     running_mesh,
     stat,
 )
-from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.e2e
 
@@ -38,13 +37,6 @@ LOAD_SECONDS = 6.0
 EJECTED_WITHIN_SECONDS = 2.0
 EJECTIONS = "cluster.nft.outlier_detection.ejections_enforced_total"
 CLIENT_ATTEMPTS = 3  # a writer's own retries of a keyed POST that failed (same key)
-
-
-@dataclass(frozen=True)
-class Write:
-    key: str
-    attempts: int
-    status: int | None  # the last attempt's; None: a connection error
 
 
 @pytest.fixture(scope="module")
@@ -62,28 +54,9 @@ def test_killing_one_of_two_instances_under_load_fails_no_get(mesh, figure):
     assert mesh.edge is not None
     survivor, victim = mesh.instances["nft"]
     owner = uuid.uuid4()
-    auth = bearer(owner)
-
-    writes: list[Write] = []  # list.append is atomic: the writer threads share it
-
-    def mint(client, n):
-        # One key per mint, kept across the writer's retries; the name says which, so a mint
-        # applied twice would show.
-        key = f"failover-{n}-{uuid.uuid4().hex[:12]}"
-        body = {"name": key, "metadata": {"image": "https://img.example/f.png"}}
-        headers = {**auth, "Idempotency-Key": key}
-        for attempt in range(1, CLIENT_ATTEMPTS + 1):
-            try:
-                response = client.post(f"{mesh.edge_url}/api/nfts", json=body, headers=headers)
-            except httpx.TransportError:
-                if attempt == CLIENT_ATTEMPTS:
-                    writes.append(Write(key, attempt, None))
-                    raise
-                continue
-            if response.status_code < 500 or attempt == CLIENT_ATTEMPTS:
-                writes.append(Write(key, attempt, response.status_code))
-                return response
-        raise AssertionError("unreachable")
+    writes: list[Mint] = []
+    # One key per mint, kept across the writer's retries.
+    mint = keyed_mints(mesh, owner, "failover", writes, attempts=CLIENT_ATTEMPTS)
 
     ejections_before = stat(mesh.edge, EJECTIONS)
     traffic = Load(

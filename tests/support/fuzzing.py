@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from mesh.direct import NO_SIDECARS
 from mesh.ports import free_port
 from mesh.processes import start_registry
 from mesh.topology import load_topology
@@ -46,13 +47,13 @@ def fuzzed_platform(workdir: Path) -> Iterator[dict[str, tuple[str, str]]]:
     env["USER_TOKEN_TTL_SECONDS"] = "3600"
     # The registry alone, on loopback ports, taking any caller's word: its API's validation is
     # fuzzed here; who may write is tested with its sidecar (tests/unit/test_registry.py,
-    # tests/e2e/test_control_plane_attacks.py).
+    # tests/e2e/test_trust_attacks.py).
     registry = start_registry(
         load_topology().registry.module,
         workdir / "log",
         rest=free_port(),
         xds=free_port(),
-        extra_env={**env, "CAPSURE_AUTHENTICATE_CALLERS": "false"},
+        extra_env={**env, **NO_SIDECARS},
     )
     try:
         registry.wait_ready()
@@ -74,7 +75,7 @@ def administrator_token(user_service_url: str) -> str:
     return login.json()["accessToken"]
 
 
-def bearer(token: str) -> list[str]:
+def bearer_header_options(token: str) -> list[str]:
     """schemathesis sends this token with every request (and leaves the header unfuzzed)."""
     return ["--header", f"Authorization: Bearer {token}"]
 
@@ -90,7 +91,7 @@ def schemathesis_command(
     config: Path = CONFIG,
 ) -> list[str]:
     """The schemathesis CLI on one API: every check, every phase, every failure reported.
-    `auth`: the options saying who calls (`bearer(token)`, or a WFC identity)."""
+    `auth`: the options saying who calls (`bearer_header_options(token)`, or a WFC identity)."""
     return [
         SCHEMATHESIS, "--config-file", str(config), "run", location,
         "--url", url,
@@ -117,7 +118,12 @@ def fuzz(service: str, url: str, token: str, report_dir: Path) -> None:
     # operations out, and they are fuzzed too.
     location = str(CONTRACTS / f"{service}.yaml")
     command = schemathesis_command(
-        location, url, bearer(token), report_dir, examples=EXAMPLES_PER_OPERATION, reports="junit"
+        location,
+        url,
+        bearer_header_options(token),
+        report_dir,
+        examples=EXAMPLES_PER_OPERATION,
+        reports="junit",
     )
     result = subprocess.run(command, capture_output=True, text=True, timeout=FUZZ_TIMEOUT_SECONDS)
     print(result.stdout[-6000:])

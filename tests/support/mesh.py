@@ -3,7 +3,8 @@
 - `running_mesh`: registry, edge and instances (`Mesh`) in a temp workdir; always stopped.
 - `stats`, `stat`, `hosts`: what an Envoy's admin says (`/stats?format=json`, `/clusters`).
 - `Load`: a bounded concurrent load generator on loopback that records every outcome.
-- `owned_nfts`: every NFT one owner has, through the edge (to count what writes stored).
+- `keyed_mints`: a `Load` sender of mints, each with its own Idempotency-Key, and what became
+  of each; `owned_nfts`: every NFT one owner has, through the edge (to count what they stored).
 - `poll`: wait for a condition with a deadline; the seconds it took.
 """
 
@@ -29,11 +30,12 @@ from mesh.processes import EnvoyProcess
 from mesh.runner import Mesh, RunningInstance
 from mesh.runner import running_mesh as mesh_on_free_ports
 from mesh.topology import load_topology
-from tests.support.tokens import trusting_env
+from tests.support.tokens import bearer, trusting_env
 
 POLL_INTERVAL_SECONDS = 0.02
 REQUEST_TIMEOUT_SECONDS = 5.0
-MAX_LOAD_SECONDS = 10.0
+# No load runs longer; the longest is one a recovery may need (test_self_healing.py).
+MAX_LOAD_SECONDS = 30.0
 PAGE = 100
 
 
@@ -232,7 +234,8 @@ class LoadReport:
 
 @dataclass
 class Load:
-    """Concurrent requests on loopback for at most `duration` seconds (≤ 10), or until `stop()`.
+    """Concurrent requests on loopback for at most `duration` seconds (≤ MAX_LOAD_SECONDS), or
+    until `stop()`.
 
     `senders` maps a kind to a function sending one request with a worker's own keep-alive
     client; `workers` threads per kind. Every request's outcome is recorded, errors included.
@@ -326,6 +329,46 @@ class Load:
 def get(path: str, base_url: str) -> Send:
     url = f"{base_url}{path}"
     return lambda client, _: client.get(url)
+
+
+@dataclass(frozen=True)
+class Mint:
+    """One mint `keyed_mints` sent: its Idempotency-Key (its NFT's name too, so a mint applied
+    twice would show), the attempts it took, and the last one's status (None: no answer)."""
+
+    key: str
+    attempts: int
+    status: int | None
+
+
+def keyed_mints(
+    mesh: Mesh, owner: uuid.UUID, tag: str, mints: list[Mint], *, attempts: int = 1
+) -> Send:
+    """A `Load` sender minting one NFT for `owner` through the edge per call, each with its own
+    key (`<tag>-<n>-<random>`). A 5xx or no answer is tried again with the same key, as a client
+    should, up to `attempts` times in all. Each mint is appended to `mints` when done (the
+    workers share it: list.append is atomic); the last attempt's answer or error is returned
+    (raised)."""
+    url, auth = f"{mesh.edge_url}/api/nfts", bearer(owner)
+
+    def mint(client: httpx.Client, n: int) -> httpx.Response:
+        key = f"{tag}-{n}-{uuid.uuid4().hex[:12]}"
+        body = {"name": key, "metadata": {"image": f"https://img.example/{tag}.png"}}
+        headers = {**auth, "Idempotency-Key": key}
+        for attempt in range(1, attempts + 1):
+            try:
+                response = client.post(url, json=body, headers=headers)
+            except httpx.TransportError:
+                if attempt < attempts:
+                    continue
+                mints.append(Mint(key, attempt, None))
+                raise
+            if response.status_code < 500 or attempt == attempts:
+                mints.append(Mint(key, attempt, response.status_code))
+                return response
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    return mint
 
 
 def owned_nfts(mesh: Mesh, owner: uuid.UUID) -> list[dict[str, Any]]:

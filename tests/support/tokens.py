@@ -100,6 +100,11 @@ def bearer(user_id: UUID | str, **kwargs: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(user_id, **kwargs)}"}
 
 
+def grpc_bearer(user_id: UUID | str, **kwargs: Any) -> tuple[tuple[str, str], ...]:
+    """gRPC call metadata carrying a fresh token for `user_id` (`roles=["Developer"]` ...)."""
+    return (("authorization", f"Bearer {token_for(user_id, **kwargs)}"),)
+
+
 def trusting_env() -> dict[str, str]:
     """Environment for real service processes so they accept `token_for` tokens."""
     return {"USER_SIGNING_KEYS_DIR": str(signing_keys_dir())}
