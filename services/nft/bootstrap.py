@@ -40,7 +40,13 @@ from services.nft.domain.errors import (
     UserServiceUnavailable,
 )
 from services.nft.entrypoints.rest import NftHandlers
-from services.nft.service_layer.ports import Chain, NftRepository, Outbox, UserDirectory
+from services.nft.service_layer.ports import (
+    Chain,
+    NftRepository,
+    NftViews,
+    Outbox,
+    UserDirectory,
+)
 from services.nft.service_layer.use_cases import NOTIFICATION_TOPIC, NftDeps
 
 SERVICE = "nft"
@@ -72,11 +78,13 @@ def build_deps(
     chain: Chain | None = None,
     outbox: Outbox | None = None,
     wake_relay: Callable[[], None] = lambda: None,
+    views: NftViews | None = None,
 ) -> NftDeps:
     """The use cases' dependencies. `users` says who may receive an NFT (the user service, or
     a fake in tests). Without `chain`, the ledger in the repository's own database; pass
     another `Chain` adapter to record tokens elsewhere. Without `outbox`, the outbox table of
-    that same database, so events commit with the ledger entry."""
+    that same database, so events commit with the ledger entry. Without `views`, the read
+    models of the repository's database."""
     return NftDeps(
         repository=repository,
         chain=chain or repository.local_chain(),
@@ -85,6 +93,7 @@ def build_deps(
         outbox=outbox or repository.local_outbox(),
         wake_relay=wake_relay,
         users=users,
+        views=views or repository.views(),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from services.common.timestamps import rfc3339
 from services.nft.domain.events import NftEvent
 from services.nft.domain.ledger import ChainTransaction
@@ -32,6 +34,22 @@ def metadata_to_contract(metadata: NftMetadata) -> dict[str, Any]:
     if metadata.creator is not None:
         data["creator"] = metadata.creator
     return data
+
+
+def stored_metadata_to_contract(stored: str) -> dict[str, Any]:
+    """Metadata as its JSON column holds it (the contract's shape, but PostgreSQL's jsonb keeps
+    keys in its own order) as `metadata_to_contract` writes it, without the domain objects."""
+    data = orjson.loads(stored)
+    contract: dict[str, Any] = {
+        "attributes": [
+            {"traitType": a["traitType"], "value": a["value"]} for a in data.get("attributes", [])
+        ]
+    }
+    if (image := data.get("image")) is not None:
+        contract["image"] = image
+    if (creator := data.get("creator")) is not None:
+        contract["creator"] = creator
+    return contract
 
 
 def nft_to_contract(nft: Nft) -> dict[str, Any]:

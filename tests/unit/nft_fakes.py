@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from connexion import AsyncApp
@@ -18,6 +19,8 @@ from services.nft.domain.errors import ChainRefused, UserServiceUnavailable
 from services.nft.domain.ledger import GENESIS_HASH, ChainTransaction, TxKind, next_transaction
 from services.nft.domain.ledger_audit import ChainAudit, ChainVerification
 from services.nft.domain.model import MetadataVersion, Nft, SaleApproval
+from services.nft.mappers import nft_to_contract
+from services.nft.service_layer.ports import NftRepository
 from tests.support.tokens import jwks_url
 
 
@@ -67,6 +70,22 @@ class InMemoryChain:
         return tx
 
 
+class MappedNftViews:
+    """The read models as the domain path answers them: the repository's NFTs through the
+    mappers. On the fakes they are the views; on a real database, what SqlNftViews must equal."""
+
+    def __init__(self, repository: NftRepository) -> None:
+        self._repository = repository
+
+    async def nft(self, nft_id: UUID) -> dict[str, Any] | None:
+        nft = await self._repository.get(nft_id)
+        return None if nft is None else nft_to_contract(nft)
+
+    async def owned_by(self, owner_id: UUID, *, limit: int, offset: int) -> list[dict[str, Any]]:
+        nfts = await self._repository.list_by_owner(owner_id, limit=limit, offset=offset)
+        return [nft_to_contract(nft) for nft in nfts]
+
+
 class InMemoryNftRepository:
     def __init__(self) -> None:
         self.nfts: dict[UUID, Nft] = {}
@@ -110,6 +129,9 @@ class InMemoryNftRepository:
 
     def local_outbox(self) -> InMemoryOutboxStore:
         return self.outbox
+
+    def views(self) -> MappedNftViews:
+        return MappedNftViews(self)
 
     async def add(self, nft: Nft) -> None:
         self.nfts[nft.id] = nft

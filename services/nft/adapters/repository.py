@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 from services.common.outbox_orm import TortoiseOutboxStore
 from services.nft.adapters.local_ledger import LocalLedgerChain
 from services.nft.adapters.orm import CONNECTION, NftRecord, NftVersionRecord, OutboxMessage
+from services.nft.adapters.views import SqlNftViews
 from services.nft.domain.model import MetadataVersion, Nft, SaleApproval
 from services.nft.mappers import metadata_from_contract, metadata_to_contract
 
@@ -75,6 +76,9 @@ class TortoiseNftRepository:
 
     def local_outbox(self) -> TortoiseOutboxStore:
         return outbox_store()
+
+    def views(self) -> SqlNftViews:
+        return SqlNftViews()
 
     async def add(self, nft: Nft) -> None:
         await NftRecord.create(

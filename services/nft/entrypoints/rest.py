@@ -33,11 +33,10 @@ class NftHandlers:
         return nft_to_contract(nft), 201, {"Location": f"/api/nfts/{nft.id}"}
 
     async def get_nft(self, nftId: str) -> dict[str, Any]:
-        return nft_to_contract(await use_cases.get_nft(self._deps, UUID(nftId)))
+        return await queries.nft_view(self._deps, UUID(nftId))
 
     async def list_user_nfts(self, userId: str, limit: int, offset: int) -> list[dict[str, Any]]:
-        nfts = await use_cases.list_user_nfts(self._deps, UUID(userId), limit=limit, offset=offset)
-        return [nft_to_contract(nft) for nft in nfts]
+        return await queries.user_nfts_view(self._deps, UUID(userId), limit=limit, offset=offset)
 
     async def transfer_nft(self, nftId: str, body: dict[str, Any], user: str) -> dict[str, Any]:
         nft = await use_cases.transfer_nft(

@@ -58,6 +58,19 @@ class Outbox(Protocol):
         ...
 
 
+class NftViews(Protocol):
+    """The hot reads, answered in the contract's JSON straight from storage (no domain objects:
+    nothing is decided on them). Exactly what the mappers make of the repository's NFTs."""
+
+    async def nft(self, nft_id: UUID) -> dict[str, Any] | None:
+        """The NFT, hidden or not; None when there is none."""
+        ...
+
+    async def owned_by(self, owner_id: UUID, *, limit: int, offset: int) -> list[dict[str, Any]]:
+        """As `NftRepository.list_by_owner`: not hidden, newest first."""
+        ...
+
+
 class NftRepository(Protocol):
     """The nft database: NFTs with their metadata versions, and its transactions."""
 
@@ -72,6 +85,10 @@ class NftRepository(Protocol):
 
     def local_outbox(self) -> Outbox:
         """The outbox table in this same database, so queued messages join `atomic`."""
+        ...
+
+    def views(self) -> NftViews:
+        """The read models of this same database."""
         ...
 
     async def add(self, nft: Nft) -> None: ...

@@ -19,7 +19,13 @@ from services.nft.domain.events import event_of
 from services.nft.domain.ledger import ChainTransaction
 from services.nft.domain.model import Nft, NftMetadata
 from services.nft.mappers import event_to_messages
-from services.nft.service_layer.ports import Chain, NftRepository, Outbox, UserDirectory
+from services.nft.service_layer.ports import (
+    Chain,
+    NftRepository,
+    NftViews,
+    Outbox,
+    UserDirectory,
+)
 
 # One message per (event, recipient): each is delivered, retried or parked on its own.
 NOTIFICATION_TOPIC = "nft.events"
@@ -34,6 +40,7 @@ class NftDeps:
     outbox: Outbox
     wake_relay: Callable[[], None]  # after a commit: deliver now rather than at the next poll
     users: UserDirectory  # a transfer's receiver must be one of them
+    views: NftViews  # the hot reads (queries.py)
 
 
 async def _announce(deps: NftDeps, nft: Nft, tx: ChainTransaction) -> None:
