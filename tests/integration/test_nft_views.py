@@ -114,4 +114,3 @@ async def test_nothing_to_show_is_an_empty_list_or_none(repo):
     assert await SqlNftViews().nft(uuid4()) is None
     await repo.add(an_nft())
     assert await SqlNftViews().owned_by(ALICE, limit=50, offset=1) == []
-

@@ -31,9 +31,11 @@ def _nft_columns(d: Dialect) -> str:
 _ONE = statement(lambda d: f"SELECT {_nft_columns(d)} WHERE id = {d.param(1)}")
 # As TortoiseNftRepository.list_by_owner: not hidden, newest first, ties by id.
 _OWNED_BY = statement(
-    lambda d: f"""SELECT {_nft_columns(d)}
+    lambda d: (
+        f"""SELECT {_nft_columns(d)}
     WHERE owner_id = {d.param(1)} AND hidden = {d.param(2)}
     ORDER BY created_at DESC, id LIMIT {d.param(3)} OFFSET {d.param(4)}"""
+    )
 )
 
 
