@@ -33,6 +33,7 @@ from services.notification.service_layer.deps import NotificationDeps
 from services.notification.service_layer.ports import (
     AlertRepository,
     NotificationRepository,
+    NotificationViews,
     PriceBook,
 )
 
@@ -57,9 +58,16 @@ def build_deps(
     prices: PriceBook,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     new_id: Callable[[], UUID] = uuid.uuid4,
+    views: NotificationViews | None = None,
 ) -> NotificationDeps:
+    """Without `views`, the read models of the notifications' own database."""
     return NotificationDeps(
-        notifications=notifications, alerts=alerts, prices=prices, clock=clock, new_id=new_id
+        notifications=notifications,
+        alerts=alerts,
+        prices=prices,
+        clock=clock,
+        new_id=new_id,
+        views=views or notifications.views(),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from connexion import AsyncApp
@@ -16,7 +17,8 @@ from services.notification.config import NotificationSettings
 from services.notification.domain.alerts import PriceAlert
 from services.notification.domain.notifications import Notification
 from services.notification.domain.prices import PriceTick
-from services.notification.service_layer.ports import Firing
+from services.notification.mappers import notification_to_contract
+from services.notification.service_layer.ports import Firing, NotificationRepository
 from tests.support.tokens import jwks_url
 
 
@@ -27,9 +29,29 @@ class Store:
     prices: dict[str, PriceTick] = field(default_factory=dict)
 
 
+class MappedNotificationViews:
+    """The read model as the domain path answers it: the repository's notifications through
+    the mappers. On the fakes it is the view; on a real database, what SqlNotificationViews
+    must equal."""
+
+    def __init__(self, repository: NotificationRepository) -> None:
+        self._repository = repository
+
+    async def for_user(
+        self, user_id: UUID, *, unread_only: bool, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        found = await self._repository.list_for(
+            user_id, unread_only=unread_only, limit=limit, offset=offset
+        )
+        return [notification_to_contract(n) for n in found]
+
+
 class InMemoryNotifications:
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    def views(self) -> MappedNotificationViews:
+        return MappedNotificationViews(self)
 
     async def add(self, notification: Notification) -> bool:
         if await self.get_by_event(notification.event.event_id, notification.user_id):

@@ -9,6 +9,7 @@ from uuid import UUID
 from services.common.timestamps import rfc3339
 from services.common.uncancellable import finished_even_if_cancelled
 from services.notification.adapters.orm import NotificationRecord
+from services.notification.adapters.views import SqlNotificationViews
 from services.notification.domain.notifications import Notification, NotificationEvent
 
 
@@ -42,6 +43,9 @@ def to_domain(record: NotificationRecord) -> Notification:
 
 
 class TortoiseNotificationRepository:
+    def views(self) -> SqlNotificationViews:
+        return SqlNotificationViews()
+
     async def add(self, notification: Notification) -> bool:
         # INSERT ... ON CONFLICT DO NOTHING (SQLite: INSERT OR IGNORE): the unique (event_id,
         # user_id) keeps out a copy without raising, which would abort a surrounding

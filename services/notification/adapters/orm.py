@@ -8,6 +8,8 @@ from services.common.idempotency_orm import TABLE as IDEMPOTENCY_TABLE
 from services.common.idempotency_orm import UNIQUE as IDEMPOTENCY_UNIQUE
 from services.common.idempotency_orm import IdempotencyRecordModel
 
+CONNECTION = "notification"  # the service's connection (services.common.database)
+
 
 class NotificationRecord(Model):
     id = fields.UUIDField(primary_key=True)

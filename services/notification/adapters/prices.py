@@ -10,14 +10,13 @@ from tortoise.transactions import in_transaction
 
 from services.notification.adapters.notifications import to_record
 from services.notification.adapters.orm import (
+    CONNECTION,
     AssetPriceRecord,
     NotificationRecord,
     PriceAlertRecord,
 )
 from services.notification.domain.prices import PriceTick
 from services.notification.service_layer.ports import Firing
-
-CONNECTION = "notification"  # the service's connection (services.common.database)
 
 
 class _PriceMoved(Exception):

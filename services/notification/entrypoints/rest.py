@@ -39,10 +39,9 @@ class NotificationHandlers:
     async def list_notifications(
         self, user: str, limit: int, offset: int, unread: bool = False
     ) -> list[Json]:
-        found = await notifications.list_notifications(
+        return await notifications.notifications_view(
             self._deps, UUID(user), unread_only=unread, limit=limit, offset=offset
         )
-        return [notification_to_contract(n) for n in found]
 
     async def acknowledge_notification(self, notificationId: str, user: str) -> Json:
         notification = await notifications.acknowledge(self._deps, UUID(user), UUID(notificationId))

@@ -10,6 +10,7 @@ from uuid import UUID
 from services.notification.service_layer.ports import (
     AlertRepository,
     NotificationRepository,
+    NotificationViews,
     PriceBook,
 )
 
@@ -21,3 +22,4 @@ class NotificationDeps:
     prices: PriceBook
     clock: Callable[[], datetime]
     new_id: Callable[[], UUID]
+    views: NotificationViews  # the hot read (notifications.list_notifications)

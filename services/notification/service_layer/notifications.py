@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from services.notification.domain.errors import EventConflict, NotificationNotFound
@@ -32,6 +33,13 @@ async def list_notifications(
     return await deps.notifications.list_for(
         user_id, unread_only=unread_only, limit=limit, offset=offset
     )
+
+
+async def notifications_view(
+    deps: NotificationDeps, user_id: UUID, *, unread_only: bool, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """The user's notifications as the contract shows them (list_notifications, read model)."""
+    return await deps.views.for_user(user_id, unread_only=unread_only, limit=limit, offset=offset)
 
 
 async def acknowledge(deps: NotificationDeps, user_id: UUID, notification_id: UUID) -> Notification:

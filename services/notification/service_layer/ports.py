@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from services.notification.domain.alerts import PriceAlert
@@ -14,7 +14,22 @@ from services.notification.domain.notifications import Notification
 from services.notification.domain.prices import PriceTick
 
 
+class NotificationViews(Protocol):
+    """The hot read, answered in the contract's JSON straight from storage: exactly what the
+    mappers make of the repository's notifications."""
+
+    async def for_user(
+        self, user_id: UUID, *, unread_only: bool, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        """As `NotificationRepository.list_for`."""
+        ...
+
+
 class NotificationRepository(Protocol):
+    def views(self) -> NotificationViews:
+        """The read models of this same database."""
+        ...
+
     async def add(self, notification: Notification) -> bool:
         """Store it; False, storing nothing, when its (event id, user id) is already stored
         (also when a concurrent copy got there first)."""
