@@ -20,9 +20,12 @@ from services.trading.domain.listing import Listing, ListingStatus, check_transi
 from services.trading.domain.money import Money
 from services.trading.domain.purchase import Purchase, PurchaseStatus, Sale
 from services.trading.domain.wallet import EntryReason, Wallet, WalletEntry, entry_deltas
+from services.trading.mappers import listing_to_contract, sale_to_contract
 from services.trading.service_layer.ports import (
     DuplicatePurchase,
+    ListingRepository,
     PaymentReceipt,
+    SaleRepository,
     TransferOutcome,
     Transferred,
     TransferRefused,
@@ -92,9 +95,50 @@ class InMemoryWallets:
         return [e for e in self._state.entries if e.user_id == user_id]
 
 
+class MappedListingViews:
+    """The read models as the domain path answers them: the repository's listings through the
+    mappers. On the fakes they are the views; on a real database, what SqlListingViews must
+    equal."""
+
+    def __init__(self, repository: ListingRepository) -> None:
+        self._repository = repository
+
+    async def listing(self, listing_id: UUID) -> dict[str, Any] | None:
+        listing = await self._repository.get(listing_id)
+        return None if listing is None else listing_to_contract(listing)
+
+    async def search(
+        self,
+        *,
+        status: ListingStatus | None,
+        nft_id: UUID | None,
+        seller_id: UUID | None,
+        limit: int,
+        offset: int,
+    ) -> list[dict[str, Any]]:
+        found = await self._repository.search(
+            status=status, nft_id=nft_id, seller_id=seller_id, limit=limit, offset=offset
+        )
+        return [listing_to_contract(listing) for listing in found]
+
+
+class MappedSaleViews:
+    """Sales as the domain path answers them (see MappedListingViews)."""
+
+    def __init__(self, repository: SaleRepository) -> None:
+        self._repository = repository
+
+    async def search(self, *, nft_id: UUID | None, limit: int, offset: int) -> list[dict[str, Any]]:
+        found = await self._repository.search(nft_id=nft_id, limit=limit, offset=offset)
+        return [sale_to_contract(sale) for sale in found]
+
+
 class InMemoryListings:
     def __init__(self, state: MarketState) -> None:
         self._state = state
+
+    def views(self) -> MappedListingViews:
+        return MappedListingViews(self)
 
     async def add(self, listing: Listing) -> None:
         if await self.open_for(listing.nft_id) is not None:
@@ -207,6 +251,9 @@ class InMemoryPurchases:
 class InMemorySales:
     def __init__(self, state: MarketState) -> None:
         self._state = state
+
+    def views(self) -> MappedSaleViews:
+        return MappedSaleViews(self)
 
     async def add(self, sale: Sale) -> None:
         self._state.sales[sale.id] = sale

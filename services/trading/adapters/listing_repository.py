@@ -10,6 +10,7 @@ from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 
+from services.trading.adapters.marketplace_views import SqlListingViews
 from services.trading.adapters.orm import ListingRecord
 from services.trading.domain.errors import NftAlreadyListed
 from services.trading.domain.listing import OPEN, Listing, ListingStatus, check_transition
@@ -24,6 +25,12 @@ def _listing(r: ListingRecord) -> Listing:
 
 
 class TortoiseListingRepository:
+    def __init__(self) -> None:
+        self._views = SqlListingViews()
+
+    def views(self) -> SqlListingViews:
+        return self._views
+
     async def add(self, listing: Listing) -> None:
         try:
             await ListingRecord.create(

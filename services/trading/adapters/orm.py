@@ -11,6 +11,8 @@ from services.common.outbox_orm import INDEXES as OUTBOX_INDEXES
 from services.common.outbox_orm import TABLE as OUTBOX_TABLE
 from services.common.outbox_orm import OutboxMessageModel
 
+CONNECTION = "trading"  # the service's connection (services.common.database)
+
 
 class MarketDataTickRecord(Model):
     id = fields.UUIDField(primary_key=True)

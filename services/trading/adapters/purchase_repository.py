@@ -9,6 +9,7 @@ from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 
+from services.trading.adapters.marketplace_views import SqlSaleViews
 from services.trading.adapters.orm import PurchaseRecord, SaleRecord
 from services.trading.domain.money import Money
 from services.trading.domain.purchase import Purchase, PurchaseStatus, Sale
@@ -108,6 +109,12 @@ def _sale(r: SaleRecord) -> Sale:
 
 
 class TortoiseSaleRepository:
+    def __init__(self) -> None:
+        self._views = SqlSaleViews()
+
+    def views(self) -> SqlSaleViews:
+        return self._views
+
     async def add(self, sale: Sale) -> None:
         await SaleRecord.create(
             id=sale.id,

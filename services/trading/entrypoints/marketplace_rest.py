@@ -15,7 +15,6 @@ from services.trading.domain.purchase import PurchaseStatus
 from services.trading.mappers import (
     listing_to_contract,
     purchase_to_contract,
-    sale_to_contract,
     wallet_to_contract,
 )
 from services.trading.service_layer import listings, purchases, wallets
@@ -59,7 +58,7 @@ class MarketplaceHandlers:
         nftId: str | None = None,
         sellerId: str | None = None,
     ) -> list[dict[str, Any]]:
-        found = await listings.list_listings(
+        return await listings.listings_view(
             self._deps,
             status=None if status is None else ListingStatus(status),
             nft_id=_uuid(nftId),
@@ -67,10 +66,9 @@ class MarketplaceHandlers:
             limit=limit,
             offset=offset,
         )
-        return [listing_to_contract(listing) for listing in found]
 
     async def get_listing(self, listingId: str) -> dict[str, Any]:
-        return listing_to_contract(await listings.get_listing(self._deps, UUID(listingId)))
+        return await listings.listing_view(self._deps, UUID(listingId))
 
     async def cancel_listing(self, listingId: str, user: str) -> dict[str, Any]:
         listing = await listings.cancel_listing(
@@ -95,7 +93,6 @@ class MarketplaceHandlers:
     async def list_sales(
         self, limit: int, offset: int, nftId: str | None = None
     ) -> list[dict[str, Any]]:
-        sales = await purchases.list_sales(
+        return await purchases.sales_view(
             self._deps, nft_id=_uuid(nftId), limit=limit, offset=offset
         )
-        return [sale_to_contract(sale) for sale in sales]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from services.trading.domain.errors import (
@@ -61,6 +62,29 @@ async def list_listings(
     offset: int = 0,
 ) -> Sequence[Listing]:
     return await deps.marketplace.listings.search(
+        status=status, nft_id=nft_id, seller_id=seller_id, limit=limit, offset=offset
+    )
+
+
+async def listing_view(deps: TradingDeps, listing_id: UUID) -> dict[str, Any]:
+    """The listing as the contract shows it (get_listing, from the read model)."""
+    view = await deps.marketplace.listings.views().listing(listing_id)
+    if view is None:
+        raise ListingNotFound(listing_id)
+    return view
+
+
+async def listings_view(
+    deps: TradingDeps,
+    *,
+    status: ListingStatus | None = None,
+    nft_id: UUID | None = None,
+    seller_id: UUID | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Listings as the contract shows them (list_listings, from the read model)."""
+    return await deps.marketplace.listings.views().search(
         status=status, nft_id=nft_id, seller_id=seller_id, limit=limit, offset=offset
     )
 

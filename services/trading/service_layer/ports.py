@@ -62,7 +62,30 @@ class WalletRepository(Protocol):
         ...
 
 
+class ListingViews(Protocol):
+    """The hot reads of listings, answered in the contract's JSON straight from storage:
+    exactly what the mappers make of the repository's listings."""
+
+    async def listing(self, listing_id: UUID) -> dict[str, Any] | None: ...
+
+    async def search(
+        self,
+        *,
+        status: ListingStatus | None,
+        nft_id: UUID | None,
+        seller_id: UUID | None,
+        limit: int,
+        offset: int,
+    ) -> list[dict[str, Any]]:
+        """As `ListingRepository.search`."""
+        ...
+
+
 class ListingRepository(Protocol):
+    def views(self) -> ListingViews:
+        """The read models of this same database."""
+        ...
+
     async def add(self, listing: Listing) -> None:
         """Raises NftAlreadyListed when the NFT has an open (active or reserved) listing."""
         ...
@@ -125,7 +148,19 @@ class PurchaseRepository(Protocol):
         ...
 
 
+class SaleViews(Protocol):
+    """Sales in the contract's JSON straight from storage, as the mappers make them."""
+
+    async def search(self, *, nft_id: UUID | None, limit: int, offset: int) -> list[dict[str, Any]]:
+        """As `SaleRepository.search`."""
+        ...
+
+
 class SaleRepository(Protocol):
+    def views(self) -> SaleViews:
+        """The read models of this same database."""
+        ...
+
     async def add(self, sale: Sale) -> None: ...
 
     async def search(self, *, nft_id: UUID | None, limit: int, offset: int) -> Sequence[Sale]:

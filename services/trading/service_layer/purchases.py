@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from services.common.idempotency import IdempotencyKeyReused
@@ -114,3 +115,10 @@ async def list_sales(
     deps: TradingDeps, *, nft_id: UUID | None = None, limit: int = 50, offset: int = 0
 ) -> Sequence[Sale]:
     return await deps.marketplace.sales.search(nft_id=nft_id, limit=limit, offset=offset)
+
+
+async def sales_view(
+    deps: TradingDeps, *, nft_id: UUID | None = None, limit: int = 50, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Sales as the contract shows them (list_sales, from the read model)."""
+    return await deps.marketplace.sales.views().search(nft_id=nft_id, limit=limit, offset=offset)
