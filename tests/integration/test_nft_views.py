@@ -99,6 +99,31 @@ async def test_a_users_nfts_and_each_nft_read_as_the_domain_path_answers(repo):
     assert (await SqlNftViews().nft(moved.id))["saleListingId"] is None
 
 
+async def test_metadata_versions_read_as_the_domain_path_answers(repo):
+    nft, other = an_nft(), an_nft(owner=BOB)
+    for stored in (nft, other):
+        await repo.add(stored)
+        await repo.add_version(stored.details_version(by=stored.owner_id))
+    edits = [
+        ("renamed", NftMetadata(), T0.replace(microsecond=0)),
+        ("again", NftMetadata(image="https://img.example/x.png"), T0 + timedelta(hours=1)),
+        ("by Bob", NftMetadata(creator="Bob"), T0.astimezone(timezone(timedelta(hours=9)))),
+    ]
+    for name, metadata, at in edits:
+        nft = nft.updated(by=ALICE, name=name, metadata=metadata, at=at)
+        await repo.add_version(nft.details_version(by=ALICE))
+
+    sql, mapped = SqlNftViews(), MappedNftViews(repo)
+    for nft_id in (nft.id, other.id, uuid4()):
+        for limit, offset in ((100, 0), (2, 0), (2, 2), (1, 100)):
+            expected = await mapped.versions(nft_id, limit=limit, offset=offset)
+            answered = await sql.versions(nft_id, limit=limit, offset=offset)
+            assert as_json(answered) == as_json(expected), (nft_id, limit, offset)
+    assert [v["version"] for v in await sql.versions(nft.id, limit=9, offset=0)] == [4, 3, 2, 1]
+    assert await sql.versions(nft.id, limit=9, offset=9) == []  # past the end, still known
+    assert await sql.versions(uuid4(), limit=9, offset=0) is None
+
+
 async def test_timestamps_read_in_the_contracts_form(repo):
     nft = an_nft(at=T0.replace(microsecond=0))
     await repo.add(nft)

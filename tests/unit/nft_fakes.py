@@ -19,7 +19,7 @@ from services.nft.domain.errors import ChainRefused, UserServiceUnavailable
 from services.nft.domain.ledger import GENESIS_HASH, ChainTransaction, TxKind, next_transaction
 from services.nft.domain.ledger_audit import ChainAudit, ChainVerification
 from services.nft.domain.model import MetadataVersion, Nft, SaleApproval
-from services.nft.mappers import nft_to_contract
+from services.nft.mappers import nft_to_contract, version_to_contract
 from services.nft.service_layer.ports import NftRepository
 from tests.support.tokens import jwks_url
 
@@ -84,6 +84,14 @@ class MappedNftViews:
     async def owned_by(self, owner_id: UUID, *, limit: int, offset: int) -> list[dict[str, Any]]:
         nfts = await self._repository.list_by_owner(owner_id, limit=limit, offset=offset)
         return [nft_to_contract(nft) for nft in nfts]
+
+    async def versions(
+        self, nft_id: UUID, *, limit: int, offset: int
+    ) -> list[dict[str, Any]] | None:
+        if await self._repository.get(nft_id) is None:
+            return None
+        versions = await self._repository.versions(nft_id, limit=limit, offset=offset)
+        return [version_to_contract(version) for version in versions]
 
 
 class InMemoryNftRepository:

@@ -1,9 +1,10 @@
-"""The nft read models on SQL: an NFT and a user's NFTs as the contract's JSON, one statement
-each, for the hot reads. Writes go through the repository and the domain model.
+"""The nft read models on SQL: an NFT, a user's NFTs and an NFT's metadata versions as the
+contract's JSON, one statement each, for the hot reads. Writes go through the repository and
+the domain model.
 
-They answer exactly what `nft_to_contract` makes of the repository's NFTs (an integration test
-holds them to it on both databases): same keys in the same order, same timestamps, the sale
-approval only while its giver still owns the NFT."""
+They answer exactly what `nft_to_contract` and `version_to_contract` make of the repository's
+NFTs and versions (an integration test holds them to it on both databases): same keys in the
+same order, same timestamps, the sale approval only while its giver still owns the NFT."""
 
 from __future__ import annotations
 
@@ -39,11 +40,29 @@ _OWNED_BY = statement(
 )
 
 
+_VERSIONS = statement(
+    lambda d: (
+        f"""SELECT version AS "version", name AS "name", description AS "description",
+        metadata AS "metadata", CAST(changed_by AS TEXT) AS "changedBy",
+        {d.timestamp("changed_at")} AS "changedAt"
+    FROM nft_version WHERE nft_id = {d.param(1)}
+    ORDER BY version DESC LIMIT {d.param(2)} OFFSET {d.param(3)}"""
+    )
+)
+_EXISTS = statement(lambda d: f"SELECT 1 AS found FROM nft WHERE id = {d.param(1)}")
+
+
 def _to_contract(row: dict[str, Any]) -> dict[str, Any]:
     row["metadata"] = stored_metadata_to_contract(row["metadata"])
     row["createdAt"] = contract_timestamp(row["createdAt"])
     row["updatedAt"] = contract_timestamp(row["updatedAt"])
     row["hidden"] = bool(row["hidden"])  # SQLite answers 0 or 1
+    return row
+
+
+def _version_to_contract(row: dict[str, Any]) -> dict[str, Any]:
+    row["metadata"] = stored_metadata_to_contract(row["metadata"])
+    row["changedAt"] = contract_timestamp(row["changedAt"])
     return row
 
 
@@ -55,3 +74,13 @@ class SqlNftViews:
     async def owned_by(self, owner_id: UUID, *, limit: int, offset: int) -> list[dict[str, Any]]:
         rows = await fetch(CONNECTION, _OWNED_BY, str(owner_id), False, limit, offset)
         return [_to_contract(row) for row in rows]
+
+    async def versions(
+        self, nft_id: UUID, *, limit: int, offset: int
+    ) -> list[dict[str, Any]] | None:
+        rows = await fetch(CONNECTION, _VERSIONS, str(nft_id), limit, offset)
+        # A version exists only with its NFT (minted together; NFTs are never deleted): only
+        # an empty page needs asking whether the NFT does.
+        if not rows and not await fetch(CONNECTION, _EXISTS, str(nft_id)):
+            return None
+        return [_version_to_contract(row) for row in rows]

@@ -12,7 +12,6 @@ from services.nft.mappers import (
     nft_to_contract,
     ownership_to_contract,
     verification_to_contract,
-    version_to_contract,
 )
 from services.nft.service_layer import queries, use_cases
 from services.nft.service_layer.use_cases import NftDeps
@@ -88,10 +87,9 @@ class NftHandlers:
         return nft_to_contract(nft)
 
     async def get_nft_history(self, nftId: str, limit: int, offset: int) -> list[dict[str, Any]]:
-        versions = await queries.metadata_history(
+        return await queries.metadata_history_view(
             self._deps, UUID(nftId), limit=limit, offset=offset
         )
-        return [version_to_contract(v) for v in versions]
 
     async def get_nft_ownership(self, nftId: str, limit: int, offset: int) -> list[dict[str, Any]]:
         txs = await queries.ownership_history(self._deps, UUID(nftId), limit=limit, offset=offset)

@@ -60,7 +60,8 @@ class Outbox(Protocol):
 
 class NftViews(Protocol):
     """The hot reads, answered in the contract's JSON straight from storage (no domain objects:
-    nothing is decided on them). Exactly what the mappers make of the repository's NFTs."""
+    nothing is decided on them). Exactly what the mappers make of the repository's NFTs and
+    versions."""
 
     async def nft(self, nft_id: UUID) -> dict[str, Any] | None:
         """The NFT, hidden or not; None when there is none."""
@@ -68,6 +69,12 @@ class NftViews(Protocol):
 
     async def owned_by(self, owner_id: UUID, *, limit: int, offset: int) -> list[dict[str, Any]]:
         """As `NftRepository.list_by_owner`: not hidden, newest first."""
+        ...
+
+    async def versions(
+        self, nft_id: UUID, *, limit: int, offset: int
+    ) -> list[dict[str, Any]] | None:
+        """As `NftRepository.versions`, newest first; None when there is no such NFT."""
         ...
 
 

@@ -29,6 +29,17 @@ async def user_nfts_view(
     return await deps.views.owned_by(owner_id, limit=limit, offset=offset)
 
 
+async def metadata_history_view(
+    deps: NftDeps, nft_id: UUID, *, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """The NFT's metadata versions as the contract shows them, newest first; an unknown NFT
+    is a 404, not an empty history."""
+    versions = await deps.views.versions(nft_id, limit=limit, offset=offset)
+    if versions is None:
+        raise NftNotFound(nft_id)
+    return versions
+
+
 async def metadata_history(
     deps: NftDeps, nft_id: UUID, *, limit: int, offset: int
 ) -> Sequence[MetadataVersion]:
