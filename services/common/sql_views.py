@@ -3,7 +3,8 @@ its rows straight to the contract's JSON, without a QuerySet or model instances.
 
 Writes stay on the domain model; a view only reads what the repositories wrote. Parameters are
 always bound, never formatted in. Timestamps leave the database already in the contract's form
-(services.common.timestamps.rfc3339): `timestamp_sql` writes the expression for each dialect.
+(services.common.timestamps.rfc3339): `Dialect.timestamp` writes the expression for each
+dialect.
 """
 
 from __future__ import annotations
