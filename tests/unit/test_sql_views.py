@@ -29,4 +29,3 @@ def test_sqlites_text_in_any_offset_reads_as_rfc3339_writes_it(moment):
     already = rfc3339(moment.astimezone(UTC))
     assert contract_timestamp(stored) == already
     assert contract_timestamp(already) == already
-
