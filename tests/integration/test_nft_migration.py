@@ -88,7 +88,7 @@ async def test_nfts_from_before_the_ledger_are_backfilled_onto_it(database_url):
         assert nfts["kept"].mint_tx_hash == nfts["kept"].last_tx_hash
 
         for name, nft in nfts.items():
-            [first] = await queries.metadata_history(deps, nft.id, limit=10, offset=0)
+            [first] = await deps.repository.versions(nft.id, limit=10, offset=0)
             creator, _, created, _, _ = OLD_NFTS[name]
             assert (first.version, first.name, first.metadata, nft.version) == (
                 1,

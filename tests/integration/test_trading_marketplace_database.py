@@ -166,7 +166,7 @@ async def test_the_saga_settles_with_its_sale_and_messages(deps, nft):
     assert str((await wallets.get_wallet(deps, SELLER)).available) == "25.00"
     buyer = await wallets.get_wallet(deps, BUYER)
     assert (str(buyer.available), str(buyer.held)) == ("75.00", "0.00")
-    [sale] = await purchases.list_sales(deps, nft_id=listing.nft_id)
+    [sale] = await deps.marketplace.sales.search(nft_id=listing.nft_id, limit=50, offset=0)
     assert sale.id == answer.purchase.sale_id and sale.nft_tx_hash == "1".zfill(64)
     assert (await deps.marketplace.listings.get(listing.id)).status is ListingStatus.SOLD
     topics = sorted(m.topic for m in await OutboxMessage.all())

@@ -5,6 +5,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from services.common.timestamps import rfc3339
 from services.nft.bootstrap import build_deps
 from services.nft.domain.errors import (
     ChainRefused,
@@ -97,8 +98,10 @@ async def test_owner_transfers_and_the_nft_moves_lists(deps, clock):
     assert moved.owner_id == BOB
     assert moved.creator_id == ALICE
     assert moved.updated_at == clock.now != nft.created_at
-    assert await use_cases.list_user_nfts(deps, ALICE, limit=10, offset=0) == []
-    assert [n.id for n in await use_cases.list_user_nfts(deps, BOB, limit=10, offset=0)] == [nft.id]
+    assert await queries.user_nfts_view(deps, ALICE, limit=10, offset=0) == []
+    assert [n["id"] for n in await queries.user_nfts_view(deps, BOB, limit=10, offset=0)] == [
+        str(nft.id)
+    ]
 
 
 async def test_a_transfer_is_recorded_on_the_chain(deps, repo, clock):
@@ -205,13 +208,13 @@ async def test_every_change_of_details_is_a_version_newest_first(deps, clock):
         clock.advance()
         changed = await use_cases.update_nft(deps, nft.id, caller_id=ALICE, name=name)
     assert changed.version == 3
-    history = await queries.metadata_history(deps, nft.id, limit=10, offset=0)
-    assert [(v.version, v.name) for v in history] == [(3, "v3"), (2, "v2"), (1, "v1")]
-    assert history[-1].changed_at == nft.created_at
-    assert history[0].changed_at == changed.updated_at
-    assert {v.changed_by for v in history} == {ALICE}
-    page = await queries.metadata_history(deps, nft.id, limit=1, offset=1)
-    assert [v.version for v in page] == [2]
+    history = await queries.metadata_history_view(deps, nft.id, limit=10, offset=0)
+    assert [(v["version"], v["name"]) for v in history] == [(3, "v3"), (2, "v2"), (1, "v1")]
+    assert history[-1]["changedAt"] == rfc3339(nft.created_at)
+    assert history[0]["changedAt"] == rfc3339(changed.updated_at)
+    assert {v["changedBy"] for v in history} == {str(ALICE)}
+    page = await queries.metadata_history_view(deps, nft.id, limit=1, offset=1)
+    assert [v["version"] for v in page] == [2]
 
 
 async def test_a_new_owner_edits_and_is_named_in_the_history(deps):
@@ -220,10 +223,10 @@ async def test_a_new_owner_edits_and_is_named_in_the_history(deps):
     with pytest.raises(NotNftOwner):
         await use_cases.update_nft(deps, nft.id, caller_id=ALICE, name="still mine")
     await use_cases.update_nft(deps, nft.id, caller_id=BOB, description="Bob's now")
-    history = await queries.metadata_history(deps, nft.id, limit=10, offset=0)
-    assert [(v.version, v.changed_by, v.description) for v in history] == [
-        (2, BOB, "Bob's now"),
-        (1, ALICE, ""),
+    history = await queries.metadata_history_view(deps, nft.id, limit=10, offset=0)
+    assert [(v["version"], v["changedBy"], v["description"]) for v in history] == [
+        (2, str(BOB), "Bob's now"),
+        (1, str(ALICE), ""),
     ]
 
 
@@ -242,7 +245,7 @@ async def test_an_edit_racing_another_is_refused_not_lost(deps, repo):
 
 async def test_history_of_an_unknown_nft_fails(deps):
     with pytest.raises(NftNotFound):
-        await queries.metadata_history(deps, uuid4(), limit=10, offset=0)
+        await queries.metadata_history_view(deps, uuid4(), limit=10, offset=0)
 
 
 async def test_the_chain_verifies_and_a_tampered_transaction_is_found(deps, repo):
@@ -261,8 +264,8 @@ async def test_listing_is_newest_first_and_paginated(deps, clock):
     for index in range(5):
         names.append((await mint(deps, name=f"n{index}")).name)
         clock.advance()
-    page1 = await use_cases.list_user_nfts(deps, ALICE, limit=2, offset=0)
-    page2 = await use_cases.list_user_nfts(deps, ALICE, limit=2, offset=2)
-    page3 = await use_cases.list_user_nfts(deps, ALICE, limit=2, offset=4)
-    assert [n.name for n in page1 + page2 + page3] == names[::-1]
-    assert await use_cases.list_user_nfts(deps, BOB, limit=2, offset=0) == []
+    page1 = await queries.user_nfts_view(deps, ALICE, limit=2, offset=0)
+    page2 = await queries.user_nfts_view(deps, ALICE, limit=2, offset=2)
+    page3 = await queries.user_nfts_view(deps, ALICE, limit=2, offset=4)
+    assert [n["name"] for n in page1 + page2 + page3] == names[::-1]
+    assert await queries.user_nfts_view(deps, BOB, limit=2, offset=0) == []

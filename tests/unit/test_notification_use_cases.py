@@ -49,9 +49,7 @@ def an_event(user: UUID = ALICE, **changes) -> NotificationEvent:
 
 
 async def mine(deps, user=ALICE, *, unread_only=False):
-    return await notifications.list_notifications(
-        deps, user, unread_only=unread_only, limit=100, offset=0
-    )
+    return await deps.notifications.list_for(user, unread_only=unread_only, limit=100, offset=0)
 
 
 # --- events in -----------------------------------------------------------------------------
@@ -104,12 +102,12 @@ async def test_listing_is_newest_first_paginated_and_filters_unread(deps, clock)
     await notifications.deliver_event(deps, an_event(BOB))
     newest_first = [n.id for n in reversed(delivered)]
     pages = [
-        await notifications.list_notifications(
+        await notifications.notifications_view(
             deps, ALICE, unread_only=False, limit=2, offset=offset
         )
         for offset in (0, 2, 4)
     ]
-    assert [n.id for page in pages for n in page] == newest_first
+    assert [n["id"] for page in pages for n in page] == [str(id_) for id_ in newest_first]
     await notifications.acknowledge(deps, ALICE, delivered[4].id)
     unread = await mine(deps, unread_only=True)
     assert [n.id for n in unread] == newest_first[1:]

@@ -144,10 +144,11 @@ async def test_listings_are_filtered_and_newest_first(market, clock):
     first = await list_nft(market)
     clock.advance()
     second = await list_nft(market, seller=BUYER)
-    found = await listings.list_listings(market.deps, status=ListingStatus.ACTIVE)
-    assert [x.id for x in found] == [second.id, first.id]
-    assert [x.id for x in await listings.list_listings(market.deps, seller_id=SELLER)] == [first.id]
-    assert await listings.list_listings(market.deps, nft_id=uuid4()) == []
+    found = await listings.listings_view(market.deps, status=ListingStatus.ACTIVE)
+    assert [x["id"] for x in found] == [str(second.id), str(first.id)]
+    by_seller = await listings.listings_view(market.deps, seller_id=SELLER)
+    assert [x["id"] for x in by_seller] == [str(first.id)]
+    assert await listings.listings_view(market.deps, nft_id=uuid4()) == []
 
 
 # --- the saga: success ---------------------------------------------------------------------
@@ -201,9 +202,8 @@ async def test_a_purchase_moves_money_nft_and_queues_the_sale(market, clock):
     }
     assert list(market.ticks.ticks) == [sale.id]  # kept as NFT-USD market data too
     assert market.wakeups == ["wake"]
-    assert [s.id for s in await purchases.list_sales(market.deps, nft_id=listing.nft_id)] == [
-        sale.id
-    ]
+    sold = await purchases.sales_view(market.deps, nft_id=listing.nft_id)
+    assert [s["id"] for s in sold] == [str(sale.id)]
 
 
 async def test_the_same_key_again_answers_the_completed_purchase_without_a_new_transfer(market):

@@ -10,7 +10,6 @@ from uuid import UUID
 from services.nft.domain.errors import NftNotFound
 from services.nft.domain.ledger import ChainTransaction
 from services.nft.domain.ledger_audit import ChainVerification
-from services.nft.domain.model import MetadataVersion
 from services.nft.service_layer.use_cases import NftDeps, get_nft
 
 
@@ -38,13 +37,6 @@ async def metadata_history_view(
     if versions is None:
         raise NftNotFound(nft_id)
     return versions
-
-
-async def metadata_history(
-    deps: NftDeps, nft_id: UUID, *, limit: int, offset: int
-) -> Sequence[MetadataVersion]:
-    await get_nft(deps, nft_id)  # an unknown NFT is a 404, not an empty history
-    return await deps.repository.versions(nft_id, limit=limit, offset=offset)
 
 
 async def ownership_history(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -83,12 +83,6 @@ async def get_nft(deps: NftDeps, nft_id: UUID) -> Nft:
     if nft is None:
         raise NftNotFound(nft_id)
     return nft
-
-
-async def list_user_nfts(
-    deps: NftDeps, owner_id: UUID, *, limit: int, offset: int
-) -> Sequence[Nft]:
-    return await deps.repository.list_by_owner(owner_id, limit=limit, offset=offset)
 
 
 async def transfer_nft(

@@ -22,4 +22,4 @@ class NotificationDeps:
     prices: PriceBook
     clock: Callable[[], datetime]
     new_id: Callable[[], UUID]
-    views: NotificationViews  # the hot read (notifications.list_notifications)
+    views: NotificationViews  # the hot read (notifications.notifications_view)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -27,18 +26,10 @@ async def deliver_event(
     return stored, False
 
 
-async def list_notifications(
-    deps: NotificationDeps, user_id: UUID, *, unread_only: bool, limit: int, offset: int
-) -> Sequence[Notification]:
-    return await deps.notifications.list_for(
-        user_id, unread_only=unread_only, limit=limit, offset=offset
-    )
-
-
 async def notifications_view(
     deps: NotificationDeps, user_id: UUID, *, unread_only: bool, limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    """The user's notifications as the contract shows them (list_notifications, read model)."""
+    """The user's notifications as the contract shows them (the list_notifications operation)."""
     return await deps.views.for_user(user_id, unread_only=unread_only, limit=limit, offset=offset)
 
 

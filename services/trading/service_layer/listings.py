@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -52,22 +51,8 @@ async def get_listing(deps: TradingDeps, listing_id: UUID) -> Listing:
     return listing
 
 
-async def list_listings(
-    deps: TradingDeps,
-    *,
-    status: ListingStatus | None = None,
-    nft_id: UUID | None = None,
-    seller_id: UUID | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> Sequence[Listing]:
-    return await deps.marketplace.listings.search(
-        status=status, nft_id=nft_id, seller_id=seller_id, limit=limit, offset=offset
-    )
-
-
 async def listing_view(deps: TradingDeps, listing_id: UUID) -> dict[str, Any]:
-    """The listing as the contract shows it (get_listing, from the read model)."""
+    """The listing as the contract shows it (the get_listing operation)."""
     view = await deps.marketplace.listings.views().listing(listing_id)
     if view is None:
         raise ListingNotFound(listing_id)
@@ -83,7 +68,7 @@ async def listings_view(
     limit: int = 50,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Listings as the contract shows them (list_listings, from the read model)."""
+    """Listings as the contract shows them (the list_listings operation)."""
     return await deps.marketplace.listings.views().search(
         status=status, nft_id=nft_id, seller_id=seller_id, limit=limit, offset=offset
     )

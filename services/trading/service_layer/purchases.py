@@ -8,7 +8,6 @@ transaction, and reading purchases and sales.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -23,7 +22,7 @@ from services.trading.domain.errors import (
     PurchaseNotFound,
 )
 from services.trading.domain.listing import ListingStatus
-from services.trading.domain.purchase import Purchase, PurchaseStatus, Sale
+from services.trading.domain.purchase import Purchase, PurchaseStatus
 from services.trading.domain.wallet import EntryReason
 from services.trading.service_layer import settlement
 from services.trading.service_layer.ports import DuplicatePurchase
@@ -111,14 +110,8 @@ async def get_purchase(deps: TradingDeps, purchase_id: UUID, caller_id: UUID) ->
     return purchase
 
 
-async def list_sales(
-    deps: TradingDeps, *, nft_id: UUID | None = None, limit: int = 50, offset: int = 0
-) -> Sequence[Sale]:
-    return await deps.marketplace.sales.search(nft_id=nft_id, limit=limit, offset=offset)
-
-
 async def sales_view(
     deps: TradingDeps, *, nft_id: UUID | None = None, limit: int = 50, offset: int = 0
 ) -> list[dict[str, Any]]:
-    """Sales as the contract shows them (list_sales, from the read model)."""
+    """Sales as the contract shows them (the list_sales operation)."""
     return await deps.marketplace.sales.views().search(nft_id=nft_id, limit=limit, offset=offset)
