@@ -1,9 +1,9 @@
 """Bench only: nft's `GET /api/nfts/user/{userId}` as a bare Starlette app, to see what
 Connexion costs (routing from the contract, parameter validation, its middleware stack).
 
-Same query as the service (nft's own `TortoiseNftRepository.list_by_owner` on its Tortoise
-models), same JSON (`nft_to_contract`, serialised as Connexion's AsyncApp does: `json.dumps`
-plus a newline), same database (NftSettings from the same NFT_* environment), served by uvicorn
+Same query and rows-to-JSON as the service (nft's own read model, `SqlNftViews.owned_by`: one
+SQL statement), serialised as Connexion's AsyncApp does (`json.dumps` plus a newline), same
+database (NftSettings from the same NFT_* environment), served by uvicorn
 with the settings of services/common/serve.py. No migrations: the service's own app, started
 first, has applied them. `python -m bench.bare_starlette` serves on NFT_HOST:NFT_PORT;
 `running_bare_starlette(...)` starts that as a process on a free port and stops it."""
@@ -31,9 +31,8 @@ from bench.common import get, wait_for
 from mesh.ports import free_port
 from services.common.database import close_database, open_database, service_database
 from services.common.serve import uvicorn_config
-from services.nft.adapters.repository import TortoiseNftRepository
+from services.nft.adapters.views import SqlNftViews
 from services.nft.config import NftSettings
-from services.nft.mappers import nft_to_contract
 
 ROOT = Path(__file__).resolve().parents[1]
 PATH = "/api/nfts/user/{userId}"
@@ -42,7 +41,7 @@ LIMIT_DEFAULT, LIMIT_MAX = 50, 100
 OFFSET_MAX = 100_000
 START_TIMEOUT_SECONDS = 30.0  # imports and the ORM on a busy 2-core machine
 
-_repository = TortoiseNftRepository()
+_views = SqlNftViews()
 
 
 def _page(request: Request) -> tuple[UUID, int, int] | None:
@@ -63,8 +62,8 @@ async def list_user_nfts(request: Request) -> Response:
     if page is None:
         return Response(status_code=400)
     owner, limit, offset = page
-    nfts = await _repository.list_by_owner(owner, limit=limit, offset=offset)
-    body = json.dumps([nft_to_contract(nft) for nft in nfts]) + "\n"
+    nfts = await _views.owned_by(owner, limit=limit, offset=offset)
+    body = json.dumps(nfts) + "\n"
     return Response(body, media_type="application/json")
 
 
