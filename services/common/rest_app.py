@@ -24,6 +24,7 @@ from services.common.access import (
     require_roles,
     roles_by_operation,
 )
+from services.common.connexion_hot_path import connexion_app
 from services.common.contracts import load_contract
 from services.common.database import (
     DatabaseSpec,
@@ -93,7 +94,8 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
         async with serving_database(spec.database), spec.resources(), maintenance.listening():
             yield
 
-    app = AsyncApp(
+    # Connexion's AsyncApp with its per-request fixed work done once per operation, here.
+    app = connexion_app(
         f"capsure.{spec.service}",
         lifespan=lifespan,
         security_map=security,
