@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime
 import decimal
 import functools
-import inspect
 import logging
 import typing as t
 import uuid
@@ -35,9 +34,10 @@ from typing import Any
 
 import orjson
 from connexion import AsyncApp, utils
-from connexion.apps.asynchronous import AsyncApi, AsyncOperation
+from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
 from connexion.datastructures import MediaTypeDict
 from connexion.decorators import StarletteDecorator
+from connexion.decorators.main import ASGIDecorator, BaseDecorator
 from connexion.json_schema import Draft4ResponseValidator
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest
@@ -53,33 +53,36 @@ from connexion.middleware.response_validation import (
     ResponseValidationOperation,
 )
 from connexion.operations import AbstractOperation
-from connexion.validators import JSONResponseBodyValidator
+from connexion.security import AbstractSecurityHandler
+from connexion.validators import (
+    JSONRequestBodyValidator,
+    JSONResponseBodyValidator,
+    ParameterValidator,
+)
 from jsonschema import Draft4Validator
 from starlette.types import Receive, Scope, Send
 
 PINNED_CONNEXION = "3.3.0"
 logger = logging.getLogger("connexion.middleware.validation")  # Connexion's, as it logs
 
-# What this module assumes of Connexion's internals; the pinning test checks each of them.
-RELIED_ON: dict[str, Callable[[], object]] = {
-    # The operation Connexion's AsyncApi builds per route, and what we build instead.
-    "AsyncOperation(fn, jsonifier, operation_id, pythonic_params) with a per-request `fn`": (
-        lambda: inspect.signature(AsyncOperation.__init__)
-    ),
-    "StarletteDecorator.decorate(function) -> async (ConnexionRequest) -> Response": (
-        lambda: inspect.signature(StarletteDecorator.decorate)
-    ),
-    "AsyncApp._middleware_app.api_cls is AsyncApi": lambda: AsyncApi,
-    "RequestValidationOperation(next_app, operation, strict_validation, validator_map)": (
-        lambda: inspect.signature(RequestValidationOperation.__init__)
-    ),
-    "ResponseValidationOperation(next_app, operation, validator_map)": (
-        lambda: inspect.signature(ResponseValidationOperation.__init__)
-    ),
-    "Jsonifier.dumps(data, **kwargs) -> str ending in a newline": (
-        lambda: inspect.signature(Jsonifier.dumps)
-    ),
-}
+# The Connexion code this module subclasses or mirrors; tests/unit/test_connexion_hot_path.py
+# pins each one's source, so an upgrade that changes one fails there, naming it.
+RELIED_ON: tuple[type, ...] = (
+    AsyncOperation,  # `fn` rebuilds the decorated handler per request; __call__ awaits it
+    AsyncApi,  # make_operation: which operation class serves a route
+    AsyncASGIApp,  # api_cls: set per app to PrebuiltAsyncApi
+    BaseDecorator,  # decorate(): the parameter and response decorators, built here once
+    ASGIDecorator,  # __call__: what it builds per request (the URI parser, the request)
+    RequestValidationOperation,  # __call__ mirrored by PrebuiltRequestValidation
+    RequestValidationAPI,  # make_operation
+    ResponseValidationOperation,  # __call__ mirrored by PrebuiltResponseValidation
+    ResponseValidationAPI,  # make_operation and validate_responses
+    JSONRequestBodyValidator,  # `_validator`: the compiled one is handed in (request_validators)
+    JSONResponseBodyValidator,  # `validator`: the compiled one is handed in
+    ParameterValidator,  # validate_parameter called per parameter (request_validators)
+    AbstractSecurityHandler,  # _accepts_kwarg answered once (rest_fixes.RuntimeBearerHandler)
+    Jsonifier,  # dumps(): what OrjsonJsonifier answers in its place
+)
 
 
 class PrebuiltAsyncOperation(AsyncOperation):
@@ -166,6 +169,11 @@ class PrebuiltRequestValidation(RequestValidationOperation):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # As RequestValidationOperation.__call__, with what it builds taken from __init__.
         self._parameter_validator.validate(scope)
+        if not self._operation.consumes:
+            # No request body in the contract: Connexion would read the Content-Type to accept
+            # any media type and find no schema to check.
+            await self.next_app(scope, receive, send)
+            return
         mime_type, encoding = self.extract_content_type(scope["headers"])
         self.validate_mime_type(mime_type)
         known = self._bodies.get(mime_type)
@@ -279,7 +287,9 @@ class PrebuiltResponseValidation(ResponseValidationOperation):
 
 
 class PrebuiltResponseValidationAPI(ResponseValidationAPI):
-    def make_operation(self, operation: AbstractOperation) -> ResponseValidationOperation:
+    def make_operation(self, operation: AbstractOperation) -> Any:
+        if not self.validate_responses:
+            return self.next_app  # as Connexion: no validation, not even a pass-through
         return PrebuiltResponseValidation(
             self.next_app, operation=operation, validator_map=self.validator_map
         )
