@@ -57,6 +57,7 @@ IN_PROCESS_ROUNDS = 6
 CONNECTIONS = 4
 ROUNDS = 6  # per operation and variant, alternating
 ROUND_SECONDS = 2
+LIMIT_SECONDS = 300  # 4 app starts, ~90 s of wrk rounds, the in-process rounds
 
 
 def stock_connexion(import_name: str, **options: Any) -> AsyncApp:

@@ -150,6 +150,7 @@ class PrebuiltRequestValidation(RequestValidationOperation):
                 nullable = utils.is_nullable(operation.body_definition(mime_type))
                 compiled = getattr(validator_cls, "compile_schema", None)
                 self._bodies[mime_type] = (schema, nullable, compiled and compiled(schema))
+        self._by_lower_case = {mime_type.lower(): mime_type for mime_type in self._bodies}
 
     def _new_uri_parser(self) -> Any:
         return self._operation.uri_parser_class(
@@ -177,6 +178,13 @@ class PrebuiltRequestValidation(RequestValidationOperation):
         mime_type, encoding = self.extract_content_type(scope["headers"])
         self.validate_mime_type(mime_type)
         known = self._bodies.get(mime_type)
+        if known is None and mime_type.lower() in self._by_lower_case:
+            # Media types are case-insensitive (RFC 9110 8.3.1): Connexion accepts
+            # "Application/JSON", then finds no schema for it, skips the body's validation and
+            # hands the handler bytes (a 500). Checked, and parsed, as the contract's own type.
+            exact = self._by_lower_case[mime_type.lower()]
+            scope = _with_media_type(scope, mime_type, exact)
+            mime_type, known = exact, self._bodies[exact]
         if known is not None:
             schema, nullable, compiled = known
             validator = self._body_validator_cls(mime_type)(
@@ -194,6 +202,16 @@ class PrebuiltRequestValidation(RequestValidationOperation):
             await super().__call__(scope, receive, send)  # a media range or case: as Connexion
         else:
             await self.next_app(scope, receive, send)
+
+
+def _with_media_type(scope: Scope, sent: str, exact: str) -> Scope:
+    """`scope` with its (first) Content-Type's media type `sent` spelt `exact`."""
+    headers = list(scope["headers"])
+    for n, (key, value) in enumerate(headers):
+        if key.lower() == b"content-type":
+            headers[n] = (key, exact.encode("latin-1") + value[len(sent) :])
+            break
+    return {**scope, "headers": headers}
 
 
 class PrebuiltRequestValidationAPI(RequestValidationAPI):
