@@ -9,10 +9,15 @@ Connexion 3.3.0 redoes fixed work per request (upstream: spec-first/connexion#20
   schema up (`MediaTypeDict`, `$ref` resolution) each time;
 - `ResponseValidationOperation` builds a jsonschema validator for every response it checks;
 - `Jsonifier` serialises answers with the standard library's `json`.
+(And `rest_fixes.RuntimeBearerHandler` answers Connexion's per-request question about the
+token verifier's signature once.)
 
 Here each of those is built once per operation when the API is added (`add_api`), and
 answers are serialised with orjson. What is checked, and every refusal's wording, stays
 Connexion's and `request_validators`': the same validator classes run, only built earlier.
+One fix rides along: a JSON body whose media type is spelt in other letters
+(`Application/JSON`) is checked and parsed as the contract's type; Connexion accepted it,
+skipped its checks and handed the handler bytes.
 
 How it plugs in (`connexion_app`): an `AsyncApp` whose operations are `PrebuiltAsyncOperation`
 (set on the app's inner ASGI app, as its `api_cls`), the middleware list with the two
