@@ -1,7 +1,8 @@
 """Connexion's fixed work per request: Connexion as it ships ("stock": its `AsyncApp`, which
 builds decorators, URI parsers and validators on every request) vs the services' hot path
 (services/common/connexion_hot_path.py: all of that built once per operation, answers by
-orjson), in the same run, interleaved.
+orjson), in the same run, interleaved. Both run the services' own fixes (rest_fixes,
+request_validators): the bearer verifier's signature is read once in both.
 
 - **In process**: the nft contract's app as `build_rest_app` builds it, on stub handlers (a
   constant page of NFTS NFTs; a constant minted NFT), called straight through ASGI: no
