@@ -28,6 +28,7 @@ tests/unit/test_connexion_hot_path.py fails, naming what changed, when an upgrad
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import decimal
 import functools
@@ -107,8 +108,7 @@ class PrebuiltAsyncOperation(AsyncOperation):
             pythonic_params=pythonic_params,
         )
         # What StarletteDecorator.__call__'s wrapper builds on every request, built here.
-        decorator = StarletteDecorator(pythonic_params=pythonic_params, jsonifier=jsonifier)
-        self._decorated = decorator.decorate(operation.function)
+        self._decorated = _decorated(operation.function, pythonic_params, jsonifier)
         self._uri_parser = operation.uri_parser_class(
             operation.parameters, operation.body_definition()
         )
@@ -121,6 +121,25 @@ class PrebuiltAsyncOperation(AsyncOperation):
         request = ConnexionRequest(scope, receive, uri_parser=self._uri_parser)
         response = await self._decorated(request)
         await response(scope, receive, send)
+
+
+def _decorated(
+    function: Callable[..., Any], pythonic_params: bool, jsonifier: Jsonifier
+) -> Callable[..., Any]:
+    """BaseDecorator.decorate for StarletteDecorator, less two per-request costs: an async
+    handler is not wrapped to ask, each time, whether it is async; parameter names are
+    sanitised once per name (a bounded cache: strict validation refuses unknown ones first)."""
+    decorator = StarletteDecorator(pythonic_params=pythonic_params, jsonifier=jsonifier)
+    if not asyncio.iscoroutinefunction(function):  # as the wrapper asks
+        function = decorator._sync_async_decorator(function)
+    parameters = decorator._parameter_decorator_cls(
+        framework=decorator.framework, pythonic_params=pythonic_params
+    )
+    parameters.sanitize_fn = functools.lru_cache(maxsize=256)(parameters.sanitize_fn)
+    function = parameters(function)
+    return decorator._response_decorator_cls(framework=decorator.framework, jsonifier=jsonifier)(
+        function
+    )
 
 
 class PrebuiltAsyncApi(AsyncApi):

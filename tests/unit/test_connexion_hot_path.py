@@ -23,7 +23,7 @@ import connexion.security
 import httpx
 import pytest
 from connexion import AsyncApp
-from connexion.decorators.main import BaseDecorator
+from connexion.decorators.parameter import AsyncParameterDecorator
 from connexion.jsonifier import Jsonifier
 from connexion.utils import inspect_function_arguments
 
@@ -104,7 +104,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """How often the handler is decorated, a parameter validator built and a function's
     signature read (the handler's, the token verifier's)."""
     counts = {"decorated": 0, "parameter validators": 0, "signatures read": 0}
-    decorate = BaseDecorator.decorate
+    decorate = AsyncParameterDecorator.__call__
     validator_init = QuotingParameterValidator.__init__
 
     def counting_decorate(self: Any, function: Any) -> Any:
@@ -121,7 +121,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
     for module in (connexion.security, connexion.decorators.parameter):
         monkeypatch.setattr(module, "inspect_function_arguments", counting_signature)
-    monkeypatch.setattr(BaseDecorator, "decorate", counting_decorate)
+    monkeypatch.setattr(AsyncParameterDecorator, "__call__", counting_decorate)
     monkeypatch.setattr(QuotingParameterValidator, "__init__", counting_init)
     return counts
 
