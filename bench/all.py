@@ -8,6 +8,7 @@ import time
 
 from bench import (
     cold_start,
+    connexion_overhead,
     failover,
     grpc_calls,
     grpc_stream,
@@ -36,6 +37,7 @@ MEASUREMENTS = [
     grpc_stream,
     login_timing,
     tuning,
+    connexion_overhead,
     cold_start,  # last: the longest, and the only one on mesh.yaml's fixed ports
 ]
 

@@ -1,17 +1,17 @@
 """Bench only: nft's `GET /api/nfts/user/{userId}` as a bare Starlette app, to see what
 Connexion costs (routing from the contract, parameter validation, its middleware stack).
 
-Same query and rows-to-JSON as the service (nft's own read model, `SqlNftViews.owned_by`: one
-SQL statement), serialised as Connexion's AsyncApp does (`json.dumps` plus a newline), same
-database (NftSettings from the same NFT_* environment), served by uvicorn
-with the settings of services/common/serve.py. No migrations: the service's own app, started
-first, has applied them. `python -m bench.bare_starlette` serves on NFT_HOST:NFT_PORT;
-`running_bare_starlette(...)` starts that as a process on a free port and stops it."""
+Same query and rows-to-JSON as the service (nft's own read model, `SqlNftViews.owned_by`:
+one SQL statement), serialised as the services' apps do (orjson plus a newline,
+services/common/connexion_hot_path.py), same database (NftSettings from the same NFT_*
+environment), served by uvicorn with the settings of services/common/serve.py. No migrations:
+the service's own app, started first, has applied them. `python -m bench.bare_starlette`
+serves on NFT_HOST:NFT_PORT; `running_bare_starlette(...)` starts that as a process on a free
+port and stops it."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 from uuid import UUID, uuid4
 
+import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -63,7 +64,7 @@ async def list_user_nfts(request: Request) -> Response:
         return Response(status_code=400)
     owner, limit, offset = page
     nfts = await _views.owned_by(owner, limit=limit, offset=offset)
-    body = json.dumps(nfts) + "\n"
+    body = orjson.dumps(nfts) + b"\n"
     return Response(body, media_type="application/json")
 
 

@@ -276,12 +276,13 @@ end
 """
 
 
-def wrk(url: str, connections: int, seconds: float, threads: int = 1) -> LoadResult:
+def wrk(url: str, connections: int, seconds: float, threads: int = 1, lua: str = "") -> LoadResult:
+    """`lua`: more of wrk's script (the method, headers, body, a `request` function)."""
     wrk = wrk_path()
     if wrk is None:
         raise FileNotFoundError(f"wrk is not installed: {WRK_INSTALL}")
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(WRK_DONE)
+        script.write(lua + WRK_DONE)
         script.flush()
         command = [
             wrk, "-t", str(threads), "-c", str(connections), "-d", f"{round(seconds)}s",

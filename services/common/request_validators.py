@@ -12,6 +12,7 @@ from typing import Any
 
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem
+from connexion.json_schema import Draft4RequestValidator
 from connexion.lifecycle import ConnexionRequest
 from connexion.utils import is_null, is_nullable
 from connexion.validators import (
@@ -29,7 +30,22 @@ from services.common.validation_messages import describe, listed
 
 class StrictJsonBodyValidator(JSONRequestBodyValidator):
     """A JSON body that is not UTF-8, or is JSON that would break later (too deep, a huge
-    integer, a lone surrogate), is the client's error: 400, never a 500."""
+    integer, a lone surrogate), is the client's error: 400, never a 500.
+
+    `compiled`: the schema's validator built once per operation (`connexion_hot_path`), from
+    `compile_schema`; without it, Connexion builds one on every use."""
+
+    def __init__(self, *, compiled: Draft4Validator | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._compiled = compiled
+
+    @staticmethod
+    def compile_schema(schema: dict[str, Any]) -> Draft4Validator:
+        return Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+    @property
+    def _validator(self) -> Draft4Validator:
+        return self._compiled or self.compile_schema(self._schema)
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
         raw = b"".join([chunk async for chunk in stream])
@@ -60,7 +76,18 @@ class StrictJsonBodyValidator(JSONRequestBodyValidator):
 
 
 class QuotingParameterValidator(ParameterValidator):
-    """Path, query and header parameters: Connexion's checks, with messages that quote."""
+    """Path, query and header parameters: Connexion's checks, with messages that quote.
+
+    Each parameter's schema validator is built once, here (Connexion deep-copies the schema
+    and builds one per parameter per request); `connexion_hot_path` builds this validator once
+    per operation."""
+
+    def __init__(self, parameters: list[dict[str, Any]], *args: Any, **kwargs: Any) -> None:
+        super().__init__(parameters, *args, **kwargs)
+        # By the parameter's identity: the same dicts come back in validate_parameter.
+        self._schema_validators = {
+            id(param): (param, _schema_validator(param)) for param in parameters
+        }
 
     def validate(self, scope: Any) -> None:
         # Connexion's validate() also logs the whole path (at DEBUG).
@@ -75,9 +102,8 @@ class QuotingParameterValidator(ParameterValidator):
                 raise BadRequestProblem(detail=f"unknown query parameter(s) {listed(unknown)}")
         super().validate_request(request)
 
-    @staticmethod
-    def validate_parameter(
-        parameter_type: str, value: Any, param: dict[str, Any], param_name: Any = None
+    def validate_parameter(  # type: ignore[override]  # an instance's: it has the validators
+        self, parameter_type: str, value: Any, param: dict[str, Any], param_name: Any = None
     ) -> str | None:
         if is_nullable(param) and is_null(value):
             return None
@@ -85,13 +111,18 @@ class QuotingParameterValidator(ParameterValidator):
             if param.get("required"):
                 return f"Missing {parameter_type} parameter {param['name']!r}"
             return None
-        # Connexion deep-copies the schema first; nothing here changes it.
-        schema = param.get("schema", param)
-        validator = Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
-        error = next(validator.iter_errors(value), None)
+        known = self._schema_validators.get(id(param))
+        validator = known[1] if known is not None and known[0] is param else None
+        error = next((validator or _schema_validator(param)).iter_errors(value), None)
         if error is None:
             return None
         return describe(error, f"{parameter_type} parameter {param['name']!r}")
+
+
+def _schema_validator(param: dict[str, Any]) -> Draft4Validator:
+    # Connexion deep-copies the schema first; nothing here changes it.
+    schema = param.get("schema", param)
+    return Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
 
 
 VALIDATOR_MAP = {

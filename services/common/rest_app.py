@@ -24,6 +24,7 @@ from services.common.access import (
     require_roles,
     roles_by_operation,
 )
+from services.common.connexion_hot_path import connexion_app
 from services.common.contracts import load_contract
 from services.common.database import (
     DatabaseSpec,
@@ -77,14 +78,10 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     security = bearer_security_map(spec.verify_token) if spec.verify_token else None
     role_rules = roles_by_operation(contract)
     caller_rules = callers_by_operation(contract) if spec.settings.authenticate_callers else {}
-    idempotency = Idempotency(
-        store=DatabaseIdempotencyStore.of_service(spec.database.name, spec.database.models_module)
-        if spec.database
-        else InMemoryIdempotencyStore(),
-        ttl=timedelta(seconds=spec.settings.idempotency_ttl_seconds),
-        clock=lambda: datetime.now(UTC),
-    )
     keyed = operations_with_key(contract)
+    # Only a contract with keyed operations gets a store: a read-only API (analytics) keeps no
+    # idempotency table.
+    idempotency = _idempotency(spec) if keyed else None
     maintenance = MaintenanceSwitch()
 
     @asynccontextmanager
@@ -93,7 +90,8 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
         async with serving_database(spec.database), spec.resources(), maintenance.listening():
             yield
 
-    app = AsyncApp(
+    # Connexion's AsyncApp with its per-request fixed work done once per operation, here.
+    app = connexion_app(
         f"capsure.{spec.service}",
         lifespan=lifespan,
         security_map=security,
@@ -107,7 +105,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
                 role_rules.get(operation_id),
                 caller_rules.get(operation_id),
                 idempotency.wrap(operation_id, getattr(spec.handlers, operation_id))
-                if operation_id in keyed
+                if idempotency is not None and operation_id in keyed
                 else None,
             )
         ),
@@ -133,6 +131,9 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     # What SIGUSR1/SIGUSR2 flip, reachable without a signal: an in-process test may run off
     # the main thread, where the switch installs no handler and SIGUSR1 would kill it.
     app.maintenance = maintenance
+    # How keyed answers are replayed (its store and TTL, from the settings); None when the
+    # contract has no keyed operation.
+    app.idempotency = idempotency
     app.add_error_handler(ProblemException, contract_problem)
     common_errors = {Forbidden: 403, IdempotencyKeyReused: 422}
     for error_type, status in {**common_errors, **spec.error_statuses}.items():
@@ -157,6 +158,19 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
         contract=contract,
     )
     return app
+
+
+def _idempotency(spec: RestAppSpec) -> Idempotency:
+    """The service's own table when it has a database (its models module's IdempotencyRecord),
+    else memory; answers kept for the settings' idempotency_ttl_seconds."""
+    database = spec.database
+    return Idempotency(
+        store=DatabaseIdempotencyStore.of_service(database.name, database.models_module)
+        if database
+        else InMemoryIdempotencyStore(),
+        ttl=timedelta(seconds=spec.settings.idempotency_ttl_seconds),
+        clock=lambda: datetime.now(UTC),
+    )
 
 
 def _unexpected_error_or_outage(request: ConnexionRequest, error: Exception) -> ConnexionResponse:

@@ -40,13 +40,23 @@ def register_formats() -> None:
 
 class RuntimeBearerHandler(BearerSecurityHandler):
     """Bearer auth whose verifier is an object built at start-up (x-bearerInfoFunc only takes
-    an import path). Relies on `_resolve_func`, so connexion is pinned in pyproject.toml."""
+    an import path). Relies on `_resolve_func` and `_accepts_kwarg`, so connexion is pinned in
+    pyproject.toml."""
 
     def __init__(self, verify: Callable[..., Any]) -> None:
         self._verify = verify
+        self._accepted: dict[tuple[Callable[..., Any], str], bool] = {}
 
     def _resolve_func(self, security_scheme: Any) -> Callable[..., Any]:
         return self._verify
+
+    def _accepts_kwarg(self, func: Callable[..., Any], keyword: str) -> bool:  # type: ignore[override]
+        # Connexion asks twice per request, reading the verifier's signature each time; the
+        # answer is the verifier's, fixed at start-up (two keywords, one verifier).
+        key = (func, keyword)
+        if key not in self._accepted:
+            self._accepted[key] = BearerSecurityHandler._accepts_kwarg(func, keyword)
+        return self._accepted[key]
 
 
 def bearer_security_map(verify: Callable[..., Any]) -> dict[str, Any]:
