@@ -8,6 +8,7 @@ import time
 
 from bench import (
     cold_start,
+    cpu_per_request,
     failover,
     grpc_calls,
     grpc_stream,
@@ -26,6 +27,7 @@ MEASUREMENTS = [
     latency,
     mtls_hop,
     rest_throughput,
+    cpu_per_request,
     register,
     registry_push,
     failover,

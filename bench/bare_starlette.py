@@ -1,5 +1,8 @@
 """Bench only: nft's `GET /api/nfts/user/{userId}` as a bare Starlette app, to see what
-Connexion costs (routing from the contract, parameter validation, its middleware stack).
+Connexion costs (routing from the contract, parameter validation, its middleware stack); and at
+ONE_SQL_PATH the floor of that read: one SQL statement, its rows straight to the contract's JSON
+(no QuerySet, no model instances; the same mapper for the metadata), what the read can cost at
+best with uvicorn, Starlette and the ORM's connection (bench.cpu_per_request).
 
 Same query as the service (nft's own `TortoiseNftRepository.list_by_owner` on its Tortoise
 models), same JSON (`nft_to_contract`, serialised as Connexion's AsyncApp does: `json.dumps`
@@ -17,8 +20,10 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from uuid import UUID, uuid4
 
 import uvicorn
@@ -26,17 +31,29 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from tortoise import connections
 
 from bench.common import get, wait_for
 from mesh.ports import free_port
 from services.common.database import close_database, open_database, service_database
 from services.common.serve import uvicorn_config
+from services.common.timestamps import rfc3339
 from services.nft.adapters.repository import TortoiseNftRepository
 from services.nft.config import NftSettings
-from services.nft.mappers import nft_to_contract
+from services.nft.mappers import metadata_from_contract, metadata_to_contract, nft_to_contract
 
 ROOT = Path(__file__).resolve().parents[1]
 PATH = "/api/nfts/user/{userId}"
+ONE_SQL_PATH = "/floor/nfts/user/{userId}"
+COLUMNS = (
+    "id, name, description, metadata, owner_id, creator_id, created_at, updated_at, hidden, "
+    "hidden_reason, token_id, mint_tx_hash, last_tx_hash, version, sale_listing_id"
+)
+# The repository's query (list_by_owner) as one statement; {} are the dialect's placeholders.
+ONE_SQL = (
+    f"SELECT {COLUMNS} FROM nft WHERE owner_id = {{}} AND hidden = false "
+    "ORDER BY created_at DESC, id LIMIT {} OFFSET {}"
+)
 # The contract's Limit and Offset parameters: defaults and bounds.
 LIMIT_DEFAULT, LIMIT_MAX = 50, 100
 OFFSET_MAX = 100_000
@@ -68,6 +85,47 @@ async def list_user_nfts(request: Request) -> Response:
     return Response(body, media_type="application/json")
 
 
+def _moment(value: datetime | str) -> str:
+    """asyncpg gives datetimes; SQLite the text Tortoise stored (ISO 8601: C-parsed here)."""
+    return rfc3339(value if isinstance(value, datetime) else datetime.fromisoformat(value))
+
+
+def _row_to_contract(row: dict[str, Any]) -> dict[str, Any]:
+    metadata = row["metadata"]
+    metadata = json.loads(metadata) if isinstance(metadata, str | bytes) else metadata
+    listing = row["sale_listing_id"]
+    return {
+        "id": str(row["id"]),
+        "name": row["name"],
+        "description": row["description"],
+        "metadata": metadata_to_contract(metadata_from_contract(metadata)),
+        "ownerId": str(row["owner_id"]),
+        "creatorId": str(row["creator_id"]),
+        "createdAt": _moment(row["created_at"]),
+        "updatedAt": _moment(row["updated_at"]),
+        "hidden": bool(row["hidden"]),
+        "hiddenReason": row["hidden_reason"],
+        "tokenId": row["token_id"],
+        "mintTxHash": row["mint_tx_hash"],
+        "lastTxHash": row["last_tx_hash"],
+        "version": row["version"],
+        "saleListingId": None if listing is None else str(listing),
+    }
+
+
+async def list_user_nfts_one_sql(request: Request) -> Response:
+    page = _page(request)
+    if page is None:
+        return Response(status_code=400)
+    owner, limit, offset = page
+    client = connections.get("nft")
+    postgres = client.capabilities.dialect == "postgres"
+    sql = ONE_SQL.format(*(("$1", "$2", "$3") if postgres else ("?", "?", "?")))
+    rows = await client.execute_query_dict(sql, [owner if postgres else str(owner), limit, offset])
+    body = json.dumps([_row_to_contract(row) for row in rows]) + "\n"
+    return Response(body, media_type="application/json")
+
+
 def build_app(settings: NftSettings) -> Starlette:
     spec = service_database("nft", settings)
 
@@ -79,7 +137,11 @@ def build_app(settings: NftSettings) -> Starlette:
         finally:
             await close_database()
 
-    return Starlette(routes=[Route(PATH, list_user_nfts, methods=["GET"])], lifespan=lifespan)
+    routes = [
+        Route(PATH, list_user_nfts, methods=["GET"]),
+        Route(ONE_SQL_PATH, list_user_nfts_one_sql, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def serve(settings: NftSettings) -> None:
@@ -88,11 +150,17 @@ def serve(settings: NftSettings) -> None:
     uvicorn.Server(uvicorn_config(build_app(settings), settings)).run()
 
 
+@dataclass(frozen=True)
+class BareStarlette:
+    url: str  # its base URL
+    pid: int  # whose CPU a request costs
+
+
 @contextlib.contextmanager
-def running_bare_starlette(nft_env: Mapping[str, str]) -> Iterator[str]:
+def running_bare_starlette(nft_env: Mapping[str, str]) -> Iterator[BareStarlette]:
     """This module served in its own process on a free port, with `nft_env` (NFT_DATA_DIR or
-    NFT_DATABASE_URL: the nft app's database); yields its base URL once it answers, and stops
-    it on the way out."""
+    NFT_DATABASE_URL: the nft app's database); yielded once it answers, stopped on the way
+    out."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, **nft_env, "NFT_HOST": "127.0.0.1", "NFT_PORT": str(port)}
@@ -106,7 +174,7 @@ def running_bare_starlette(nft_env: Mapping[str, str]) -> Iterator[str]:
         )
         try:
             _wait_answers(url, process, log)
-            yield url
+            yield BareStarlette(url, process.pid)
         finally:
             process.terminate()
             try:

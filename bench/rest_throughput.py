@@ -10,13 +10,9 @@ alike."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from uuid import uuid4
-
-import asyncpg
 
 from bench.bare_starlette import running_bare_starlette
 from bench.common import (
@@ -32,6 +28,7 @@ from bench.common import (
     table,
     wait_routed,
 )
+from bench.postgres import POSTGRES, drop_databases, postgres_unavailable, temporary_database_name
 from mesh.runner import Mesh
 
 TITLE = "REST read throughput: edge, PostgreSQL, Connexion"
@@ -42,7 +39,6 @@ NFTS = 10
 PLAN = {1: (2, 1), 16: (2, 1)}
 CONNECTIONS = tuple(PLAN)
 WARM_UP_SECONDS = 1
-POSTGRES = "postgres://postgres@127.0.0.1:5432"  # trust auth; the bench database is made here
 
 DIRECT = "direct (app)"
 EDGE = "edge → sidecar → app"
@@ -82,7 +78,7 @@ def measure_sqlite() -> Section:
         # The mesh's apps get <workdir>/data as their data dir (mesh.processes.app_environment).
         nft_env = {"NFT_DATA_DIR": str(mesh.workdir / "data")}
         with running_bare_starlette(nft_env) as bare:
-            paths[BARE] = bare + owner_path
+            paths[BARE] = bare.url + owner_path
             same = get(paths[DIRECT])[1] == get(paths[BARE])[1]
             results = interleaved(paths)
     body = "the same bytes" if same else "**different bytes** (check bench/bare_starlette.py)"
@@ -92,14 +88,14 @@ def measure_sqlite() -> Section:
 def measure_postgres() -> Section:
     """nft on a PostgreSQL database of its own, created by the app at start (as in production:
     services.common.database.ensure_postgres_database) and dropped here afterwards."""
-    name = f"capsure_bench_{uuid4().hex[:12]}"
+    name = temporary_database_name()
     try:
         database = {"NFT_DATABASE_URL": f"{POSTGRES}/{name}"}
         with running_mesh({"nft": 1}, app_env=database, private_apps=False) as mesh:
             paths, _ = mesh_paths(mesh)
             results = interleaved(paths)
     finally:
-        asyncio.run(drop_database(name))
+        drop_databases([name])
     return Section(POSTGRESQL, results, [f"Temporary database `{name}`, dropped afterwards."])
 
 
@@ -118,32 +114,6 @@ def interleaved(paths: dict[str, str]) -> dict[tuple[str, int], LoadResult]:
     for url in paths.values():
         http_load(url, max(CONNECTIONS), WARM_UP_SECONDS)
     return interleaved_rounds(paths, PLAN)
-
-
-# --- PostgreSQL --------------------------------------------------------------------------
-
-
-def postgres_unavailable() -> str:
-    """Why PostgreSQL cannot be used ("" when it answers)."""
-
-    async def ask() -> None:
-        connection = await asyncpg.connect(f"{POSTGRES}/postgres", timeout=3)
-        await connection.close()
-
-    try:
-        asyncio.run(ask())
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-        return repr(error)
-    return ""
-
-
-async def drop_database(name: str) -> None:
-    """FORCE: a connection the stopped app left behind must not keep the database alive."""
-    connection = await asyncpg.connect(f"{POSTGRES}/postgres", timeout=5)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 # --- report ------------------------------------------------------------------------------
