@@ -314,11 +314,16 @@ def measure_database(database: str, env: Mapping[str, str], operations: list[Ope
         bare = stack.enter_context(running_bare_starlette(nft_env))
         read_path = f"/api/nfts/user/{seeded.owner}"
         wait_routed(mesh.edge_url + read_path)
-        same = get(app_url(mesh, "nft") + read_path)[1] == get(bare.url + read_path)[1]
+        answer = get(app_url(mesh, "nft") + read_path)[1]
+        same = answer == get(bare.url + read_path)[1]
+        floor_path = ONE_SQL_PATH.format(userId=seeded.owner)
+        same_json = json.loads(answer) == json.loads(get(bare.url + floor_path)[1])
         headline = measure_headline(mesh, bare, read_path)
         print(f"   {database}: every operation", file=sys.stderr, flush=True)
         measured = measure_operations(mesh, seeded, operations)
     notes = [] if same else ["**The bare ORM app answered different bytes** (check it)."]
+    if not same_json:
+        notes.append("**The floor answered a different JSON** (check bench/bare_starlette.py).")
     return Section(database, headline, measured, notes)
 
 
@@ -342,26 +347,31 @@ def measure_headline(mesh: Mesh, bare: BareStarlette, read_path: str) -> dict[st
     return figures
 
 
+def read_target(mesh: Mesh, seeded: Seed, operation: Operation) -> Target | None:
+    """A GET `operation` straight to its app, filled from the seed (None: it cannot be),
+    with a token when it is protected."""
+    path = seeded.fill(operation.path)
+    if path is None:
+        return None
+    headers = bearer(seeded.owner, ALL_ROLES) if operation.protected else {}
+    return Target(
+        app_url(mesh, operation.service) + path + QUERIES.get(operation.operation_id, ""),
+        app_pid(mesh, operation.service),
+        headers,
+    )
+
+
 def measure_operations(
     mesh: Mesh, seeded: Seed, operations: list[Operation]
 ) -> dict[str, Measured]:
     """Each operation once (after a warm-up); one that does not answer 200 with the seed is
     listed with its status instead."""
-    token = bearer(seeded.owner, ALL_ROLES)
     found: dict[str, Measured] = {}
     for operation in operations:
         name, service, protected = operation.name, operation.service, operation.protected
-        path = seeded.fill(operation.path)
-        if path is None:
-            found[name] = Measured(service, protected, "no seeded value for its path")
-            continue
-        headers = token if operation.protected else {}
-        target = Target(
-            app_url(mesh, operation.service) + path + QUERIES.get(operation.operation_id, ""),
-            app_pid(mesh, operation.service),
-            headers,
-        )
-        found[name] = Measured(service, protected, run_alone(target))
+        target = read_target(mesh, seeded, operation)
+        result = run_alone(target) if target else "no seeded value for its path"
+        found[name] = Measured(service, protected, result)
     for name, (service, target) in keyed_writes(mesh).items():
         found[name] = Measured(service, True, run_alone(target, expect=201))
     return found
