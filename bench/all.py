@@ -19,6 +19,7 @@ from bench import (
     register,
     registry_push,
     rest_throughput,
+    sidecar_hop,
     tuning,
 )
 from bench.common import WRK_INSTALL, facts_markdown, run_measurement, write_report, wrk_path
@@ -26,6 +27,7 @@ from bench.common import WRK_INSTALL, facts_markdown, run_measurement, write_rep
 MEASUREMENTS = [
     latency,
     mtls_hop,
+    sidecar_hop,
     rest_throughput,
     cpu_per_request,
     register,

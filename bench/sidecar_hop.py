@@ -53,7 +53,7 @@ from mesh.topology import HOST, load_topology
 TITLE = "One sidecar hop: what the config adds"
 COMMAND = "python -m bench.sidecar_hop"
 LIMIT_SECONDS = 400
-ROUNDS = 8
+ROUNDS = 6
 SECONDS = 1
 GOAL_P50_MS, GOAL_P99_MS = 0.15, 0.5  # issue 13: one hop at 1 connection
 
