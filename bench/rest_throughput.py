@@ -33,6 +33,7 @@ from mesh.runner import Mesh
 
 TITLE = "REST read throughput: edge, PostgreSQL, Connexion"
 COMMAND = "python -m bench.rest_throughput"
+LIMIT_SECONDS = 240  # two meshes one after the other: ~80 s quiet, over 90 s on a busy machine
 NFTS = 10
 # connections -> (rounds, seconds per round and path); a path's req/s is over all its rounds,
 # p50 and p99 the median of the rounds'.
