@@ -26,7 +26,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +72,7 @@ WARM_UP_SECONDS = 1
 HEADLINE_ROUNDS = 3  # the read, its floors and the edge path: interleaved rounds
 ALL_ROLES = ("User", "Developer", "Moderator", "Admin")  # every protected read admits it
 SYMBOL = "BENCHCPU"
+ALERT_USERS = 100
 # Required query parameters of a read (the contract's own values).
 QUERIES = {"get_candles": "?interval=1m"}
 
@@ -232,39 +233,50 @@ def app_pid(mesh: Mesh, service: str) -> int:
 
 
 def keyed_writes(mesh: Mesh) -> dict[str, tuple[str, Target]]:
-    """name -> (service, target): writes with a new Idempotency-Key per request. A mint goes
-    to a new owner, so the seed's owner keeps NFTS NFTs."""
-    minter, publisher = uuid4(), uuid4()
+    """name -> (service, target): writes with a new Idempotency-Key per request, each by a new
+    user (a mint's owner is not the seed's: it keeps NFTS NFTs)."""
+    minter, publisher, depositor = uuid4(), uuid4(), uuid4()
+    # notification arms at most 100 alerts per user: a few thousand requests need more users.
+    watchers = [bearer(uuid4()) for _ in range(ALERT_USERS)]
     mint = {"name": "Bench mint", "metadata": {"image": "https://img.example/bench/mint.png"}}
     tick = {"assetSymbol": "BENCHW", "price": 42.0, "timestamp": now_ms()}
+    alert = {"assetSymbol": "BENCHW", "direction": "above", "threshold": 50.0}
+    developer = [bearer(publisher, ("Developer",))]
     writes = {
-        MINT: ("nft", "/api/nfts", mint, bearer(minter)),
+        MINT: ("nft", "/api/nfts", mint, [bearer(minter)]),
         "POST /api/trading/market-data (keyed)": (
-            "trading",
-            "/api/trading/market-data",
-            tick,
-            bearer(publisher, ("Developer",)),
-        ),
-    }
+            "trading", "/api/trading/market-data", tick, developer),
+        "POST /api/trading/wallet/deposits (keyed)": (
+            "trading", "/api/trading/wallet/deposits", {"amount": "1.00"}, [bearer(depositor)]),
+        "POST /api/notifications/alerts (keyed)": (
+            "notification", "/api/notifications/alerts", alert, watchers),
+    }  # fmt: skip
     return {
         name: (service, Target(app_url(mesh, service) + path, app_pid(mesh, service),
-                               lua=keyed_post_lua(path, body, token)))
-        for name, (service, path, body, token) in writes.items()
+                               lua=keyed_post_lua(path, body, tokens)))
+        for name, (service, path, body, tokens) in writes.items()
     }  # fmt: skip
 
 
-def keyed_post_lua(path: str, body: Any, headers: Mapping[str, str]) -> str:
+def keyed_post_lua(path: str, body: Any, tokens: Sequence[Mapping[str, str]]) -> str:
     """A wrk `request` function: POST `body` to `path`, a new Idempotency-Key every time (one
-    wrk thread: a counter is unique; the run's prefix keeps keys apart across runs)."""
-    lua_headers = {**headers, "Content-Type": "application/json"}
-    pairs = ", ".join(f'["{k}"] = {json.dumps(v)}' for k, v in lua_headers.items())
+    wrk thread: a counter is unique; the run's prefix keeps keys apart across runs), the
+    `tokens` (header sets) taking turns."""
+    sets = []
+    for token in tokens:
+        lua_headers = {**token, "Content-Type": "application/json"}
+        sets.append(
+            "{" + ", ".join(f'["{k}"] = {json.dumps(v)}' for k, v in lua_headers.items()) + "}"
+        )
     return f"""
 local counter = 0
 local prefix = "bench-{uuid4().hex}-"
 local body = {json.dumps(json.dumps(body))}
+local tokens = {{{", ".join(sets)}}}
 request = function()
   counter = counter + 1
-  local headers = {{{pairs}}}
+  local headers = {{}}
+  for name, value in pairs(tokens[counter % #tokens + 1]) do headers[name] = value end
   headers["Idempotency-Key"] = prefix .. counter
   return wrk.format("POST", "{path}", headers, body)
 end
@@ -314,16 +326,18 @@ def measure_database(database: str, env: Mapping[str, str], operations: list[Ope
         bare = stack.enter_context(running_bare_starlette(nft_env))
         read_path = f"/api/nfts/user/{seeded.owner}"
         wait_routed(mesh.edge_url + read_path)
-        answer = get(app_url(mesh, "nft") + read_path)[1]
-        same = answer == get(bare.url + read_path)[1]
+        # The same JSON, not bytes: the app may serialise differently (orjson, no newline).
+        answer = json.loads(get(app_url(mesh, "nft") + read_path)[1])
         floor_path = ONE_SQL_PATH.format(userId=seeded.owner)
-        same_json = json.loads(answer) == json.loads(get(bare.url + floor_path)[1])
+        differ = [
+            label
+            for label, path in ((BARE, read_path), (FLOOR, floor_path))
+            if json.loads(get(bare.url + path)[1]) != answer
+        ]
         headline = measure_headline(mesh, bare, read_path)
         print(f"   {database}: every operation", file=sys.stderr, flush=True)
         measured = measure_operations(mesh, seeded, operations)
-    notes = [] if same else ["**The bare ORM app answered different bytes** (check it)."]
-    if not same_json:
-        notes.append("**The floor answered a different JSON** (check bench/bare_starlette.py).")
+    notes = [f"**{label} answered another JSON than the app** (check it)." for label in differ]
     return Section(database, headline, measured, notes)
 
 

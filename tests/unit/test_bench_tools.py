@@ -74,7 +74,8 @@ def test_cycling_lua_escapes_quotes_and_backslashes() -> None:
 
 def test_keyed_post_lua_quotes_the_body_and_headers_as_json_strings() -> None:
     body = {"name": 'a"b\\c'}
-    lua = keyed_post_lua("/api/nfts", body, {"Authorization": 'Bearer "t"'})
+    lua = keyed_post_lua("/api/nfts", body, [{"Authorization": 'Bearer "t"'}, {"A": "2"}])
     assert f"local body = {json.dumps(json.dumps(body))}" in lua
-    assert '["Authorization"] = "Bearer \\"t\\""' in lua
+    assert '{["Authorization"] = "Bearer \\"t\\"", ["Content-Type"] = "application/json"}' in lua
+    assert '{["A"] = "2", ["Content-Type"] = "application/json"}' in lua
     assert 'headers["Idempotency-Key"] = prefix .. counter' in lua
