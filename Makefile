@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 PYTEST := $(PY) -m pytest
 
 .PHONY: help install generate check-generated compose lint run status add-instance rotate-keys seed \
-	remove-instance bench soak test test-unit test-integration test-contract test-e2e clean
+	remove-instance bench profile soak test test-unit test-integration test-contract test-e2e clean
 
 help:
 	@echo "make run               the whole mesh on SQLite: registry, edge, services + sidecars"
@@ -22,6 +22,7 @@ help:
 	@echo "make check-generated   fail when generated/ is stale; buf lint"
 	@echo "make compose           docker-compose.yml + deploy/envoy/ from mesh/mesh.yaml"
 	@echo "make bench             mesh benchmarks (figures in bench/results/)"
+	@echo "make profile SERVICE=nft   py-spy flame graph + top frames of an app under load (PID=, OPERATION=)"
 	@echo "make soak             10 min of mixed traffic through the edge: errors, latency, memory (SOAK_SECONDS=n)"
 	@echo "make lint              ruff"
 
@@ -75,6 +76,12 @@ rotate-keys:
 
 bench: install
 	$(PY) -m bench
+
+# py-spy on SERVICE's app under a bench load (or on PID); results in bench/results/profile-*.
+PROFILE_SECONDS ?= 15
+profile: install
+	$(PY) -m bench.profile $(or $(SERVICE),nft) --seconds $(PROFILE_SECONDS) \
+		$(if $(OPERATION),--operation $(OPERATION)) $(if $(PID),--pid $(PID)) $(if $(URL),--url $(URL))
 
 SOAK_SECONDS ?= 600
 soak: install

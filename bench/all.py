@@ -9,6 +9,7 @@ import time
 from bench import (
     cold_start,
     connexion_overhead,
+    cpu_per_request,
     failover,
     grpc_calls,
     grpc_stream,
@@ -20,6 +21,7 @@ from bench import (
     register,
     registry_push,
     rest_throughput,
+    sidecar_hop,
     tuning,
 )
 from bench.common import WRK_INSTALL, facts_markdown, run_measurement, write_report, wrk_path
@@ -27,8 +29,10 @@ from bench.common import WRK_INSTALL, facts_markdown, run_measurement, write_rep
 MEASUREMENTS = [
     latency,
     mtls_hop,
+    sidecar_hop,
     rest_throughput,
     read_models,
+    cpu_per_request,
     register,
     registry_push,
     failover,

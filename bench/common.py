@@ -187,9 +187,9 @@ def bearer(user: UUID, roles: Sequence[str] = ("User",)) -> dict[str, str]:
     return {"Authorization": f"Bearer {issuer.issue(user, 'bench', roles).value}"}
 
 
-def seed_nfts(base_url: str, count: int) -> UUID:
-    """Mint `count` NFTs for a new owner."""
-    owner = uuid4()
+def seed_nfts(base_url: str, count: int, owner: UUID | None = None) -> UUID:
+    """Mint `count` NFTs for `owner` (a new one by default)."""
+    owner = owner or uuid4()
     for n in range(count):
         body = {
             "name": f"Bench #{n}",
@@ -276,17 +276,26 @@ end
 """
 
 
-def wrk(url: str, connections: int, seconds: float, threads: int = 1, lua: str = "") -> LoadResult:
-    """`lua`: more of wrk's script (the method, headers, body, a `request` function)."""
+def wrk(
+    url: str,
+    connections: int,
+    seconds: float,
+    threads: int = 1,
+    headers: Mapping[str, str] | None = None,
+    lua: str = "",
+) -> LoadResult:
+    """wrk against `url` with `headers` on every request; `lua` goes first in its script (a
+    `request` function that makes each request, e.g. with a key of its own)."""
     wrk = wrk_path()
     if wrk is None:
         raise FileNotFoundError(f"wrk is not installed: {WRK_INSTALL}")
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(lua + WRK_DONE)
         script.flush()
+        header_args = [arg for k, v in (headers or {}).items() for arg in ("-H", f"{k}: {v}")]
         command = [
             wrk, "-t", str(threads), "-c", str(connections), "-d", f"{round(seconds)}s",
-            "--timeout", "5s", "-s", script.name, url,
+            "--timeout", "5s", "-s", script.name, *header_args, url,
         ]  # fmt: skip
         out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
     line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH ")), None)

@@ -62,13 +62,15 @@ class Hop:
     callee: EnvoyProcess
 
 
-def _instance(topology: Topology, service: str, name: str, app_port: int | None = None) -> Instance:
+def loopback_instance(
+    topology: Topology, service: str, name: str, app: int | Path | None = None
+) -> Instance:
     """An instance on loopback ports (InstancePorts.allocate: its egress listeners are ports
-    a load generator can reach); `app_port`: where its app already listens."""
+    a load generator can reach); `app`: where its app already listens (a port or a socket)."""
     spec = topology.services[service]
     ports = InstancePorts.allocate(spec, free_port)
-    if app_port is not None:
-        ports = replace(ports, app_http=app_port, app_grpc=None)
+    if app is not None:
+        ports = replace(ports, app_http=app, app_grpc=None)
     return Instance(spec, name, ports)
 
 
@@ -136,7 +138,7 @@ class HopBuilder:
         self, secure: bool, checks: bool, app_port: int, name: str
     ) -> tuple[EnvoyProcess, int]:
         """nft's sidecar in front of the app on `app_port`: its process and inbound port."""
-        instance = _instance(self._topology, CALLEE, name, app_port)
+        instance = loopback_instance(self._topology, CALLEE, name, app_port)
         tls = self._tls(Workload(name, spiffe_id(CALLEE), (HOST,))) if secure else None
         config = sidecar_config(self._topology, instance, self._control_plane, tls=tls)
         config = without_control_plane(config, {})
@@ -149,7 +151,7 @@ class HopBuilder:
     ) -> tuple[EnvoyProcess, int]:
         """user's sidecar, its egress to nft going to `callee_port`: process and egress port."""
         name = f"{CALLER}-{number}"
-        instance = _instance(self._topology, CALLER, name)
+        instance = loopback_instance(self._topology, CALLER, name)
         tls = self._tls(Workload(name, spiffe_id(CALLER))) if variant.secure else None
         config = caller_config(
             self._topology, instance, tls, variant, callee_port, self._control_plane

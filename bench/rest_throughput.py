@@ -2,23 +2,19 @@
 16 connections: through the edge vs direct to the app, with nft on SQLite (its default) and on
 PostgreSQL (a temporary database on 127.0.0.1:5432, dropped afterwards; skipped when nothing
 answers there); and what Connexion costs: a bare Starlette app doing the same query through
-nft's own repository against the same SQLite file (bench/bare_starlette.py), direct vs the
-Connexion app direct. Apps on loopback ports for "direct" (`private_apps=False`: the sidecar ->
-app hop is TCP, not the default's Unix socket). Each database gets its own mesh; within one,
-the paths are interleaved over short rounds so that a change of background load hits them all
-alike."""
+nft's own read model against the same SQLite file (bench/bare_starlette.py's ONE_SQL_PATH),
+direct vs the Connexion app direct. Apps on loopback ports for "direct" (`private_apps=False`:
+the sidecar -> app hop is TCP, not the default's Unix socket). Each database gets its own mesh;
+within one, the paths are interleaved over short rounds so that a change of background load
+hits them all alike."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from uuid import uuid4
 
-import asyncpg
-
-from bench.bare_starlette import running_bare_starlette
+from bench.bare_starlette import ONE_SQL_PATH, running_bare_starlette
 from bench.common import (
     WRK_INSTALL,
     LoadResult,
@@ -32,17 +28,18 @@ from bench.common import (
     table,
     wait_routed,
 )
+from bench.postgres import POSTGRES, drop_databases, postgres_unavailable, temporary_database_name
 from mesh.runner import Mesh
 
 TITLE = "REST read throughput: edge, PostgreSQL, Connexion"
 COMMAND = "python -m bench.rest_throughput"
+LIMIT_SECONDS = 240  # two meshes one after the other: ~80 s quiet, over 90 s on a busy machine
 NFTS = 10
 # connections -> (rounds, seconds per round and path); a path's req/s is over all its rounds,
 # p50 and p99 the median of the rounds'.
 PLAN = {1: (2, 1), 16: (2, 1)}
 CONNECTIONS = tuple(PLAN)
 WARM_UP_SECONDS = 1
-POSTGRES = "postgres://postgres@127.0.0.1:5432"  # trust auth; the bench database is made here
 
 DIRECT = "direct (app)"
 EDGE = "edge → sidecar → app"
@@ -82,7 +79,7 @@ def measure_sqlite() -> Section:
         # The mesh's apps get <workdir>/data as their data dir (mesh.processes.app_environment).
         nft_env = {"NFT_DATA_DIR": str(mesh.workdir / "data")}
         with running_bare_starlette(nft_env) as bare:
-            paths[BARE] = bare + owner_path
+            paths[BARE] = bare.url + ONE_SQL_PATH.format(userId=owner_path.rsplit("/", 1)[1])
             same = get(paths[DIRECT])[1] == get(paths[BARE])[1]
             results = interleaved(paths)
     body = "the same bytes" if same else "**different bytes** (check bench/bare_starlette.py)"
@@ -92,14 +89,14 @@ def measure_sqlite() -> Section:
 def measure_postgres() -> Section:
     """nft on a PostgreSQL database of its own, created by the app at start (as in production:
     services.common.database.ensure_postgres_database) and dropped here afterwards."""
-    name = f"capsure_bench_{uuid4().hex[:12]}"
+    name = temporary_database_name()
     try:
         database = {"NFT_DATABASE_URL": f"{POSTGRES}/{name}"}
         with running_mesh({"nft": 1}, app_env=database, private_apps=False) as mesh:
             paths, _ = mesh_paths(mesh)
             results = interleaved(paths)
     finally:
-        asyncio.run(drop_database(name))
+        drop_databases([name])
     return Section(POSTGRESQL, results, [f"Temporary database `{name}`, dropped afterwards."])
 
 
@@ -118,32 +115,6 @@ def interleaved(paths: dict[str, str]) -> dict[tuple[str, int], LoadResult]:
     for url in paths.values():
         http_load(url, max(CONNECTIONS), WARM_UP_SECONDS)
     return interleaved_rounds(paths, PLAN)
-
-
-# --- PostgreSQL --------------------------------------------------------------------------
-
-
-def postgres_unavailable() -> str:
-    """Why PostgreSQL cannot be used ("" when it answers)."""
-
-    async def ask() -> None:
-        connection = await asyncpg.connect(f"{POSTGRES}/postgres", timeout=3)
-        await connection.close()
-
-    try:
-        asyncio.run(ask())
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-        return repr(error)
-    return ""
-
-
-async def drop_database(name: str) -> None:
-    """FORCE: a connection the stopped app left behind must not keep the database alive."""
-    connection = await asyncpg.connect(f"{POSTGRES}/postgres", timeout=5)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 # --- report ------------------------------------------------------------------------------
