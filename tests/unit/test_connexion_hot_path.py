@@ -278,12 +278,11 @@ async def test_responses_are_still_validated(
     for app in (checked, stock_app, unchecked):
         async with asgi_client(app) as client:
             minted = await client.post("/api/nfts", json={"name": "x"}, headers=bearer(ALICE))
-            answer = await client.get(f"/api/nfts/user/{ALICE}")
-            answers.append((minted.status_code, answer.status_code, _json(answer)))
+            answers.append((minted.status_code, _json(minted)))
     hot, stock, off = answers
     assert hot == stock
-    assert hot[:2] == (500, 500) and hot[2]["status"] == 500
-    assert off[:2] == (201, 200) and off[2][-1] == {"id": "not an NFT"}
+    assert hot[0] == 500 and hot[1]["status"] == 500
+    assert off == (201, {"id": "not an NFT"})
 
 
 def test_the_apps_are_built_with_the_hot_path() -> None:
