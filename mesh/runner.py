@@ -41,7 +41,9 @@ from mesh.processes import (
     stop_together,
 )
 from mesh.topology import HOST, Instance, InstancePorts, ServiceSpec, Topology
+from mesh.zygote_client import Zygote
 from services.common.addresses import socket_path
+from services.common.readiness import REGISTERED
 from services.common.workload_identity import EDGE, REGISTRY, spiffe_id
 
 # From the identity service's registration: an EDS push, a health check, then the edge's next
@@ -111,6 +113,9 @@ class Mesh:
     # Each app and its sidecar talk over Unix sockets only they can open. False (benchmarks
     # that measure an app alone with wrk): loopback ports, which any local process reaches.
     private_apps: bool = True
+    # The preloaded parent that forks the apps, when the caller started it early (the
+    # launcher: before its own imports); else the mesh starts one. The mesh stops it.
+    preloaded: Zygote | None = None
     registry: RegistryProcess | None = None
     registry_sidecar: EnvoyProcess | None = None
     edge: EnvoyProcess | None = None
@@ -120,6 +125,7 @@ class Mesh:
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _resources: ExitStack = field(default_factory=ExitStack)
     _sockets: Path | None = None
+    _forks: Zygote | None = None
 
     @property
     def edge_url(self) -> str:
@@ -139,17 +145,20 @@ class Mesh:
         return OperatorCredential(self._identity().directory(operator_workload().name))
 
     def start(self, instances: Mapping[str, int] | None = None) -> None:
-        """The node agent (the mesh CA, an identity for every workload, renewed in the
-        background), the registry and edge, then every instance at once: siblings sharing a
-        database take turns at migrating it (services/common/migration_lock.py), and services
-        do not wait for each other (a caller whose dependency is not up yet answers 503 until
-        it is). (bench.cold_start: start-up is CPU-bound on 2 cores, mostly imports, so one
-        wave instead of two changed little: 33.6 -> 32.8 s.) Last, when the identity service
+        """Everything at once, then wait for all of it: the preloaded parent first (it
+        imports the services' stack once while the rest starts; mesh/zygote.py), the node
+        agent (the mesh CA, an identity for every workload, renewed in the background), the
+        registry, its sidecar and the edge, and every instance: siblings sharing a database
+        take turns at migrating it (services/common/migration_lock.py), and nothing waits for
+        anything else to start (an app registers as soon as the registry answers; a caller
+        whose dependency is not up yet answers 503 until it is). Each app says when it is
+        registered (services/common/readiness.py): no polling. Last, when the identity service
         runs, the edge must hold its JWKS (`wait_edge_has_jwks`)."""
+        self.zygote()
         agent = self._identity()
         agent.provision(operator_workload())
         self._resources.enter_context(agent.renewing())
-        self.start_registry()
+        self._spawn_registry()
         edge = edge_config(
             self.topology,
             self.control_plane,
@@ -163,17 +172,30 @@ class Mesh:
         counts = {
             n: (instances or {}).get(n, s.instances) for n, s in self.topology.services.items()
         }
-        self.edge.wait_ready()
-        self._start_together([n for n, count in counts.items() for _ in range(count)])
+        self._start_together(
+            [n for n, count in counts.items() for _ in range(count)], before=self._await_core
+        )
         identity = self.topology.identity
         if identity is not None and counts.get(identity.service, 0) > 0:
             wait_edge_has_jwks(self.edge)
 
-    def _start_together(self, services: list[str]) -> None:
+    def _await_core(self) -> None:
+        """The registry, its sidecar and the edge, ready."""
+        assert self.registry is not None and self.registry_sidecar is not None
+        assert self.edge is not None
+        self.registry.wait_ready()
+        self.registry_sidecar.wait_ready()
+        self.edge.wait_ready()
+
+    def _start_together(
+        self, services: list[str], before: Callable[[], None] = lambda: None
+    ) -> None:
+        """Launch an instance of each of `services`, then wait for `before` and for each."""
         launched: list[RunningInstance] = []
         try:
             for service in services:
                 launched.append(self._launch(service))
+            before()
             for running in launched:
                 self._await_serving(running)
         except BaseException:
@@ -187,7 +209,15 @@ class Mesh:
     def start_registry(self) -> RegistryProcess:
         """The registry app on Unix sockets only its sidecar reaches, and (unless it is still
         running from before: a restarted registry keeps it) that sidecar on the mesh's
-        registry ports."""
+        registry ports; both ready."""
+        registry = self._spawn_registry()
+        registry.wait_ready()
+        assert self.registry_sidecar is not None
+        self.registry_sidecar.wait_ready()
+        return registry
+
+    def _spawn_registry(self) -> RegistryProcess:
+        """`start_registry` without waiting for either."""
         sockets = self.socket_dir() / REGISTRY
         self.registry = start_registry(
             self.topology.registry.module,
@@ -195,8 +225,8 @@ class Mesh:
             rest=sockets / "rest.sock",
             xds=sockets / "xds.sock",
             extra_env=self.registry_env,
+            zygote=self.zygote(),
         )
-        self.registry.wait_ready()
         if self.registry_sidecar is None or not self.registry_sidecar.running:
             admin = self.next_port()
             config = registry_sidecar_config(
@@ -211,7 +241,6 @@ class Mesh:
             self.registry_sidecar = start_envoy(
                 "registry-sidecar", config, admin, self._dir("envoy"), self._dir("log")
             )
-            self.registry_sidecar.wait_ready()
         return self.registry
 
     def add_instance(self, service: str) -> RunningInstance:
@@ -271,12 +300,13 @@ class Mesh:
     def spawn_app(self, instance: Instance) -> AppProcess:
         """Start `instance`'s app, without waiting: at launch, and again (same id, ports and
         settings) when the supervisor restarts it."""
-        return start_app(instance, self._app_env(instance), self._dir("log"))
+        return start_app(instance, self._app_env(instance), self._dir("log"), self.zygote())
 
     def _await_serving(self, running: RunningInstance) -> None:
         running.sidecar.wait_ready()
         running.app.wait_ready()
-        self.wait_registered(running.id, running.instance.service.name)
+        if running.app.ready is None or running.app.ready.word != REGISTERED:
+            self.wait_registered(running.id, running.instance.service.name)
 
     def find(self, instance_id: str) -> RunningInstance:
         for group in self.instances.values():
@@ -342,6 +372,17 @@ class Mesh:
             **self.app_env,
         }
         return app_environment(instance, self._dir("data"), peers, mesh_env)
+
+    def zygote(self) -> Zygote:
+        """The preloaded parent that forks every app and the registry (started on first use,
+        with every module of the topology to preload; stopped last)."""
+        if self._forks is None:
+            modules = [self.topology.registry.module]
+            modules += [spec.module for spec in self.topology.services.values()]
+            cache = self.workdir / "cache" / "python"
+            self._forks = self.preloaded or Zygote(self._dir("log"), modules, cache)
+            self._resources.callback(self._forks.stop)
+        return self._forks
 
     def _identity(self) -> NodeAgent:
         """The node agent, with the mesh CA under the data dir (made on first use)."""
