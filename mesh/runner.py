@@ -49,6 +49,10 @@ from services.common.workload_identity import EDGE, REGISTRY, spiffe_id
 # From the identity service's registration: an EDS push, a health check, then the edge's next
 # JWKS fetch (it retries every second): a few seconds at most.
 JWKS_READY_TIMEOUT_SECONDS = 15.0
+# A registry restarted in a running mesh holds xDS answers back a while (Envoys keep their
+# endpoints until heartbeats have rebuilt its state); the mesh's first has nothing to rebuild,
+# and every Envoy waiting for it delayed the whole start (the edge's JWKS too) by that long.
+FRESH_REGISTRY = {"REGISTRY_XDS_WARMUP_SECONDS": "0"}
 # A Unix socket path must fit in 108 bytes (sun_path): a deep work directory (pytest's) gets
 # its sockets under a short temporary directory instead.
 MAX_SOCKET_DIR_BYTES = 60
@@ -158,7 +162,7 @@ class Mesh:
         agent = self._identity()
         agent.provision(operator_workload())
         self._resources.enter_context(agent.renewing())
-        self._spawn_registry()
+        self._spawn_registry(FRESH_REGISTRY)
         edge = edge_config(
             self.topology,
             self.control_plane,
@@ -216,15 +220,15 @@ class Mesh:
         self.registry_sidecar.wait_ready()
         return registry
 
-    def _spawn_registry(self) -> RegistryProcess:
-        """`start_registry` without waiting for either."""
+    def _spawn_registry(self, defaults: Mapping[str, str] | None = None) -> RegistryProcess:
+        """`start_registry` without waiting for either; `defaults` under `registry_env`."""
         sockets = self.socket_dir() / REGISTRY
         self.registry = start_registry(
             self.topology.registry.module,
             self._dir("log"),
             rest=sockets / "rest.sock",
             xds=sockets / "xds.sock",
-            extra_env=self.registry_env,
+            extra_env={**(defaults or {}), **self.registry_env},
             zygote=self.zygote(),
         )
         if self.registry_sidecar is None or not self.registry_sidecar.running:

@@ -42,7 +42,7 @@ from typing import Any
 from services.common.readiness import READY_FD_ENV
 
 # Requests come from the launcher only (a socket pair nobody else holds); still bounded.
-MAX_MESSAGE_BYTES = 256 * 1024
+MAX_MESSAGE_BYTES = 64 * 1024
 MAX_ENV_ENTRIES = 1000
 FDS_PER_REQUEST = 2  # the log, the readiness pipe's write end
 # A service package, as mesh.yaml names it: `services.<name>`, run by its `__main__.main()`.

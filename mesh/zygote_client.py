@@ -44,6 +44,8 @@ class ForkedProcess:
     def __init__(self, pid: int, pidfd: int, args: Sequence[str]) -> None:
         self.pid, self.args = pid, list(args)
         self.returncode: int | None = None
+        # Its os.environ, whole (/proc/<pid>/environ shows the parent's, from its exec).
+        self.environment: dict[str, str] = {}
         self._pidfd: int | None = pidfd
         self._ended = threading.Event()
         self._lock = threading.Lock()  # a signal is never sent through a closed pidfd
@@ -181,6 +183,7 @@ class Zygote:
         if pending.process is None:
             raise ForkFailed(f"{name}: {pending.error}")
         pending.process.args = [sys.executable, "-m", module]
+        pending.process.environment = dict(env)
         return pending.process
 
     def _read(self, control: socket.socket, process: subprocess.Popen[bytes]) -> None:
