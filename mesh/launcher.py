@@ -105,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         help="do not restart an app or sidecar that exits or hangs (to look at a crash)",
     )
     parser.add_argument(
+        "--spawn",
+        action="store_true",
+        help="start every app as its own interpreter (slower: each imports everything),"
+        " not forked from one preloaded parent",
+    )
+    parser.add_argument(
         "--certificate-ttl-seconds",
         type=float,
         default=None,
@@ -113,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # First of all, the preloaded parent: it imports the services' stack (seconds) while this
     # process imports its own and starts everything else.
-    preloaded = Zygote(args.workdir / "log", (), args.workdir / "cache" / "python")
+    preloaded = (
+        None if args.spawn else Zygote(args.workdir / "log", (), args.workdir / "cache" / "python")
+    )
     from mesh.control import control_endpoint
     from mesh.identity.agent import DEFAULT_TTL, NodeAgent
     from mesh.ports import free_port
@@ -144,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         free_port,
         args.workdir,
         certificate_ttl=certificate_ttl,
+        preload=not args.spawn,
         preloaded=preloaded,
     )
     supervisor = None if args.no_restart else Supervisor(mesh)

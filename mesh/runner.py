@@ -117,8 +117,11 @@ class Mesh:
     # Each app and its sidecar talk over Unix sockets only they can open. False (benchmarks
     # that measure an app alone with wrk): loopback ports, which any local process reaches.
     private_apps: bool = True
-    # The preloaded parent that forks the apps, when the caller started it early (the
-    # launcher: before its own imports); else the mesh starts one. The mesh stops it.
+    # Apps (and the registry) forked by the preloaded parent (mesh/zygote.py). False: each
+    # its own interpreter, importing everything itself, as before (`--spawn`; benchmarks).
+    preload: bool = True
+    # The preloaded parent, when the caller started it early (the launcher: before its own
+    # imports); else the mesh starts one on first use. The mesh stops it.
     preloaded: Zygote | None = None
     registry: RegistryProcess | None = None
     registry_sidecar: EnvoyProcess | None = None
@@ -158,7 +161,7 @@ class Mesh:
         whose dependency is not up yet answers 503 until it is). Each app says when it is
         registered (services/common/readiness.py): no polling. Last, when the identity service
         runs, the edge must hold its JWKS (`wait_edge_has_jwks`)."""
-        self.zygote()
+        self._forks_if_preloading()
         agent = self._identity()
         agent.provision(operator_workload())
         self._resources.enter_context(agent.renewing())
@@ -229,7 +232,7 @@ class Mesh:
             rest=sockets / "rest.sock",
             xds=sockets / "xds.sock",
             extra_env={**(defaults or {}), **self.registry_env},
-            zygote=self.zygote(),
+            zygote=self._forks_if_preloading(),
         )
         if self.registry_sidecar is None or not self.registry_sidecar.running:
             admin = self.next_port()
@@ -304,7 +307,8 @@ class Mesh:
     def spawn_app(self, instance: Instance) -> AppProcess:
         """Start `instance`'s app, without waiting: at launch, and again (same id, ports and
         settings) when the supervisor restarts it."""
-        return start_app(instance, self._app_env(instance), self._dir("log"), self.zygote())
+        env, log = self._app_env(instance), self._dir("log")
+        return start_app(instance, env, log, self._forks_if_preloading())
 
     def _await_serving(self, running: RunningInstance) -> None:
         running.sidecar.wait_ready()
@@ -387,6 +391,9 @@ class Mesh:
             self._forks = self.preloaded or Zygote(self._dir("log"), modules, cache)
             self._resources.callback(self._forks.stop)
         return self._forks
+
+    def _forks_if_preloading(self) -> Zygote | None:
+        return self.zygote() if self.preload else None
 
     def _identity(self) -> NodeAgent:
         """The node agent, with the mesh CA under the data dir (made on first use)."""
