@@ -21,6 +21,7 @@ Rules that keep forking safe and the children indistinguishable from spawned one
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import gc
@@ -258,10 +259,14 @@ class Zygote:
         except BaseException:
             traceback.print_exc()
         finally:
+            # As an interpreter's exit does (logging's flush, ...), but not back into the
+            # parent's loop (nor its objects' finalizers): os._exit.
+            with contextlib.suppress(Exception):
+                atexit._run_exitfuncs()
             for stream in (sys.stdout, sys.stderr):
                 with contextlib.suppress(Exception):
                     stream.flush()
-            os._exit(code)  # not back into the parent's loop, nor its objects' finalizers
+            os._exit(code)
 
 
 def die_with_parent(parent: int) -> None:

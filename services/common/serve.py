@@ -18,8 +18,10 @@ from services.common.unix_sockets import bind_private_socket
 
 log = logging.getLogger(__name__)
 # Until the registry has it, an instance that has just started retries its registration this
-# often (then its registrar beats every heartbeat interval, as always).
+# often, for this long at most (a registry that is down is not called ten times a second for
+# ever: then only the registrar's own beats, every heartbeat interval, try).
 FIRST_REGISTRATION_RETRY_SECONDS = 0.1
+FIRST_REGISTRATION_EAGER_SECONDS = 10.0
 
 
 def configure_logging(level: str) -> None:
@@ -59,8 +61,11 @@ class DrainingServer(uvicorn.Server):
         if self._registrar is None:
             announce(SERVING)
             return
+        loop = asyncio.get_running_loop()
+        eager_until = loop.time() + FIRST_REGISTRATION_EAGER_SECONDS
         while not self._registrar.registered and not self.should_exit:
-            await self._registrar.beat()
+            if loop.time() < eager_until:
+                await self._registrar.beat()
             if not self._registrar.registered:
                 await asyncio.sleep(FIRST_REGISTRATION_RETRY_SECONDS)
         if self._registrar.registered:
