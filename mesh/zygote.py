@@ -37,7 +37,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from services.common.readiness import READY_FD_ENV
@@ -49,6 +49,8 @@ FDS_PER_REQUEST = 2  # the log, the readiness pipe's write end
 # A service package, as mesh.yaml names it: `services.<name>`, run by its `__main__.main()`.
 MODULE_NAME = re.compile(r"services\.[a-z][a-z0-9_]{0,40}")
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
+PROCESS_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # What every app imports, loaded before anyone asks; then, per service, its package (its
 # migrations too: Tortoise imports them at start). The third-party modules are the ones apps
 # import lazily once they run (uvicorn's loop and protocols, httpx's transports, Tortoise's
@@ -83,8 +85,16 @@ class BadRequest(ValueError):
     """A request this parent will not act on."""
 
 
-def parse_request(data: bytes) -> tuple[int, str, dict[str, str]]:
-    """A fork request's id, module and environment, or BadRequest saying what is wrong."""
+@dataclass(frozen=True)
+class ForkRequest:
+    id: int
+    module: str  # services.<name>
+    env: dict[str, str]  # the child's whole environment
+    name: str  # the instance's, as `ps -o comm` and top show the child (15 bytes of it)
+
+
+def parse_request(data: bytes) -> ForkRequest:
+    """A fork request, or BadRequest saying what is wrong with it."""
     try:
         request = json.loads(data)
     except ValueError:
@@ -102,7 +112,10 @@ def parse_request(data: bytes) -> tuple[int, str, dict[str, str]]:
         raise BadRequest("env has a name or value that is not a string")
     if any("\0" in k or "=" in k or not k or "\0" in v for k, v in env.items()):
         raise BadRequest("env has a name or value no environment can hold")
-    return request_id, module, env
+    name = request.get("name")
+    if not isinstance(name, str) or not PROCESS_NAME.fullmatch(name):
+        raise BadRequest("name is not 1-64 letters, digits, '.', '_' or '-'")
+    return ForkRequest(request_id, module, env, name)
 
 
 def exit_code(exit: SystemExit) -> int:
@@ -188,9 +201,10 @@ class Zygote:
         try:
             if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC) or len(fds) != FDS_PER_REQUEST:
                 raise BadRequest(f"a request is one message of at most {MAX_MESSAGE_BYTES} bytes")
-            request_id, module, env = parse_request(data)
-            self.load(module)
-            pid = self.fork(module, env, log_fd=fds[0], ready_fd=fds[1])
+            request = parse_request(data)
+            request_id = request.id
+            self.load(request.module)
+            pid = self.fork(request, log_fd=fds[0], ready_fd=fds[1])
         except (BadRequest, OSError) as error:
             self.reply({"op": "failed", "id": request_id, "error": str(error)[:500]})
             return True
@@ -201,7 +215,7 @@ class Zygote:
         self.reply({"op": "forked", "id": request_id, "pid": pid}, [pidfd])
         return True
 
-    def fork(self, module: str, env: Mapping[str, str], *, log_fd: int, ready_fd: int) -> int:
+    def fork(self, request: ForkRequest, *, log_fd: int, ready_fd: int) -> int:
         if threading.active_count() != 1:
             raise BadRequest("the preloaded parent runs a thread: forking it is unsafe")
         gc.collect()
@@ -210,7 +224,7 @@ class Zygote:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            self.become_app(module, env, log_fd, ready_fd)  # never returns
+            self.become_app(request, log_fd, ready_fd)  # never returns
         pidfd = os.pidfd_open(pid)
         self.children[pid] = pidfd
         self.selector.register(pidfd, selectors.EVENT_READ, pid)
@@ -228,13 +242,14 @@ class Zygote:
         with contextlib.suppress(OSError):
             socket.send_fds(self.control, [json.dumps(message).encode()], fds or [])
 
-    def become_app(self, module: str, env: Mapping[str, str], log_fd: int, ready_fd: int) -> None:
+    def become_app(self, request: ForkRequest, log_fd: int, ready_fd: int) -> None:
         """In the child: cut every tie with this parent's loop, then run the app as
         `python -m <module>` would (same environment, stdout/stderr to its log); exit with its
         status without returning here."""
         code = 1
         try:
             die_with_parent(self.pid)
+            name_process(request.name)
             for pidfd in self.children.values():
                 os.close(pidfd)
             self.selector.close()
@@ -247,11 +262,11 @@ class Zygote:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.environ.clear()
-            os.environ.update(env)
+            os.environ.update(request.env)
             os.environ[READY_FD_ENV] = str(ready_fd)
             sys.stdout.reconfigure(line_buffering=True, write_through=True)  # type: ignore[union-attr]
-            main_module = importlib.import_module(f"{module}.__main__")
-            sys.argv = [main_module.__file__ or module]
+            main_module = importlib.import_module(f"{request.module}.__main__")
+            sys.argv = [main_module.__file__ or request.module]
             main_module.main()
             code = 0
         except SystemExit as exit:
@@ -276,6 +291,13 @@ def die_with_parent(parent: int) -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
     if os.getppid() != parent:
         os._exit(1)
+
+
+def name_process(name: str) -> None:
+    """What `ps -o comm`, top and pgrep show (Linux keeps 15 bytes); its arguments remain the
+    parent's command line."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
 
 
 def main(argv: list[str]) -> int:

@@ -159,7 +159,7 @@ class Zygote:
         """Fork `module`'s app with exactly `env` as its environment, `log` (a file descriptor)
         as its stdout and stderr and `ready` its readiness pipe's write end (both stay ours to
         close). Returns once forked; ForkFailed if it could not be."""
-        request = {"op": "fork", "module": module, "env": dict(env)}
+        request = {"op": "fork", "module": module, "env": dict(env), "name": name}
         with self._lock:
             if not self.running:
                 self.stop()

@@ -81,6 +81,7 @@ def test_a_forked_app_serves_says_so_and_stops_gracefully(
 
         registry.wait_ready(WITHIN)
         assert registry.ready is not None and registry.ready.word == "serving"
+        assert Path(f"/proc/{registry.pid}/comm").read_text().strip() == "registry"
         assert status_of(registry.rest, "/healthz") == 200
         assert registry.stop() == 0  # SIGTERM: drained, stopped, its code reported
         assert not alive(registry.pid)
@@ -209,7 +210,9 @@ def ask(control: socket.socket, message: bytes, fds: int = FDS_PER_REQUEST) -> d
         (b'{"op": "fork", "id": 1, "module": "services.x;rm", "env": {}}', 2, "services.<name>"),
         (b'{"op": "fork", "id": 1, "module": "services.nft", "env": {"A": 1}}', 2, "string"),
         (b'{"op": "fork", "id": 1, "module": "services.nft", "env": {"A=B": ""}}', 2, "hold"),
-        (b'{"op": "fork", "id": 1, "module": "services.nft", "env": {}}', 1, "one message"),
+        (b'{"op": "fork", "id": 1, "module": "services.nft", "env": {}}', 2, "name is not"),
+        (b'{"op": "fork", "id": 1, "module": "services.nft", "env": {}, "name": "a b"}', 2, "name"),
+        (b'{"op": "fork", "id": 1, "module": "services.nft", "env": {}, "name": "x"}', 1, "one"),
         (b"x" * (MAX_MESSAGE_BYTES + 1), 2, "one message"),
     ],
 )
