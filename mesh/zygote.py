@@ -82,7 +82,22 @@ ORPHAN_STOP_SECONDS = 10.0
 
 
 class BadRequest(ValueError):
-    """A request this parent will not act on."""
+    """A request this parent will not act on; `request_id` when it had a usable one, so that
+    the launcher's wait for that request ends with the refusal."""
+
+    def __init__(self, message: str, request_id: int | None = None) -> None:
+        super().__init__(message)
+        self.request_id = request_id
+
+
+def request_id_of(data: bytes) -> int | None:
+    """The integer id of a request, however wrong the rest of it is."""
+    try:
+        request = json.loads(data)
+    except ValueError:
+        return None
+    found = request.get("id") if isinstance(request, dict) else None
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
 @dataclass(frozen=True)
@@ -102,7 +117,7 @@ def parse_request(data: bytes) -> ForkRequest:
     if not isinstance(request, dict) or request.get("op") != "fork":
         raise BadRequest("not a fork request")
     request_id, module, env = request.get("id"), request.get("module"), request.get("env")
-    if not isinstance(request_id, int):
+    if not isinstance(request_id, int) or isinstance(request_id, bool):
         raise BadRequest("no integer id")
     if not isinstance(module, str) or not MODULE_NAME.fullmatch(module):
         raise BadRequest(f"module {str(module)[:60]!r} is not services.<name>")
@@ -197,12 +212,15 @@ class Zygote:
             return False
         if not data and not fds:
             return False  # end of stream: the launcher closed its end or exited
-        request_id: Any = None
+        truncated = flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC)
+        request_id = None if truncated else request_id_of(data)
         try:
-            if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC) or len(fds) != FDS_PER_REQUEST:
-                raise BadRequest(f"a request is one message of at most {MAX_MESSAGE_BYTES} bytes")
+            if truncated or len(fds) != FDS_PER_REQUEST:
+                raise BadRequest(
+                    f"a request is one message of at most {MAX_MESSAGE_BYTES} bytes with "
+                    f"{FDS_PER_REQUEST} file descriptors"
+                )
             request = parse_request(data)
-            request_id = request.id
             self.load(request.module)
             pid = self.fork(request, log_fd=fds[0], ready_fd=fds[1])
         except (BadRequest, OSError) as error:
@@ -212,7 +230,7 @@ class Zygote:
             for fd in fds:
                 os.close(fd)
         pidfd = self.children[pid]
-        self.reply({"op": "forked", "id": request_id, "pid": pid}, [pidfd])
+        self.reply({"op": "forked", "id": request.id, "pid": pid}, [pidfd])
         return True
 
     def fork(self, request: ForkRequest, *, log_fd: int, ready_fd: int) -> int:

@@ -179,6 +179,8 @@ class Zygote:
                 del self._pending[pending_id]
                 raise ForkFailed(f"{name}: the preloaded parent is gone ({error})") from None
         if not pending.done.wait(FORK_TIMEOUT_SECONDS):
+            with self._lock:
+                self._pending.pop(pending_id, None)  # forked later, it is killed (_handle)
             raise ForkFailed(f"{name}: not forked after {FORK_TIMEOUT_SECONDS:g} s")
         if pending.process is None:
             raise ForkFailed(f"{name}: {pending.error}")
@@ -214,6 +216,8 @@ class Zygote:
             if pending is not None:
                 pending.process = child
                 pending.done.set()
+            else:  # its requester gave up waiting: nobody would ever stop it
+                child.kill()
         elif op == "failed":
             with self._lock:
                 pending = self._pending.pop(message["id"], None)

@@ -221,6 +221,10 @@ def test_a_hostile_request_is_refused_and_the_parent_carries_on(
 ) -> None:
     reply = ask(raw_parent, message, fds)
     assert reply["op"] == "failed"
+    # The refusal names the request when it had an id: the launcher's wait for it ends.
+    assert reply["id"] == (
+        1 if b'"id": 1' in message and len(message) < MAX_MESSAGE_BYTES else None
+    )
     assert refusal in str(reply["error"])
     assert len(str(reply["error"])) <= 500  # what it echoes is bounded
     again = ask(raw_parent, b"still there?")
