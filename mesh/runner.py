@@ -152,20 +152,22 @@ class Mesh:
         return OperatorCredential(self._identity().directory(operator_workload().name))
 
     def start(self, instances: Mapping[str, int] | None = None) -> None:
-        """Everything at once, then wait for all of it: the preloaded parent first (it
+        """Everything at once, then wait for all of it. The preloaded parent first (it
         imports the services' stack once while the rest starts; mesh/zygote.py), the node
-        agent (the mesh CA, an identity for every workload, renewed in the background), the
-        registry, its sidecar and the edge, and every instance: siblings sharing a database
-        take turns at migrating it (services/common/migration_lock.py), and nothing waits for
-        anything else to start (an app registers as soon as the registry answers; a caller
-        whose dependency is not up yet answers 503 until it is). Each app says when it is
-        registered (services/common/readiness.py): no polling. Last, when the identity service
-        runs, the edge must hold its JWKS (`wait_edge_has_jwks`)."""
+        agent (the mesh CA, an identity for every workload, renewed in the background); then
+        every Envoy (the registry's sidecar, the edge, each instance's sidecar: they start
+        while the parent imports), then the registry and every app, forked in that order.
+        Siblings sharing a database take turns at migrating it
+        (services/common/migration_lock.py), and nothing waits for anything else to start (an
+        app registers as soon as the registry answers; a caller whose dependency is not up yet
+        answers 503 until it is). Each app says when it is registered
+        (services/common/readiness.py): no polling. Last, when the identity service runs, the
+        edge must hold its JWKS (`wait_edge_has_jwks`)."""
         self._forks_if_preloading()
         agent = self._identity()
         agent.provision(operator_workload())
         self._resources.enter_context(agent.renewing())
-        self._spawn_registry(FRESH_REGISTRY)
+        self._spawn_registry_sidecar()
         edge = edge_config(
             self.topology,
             self.control_plane,
@@ -180,7 +182,9 @@ class Mesh:
             n: (instances or {}).get(n, s.instances) for n, s in self.topology.services.items()
         }
         self._start_together(
-            [n for n, count in counts.items() for _ in range(count)], before=self._await_core
+            [n for n, count in counts.items() for _ in range(count)],
+            first=lambda: self._spawn_registry_app(FRESH_REGISTRY),
+            before=self._await_core,
         )
         identity = self.topology.identity
         if identity is not None and counts.get(identity.service, 0) > 0:
@@ -195,19 +199,28 @@ class Mesh:
         self.edge.wait_ready()
 
     def _start_together(
-        self, services: list[str], before: Callable[[], None] = lambda: None
+        self,
+        services: list[str],
+        first: Callable[[], object] = lambda: None,
+        before: Callable[[], None] = lambda: None,
     ) -> None:
-        """Launch an instance of each of `services`, then wait for `before` and for each."""
+        """An instance of each of `services`: every sidecar, then `first`, then every app;
+        then wait for `before` and for each instance."""
+        prepared: list[tuple[Instance, EnvoyProcess]] = []
         launched: list[RunningInstance] = []
         try:
             for service in services:
-                launched.append(self._launch(service))
+                prepared.append(self._prepare(service))
+            first()
+            for instance, sidecar in prepared:
+                launched.append(RunningInstance(instance, sidecar, self.spawn_app(instance)))
             before()
             for running in launched:
                 self._await_serving(running)
         except BaseException:
             for running in launched:
                 running.stop()
+            stop_together([sidecar for _, sidecar in prepared[len(launched) :]])
             raise
         with self._lock:
             for running in launched:
@@ -217,15 +230,18 @@ class Mesh:
         """The registry app on Unix sockets only its sidecar reaches, and (unless it is still
         running from before: a restarted registry keeps it) that sidecar on the mesh's
         registry ports; both ready."""
-        registry = self._spawn_registry()
+        registry = self._spawn_registry_app()
+        sidecar = self._spawn_registry_sidecar()
         registry.wait_ready()
-        assert self.registry_sidecar is not None
-        self.registry_sidecar.wait_ready()
+        sidecar.wait_ready()
         return registry
 
-    def _spawn_registry(self, defaults: Mapping[str, str] | None = None) -> RegistryProcess:
-        """`start_registry` without waiting for either; `defaults` under `registry_env`."""
-        sockets = self.socket_dir() / REGISTRY
+    def _registry_sockets(self) -> Path:
+        return self.socket_dir() / REGISTRY
+
+    def _spawn_registry_app(self, defaults: Mapping[str, str] | None = None) -> RegistryProcess:
+        """The registry app, without waiting; `defaults` under `registry_env`."""
+        sockets = self._registry_sockets()
         self.registry = start_registry(
             self.topology.registry.module,
             self._dir("log"),
@@ -234,7 +250,12 @@ class Mesh:
             extra_env={**(defaults or {}), **self.registry_env},
             zygote=self._forks_if_preloading(),
         )
+        return self.registry
+
+    def _spawn_registry_sidecar(self) -> EnvoyProcess:
+        """The registry's sidecar, without waiting, unless it still runs."""
         if self.registry_sidecar is None or not self.registry_sidecar.running:
+            sockets = self._registry_sockets()
             admin = self.next_port()
             config = registry_sidecar_config(
                 self.topology,
@@ -248,7 +269,7 @@ class Mesh:
             self.registry_sidecar = start_envoy(
                 "registry-sidecar", config, admin, self._dir("envoy"), self._dir("log")
             )
-        return self.registry
+        return self.registry_sidecar
 
     def add_instance(self, service: str) -> RunningInstance:
         """A new instance, ready and registered: it gets traffic as soon as Envoys hear of it."""
@@ -265,13 +286,22 @@ class Mesh:
     def _launch(self, service: str) -> RunningInstance:
         """Hand a new instance its identity, then start its sidecar and app, waiting for
         neither."""
+        instance, sidecar = self._prepare(service)
+        try:
+            return RunningInstance(instance, sidecar, self.spawn_app(instance))
+        except BaseException:
+            sidecar.stop()
+            raise
+
+    def _prepare(self, service: str) -> tuple[Instance, EnvoyProcess]:
+        """A new instance of `service`: its id, ports and identity, and its sidecar started."""
         with self._lock:
             spec = self.topology.services[service]
             number = self._numbers.setdefault(service, itertools.count(1))
             instance_id = f"{service}-{next(number)}"
             instance = Instance(spec, instance_id, self.instance_ports(spec, instance_id))
         self._identity().provision(Workload(instance.id, spiffe_id(spec.name), hosts=(HOST,)))
-        return RunningInstance(instance, self.spawn_sidecar(instance), self.spawn_app(instance))
+        return instance, self.spawn_sidecar(instance)
 
     def instance_ports(self, spec: ServiceSpec, instance_id: str) -> InstancePorts:
         """Where a new instance listens: its ports and, for private apps, sockets in its own

@@ -221,6 +221,8 @@ class Zygote:
                     f"{FDS_PER_REQUEST} file descriptors"
                 )
             request = parse_request(data)
+            for module in SHARED_STACK:  # before any fork: else every child imports them
+                self.load(module)
             self.load(request.module)
             pid = self.fork(request, log_fd=fds[0], ready_fd=fds[1])
         except (BadRequest, OSError) as error:
