@@ -68,6 +68,7 @@ class Start:
     registered_s: dict[str, list[float]] = field(default_factory=dict)  # service -> instances
     stopped_s: float | None = None  # SIGINT -> the launcher exited
     killed: bool = False
+    failed: str = ""  # why it did not start (then the figures above are missing)
 
 
 def measure() -> str:
@@ -146,7 +147,12 @@ def start_and_stop(workdir: Path, kind: str, topology: Topology, variant: str) -
     output = Output(launcher)
     operator = OperatorCredential(workdir / IDENTITY_DIR / OPERATOR)
     try:
-        wait_started(launcher, output, result, started, topology, operator)
+        try:
+            wait_started(launcher, output, result, started, topology, operator)
+        except (TimeoutError, RuntimeError) as error:
+            # One start too slow on a busy host: the others are still worth reporting.
+            result.failed = str(error).splitlines()[0]
+            return result
         result.registered_s = registered(topology, result.spawned, operator)
         stop_started = time.monotonic()
         result.killed = stop(launcher)
@@ -261,14 +267,14 @@ def stop(launcher: subprocess.Popen[str]) -> bool:
 def record(starts: dict[str, tuple[Start, Start]]) -> None:
     """Preloaded against spawned, and against the figures from before (`BEFORE`): all
     healthy on an empty and a reused workdir; CPU used until then."""
-    for cold, warm in starts.values():
-        assert cold.all_healthy_s is not None and warm.all_healthy_s is not None
     (cold, warm), (spawned_cold, spawned_warm) = starts["preloaded"], starts["spawned"]
     for start, spawned in ((cold, spawned_cold), (warm, spawned_warm)):
+        if start.all_healthy_s is None:
+            continue
         figure = f"spawn → all healthy, {start.workdir} workdir"
-        assert start.all_healthy_s is not None and spawned.all_healthy_s is not None
-        compare(TITLE, figure, "preloaded", start.all_healthy_s,
-                "spawned (in this run)", spawned.all_healthy_s, "s")  # fmt: skip
+        if spawned.all_healthy_s is not None:
+            compare(TITLE, figure, "preloaded", start.all_healthy_s,
+                    "spawned (in this run)", spawned.all_healthy_s, "s")  # fmt: skip
         compare(TITLE, figure, "preloaded", start.all_healthy_s,
                 "before (recorded)", BEFORE[start.workdir], "s")  # fmt: skip
     if cold.cpu_s is not None and spawned_cold.cpu_s is not None:
@@ -289,7 +295,7 @@ def report(starts: dict[str, tuple[Start, Start]]) -> str:
         ["registry healthy", *(s(c.registry_ready_s) for c in columns)],
         ["edge Envoy ready", *(s(c.edge_ready_s) for c in columns)],
         *([f"{name} registered", *(instances(c, name) for c in columns)] for name in services),
-        ["**all healthy** (status table)", *(f"**{s(c.all_healthy_s)}**" for c in columns)],
+        ["**all healthy** (status table)", *(_healthy(c) for c in columns)],
         ["before (recorded, `BEFORE`)", *(s(BEFORE[c.workdir]) for c in columns)],
         ["CPU s until all healthy (launcher's tree)", *(s(c.cpu_s) for c in columns)],
         ["SIGINT → launcher exited", *(s(c.stopped_s) + _killed(c) for c in columns)],
@@ -324,6 +330,12 @@ def report(starts: dict[str, tuple[Start, Start]]) -> str:
 
 def _gaps(start: Start) -> list[float]:
     return [t[-1] - t[0] for t in start.registered_s.values() if len(t) > 1]
+
+
+def _healthy(start: Start) -> str:
+    if start.failed:
+        return f"not healthy after {START_TIMEOUT_SECONDS:.0f}"
+    return "—" if start.all_healthy_s is None else f"**{start.all_healthy_s:.2f}**"
 
 
 def _killed(start: Start) -> str:
