@@ -30,6 +30,7 @@ from mesh.ports import free_port
 from mesh.processes import (
     AppProcess,
     EnvoyProcess,
+    ManagedProcess,
     ProcessFailed,
     RegistryProcess,
     app_environment,
@@ -133,6 +134,9 @@ class Mesh:
     _resources: ExitStack = field(default_factory=ExitStack)
     _sockets: Path | None = None
     _forks: Zygote | None = None
+    # Started by `start` and not yet among `instances`: stopped with the mesh even when the
+    # start was interrupted half-way.
+    _starting: list[ManagedProcess] = field(default_factory=list)
 
     @property
     def edge_url(self) -> str:
@@ -211,20 +215,28 @@ class Mesh:
         try:
             for service in services:
                 prepared.append(self._prepare(service))
+                self._starting.append(prepared[-1][1])
             first()
             for instance, sidecar in prepared:
                 launched.append(RunningInstance(instance, sidecar, self.spawn_app(instance)))
+                self._starting.append(launched[-1].app)
             before()
             for running in launched:
                 self._await_serving(running)
         except BaseException:
-            for running in launched:
-                running.stop()
-            stop_together([sidecar for _, sidecar in prepared[len(launched) :]])
+            self._stop_starting()
             raise
         with self._lock:
             for running in launched:
                 self.instances.setdefault(running.instance.service.name, []).append(running)
+            self._starting.clear()
+
+    def _stop_starting(self) -> None:
+        """What a start that failed, or was interrupted, had started: apps first, together.
+        `stop` does it too, when a second interruption cut this short."""
+        starting, self._starting = self._starting, []
+        stop_together([p for p in starting if isinstance(p, AppProcess)])
+        stop_together([p for p in starting if not isinstance(p, AppProcess)])
 
     def start_registry(self) -> RegistryProcess:
         """The registry app on Unix sockets only its sidecar reaches, and (unless it is still
@@ -388,6 +400,7 @@ class Mesh:
         """All apps at once (each leaves the registry and drains), then their sidecars, the
         edge, and the registry last; then the node agent."""
         with self._lock:
+            self._stop_starting()
             running = [r for group in self.instances.values() for r in group]
             self.instances.clear()
             stop_together([r.app for r in running])

@@ -69,3 +69,32 @@ def test_a_removed_instance_leaves_neither_its_sockets_nor_its_identity(mesh: Me
     assert not any(p.running for p in processes)
     assert not sockets.exists()
     assert not identity.exists()
+
+
+def test_a_start_interrupted_twice_leaves_nothing_running(
+    mesh: Mesh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the mesh starts, and again while it stops what it had started: what was
+    left is stopped with the mesh (`make run`'s `finally`), not left running."""
+    started: list[ManagedProcess] = []
+
+    def interrupted() -> None:
+        started.extend(mesh._starting)
+        raise KeyboardInterrupt
+
+    stopping = mesh._stop_starting
+    calls = iter([KeyboardInterrupt, None])
+
+    def stop_cut_short() -> None:
+        if (second := next(calls)) is not None:
+            raise second
+        stopping()
+
+    monkeypatch.setattr(mesh, "_await_core", interrupted)
+    monkeypatch.setattr(mesh, "_stop_starting", stop_cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        mesh.start(instances={"nft": 1, "notification": 1, "user": 0, "analytics": 0, "trading": 0})
+    assert len(started) == 4  # nft's and notification's sidecars and apps
+    assert all(p.running for p in started)
+    mesh.stop()
+    assert not any(p.running for p in started)
