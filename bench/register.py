@@ -2,7 +2,11 @@
 edge; from the registration (the registry's own registeredAt) to the first request the edge
 routed to the new instance (per-host rq_total in the edge's /clusters) and the first answer
 it got from it (rq_success); the edge's health checks are not counted there. The registry is
-read through its sidecar as the operator (mTLS, one keep-alive connection)."""
+read through its sidecar as the operator (mTLS, one keep-alive connection).
+
+And from the call (`make add-instance`) to that first answer: rounds alternate between an app
+forked by the preloaded parent (mesh/zygote.py, the default) and one spawned as its own
+interpreter (`mesh.preload = False`, as before it)."""
 
 from __future__ import annotations
 
@@ -35,10 +39,12 @@ POLL_SECONDS = 0.005  # registry and edge admin, one after the other
 ROUND_TIMEOUT = 40.0  # add_instance waits up to 30 s for the app to be ready
 ROUTED_TIMEOUT = 5.0  # after add_instance returned (the instance is registered)
 SERVICE_PATH = "/api/registry/services/nft"
+VARIANTS = ("preloaded", "spawned")
 
 
 @dataclass
 class Round:
+    variant: str = "preloaded"  # or "spawned"
     instance: str = ""
     address: str = ""
     started: float = 0.0  # add_instance called (all times: time.time(), one host)
@@ -59,20 +65,22 @@ def measure() -> str:
         with ClosedLoop(url, WORKERS) as load:
             time.sleep(0.5)
             for n in range(ROUNDS):
-                print(f"   round {n + 1}", file=sys.stderr, flush=True)
-                rounds.append(one_round(mesh))
+                for variant in VARIANTS:
+                    print(f"   round {n + 1}, {variant}", file=sys.stderr, flush=True)
+                    mesh.preload = variant == "preloaded"
+                    rounds.append(one_round(mesh, variant))
     errors = sum(not s.ok for s in load.samples)
     return report(rounds, len(load.samples), errors)
 
 
-def one_round(mesh: Mesh) -> Round:
+def one_round(mesh: Mesh, variant: str) -> Round:
     with contextlib.closing(operator_registry(mesh).connect()) as registry:
-        return watched_round(mesh, registry)
+        return watched_round(mesh, registry, variant)
 
 
-def watched_round(mesh: Mesh, registry: MeshHttps) -> Round:
+def watched_round(mesh: Mesh, registry: MeshHttps, variant: str) -> Round:
     before = {i["id"] for i in json.loads(registry.get(SERVICE_PATH)[1])["instances"]}
-    record = Round()
+    record = Round(variant)
     done = threading.Event()
 
     def watch() -> None:
@@ -126,6 +134,8 @@ def report(rounds: list[Round], requests: int, errors: int) -> str:
     rows = [
         [
             r.instance,
+            r.variant,
+            f"**{after(r.first_served, r.started)}**",
             after(r.registered, r.started),
             after(r.seen_in_registry, r.registered),
             after(r.edge_knows, r.registered),
@@ -135,16 +145,17 @@ def report(rounds: list[Round], requests: int, errors: int) -> str:
         ]
         for r in rounds
     ]
-    firsts = [
-        (r.first_served - r.registered) * 1e3
-        for r in rounds
-        if r.first_served is not None and r.registered is not None
-    ]
-    if firsts:
-        rows.append(["median", "", "", "", "", "", f"**{statistics.median(firsts):.0f}**"])
+    for variant in VARIANTS:
+        ours = [r for r in rounds if r.variant == variant]
+        total, firsts = _median_ms(ours, "started"), _median_ms(ours, "registered")
+        if total is not None and firsts is not None:
+            rows.append(["median", variant, f"**{total:.0f}**", "", "", "", "", "",
+                         f"**{firsts:.0f}**"])  # fmt: skip
     record(rounds)
     header = [
         "instance",
+        "app",
+        "add_instance → first answer ms",
         "add_instance → registered ms",
         "registered → seen by poller ms",
         "→ in edge's EDS ms",
@@ -163,22 +174,34 @@ def report(rounds: list[Round], requests: int, errors: int) -> str:
         "/healthz 200) plus the registrar's first PUT. The first answer of a new instance "
         "includes its first connections (edge → sidecar → app) and its cold first request. "
         "The instances added stay up, so round "
-        "n balances over n+1 instances.\n"
+        "n balances over n+1 instances. 'preloaded': the app forked by the preloaded parent; "
+        "'spawned': its own interpreter (rounds alternate).\n"
     )
     return table(header, rows) + notes
 
 
+def _median_ms(rounds: list[Round], origin: str, state: str = "first_served") -> float | None:
+    """The median over `rounds` of `state`'s time after `origin`'s, in ms."""
+    times = [
+        (getattr(r, state) - getattr(r, origin)) * 1e3
+        for r in rounds
+        if getattr(r, state) is not None and getattr(r, origin) is not None
+    ]
+    return statistics.median(times) if times else None
+
+
 def record(rounds: list[Round]) -> None:
-    """Medians over the rounds, after `registeredAt`: healthy at the edge and first answer
-    against the edge's EDS having the host (the push: the edge cannot route before it)."""
+    """Medians over the rounds: add_instance → first answer, preloaded against spawned; and
+    after `registeredAt`, healthy at the edge and first answer against the edge's EDS having
+    the host (the push: the edge cannot route before it)."""
+    preloaded = [r for r in rounds if r.variant == "preloaded"]
+    spawned = [r for r in rounds if r.variant == "spawned"]
+    forked, alone = _median_ms(preloaded, "started"), _median_ms(spawned, "started")
+    if forked is not None and alone is not None:
+        compare(TITLE, "add_instance → first answer", "preloaded", forked, "spawned", alone, "ms")
 
     def median_ms(state: str) -> float | None:
-        times = [
-            (getattr(r, state) - r.registered) * 1e3
-            for r in rounds
-            if getattr(r, state) is not None and r.registered is not None
-        ]
-        return statistics.median(times) if times else None
+        return _median_ms(preloaded, "registered", state)
 
     pushed = median_ms("edge_knows")
     if not pushed:

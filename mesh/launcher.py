@@ -16,21 +16,21 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mesh.control import control_endpoint, mesh_status
-from mesh.identity.agent import DEFAULT_TTL, NodeAgent
-from mesh.ports import free_port
-from mesh.processes import ProcessFailed
 from mesh.restarts import exit_reason
-from mesh.runner import Mesh, MeshPorts
-from mesh.supervisor import Supervisor
-from mesh.topology import load_topology_or_exit
+from mesh.zygote_client import Zygote
+
+if TYPE_CHECKING:
+    from mesh.runner import Mesh
+    from mesh.supervisor import Supervisor
 
 COLUMNS = ("SERVICE", "INSTANCE", "HEALTH", "RESTARTS", "SIDECAR INBOUND", "APP", "SIDECAR ADMIN")
 
 
 def status_table(mesh: Mesh, supervisor: Supervisor | None = None) -> str:
+    from mesh.control import mesh_status
+
     rows = [COLUMNS]
     for name, instances in mesh_status(mesh, supervisor)["services"].items():
         for i in instances:
@@ -105,14 +105,36 @@ def main(argv: list[str] | None = None) -> int:
         help="do not restart an app or sidecar that exits or hangs (to look at a crash)",
     )
     parser.add_argument(
+        "--spawn",
+        action="store_true",
+        help="start every app as its own interpreter (slower: each imports everything),"
+        " not forked from one preloaded parent",
+    )
+    parser.add_argument(
         "--certificate-ttl-seconds",
         type=float,
-        default=DEFAULT_TTL.total_seconds(),
+        default=None,
         help="lifetime of each workload certificate (renewed at half of it); default 1 h",
     )
     args = parser.parse_args(argv)
+    # First of all, the preloaded parent: it imports the services' stack (seconds) while this
+    # process imports its own and starts everything else.
+    preloaded = (
+        None if args.spawn else Zygote(args.workdir / "log", (), args.workdir / "cache" / "python")
+    )
+    from mesh.control import control_endpoint
+    from mesh.identity.agent import DEFAULT_TTL, NodeAgent
+    from mesh.ports import free_port
+    from mesh.processes import ProcessFailed
+    from mesh.runner import Mesh, MeshPorts
+    from mesh.supervisor import Supervisor
+    from mesh.topology import load_topology_or_exit
+
     try:
-        certificate_ttl = NodeAgent.ttl_of(args.certificate_ttl_seconds)
+        seconds = args.certificate_ttl_seconds
+        certificate_ttl = NodeAgent.ttl_of(
+            DEFAULT_TTL.total_seconds() if seconds is None else seconds
+        )
     except ValueError as error:
         parser.error(f"--certificate-ttl-seconds {error}")
 
@@ -130,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         free_port,
         args.workdir,
         certificate_ttl=certificate_ttl,
+        preload=not args.spawn,
+        preloaded=preloaded,
     )
     supervisor = None if args.no_restart else Supervisor(mesh)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import select
 import signal
 import socket
 import ssl
@@ -14,17 +15,20 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mesh.topology import HOST, Instance, LocalAddress, ServiceSpec
+from mesh.zygote_client import ForkedProcess, ForkFailed, Zygote
 from services.common.addresses import (
     TcpAddress,
     UnixAddress,
     http_unix_url,
     parse_address,
 )
+from services.common.readiness import READY_FD_ENV
 
 # Generous: a cold app on a busy 2-core machine (imports, migrations) can take half a minute;
 # a ready process is seen at once, so only a broken start waits this long.
@@ -93,11 +97,40 @@ def unix_http_status(socket_path: Path, path: str, timeout: float = 1.0) -> int 
     return status_of(socket_path, path, timeout)
 
 
+class ReadyPipe:
+    """An app's word that it is ready, instead of polling it: the app (services/common/serve.py)
+    writes `serving`, or `registered` once the registry has it, to the write end it inherits
+    (its number in CAPSURE_READY_FD); the read end turns readable then, or at EOF when the app
+    exits first. The read end is closed with this object."""
+
+    MAX_WORD_BYTES = 64  # what the app writes is one short word; more is not read
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        self.word: str | None = None  # what it said; "" when it closed without a word
+        self._finalizer = weakref.finalize(self, os.close, self.read_fd)
+
+    def handed_over(self) -> None:
+        """The child holds the write end now: ours closes, so its exit reads as EOF."""
+        if self.write_fd >= 0:
+            os.close(self.write_fd)
+            self.write_fd = -1
+
+    def wait(self, timeout: float) -> str | None:
+        """The app's word within `timeout`: "serving", "registered", "" (it closed the pipe:
+        it exited), or None (nothing yet)."""
+        if self.word is None and select.select([self.read_fd], [], [], max(timeout, 0))[0]:
+            data = os.read(self.read_fd, self.MAX_WORD_BYTES)
+            self.word = data.decode("ascii", "replace").strip()
+        return self.word
+
+
 @dataclass
 class ManagedProcess:
     name: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | ForkedProcess
     log_path: Path
+    ready: ReadyPipe | None = field(default=None, kw_only=True)
 
     @property
     def pid(self) -> int:
@@ -110,8 +143,12 @@ class ManagedProcess:
     def wait_until(
         self, condition: Callable[[], bool], what: str, timeout: float = READY_TIMEOUT_SECONDS
     ) -> None:
-        """Poll `condition` until true; fail fast if the process exits. Bounded by `timeout`."""
+        """Poll `condition` until true; fail fast if the process exits. Bounded by `timeout`.
+        When the process has a readiness pipe, first wait (at most `timeout` too) for its word:
+        then `condition` is usually true at the first look, and nothing polls meanwhile."""
         deadline = time.monotonic() + timeout
+        if self.ready is not None:
+            self.ready.wait(timeout)
         while time.monotonic() < deadline:
             if not self.running:
                 raise ProcessFailed(f"{self.name} exited before {what}: {self.log_tail()}")
@@ -145,18 +182,51 @@ class ManagedProcess:
             return "(no log)"
 
 
-def spawn(name: str, command: list[str], env: Mapping[str, str], log_dir: Path) -> ManagedProcess:
+def spawn(
+    name: str,
+    command: list[str],
+    env: Mapping[str, str],
+    log_dir: Path,
+    ready: ReadyPipe | None = None,
+) -> ManagedProcess:
+    """Start `command` with its output to <log_dir>/<name>.log; with `ready`, it inherits the
+    pipe's write end (CAPSURE_READY_FD)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
+    announce = {} if ready is None else {READY_FD_ENV: str(ready.write_fd)}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **env, **announce},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            pass_fds=() if ready is None else (ready.write_fd,),
         )
-    return ManagedProcess(name=name, process=process, log_path=log_path)
+    if ready is not None:
+        ready.handed_over()
+    return ManagedProcess(name=name, process=process, log_path=log_path, ready=ready)
+
+
+def start_python_app(
+    name: str, module: str, env: Mapping[str, str], log_dir: Path, zygote: Zygote | None
+) -> ManagedProcess:
+    """`python -m <module>`: spawned, or forked by the preloaded parent `zygote` (the same
+    environment, log and readiness pipe either way)."""
+    ready = ReadyPipe()
+    if zygote is None:
+        return spawn(name, [sys.executable, "-m", module], env, log_dir, ready)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+    try:
+        with log_path.open("wb") as log:
+            process = zygote.fork(name, module, full_env, log.fileno(), ready.write_fd)
+    except ForkFailed as error:
+        raise ProcessFailed(str(error)) from None
+    finally:
+        ready.handed_over()
+    return ManagedProcess(name=name, process=process, log_path=log_path, ready=ready)
 
 
 @dataclass
@@ -268,11 +338,17 @@ def listen_environment(prefix: str, address: LocalAddress) -> dict[str, str]:
     return {f"{prefix}UDS": str(address)}
 
 
-def start_app(instance: Instance, env: Mapping[str, str], log_dir: Path) -> AppProcess:
-    command = [sys.executable, "-m", instance.service.module]
-    managed = spawn(instance.id, command, env, log_dir)
+def start_app(
+    instance: Instance, env: Mapping[str, str], log_dir: Path, zygote: Zygote | None = None
+) -> AppProcess:
+    """The instance's app, spawned or (with `zygote`) forked by the preloaded parent."""
+    managed = start_python_app(instance.id, instance.service.module, env, log_dir, zygote)
     return AppProcess(
-        name=managed.name, process=managed.process, log_path=managed.log_path, instance=instance
+        name=managed.name,
+        process=managed.process,
+        log_path=managed.log_path,
+        ready=managed.ready,
+        instance=instance,
     )
 
 
@@ -320,6 +396,7 @@ def start_registry(
     rest: Path | int,
     xds: Path | int,
     extra_env: Mapping[str, str] | None = None,
+    zygote: Zygote | None = None,
 ) -> RegistryProcess:
     """`rest`, `xds`: Unix socket paths (the mesh: only its sidecar reaches them) or loopback
     ports."""
@@ -331,13 +408,12 @@ def start_registry(
         env["REGISTRY_PORT"] = str(rest)
     if not isinstance(xds, Path):
         env["REGISTRY_XDS_PORT"] = str(xds)
-    managed = spawn(
-        "registry", [sys.executable, "-m", module], {**env, **(extra_env or {})}, log_dir
-    )
+    managed = start_python_app("registry", module, {**env, **(extra_env or {})}, log_dir, zygote)
     return RegistryProcess(
         name=managed.name,
         process=managed.process,
         log_path=managed.log_path,
+        ready=managed.ready,
         rest=rest,
         xds=xds,
     )

@@ -30,6 +30,7 @@ from mesh.ports import free_port
 from mesh.processes import (
     AppProcess,
     EnvoyProcess,
+    ManagedProcess,
     ProcessFailed,
     RegistryProcess,
     app_environment,
@@ -41,12 +42,18 @@ from mesh.processes import (
     stop_together,
 )
 from mesh.topology import HOST, Instance, InstancePorts, ServiceSpec, Topology
+from mesh.zygote_client import Zygote
 from services.common.addresses import socket_path
+from services.common.readiness import REGISTERED
 from services.common.workload_identity import EDGE, REGISTRY, spiffe_id
 
 # From the identity service's registration: an EDS push, a health check, then the edge's next
 # JWKS fetch (it retries every second): a few seconds at most.
 JWKS_READY_TIMEOUT_SECONDS = 15.0
+# A registry restarted in a running mesh holds xDS answers back a while (Envoys keep their
+# endpoints until heartbeats have rebuilt its state); the mesh's first has nothing to rebuild,
+# and every Envoy waiting for it delayed the whole start (the edge's JWKS too) by that long.
+FRESH_REGISTRY = {"REGISTRY_XDS_WARMUP_SECONDS": "0"}
 # A Unix socket path must fit in 108 bytes (sun_path): a deep work directory (pytest's) gets
 # its sockets under a short temporary directory instead.
 MAX_SOCKET_DIR_BYTES = 60
@@ -111,6 +118,12 @@ class Mesh:
     # Each app and its sidecar talk over Unix sockets only they can open. False (benchmarks
     # that measure an app alone with wrk): loopback ports, which any local process reaches.
     private_apps: bool = True
+    # Apps (and the registry) forked by the preloaded parent (mesh/zygote.py). False: each
+    # its own interpreter, importing everything itself, as before (`--spawn`; benchmarks).
+    preload: bool = True
+    # The preloaded parent, when the caller started it early (the launcher: before its own
+    # imports); else the mesh starts one on first use. The mesh stops it.
+    preloaded: Zygote | None = None
     registry: RegistryProcess | None = None
     registry_sidecar: EnvoyProcess | None = None
     edge: EnvoyProcess | None = None
@@ -120,6 +133,10 @@ class Mesh:
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _resources: ExitStack = field(default_factory=ExitStack)
     _sockets: Path | None = None
+    _forks: Zygote | None = None
+    # Started by `start` and not yet among `instances`: stopped with the mesh even when the
+    # start was interrupted half-way.
+    _starting: list[ManagedProcess] = field(default_factory=list)
 
     @property
     def edge_url(self) -> str:
@@ -139,17 +156,22 @@ class Mesh:
         return OperatorCredential(self._identity().directory(operator_workload().name))
 
     def start(self, instances: Mapping[str, int] | None = None) -> None:
-        """The node agent (the mesh CA, an identity for every workload, renewed in the
-        background), the registry and edge, then every instance at once: siblings sharing a
-        database take turns at migrating it (services/common/migration_lock.py), and services
-        do not wait for each other (a caller whose dependency is not up yet answers 503 until
-        it is). (bench.cold_start: start-up is CPU-bound on 2 cores, mostly imports, so one
-        wave instead of two changed little: 33.6 -> 32.8 s.) Last, when the identity service
-        runs, the edge must hold its JWKS (`wait_edge_has_jwks`)."""
+        """Everything at once, then wait for all of it. The preloaded parent first (it
+        imports the services' stack once while the rest starts; mesh/zygote.py), the node
+        agent (the mesh CA, an identity for every workload, renewed in the background); then
+        every Envoy (the registry's sidecar, the edge, each instance's sidecar: they start
+        while the parent imports), then the registry and every app, forked in that order.
+        Siblings sharing a database take turns at migrating it
+        (services/common/migration_lock.py), and nothing waits for anything else to start (an
+        app registers as soon as the registry answers; a caller whose dependency is not up yet
+        answers 503 until it is). Each app says when it is registered
+        (services/common/readiness.py): no polling. Last, when the identity service runs, the
+        edge must hold its JWKS (`wait_edge_has_jwks`)."""
+        self._forks_if_preloading()
         agent = self._identity()
         agent.provision(operator_workload())
         self._resources.enter_context(agent.renewing())
-        self.start_registry()
+        self._spawn_registry_sidecar()
         edge = edge_config(
             self.topology,
             self.control_plane,
@@ -163,41 +185,89 @@ class Mesh:
         counts = {
             n: (instances or {}).get(n, s.instances) for n, s in self.topology.services.items()
         }
-        self.edge.wait_ready()
-        self._start_together([n for n, count in counts.items() for _ in range(count)])
+        self._start_together(
+            [n for n, count in counts.items() for _ in range(count)],
+            first=lambda: self._spawn_registry_app(FRESH_REGISTRY),
+            before=self._await_core,
+        )
         identity = self.topology.identity
         if identity is not None and counts.get(identity.service, 0) > 0:
             wait_edge_has_jwks(self.edge)
 
-    def _start_together(self, services: list[str]) -> None:
+    def _await_core(self) -> None:
+        """The registry, its sidecar and the edge, ready."""
+        assert self.registry is not None and self.registry_sidecar is not None
+        assert self.edge is not None
+        self.registry.wait_ready()
+        self.registry_sidecar.wait_ready()
+        self.edge.wait_ready()
+
+    def _start_together(
+        self,
+        services: list[str],
+        first: Callable[[], object] = lambda: None,
+        before: Callable[[], None] = lambda: None,
+    ) -> None:
+        """An instance of each of `services`: every sidecar, then `first`, then every app;
+        then wait for `before` and for each instance."""
+        prepared: list[tuple[Instance, EnvoyProcess]] = []
         launched: list[RunningInstance] = []
         try:
             for service in services:
-                launched.append(self._launch(service))
+                prepared.append(self._prepare(service))
+                self._starting.append(prepared[-1][1])
+            first()
+            for instance, sidecar in prepared:
+                launched.append(RunningInstance(instance, sidecar, self.spawn_app(instance)))
+                self._starting.append(launched[-1].app)
+            before()
             for running in launched:
                 self._await_serving(running)
         except BaseException:
-            for running in launched:
-                running.stop()
+            self._stop_starting()
             raise
         with self._lock:
             for running in launched:
                 self.instances.setdefault(running.instance.service.name, []).append(running)
+            self._starting.clear()
+
+    def _stop_starting(self) -> None:
+        """What a start that failed, or was interrupted, had started: apps first, together.
+        `stop` does it too, when a second interruption cut this short."""
+        starting, self._starting = self._starting, []
+        stop_together([p for p in starting if isinstance(p, AppProcess)])
+        stop_together([p for p in starting if not isinstance(p, AppProcess)])
 
     def start_registry(self) -> RegistryProcess:
         """The registry app on Unix sockets only its sidecar reaches, and (unless it is still
         running from before: a restarted registry keeps it) that sidecar on the mesh's
-        registry ports."""
-        sockets = self.socket_dir() / REGISTRY
+        registry ports; both ready."""
+        registry = self._spawn_registry_app()
+        sidecar = self._spawn_registry_sidecar()
+        registry.wait_ready()
+        sidecar.wait_ready()
+        return registry
+
+    def _registry_sockets(self) -> Path:
+        return self.socket_dir() / REGISTRY
+
+    def _spawn_registry_app(self, defaults: Mapping[str, str] | None = None) -> RegistryProcess:
+        """The registry app, without waiting; `defaults` under `registry_env`."""
+        sockets = self._registry_sockets()
         self.registry = start_registry(
             self.topology.registry.module,
             self._dir("log"),
             rest=sockets / "rest.sock",
             xds=sockets / "xds.sock",
-            extra_env=self.registry_env,
+            extra_env={**(defaults or {}), **self.registry_env},
+            zygote=self._forks_if_preloading(),
         )
-        self.registry.wait_ready()
+        return self.registry
+
+    def _spawn_registry_sidecar(self) -> EnvoyProcess:
+        """The registry's sidecar, without waiting, unless it still runs."""
         if self.registry_sidecar is None or not self.registry_sidecar.running:
+            sockets = self._registry_sockets()
             admin = self.next_port()
             config = registry_sidecar_config(
                 self.topology,
@@ -211,8 +281,7 @@ class Mesh:
             self.registry_sidecar = start_envoy(
                 "registry-sidecar", config, admin, self._dir("envoy"), self._dir("log")
             )
-            self.registry_sidecar.wait_ready()
-        return self.registry
+        return self.registry_sidecar
 
     def add_instance(self, service: str) -> RunningInstance:
         """A new instance, ready and registered: it gets traffic as soon as Envoys hear of it."""
@@ -229,13 +298,22 @@ class Mesh:
     def _launch(self, service: str) -> RunningInstance:
         """Hand a new instance its identity, then start its sidecar and app, waiting for
         neither."""
+        instance, sidecar = self._prepare(service)
+        try:
+            return RunningInstance(instance, sidecar, self.spawn_app(instance))
+        except BaseException:
+            sidecar.stop()
+            raise
+
+    def _prepare(self, service: str) -> tuple[Instance, EnvoyProcess]:
+        """A new instance of `service`: its id, ports and identity, and its sidecar started."""
         with self._lock:
             spec = self.topology.services[service]
             number = self._numbers.setdefault(service, itertools.count(1))
             instance_id = f"{service}-{next(number)}"
             instance = Instance(spec, instance_id, self.instance_ports(spec, instance_id))
         self._identity().provision(Workload(instance.id, spiffe_id(spec.name), hosts=(HOST,)))
-        return RunningInstance(instance, self.spawn_sidecar(instance), self.spawn_app(instance))
+        return instance, self.spawn_sidecar(instance)
 
     def instance_ports(self, spec: ServiceSpec, instance_id: str) -> InstancePorts:
         """Where a new instance listens: its ports and, for private apps, sockets in its own
@@ -271,12 +349,14 @@ class Mesh:
     def spawn_app(self, instance: Instance) -> AppProcess:
         """Start `instance`'s app, without waiting: at launch, and again (same id, ports and
         settings) when the supervisor restarts it."""
-        return start_app(instance, self._app_env(instance), self._dir("log"))
+        env, log = self._app_env(instance), self._dir("log")
+        return start_app(instance, env, log, self._forks_if_preloading())
 
     def _await_serving(self, running: RunningInstance) -> None:
         running.sidecar.wait_ready()
         running.app.wait_ready()
-        self.wait_registered(running.id, running.instance.service.name)
+        if running.app.ready is None or running.app.ready.word != REGISTERED:
+            self.wait_registered(running.id, running.instance.service.name)
 
     def find(self, instance_id: str) -> RunningInstance:
         for group in self.instances.values():
@@ -320,6 +400,7 @@ class Mesh:
         """All apps at once (each leaves the registry and drains), then their sidecars, the
         edge, and the registry last; then the node agent."""
         with self._lock:
+            self._stop_starting()
             running = [r for group in self.instances.values() for r in group]
             self.instances.clear()
             stop_together([r.app for r in running])
@@ -342,6 +423,20 @@ class Mesh:
             **self.app_env,
         }
         return app_environment(instance, self._dir("data"), peers, mesh_env)
+
+    def zygote(self) -> Zygote:
+        """The preloaded parent that forks every app and the registry (started on first use,
+        with every module of the topology to preload; stopped last)."""
+        if self._forks is None:
+            modules = [self.topology.registry.module]
+            modules += [spec.module for spec in self.topology.services.values()]
+            cache = self.workdir / "cache" / "python"
+            self._forks = self.preloaded or Zygote(self._dir("log"), modules, cache)
+            self._resources.callback(self._forks.stop)
+        return self._forks
+
+    def _forks_if_preloading(self) -> Zygote | None:
+        return self.zygote() if self.preload else None
 
     def _identity(self) -> NodeAgent:
         """The node agent, with the mesh CA under the data dir (made on first use)."""

@@ -59,6 +59,11 @@ class Registrar:
             await self._probe.aclose()
             await self._registry.get_async_httpx_client().aclose()
 
+    @property
+    def registered(self) -> bool:
+        """The registry has taken this instance's registration (at least once)."""
+        return self._registered
+
     async def leave(self) -> None:
         """Stop heartbeating and deregister (once; later calls do nothing)."""
         if self._task is None:

@@ -11,11 +11,17 @@ from typing import Any
 
 import uvicorn
 
+from services.common.readiness import REGISTERED, SERVING, announce
 from services.common.registrar import InstanceIdentity, Registrar
 from services.common.settings import ServiceSettings
 from services.common.unix_sockets import bind_private_socket
 
 log = logging.getLogger(__name__)
+# Until the registry has it, an instance that has just started retries its registration this
+# often, for this long at most (a registry that is down is not called ten times a second for
+# ever: then only the registrar's own beats, every heartbeat interval, try).
+FIRST_REGISTRATION_RETRY_SECONDS = 0.1
+FIRST_REGISTRATION_EAGER_SECONDS = 10.0
 
 
 def configure_logging(level: str) -> None:
@@ -37,11 +43,33 @@ class DrainingServer(uvicorn.Server):
         self._registrar = registrar
         self._drain_seconds = drain
         self._draining: asyncio.Task[None] | None = None
+        self._announcing: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def serve(self, sockets: Any = None) -> None:
         self._loop = asyncio.get_running_loop()
         await super().serve(sockets)
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._announcing = asyncio.create_task(self._announce_ready(), name="ready")
+
+    async def _announce_ready(self) -> None:
+        """Register now rather than at the registrar's next beat (its first one came before
+        the server answered), then tell the launcher (services/common/readiness.py)."""
+        if self._registrar is None:
+            announce(SERVING)
+            return
+        loop = asyncio.get_running_loop()
+        eager_until = loop.time() + FIRST_REGISTRATION_EAGER_SECONDS
+        while not self._registrar.registered and not self.should_exit:
+            if loop.time() < eager_until:
+                await self._registrar.beat()
+            if not self._registrar.registered:
+                await asyncio.sleep(FIRST_REGISTRATION_RETRY_SECONDS)
+        if self._registrar.registered:
+            announce(REGISTERED)
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         if self._loop is None or self._draining is not None or not self.started:
@@ -50,6 +78,8 @@ class DrainingServer(uvicorn.Server):
         self._loop.call_soon_threadsafe(self._start_draining)
 
     def _start_draining(self) -> None:
+        if self._announcing is not None:
+            self._announcing.cancel()  # leaving: no registration may follow
         if self._draining is None:
             self._draining = asyncio.create_task(self._drain_then_exit(), name="drain")
 
