@@ -12,10 +12,10 @@ from tortoise.queryset import QuerySet
 
 from services.analytics.adapters import market_sql
 from services.analytics.adapters.orm import MarketTickRecord
+from services.analytics.adapters.tick_inserts import insert_ticks
 from services.analytics.domain.candles import Candle, CandleInterval
 from services.analytics.domain.model import AssetStats, MarketTick, ReceivedTick
 from services.analytics.domain.volume import TradeTotals, Window
-from services.common.uncancellable import finished_even_if_cancelled
 
 AGGREGATES = {
     "n": Count("id"),
@@ -87,14 +87,8 @@ class TortoiseTickRepository:
             raise
         return True
 
-    async def add_many(self, ticks: Sequence[ReceivedTick]) -> None:
-        # INSERT ... ON CONFLICT DO NOTHING (SQLite: INSERT OR IGNORE): duplicates by
-        # source_id, within the batch or already stored, are skipped without a race.
-        # Finished even when the stream is reset meanwhile (see services/common/uncancellable).
-        records = [_record(t) for t in ticks]
-        await finished_even_if_cancelled(
-            MarketTickRecord.bulk_create(records, ignore_conflicts=True)
-        )
+    async def add_many(self, ticks: Sequence[ReceivedTick]) -> int:
+        return await insert_ticks(ticks)
 
     async def latest(self, asset_symbol: str) -> MarketTick | None:
         record = await _latest_of(asset_symbol).first()

@@ -7,14 +7,23 @@ over the size limit and undecodable bytes are refused before they get here (grpc
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from grpclib import GRPCError, Status
 
 from generated.grpc import market
 from generated.grpc.capsure.analytics import v1
-from services.analytics.domain.errors import InvalidTick
+from services.analytics.domain.errors import BatchRefused, InvalidTick
+from services.analytics.domain.model import BatchOutcome
 from services.analytics.entrypoints.drain import Drain
-from services.analytics.mappers import TickMessage, tick_from_message, ticks_from_stream
+from services.analytics.entrypoints.tick_batch_codec import MAX_TICKS_PER_STREAM
+from services.analytics.entrypoints.tick_batch_wire import WireTick
+from services.analytics.mappers import (
+    TickMessage,
+    tick_from_message,
+    ticks_from_stream,
+    ticks_from_wire,
+)
 from services.analytics.service_layer import use_cases
 from services.analytics.service_layer.use_cases import AnalyticsDeps
 from services.common.market_data import TickFromTheFuture
@@ -28,12 +37,45 @@ async def _record(deps: AnalyticsDeps, message: TickMessage) -> None:
         raise GRPCError(Status.INVALID_ARGUMENT, str(error)) from error
 
 
+@dataclass
+class _BatchTally:
+    """What a stream of batches has stored so far: said in every error that ends it, so that
+    the client knows where to resend from."""
+
+    batches: int = 0
+    ticks: int = 0
+    stored: int = 0
+
+    def add(self, size: int, outcome: BatchOutcome) -> None:
+        self.batches += 1
+        self.ticks += size
+        self.stored += outcome.stored
+
+    def ending(self, status: Status, why: str) -> GRPCError:
+        return GRPCError(
+            status,
+            f"batch {self.batches}: {why}; this batch and any after it were not stored, the "
+            f"{self.batches} before it were ({self.ticks} ticks, {self.stored} new)",
+        )
+
+    def response(self) -> v1.StreamTickBatchesResponse:
+        return v1.StreamTickBatchesResponse(
+            batches=self.batches,
+            ticks=self.ticks,
+            stored=self.stored,
+            duplicates=self.ticks - self.stored,
+        )
+
+
 class MarketDataService(v1.MarketDataServiceBase):
     """capsure.analytics.v1.MarketDataService."""
 
-    def __init__(self, deps: AnalyticsDeps, drain: Drain) -> None:
+    def __init__(
+        self, deps: AnalyticsDeps, drain: Drain, max_ticks_per_stream: int = MAX_TICKS_PER_STREAM
+    ) -> None:
         self._deps = deps
         self._drain = drain
+        self._max_ticks_per_stream = max_ticks_per_stream
 
     async def send_market_data(
         self, send_market_data_request: v1.SendMarketDataRequest
@@ -52,6 +94,38 @@ class MarketDataService(v1.MarketDataServiceBase):
         return v1.StreamMarketDataResponse(
             success=summary.success, accepted=summary.accepted, rejected=summary.rejected
         )
+
+    async def stream_tick_batches(  # type: ignore[override]
+        # The server's codec (tick_batch_codec) hands over each batch as decoded tuples.
+        self,
+        stream_tick_batches_request_iterator: AsyncIterator[list[WireTick]],
+    ) -> v1.StreamTickBatchesResponse:
+        tally = _BatchTally()
+        async with self._drain.track():
+            batches = aiter(stream_tick_batches_request_iterator)
+            while True:
+                try:
+                    batch = await anext(batches)
+                except StopAsyncIteration:
+                    break
+                except GRPCError as error:  # refused by the codec or the size bound
+                    raise tally.ending(error.status, error.message or "refused") from error
+                await self._store(tally, batch)
+        return tally.response()
+
+    async def _store(self, tally: _BatchTally, batch: list[WireTick]) -> None:
+        if not batch:
+            raise tally.ending(Status.INVALID_ARGUMENT, "a batch holds at least one tick")
+        if tally.ticks + len(batch) > self._max_ticks_per_stream:
+            raise tally.ending(
+                Status.RESOURCE_EXHAUSTED,
+                f"a stream carries at most {self._max_ticks_per_stream} ticks: open a new stream",
+            )
+        try:
+            outcome = await use_cases.record_tick_batch(self._deps, ticks_from_wire(batch))
+        except BatchRefused as error:
+            raise tally.ending(Status.INVALID_ARGUMENT, str(error)) from error
+        tally.add(len(batch), outcome)
 
 
 class LegacyMarketDataService(market.MarketDataServiceBase):
