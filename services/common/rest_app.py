@@ -77,14 +77,15 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     security = bearer_security_map(spec.verify_token) if spec.verify_token else None
     role_rules = roles_by_operation(contract)
     caller_rules = callers_by_operation(contract) if spec.settings.authenticate_callers else {}
+    keyed = operations_with_key(contract)
+    # A database store only where an operation takes a key (analytics' API has none: no table).
     idempotency = Idempotency(
         store=DatabaseIdempotencyStore.of_service(spec.database.name, spec.database.models_module)
-        if spec.database
+        if spec.database and keyed
         else InMemoryIdempotencyStore(),
         ttl=timedelta(seconds=spec.settings.idempotency_ttl_seconds),
         clock=lambda: datetime.now(UTC),
     )
-    keyed = operations_with_key(contract)
     maintenance = MaintenanceSwitch()
 
     @asynccontextmanager
