@@ -12,8 +12,8 @@ from services.analytics.domain.candles import Candle, CandleInterval
 from services.analytics.domain.errors import InvalidQuery, InvalidTick
 from services.analytics.domain.model import AssetStats, MarketTick
 from services.analytics.domain.volume import DailyVolume
-from services.analytics.entrypoints.tick_batch_wire import WireTick
 from services.common.quoting import quoted
+from services.common.tick_batch_wire import WireTick
 from services.common.timestamps import rfc3339
 
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

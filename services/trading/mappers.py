@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from generated.grpc.capsure.analytics.v1 import StreamMarketDataRequest
 from generated.rest.notification_client.models import PriceTickInput
+from services.common.tick_batch_wire import WireTick
 from services.common.timestamps import rfc3339
 from services.trading.domain.listing import Listing
 from services.trading.domain.model import MarketDataTick
@@ -37,14 +37,15 @@ def tick_to_message(tick: MarketDataTick) -> dict[str, Any]:
     }
 
 
-def message_to_stream_request(payload: dict[str, Any]) -> StreamMarketDataRequest:
-    # The tick's id is its source_id: analytics counts a redelivered tick once.
-    return StreamMarketDataRequest(
-        asset_symbol=payload["assetSymbol"],
-        price=payload["price"],
-        timestamp=payload["timestamp"],
-        source_id=payload["id"],
-        quantity=payload.get("quantity", 0.0),
+def message_to_wire_tick(payload: dict[str, Any]) -> WireTick:
+    """A Tick of analytics' TickBatch. The tick's id is its source_id: analytics counts a
+    redelivered tick once."""
+    return (
+        payload["assetSymbol"],
+        float(payload["price"]),
+        payload["timestamp"],
+        payload["id"],
+        float(payload.get("quantity", 0.0)),
     )
 
 

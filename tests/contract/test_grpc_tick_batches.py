@@ -14,12 +14,9 @@ import httpx
 import pytest
 
 from mesh.processes import AppProcess
-from services.analytics.entrypoints.tick_batch_codec import (
-    MAX_BATCH_MESSAGE_BYTES,
-    MAX_TICKS_PER_BATCH,
-)
 from services.common.grpc_messages import too_long
 from services.common.market_data import MAX_TICK_MESSAGE_BYTES
+from services.common.tick_batch_wire import MAX_BATCH_MESSAGE_BYTES, MAX_TICKS_PER_BATCH
 
 pytestmark = pytest.mark.contract
 

@@ -13,7 +13,7 @@ from grpclib import GRPCError, Status
 from services.analytics.bootstrap import build_deps
 from services.analytics.entrypoints.drain import Drain
 from services.analytics.entrypoints.grpc import MarketDataService
-from services.analytics.entrypoints.tick_batch_wire import WireTick
+from services.common.tick_batch_wire import WireTick
 from tests.support.clock import FakeClock
 from tests.unit.analytics_fakes import InMemoryTickRepository
 

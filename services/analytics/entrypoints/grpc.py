@@ -17,7 +17,6 @@ from services.analytics.domain.errors import BatchRefused, InvalidTick
 from services.analytics.domain.model import BatchOutcome
 from services.analytics.entrypoints.drain import Drain
 from services.analytics.entrypoints.tick_batch_codec import MAX_TICKS_PER_STREAM
-from services.analytics.entrypoints.tick_batch_wire import WireTick
 from services.analytics.mappers import (
     TickMessage,
     tick_from_message,
@@ -27,6 +26,7 @@ from services.analytics.mappers import (
 from services.analytics.service_layer import use_cases
 from services.analytics.service_layer.use_cases import AnalyticsDeps
 from services.common.market_data import TickFromTheFuture
+from services.common.tick_batch_wire import WireTick
 
 
 async def _record(deps: AnalyticsDeps, message: TickMessage) -> None:

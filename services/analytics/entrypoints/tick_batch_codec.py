@@ -9,15 +9,16 @@ from typing import Any
 from grpclib import GRPCError, Status
 
 from generated.grpc.capsure.analytics.v1 import StreamTickBatchesRequest
-from services.analytics.entrypoints.tick_batch_wire import TooManyTicks, decode_tick_batch
 from services.common.grpc_messages import CheckedProtoCodec, MessageLimits, too_long
 from services.common.protobuf_wire import MalformedMessage
+from services.common.tick_batch_wire import (
+    MAX_BATCH_MESSAGE_BYTES,
+    MAX_TICKS_PER_BATCH,
+    TooManyTicks,
+    decode_tick_batch,
+)
 
-# A TickBatch's bounds (contracts/proto/capsure/analytics/v1/market_data.proto states them).
-MAX_TICKS_PER_BATCH = 1_000
-# 1,000 ticks of the largest kind (about 570 bytes each: market_data.MAX_TICK_MESSAGE_BYTES)
-# fit; typical ticks are ~75 bytes, so a full batch is ~75 KB.
-MAX_BATCH_MESSAGE_BYTES = 1024 * 1024
+# A stream's bound (the contract states it); a batch's are the wire module's.
 MAX_TICKS_PER_STREAM = 1_000_000
 
 

@@ -1,7 +1,8 @@
-"""The TickBatch fast decoder reads what betterproto (and protobuf) write, exactly as they
-would, and refuses what protobuf_wire refuses; the analytics codec maps its refusals to the
-right gRPC status (too many ticks, too many bytes: RESOURCE_EXHAUSTED; malformed:
-INVALID_ARGUMENT) and leaves every other message to the strict betterproto path."""
+"""The TickBatch fast encoder writes what betterproto writes; the fast decoder reads what
+betterproto (and protobuf) write, exactly as they would, and refuses what protobuf_wire
+refuses; the analytics codec maps its refusals to the right gRPC status (too many ticks, too
+many bytes: RESOURCE_EXHAUSTED; malformed: INVALID_ARGUMENT) and leaves every other message to
+the strict betterproto path."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ from grpclib import GRPCError, Status
 
 from generated.grpc.capsure.analytics import v1
 from services.analytics.entrypoints.grpc_server import MESSAGE_LIMITS
-from services.analytics.entrypoints.tick_batch_codec import (
+from services.analytics.entrypoints.tick_batch_codec import TickBatchCodec
+from services.common.protobuf_wire import MalformedMessage
+from services.common.tick_batch_wire import (
     MAX_BATCH_MESSAGE_BYTES,
     MAX_TICKS_PER_BATCH,
-    TickBatchCodec,
+    TooManyTicks,
+    decode_tick_batch,
+    encode_tick_batch,
 )
-from services.analytics.entrypoints.tick_batch_wire import TooManyTicks, decode_tick_batch
-from services.common.protobuf_wire import MalformedMessage
 
 pytestmark = pytest.mark.unit
 
@@ -50,6 +53,18 @@ def test_it_reads_what_betterproto_writes_as_betterproto_reads_it():
     assert len(decoded) == len(parsed) == len(TICKS)
     for mine, theirs in zip(decoded, parsed, strict=True):
         assert same(mine, as_tuple(theirs))
+
+
+def test_it_writes_what_betterproto_writes():
+    ticks = [
+        t for t in TICKS if not any(isinstance(v, float) and math.isnan(v) for v in as_tuple(t))
+    ]
+    ticks += [v1.Tick(asset_symbol="NEG", price=1.0, timestamp=-(2**63))]
+    assert encode_tick_batch(as_tuple(t) for t in ticks) == bytes(
+        v1.StreamTickBatchesRequest(ticks=ticks)
+    )
+    many = [("BTC", 1.0 + i, i * 1000, f"id-{i}", 0.25 * i) for i in range(300)]
+    assert decode_tick_batch(encode_tick_batch(many), max_ticks=300) == many
 
 
 def varint(value: int) -> bytes:

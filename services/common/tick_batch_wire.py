@@ -1,11 +1,13 @@
-"""Decodes a TickBatch (capsure.analytics.v1.StreamTickBatchesRequest) straight from its bytes
-into plain tuples, checking the wire format as strictly as services/common/protobuf_wire does.
+"""A TickBatch (capsure.analytics.v1.StreamTickBatchesRequest) to and from its bytes, as plain
+tuples: analytics decodes batches with it, trading (and the benchmarks) encode them. Decoding
+checks the wire format as strictly as services/common/protobuf_wire does.
 
 Why not betterproto: it builds one Tick message per tick, and its attribute hooks make that
-~100 µs a tick (bench/grpc_stream.py prints both costs): a 1,000-tick batch took longer to
-parse than to store. This walks the bytes once (about 2 µs a tick). betterproto stays the stub
-and the type on the client side; only the server's decoding of this one message takes this
-path (entrypoints/grpc_server.py's codec).
+~100 µs a tick to parse (~30 µs to build and encode; bench/grpc_stream.py prints the costs): a
+1,000-tick batch took longer to parse than to store. This walks the bytes once (about 2 µs a
+tick). betterproto stays the stubs and the service types; only these bytes take this path
+(analytics' server codec, trading's client codec), and tests compare them with betterproto's
+and protobuf's.
 
 Read as protobuf reads it: unknown fields are skipped, the last copy of a field wins, a missing
 field is its zero value. Refused (MalformedMessage): a varint longer than 10 bytes, a length
@@ -14,9 +16,16 @@ UTF-8, and more than `max_ticks` ticks (counted before any is decoded)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from struct import Struct
 
 from services.common.protobuf_wire import MalformedMessage
+
+# The contract's bounds of one TickBatch (market_data.proto states them), for both ends.
+MAX_TICKS_PER_BATCH = 1_000
+# 1,000 ticks of the largest kind (about 570 bytes each: market_data.MAX_TICK_MESSAGE_BYTES)
+# fit; typical ticks are ~75 bytes, so a full batch is ~75 KB.
+MAX_BATCH_MESSAGE_BYTES = 1024 * 1024
 
 # (asset_symbol, price, timestamp, source_id, quantity) as the message carries them: an empty
 # source_id is "none"; validity is the domain's business (MarketTick).
@@ -158,3 +167,41 @@ def _varint(data: bytes, position: int, end: int | None = None) -> tuple[int, in
             return value, position
         shift += 7
     raise MalformedMessage("a varint is longer than 10 bytes")
+
+
+def encode_tick_batch(ticks: Iterable[WireTick]) -> bytes:
+    """The bytes of a StreamTickBatchesRequest of `ticks`, as protobuf writes them (fields at
+    their zero value are left out)."""
+    out = bytearray()
+    for symbol, price, timestamp, source_id, quantity in ticks:
+        tick = bytearray()
+        if symbol:
+            _put_text(tick, _SYMBOL, symbol)
+        if price:
+            tick += b"\x11" + _DOUBLE.pack(price)
+        if timestamp:
+            tick += b"\x18" + _varint_bytes(timestamp & _UINT64_MASK)
+        if source_id:
+            _put_text(tick, _SOURCE_ID, source_id)
+        if quantity:
+            tick += b"\x29" + _DOUBLE.pack(quantity)
+        out += b"\x0a" + _varint_bytes(len(tick)) + tick
+    return bytes(out)
+
+
+def _put_text(out: bytearray, tag: int, text: str) -> None:
+    data = text.encode()
+    out.append(tag)
+    out += _varint_bytes(len(data))
+    out += data
+
+
+def _varint_bytes(value: int) -> bytes:
+    if value < 0x80:
+        return bytes((value,))
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
