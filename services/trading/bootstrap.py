@@ -32,19 +32,18 @@ from services.trading.adapters.purchase_repository import (
     TortoisePurchaseRepository,
     TortoiseSaleRepository,
 )
-from services.trading.adapters.repository import TortoiseTickRepository
+from services.trading.adapters.tick_repository import TortoiseTickRepository
 from services.trading.adapters.wallet_repository import TortoiseWalletRepository
 from services.trading.config import TradingSettings
 from services.trading.domain import errors
-from services.trading.entrypoints.rest import TradingHandlers
+from services.trading.entrypoints.handlers import TradingHandlers
+from services.trading.service_layer.deps import MarketplacePorts, TradingDeps
 from services.trading.service_layer.ports import Outbox, TickRepository, UnitOfWork
 from services.trading.service_layer.resumer import PurchaseResumer, ResumePolicy
-from services.trading.service_layer.use_cases import (
+from services.trading.service_layer.topics import (
     ANALYTICS_TOPIC,
     NOTIFICATION_EVENTS_TOPIC,
     NOTIFICATION_TOPIC,
-    MarketplacePorts,
-    TradingDeps,
 )
 
 SERVICE = "trading"

@@ -21,7 +21,7 @@ from services.common.outbox import DeliveryFailed, OutboxMessage
 from services.common.tick_batch_wire import MAX_BATCH_MESSAGE_BYTES, MAX_TICKS_PER_BATCH
 from services.trading.adapters.analytics_client import MESSAGE_LIMITS, AnalyticsDelivery
 from services.trading.config import TradingSettings
-from services.trading.domain.model import MarketDataTick
+from services.trading.domain.ticks import MarketDataTick
 from services.trading.mappers import tick_to_message
 from tests.support.clock import FakeClock
 

@@ -20,6 +20,7 @@ from services.trading.domain.listing import Listing, ListingStatus, check_transi
 from services.trading.domain.money import Money
 from services.trading.domain.purchase import Purchase, PurchaseStatus, Sale
 from services.trading.domain.wallet import EntryReason, Wallet, WalletEntry, entry_deltas
+from services.trading.service_layer.deps import MarketplacePorts, TradingDeps
 from services.trading.service_layer.ports import (
     DuplicatePurchase,
     PaymentReceipt,
@@ -29,7 +30,6 @@ from services.trading.service_layer.ports import (
     TransferRequest,
     TransferUnknown,
 )
-from services.trading.service_layer.use_cases import MarketplacePorts, TradingDeps
 from tests.unit.trading_fakes import InMemoryTickRepository
 
 

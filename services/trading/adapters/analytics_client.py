@@ -30,7 +30,7 @@ from services.common.tick_batch_wire import (
     MAX_TICKS_PER_BATCH,
     encode_tick_batch,
 )
-from services.trading.mappers import message_to_wire_tick
+from services.trading.adapters.consumer_messages import message_to_wire_tick
 
 CONSUMER = "analytics"
 INVALID = "analytics refused the tick as invalid"
