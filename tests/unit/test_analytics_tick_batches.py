@@ -5,6 +5,7 @@ tested in test_analytics_tick_batch_wire; a running instance in tests/contract.)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable
 
 import pytest
@@ -47,8 +48,37 @@ async def test_each_batch_is_one_write_and_duplicates_are_counted_once(service, 
     )
     assert (response.batches, response.ticks) == (2, 6)
     assert (response.stored, response.duplicates) == (4, 2)  # a, b, c, and the one without id
-    assert repo.batches == [3, 3]
+    assert sum(repo.batches) == 6  # in writes of whole batches (batch_writer: group commit)
     assert sorted(str(t.tick.source_id) for t in repo.ticks) == ["None", "a", "b", "c"]
+
+
+async def test_batches_before_a_refused_one_are_stored_even_while_one_is_being_written(repo):
+    """A slow database: batches 0-2 are still being written when batch 3 is refused; the
+    refusal waits for them and counts them."""
+    gate = asyncio.Event()
+    add_many = repo.add_many
+
+    async def slow_add_many(ticks):
+        await gate.wait()
+        return await add_many(ticks)
+
+    repo.add_many = slow_add_many
+    service = MarketDataService(build_deps(repo, clock=FakeClock()), Drain())
+    call = asyncio.ensure_future(
+        service.stream_tick_batches(
+            batches([[tick("a")], [tick("b")], [tick("c")], [tick("d"), tick(price=-1.0)]])
+        )
+    )
+    await asyncio.sleep(0)  # the stream is read up to the refusal, which waits for the writes
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not call.done()
+    gate.set()
+    with pytest.raises(GRPCError) as refused:
+        await call
+    assert (refused.value.message or "").startswith("batch 3: tick 1: price -1.0 must be")
+    assert "the 3 before it were (3 ticks, 3 new)" in (refused.value.message or "")
+    assert sorted(t.tick.source_id for t in repo.ticks) == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize(

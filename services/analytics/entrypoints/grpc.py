@@ -7,14 +7,15 @@ over the size limit and undecodable bytes are refused before they get here (grpc
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from functools import partial
 
 from grpclib import GRPCError, Status
 
 from generated.grpc import market
 from generated.grpc.capsure.analytics import v1
 from services.analytics.domain.errors import BatchRefused, InvalidTick
-from services.analytics.domain.model import BatchOutcome
+from services.analytics.domain.model import ReceivedTick
+from services.analytics.entrypoints.batch_writer import BatchWriter, Stored
 from services.analytics.entrypoints.drain import Drain
 from services.analytics.entrypoints.tick_batch_codec import MAX_TICKS_PER_STREAM
 from services.analytics.mappers import (
@@ -37,34 +38,25 @@ async def _record(deps: AnalyticsDeps, message: TickMessage) -> None:
         raise GRPCError(Status.INVALID_ARGUMENT, str(error)) from error
 
 
-@dataclass
-class _BatchTally:
-    """What a stream of batches has stored so far: said in every error that ends it, so that
-    the client knows where to resend from."""
+# Ticks of one stream that may wait for the write in progress (then the stream waits).
+MAX_WAITING_TICKS = 10_000
 
-    batches: int = 0
-    ticks: int = 0
-    stored: int = 0
 
-    def add(self, size: int, outcome: BatchOutcome) -> None:
-        self.batches += 1
-        self.ticks += size
-        self.stored += outcome.stored
+class _Refusal(Exception):
+    def __init__(self, status: Status, why: str) -> None:
+        self.status = status
+        self.why = why
 
-    def ending(self, status: Status, why: str) -> GRPCError:
-        return GRPCError(
-            status,
-            f"batch {self.batches}: {why}; this batch and any after it were not stored, the "
-            f"{self.batches} before it were ({self.ticks} ticks, {self.stored} new)",
-        )
 
-    def response(self) -> v1.StreamTickBatchesResponse:
-        return v1.StreamTickBatchesResponse(
-            batches=self.batches,
-            ticks=self.ticks,
-            stored=self.stored,
-            duplicates=self.ticks - self.stored,
-        )
+async def _ending(writer: BatchWriter, status: Status, why: str) -> GRPCError:
+    """The error that ends a stream, once every batch before the refused one is stored: it
+    says what was, so that the client knows where to resend from."""
+    stored = await writer.close()
+    return GRPCError(
+        status,
+        f"batch {stored.batches}: {why}; this batch and any after it were not stored, the "
+        f"{stored.batches} before it were ({stored.ticks} ticks, {stored.new} new)",
+    )
 
 
 class MarketDataService(v1.MarketDataServiceBase):
@@ -100,32 +92,48 @@ class MarketDataService(v1.MarketDataServiceBase):
         self,
         stream_tick_batches_request_iterator: AsyncIterator[list[WireTick]],
     ) -> v1.StreamTickBatchesResponse:
-        tally = _BatchTally()
         async with self._drain.track():
-            batches = aiter(stream_tick_batches_request_iterator)
-            while True:
-                try:
-                    batch = await anext(batches)
-                except StopAsyncIteration:
-                    break
-                except GRPCError as error:  # refused by the codec or the size bound
-                    raise tally.ending(error.status, error.message or "refused") from error
-                await self._store(tally, batch)
-        return tally.response()
+            writer = BatchWriter(
+                partial(use_cases.store_tick_batch, self._deps), max_waiting=MAX_WAITING_TICKS
+            )
+            try:
+                stored = await self._read(stream_tick_batches_request_iterator, writer)
+            finally:
+                writer.abort()  # nothing once closed; a cancelled stream stops its writer
+        return v1.StreamTickBatchesResponse(
+            batches=stored.batches,
+            ticks=stored.ticks,
+            stored=stored.new,
+            duplicates=stored.ticks - stored.new,
+        )
 
-    async def _store(self, tally: _BatchTally, batch: list[WireTick]) -> None:
+    async def _read(self, batches: AsyncIterator[list[WireTick]], writer: BatchWriter) -> Stored:
+        taken = 0  # ticks of the stream so far (stored, being written or waiting)
+        while True:
+            try:
+                batch = await anext(batches)
+                received = self._received(taken, batch)
+            except StopAsyncIteration:
+                return await writer.close()
+            except GRPCError as error:  # refused by the codec or the size bound
+                raise await _ending(writer, error.status, error.message or "refused") from error
+            except _Refusal as refusal:
+                raise await _ending(writer, refusal.status, refusal.why) from refusal
+            taken += len(received)
+            await writer.add(received)
+
+    def _received(self, taken: int, batch: list[WireTick]) -> list[ReceivedTick]:
         if not batch:
-            raise tally.ending(Status.INVALID_ARGUMENT, "a batch holds at least one tick")
-        if tally.ticks + len(batch) > self._max_ticks_per_stream:
-            raise tally.ending(
+            raise _Refusal(Status.INVALID_ARGUMENT, "a batch holds at least one tick")
+        if taken + len(batch) > self._max_ticks_per_stream:
+            raise _Refusal(
                 Status.RESOURCE_EXHAUSTED,
                 f"a stream carries at most {self._max_ticks_per_stream} ticks: open a new stream",
             )
         try:
-            outcome = await use_cases.record_tick_batch(self._deps, ticks_from_wire(batch))
+            return use_cases.receive_tick_batch(self._deps, ticks_from_wire(batch))
         except BatchRefused as error:
-            raise tally.ending(Status.INVALID_ARGUMENT, str(error)) from error
-        tally.add(len(batch), outcome)
+            raise _Refusal(Status.INVALID_ARGUMENT, str(error)) from error
 
 
 class LegacyMarketDataService(market.MarketDataServiceBase):

@@ -72,21 +72,32 @@ async def record_tick_stream(
     return IngestSummary(accepted=accepted, rejected=rejected)
 
 
-async def record_tick_batch(
+def receive_tick_batch(
     deps: AnalyticsDeps, ticks: Sequence[MarketTick | InvalidTick]
-) -> BatchOutcome:
-    """Keep a batch of ticks all-or-nothing, in one write: one invalid tick (or one from the
-    future) refuses the batch (BatchRefused, naming it) and nothing of it is kept. A tick whose
-    source_id is stored already, or repeated in the batch, is kept once (a duplicate)."""
+) -> list[ReceivedTick]:
+    """A batch of ticks as received now, all or nothing: one invalid tick (or one from the
+    future) refuses the batch (BatchRefused, naming it)."""
     now = deps.clock()
     for index, tick in enumerate(ticks):
         if isinstance(tick, InvalidTick):
             raise BatchRefused(index, tick.problems)
         if problems := market_data.future_problems(tick.timestamp, now=now):
             raise BatchRefused(index, tuple(problems))
-    received = [ReceivedTick(id=deps.new_id(), tick=t, received_at=now) for t in ticks]
+    return [ReceivedTick(id=deps.new_id(), tick=t, received_at=now) for t in ticks]
+
+
+async def store_tick_batch(deps: AnalyticsDeps, received: Sequence[ReceivedTick]) -> BatchOutcome:
+    """Keep a received batch in one write. A tick whose source_id is stored already, or
+    repeated in the batch, is kept once (a duplicate)."""
     stored = await deps.ticks.add_many(received) if received else 0
     return BatchOutcome(stored=stored, duplicates=len(received) - stored)
+
+
+async def record_tick_batch(
+    deps: AnalyticsDeps, ticks: Sequence[MarketTick | InvalidTick]
+) -> BatchOutcome:
+    """Keep a batch of ticks all-or-nothing (receive_tick_batch, then store_tick_batch)."""
+    return await store_tick_batch(deps, receive_tick_batch(deps, ticks))
 
 
 async def get_latest_price(deps: AnalyticsDeps, asset_symbol: str) -> MarketTick:
