@@ -83,13 +83,23 @@ async def test_a_source_id_is_kept_once(repo):
 
 
 async def test_a_bulk_insert_reads_back_through_the_model_as_tortoise_wrote_it(repo):
-    """Rows of the bulk insert (raw SQL) and of the model's own save are alike, field by field."""
+    """Rows of the bulk insert (raw SQL) and of the model's own create are alike, field by
+    field, read back through the model."""
     from services.analytics.adapters.orm import MarketTickRecord
 
     trade = MarketTick("ETH-USD", 1e-9, 4_102_444_800_000, "s-1", quantity=1e15)
     saved = ReceivedTick(uuid4(), trade, T0 + timedelta(microseconds=123_456))
     bulk = ReceivedTick(uuid4(), replace(trade, source_id="s-2"), saved.received_at)
-    assert await repo.add(saved)
+    await MarketTickRecord.create(  # as Tortoise writes a row
+        id=saved.id,
+        asset_symbol=trade.asset_symbol,
+        price=trade.price,
+        timestamp=trade.timestamp,
+        source_id=trade.source_id,
+        received_at=saved.received_at,
+        quantity=trade.quantity,
+        notional=trade.notional,
+    )
     assert await repo.add_many([bulk]) == 1
     rows = {r.source_id: r for r in await MarketTickRecord.all()}
     fields = ("asset_symbol", "price", "timestamp", "received_at", "quantity", "notional")

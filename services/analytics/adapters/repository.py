@@ -5,41 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tortoise.exceptions import IntegrityError
-
 from services.analytics.adapters import tick_queries
-from services.analytics.adapters.orm import MarketTickRecord
 from services.analytics.adapters.tick_inserts import insert_ticks
 from services.analytics.domain.candles import Candle, CandleInterval
 from services.analytics.domain.model import AssetStats, MarketTick, ReceivedTick
 from services.analytics.domain.volume import TradeTotals, Window
 
 
-def _record(received: ReceivedTick) -> MarketTickRecord:
-    tick = received.tick
-    return MarketTickRecord(
-        id=received.id,
-        asset_symbol=tick.asset_symbol,
-        price=tick.price,
-        timestamp=tick.timestamp,
-        source_id=tick.source_id,
-        received_at=received.received_at,
-        quantity=tick.quantity,
-        notional=tick.notional,
-    )
-
-
 class TortoiseTickRepository:
     async def add(self, tick: ReceivedTick) -> bool:
-        try:
-            await _record(tick).save(force_create=True)
-        except IntegrityError:
-            # A concurrent or earlier copy won the unique source_id; anything else is a bug.
-            source_id = tick.tick.source_id
-            if source_id and await MarketTickRecord.exists(source_id=source_id):
-                return False
-            raise
-        return True
+        # The bulk insert's statement: a copy of a stored source_id is skipped without a race.
+        return await insert_ticks([tick]) == 1
 
     async def add_many(self, ticks: Sequence[ReceivedTick]) -> int:
         return await insert_ticks(ticks)

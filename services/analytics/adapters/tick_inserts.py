@@ -73,6 +73,9 @@ def _rows(ticks: Sequence[ReceivedTick]) -> list[tuple[Any, ...]]:
 
 async def _insert_sqlite(client: BaseDBAsyncClient, ticks: Sequence[ReceivedTick]) -> int:
     rows = _rows(ticks)
+    if len(rows) == 1:  # one statement in autocommit: no transaction to open (unary calls)
+        changed, _ = await client.execute_query(_SQLITE_INSERT, list(rows[0]))
+        return changed
     # The connection's lock is held from BEGIN to COMMIT: no other write interleaves.
     async with client.acquire_connection() as connection:
         before = connection.total_changes
