@@ -59,6 +59,7 @@ from services.common.tick_batch_wire import (
     decode_tick_batch,
     encode_tick_batch,
 )
+from services.common.time_ordered_ids import time_ordered_ids
 from services.trading.service_layer.topics import ANALYTICS_TOPIC
 
 TITLE = "Market data ingest: StreamTickBatches, trading's outbox, tick-to-stats latency"
@@ -378,12 +379,13 @@ def drain_run(mesh: Mesh) -> DrainRun:
     [database] = mesh.workdir.rglob("trading.sqlite3")
     symbol = new_symbol()
     now = datetime.now(UTC).isoformat(" ")
+    new_id = time_ordered_ids()  # as trading makes tick ids (its source_ids at analytics)
     rows = [
         (
             ANALYTICS_TOPIC,
             json.dumps(
                 {
-                    "id": str(uuid4()),
+                    "id": str(new_id()),
                     "assetSymbol": symbol,
                     "price": 100.0 + n % 7,
                     "timestamp": FIRST_TIMESTAMP + n,
