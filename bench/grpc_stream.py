@@ -48,6 +48,7 @@ from bench.common import (
     wrk_path,
 )
 from bench.grpc_calls import DIRECT, EDGE, Target, targets, until_served
+from bench.rest_throughput import POSTGRES, drop_database, postgres_unavailable
 from generated.grpc.capsure.analytics.v1 import (
     StreamMarketDataRequest,
     StreamTickBatchesRequest,
@@ -202,13 +203,17 @@ async def measured(mesh: Mesh, mode: str, path: str, target: Target, streams: in
     return Run(mode, path, streams, took, sent, stored(rest_url, symbol), cpu, load_average())
 
 
-async def stored_runs(mesh: Mesh, paths: dict[str, Target]) -> list[Run]:
+Modes = tuple[tuple[str, tuple[int, ...]], ...]  # (mode, stream counts)
+ALL_MODES: Modes = (("batches", STREAMS), ("one by one", (1,)))
+
+
+async def stored_runs(mesh: Mesh, paths: dict[str, Target], modes: Modes = ALL_MODES) -> list[Run]:
     for target in paths.values():
         await until_served(target)
         await send_stream(target, BATCHES, batch_messages(new_symbol(), 5_000, 0))  # warm-up
     runs = []
     # Interleaved: path within streams within mode, so background load hits each alike.
-    for mode, counts in (("batches", STREAMS), ("one by one", (1,))):
+    for mode, counts in modes:
         for streams in counts:
             for path, target in paths.items():
                 runs.append(await measured(mesh, mode, path, target, streams))
@@ -231,6 +236,26 @@ def stored_rows(runs: list[Run]) -> list[list[object]]:
         ]
         for r in runs
     ]
+
+
+def postgres_runs() -> tuple[list[Run], str]:
+    """StreamTickBatches (1 stream) with analytics on a PostgreSQL database of its own: one
+    INSERT ... SELECT FROM unnest(...) per write. Skipped, with the reason, without a server."""
+    if reason := postgres_unavailable():
+        return [], f"Skipped: PostgreSQL at {POSTGRES} does not answer ({reason})."
+    name = f"capsure_bench_{uuid4().hex[:12]}"
+    try:
+        database = {"ANALYTICS_DATABASE_URL": f"{POSTGRES}/{name}"}
+        with running_mesh({"analytics": 1}, app_env=database, private_apps=False) as mesh:
+            paths = {label: t for label, t in targets(mesh).items() if label in (DIRECT, EDGE)}
+            runs = asyncio.run(stored_runs(mesh, paths, (("batches", (1,)),)))
+    finally:
+        asyncio.run(drop_database(name))
+    return runs, (
+        f"Analytics on PostgreSQL 15 (`{POSTGRES}`, a temporary database `{name}` dropped "
+        "afterwards; synchronous_commit as configured; the PostgreSQL server's own CPU is not "
+        "in the analytics column), otherwise as the SQLite table above."
+    )
 
 
 # --- 3. tick-to-stats latency ---------------------------------------------------------------
@@ -495,6 +520,30 @@ def measure() -> str:
         "batch's commit; stored: the asset's `count` from GET .../stats right after. CPU per "
         "tick from /proc/<pid>/stat (utime + stime) over the run. Target through the edge: "
         f"≥ {TARGET_STORED_PER_SECOND:,}/s.\n"
+    )
+    postgres, note = postgres_runs()
+    sections.append(
+        "### Ticks stored/s on PostgreSQL\n\n"
+        + (
+            table(
+                [
+                    "path",
+                    "RPC",
+                    "streams",
+                    "sent",
+                    "stored",
+                    "stored == sent",
+                    "s",
+                    "stored/s",
+                    "CPU µs/tick: analytics / sidecar / edge",
+                    "load average",
+                ],
+                stored_rows(postgres),
+            )
+            if postgres
+            else ""
+        )
+        + f"\n{note}\n"
     )
     missing = sent - len(lat)
     sections.append(
