@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from betterproto import __version__ as betterproto_version
 from grpclib.client import Channel
 from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
 
+from bench.bare_grpc_ingest import running_bare_grpc_ingest
 from bench.common import LoadResult, compare, ms, percentile, running_mesh, table
 from bench.mesh_clients import (
     Metadata,
@@ -48,6 +50,7 @@ WARM_UP_SECONDS = 0.5
 DIRECT = "direct (app)"
 SIDECAR = "sidecar → app"
 EDGE = "edge → sidecar → app"
+FLOOR = "bare grpcio server (floor)"
 CALLER = "trading"  # a service analytics' ingest admits (with the edge)
 GRPCIO = "grpcio.aio"
 GRPCLIB = "grpclib + betterproto"
@@ -229,12 +232,25 @@ def rows(results: Results, paths: list[str]) -> list[list[object]]:
     return found
 
 
+def record_floor(results: Results) -> None:
+    """Direct to the app vs the bare grpcio server doing the same insert (the floor)."""
+    for concurrency in CONCURRENCY:
+        direct, floor = results[GRPCIO, DIRECT, concurrency], results[GRPCIO, FLOOR, concurrency]
+        compare(TITLE, f"calls/s, grpcio, {concurrency} in flight", DIRECT, direct.rps, FLOOR,
+                floor.rps, "calls/s", higher_is_better=True)  # fmt: skip
+
+
 def measure() -> str:
-    with running_mesh({"analytics": 1}, private_apps=False) as mesh:
-        found = targets(mesh)
+    with (
+        running_mesh({"analytics": 1}, private_apps=False) as mesh,
+        tempfile.TemporaryDirectory(prefix="capsure-bare-grpc-") as scratch,
+        running_bare_grpc_ingest(Path(scratch)) as floor,
+    ):
+        found = {**targets(mesh), FLOOR: Target(floor)}
         results = asyncio.run(run(found))
     paths = list(found)
-    record(results, paths)
+    record(results, paths[:-1])
+    record_floor(results)
     header = ["client", "path", "in flight", "calls/s", "÷ direct (same client)", "÷ grpcio",
               "p50 ms", "p99 ms", "errors"]  # fmt: skip
     notes = (
@@ -248,7 +264,9 @@ def measure() -> str:
         "client does the TLS the edge would; trading, not in this mesh, is not admitted); "
         f"direct with the x-forwarded-client-cert header {CALLER}'s sidecar would have set "
         f"(direct means: as if {CALLER}'s sidecar had forwarded it). Apps on loopback ports for "
-        "direct (`private_apps=False`): sidecar → app is TCP here, not the default Unix socket.\n"
+        "direct (`private_apps=False`): sidecar → app is TCP here, not the default Unix socket. "
+        f"{FLOOR}: bench/bare_grpc_ingest.py, the same contract and insert on grpcio's own "
+        "server with protobuf's C parser and sqlite3 (no grpclib, betterproto or Tortoise).\n"
     )
     return table(header, rows(results, paths)) + notes
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -19,6 +18,7 @@ from services.analytics.service_layer.ports import TickRepository
 from services.analytics.service_layer.use_cases import AnalyticsDeps
 from services.common.database import readiness, service_database
 from services.common.rest_app import RestAppSpec, build_rest_app
+from services.common.time_ordered_ids import time_ordered_ids
 
 SERVICE = "analytics"
 ERROR_STATUSES = {NoMarketData: 404, InvalidQuery: 400}
@@ -27,9 +27,10 @@ ERROR_STATUSES = {NoMarketData: 404, InvalidQuery: 400}
 def build_deps(
     ticks: TickRepository,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    new_id: Callable[[], UUID] = uuid.uuid4,
+    new_id: Callable[[], UUID] | None = None,
 ) -> AnalyticsDeps:
-    return AnalyticsDeps(ticks=ticks, clock=clock, new_id=new_id)
+    # Time-ordered ids by default: each tick's row lands at the end of the primary key's index.
+    return AnalyticsDeps(ticks=ticks, clock=clock, new_id=new_id or time_ordered_ids())
 
 
 # Who feeds market data in: trading's outbox, and clients through the edge (which checked

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ from services.analytics.domain.errors import InvalidQuery, InvalidTick
 from services.analytics.domain.model import AssetStats, MarketTick
 from services.analytics.domain.volume import DailyVolume
 from services.common.quoting import quoted
+from services.common.tick_batch_wire import WireTick
 from services.common.timestamps import rfc3339
 
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -43,6 +44,17 @@ async def ticks_from_stream(
             yield tick_from_message(message)
         except InvalidTick as error:
             yield error
+
+
+def ticks_from_wire(batch: Sequence[WireTick]) -> list[MarketTick | InvalidTick]:
+    """The ticks of a decoded batch; an invalid one becomes its error (the use case names it)."""
+    ticks: list[MarketTick | InvalidTick] = []
+    for asset_symbol, price, timestamp, source_id, quantity in batch:
+        try:
+            ticks.append(MarketTick(asset_symbol, price, timestamp, source_id or None, quantity))
+        except InvalidTick as error:
+            ticks.append(error)
+    return ticks
 
 
 def latest_price_to_contract(tick: MarketTick) -> dict[str, Any]:

@@ -12,6 +12,7 @@ message of any length whole (50 MB was accepted) and answered undecodable bytes 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from grpclib import GRPCError, Status
 from grpclib.encoding.proto import ProtoCodec
 from grpclib.server import Stream
 
-from services.common.grpc_servables import Method, Servable, each_method
+from services.common.grpc_servables import Method, Servable
 from services.common.protobuf_wire import MalformedMessage, check_wire_format
 
 GRPC_PREFIX_BYTES = 5  # before each message: a compressed flag and the length (4 bytes)
@@ -85,20 +86,29 @@ def _not_a(message_type: type, reason: str) -> str:
     return f"not a valid {message_type.__name__}: {reason}"
 
 
-def refusing_long_requests(servable: Any, max_bytes: int) -> Servable:
+def refusing_long_requests(
+    servable: Any, max_bytes: int, per_method: Mapping[str, int] | None = None
+) -> Servable:
     """`servable` (a grpclib handler: a servicer, Health) whose methods refuse a request message
-    longer than `max_bytes` from its length prefix, before reading a byte of its body."""
-    if max_bytes < GRPC_PREFIX_BYTES:
+    longer than `max_bytes` from its length prefix, before reading a byte of its body.
+    `per_method`: another limit for some methods, by path (a batch method's larger messages)."""
+    limits = dict(per_method or {})
+    if min([max_bytes, *limits.values()]) < GRPC_PREFIX_BYTES:
         raise ValueError(f"a limit below {GRPC_PREFIX_BYTES} bytes would refuse every prefix")
+    return Servable(
+        {
+            path: handler._replace(func=_refusing_long(handler.func, limits.get(path, max_bytes)))
+            for path, handler in servable.__mapping__().items()
+        }
+    )
 
-    def refusing_long(method: Method) -> Method:
-        async def handle(stream: Stream[Any, Any]) -> None:
-            _bound_reads(stream, max_bytes)
-            await method(stream)
 
-        return handle
+def _refusing_long(method: Method, max_bytes: int) -> Method:
+    async def handle(stream: Stream[Any, Any]) -> None:
+        _bound_reads(stream, max_bytes)
+        await method(stream)
 
-    return each_method(servable, refusing_long)
+    return handle
 
 
 def _bound_reads(stream: Stream[Any, Any], max_bytes: int) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from services.common.notification_events import NotificationEventDelivery
 from services.common.outbox import OutboxRelay, Topic
 from services.common.outbox_orm import TortoiseOutboxStore
 from services.common.rest_app import RestAppSpec, build_rest_app
+from services.common.time_ordered_ids import time_ordered_ids
 from services.trading.adapters.analytics_client import AnalyticsDelivery, channel_to
 from services.trading.adapters.listing_repository import TortoiseListingRepository
 from services.trading.adapters.nft_marketplace import RestNftMarketplace
@@ -32,19 +32,18 @@ from services.trading.adapters.purchase_repository import (
     TortoisePurchaseRepository,
     TortoiseSaleRepository,
 )
-from services.trading.adapters.repository import TortoiseTickRepository
+from services.trading.adapters.tick_repository import TortoiseTickRepository
 from services.trading.adapters.wallet_repository import TortoiseWalletRepository
 from services.trading.config import TradingSettings
 from services.trading.domain import errors
-from services.trading.entrypoints.rest import TradingHandlers
+from services.trading.entrypoints.handlers import TradingHandlers
+from services.trading.service_layer.deps import MarketplacePorts, TradingDeps
 from services.trading.service_layer.ports import Outbox, TickRepository, UnitOfWork
 from services.trading.service_layer.resumer import PurchaseResumer, ResumePolicy
-from services.trading.service_layer.use_cases import (
+from services.trading.service_layer.topics import (
     ANALYTICS_TOPIC,
     NOTIFICATION_EVENTS_TOPIC,
     NOTIFICATION_TOPIC,
-    MarketplacePorts,
-    TradingDeps,
 )
 
 SERVICE = "trading"
@@ -80,17 +79,19 @@ def build_deps(
     transaction: UnitOfWork = nullcontext,
     wake_relay: Callable[[], None] = lambda: None,
     clock: Callable[[], datetime] = utc_now,
-    new_id: Callable[[], UUID] = uuid.uuid4,
+    new_id: Callable[[], UUID] | None = None,
     market: MarketplacePorts | None = None,
 ) -> TradingDeps:
-    """The use cases' dependencies; without `market`, market data only (tests of ticks)."""
+    """The use cases' dependencies; without `market`, market data only (tests of ticks).
+    Ids are time-ordered by default: a tick's id is its source_id at analytics, whose unique
+    index then grows at its end (random ids made each insert a random index write)."""
     return TradingDeps(
         ticks=ticks,
         outbox=outbox,
         transaction=transaction,
         wake_relay=wake_relay,
         clock=clock,
-        new_id=new_id,
+        new_id=new_id or time_ordered_ids(),
         market=market,
     )
 

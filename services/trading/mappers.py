@@ -1,17 +1,16 @@
-"""The one place where trading's contracts (REST JSON, analytics' proto, notification's REST
-inputs) meet domain objects and outbox messages."""
+"""The one place where trading's REST contract meets domain objects, and where domain objects
+become outbox messages (plain JSON). What a consumer is sent of a message (analytics' Tick,
+notification's PriceTickInput) is adapters/consumer_messages'."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from generated.grpc.capsure.analytics.v1 import StreamMarketDataRequest
-from generated.rest.notification_client.models import PriceTickInput
 from services.common.timestamps import rfc3339
 from services.trading.domain.listing import Listing
-from services.trading.domain.model import MarketDataTick
 from services.trading.domain.money import CURRENCY
 from services.trading.domain.purchase import Purchase, Sale
+from services.trading.domain.ticks import MarketDataTick
 from services.trading.domain.wallet import Wallet
 
 
@@ -35,27 +34,6 @@ def tick_to_message(tick: MarketDataTick) -> dict[str, Any]:
         "timestamp": tick.timestamp,
         "quantity": tick.quantity,
     }
-
-
-def message_to_stream_request(payload: dict[str, Any]) -> StreamMarketDataRequest:
-    # The tick's id is its source_id: analytics counts a redelivered tick once.
-    return StreamMarketDataRequest(
-        asset_symbol=payload["assetSymbol"],
-        price=payload["price"],
-        timestamp=payload["timestamp"],
-        source_id=payload["id"],
-        quantity=payload.get("quantity", 0.0),
-    )
-
-
-def message_to_price_tick(payload: dict[str, Any]) -> PriceTickInput:
-    # sourceId lets notification answer a redelivered tick as a duplicate (or stale).
-    return PriceTickInput(
-        asset_symbol=payload["assetSymbol"],
-        price=payload["price"],
-        timestamp=payload["timestamp"],
-        source_id=payload["id"],
-    )
 
 
 # --- the marketplace -----------------------------------------------------------------------

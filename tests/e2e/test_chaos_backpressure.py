@@ -18,7 +18,7 @@ import pytest
 
 from mesh.runner import Mesh, RunningInstance
 from services.common.outbox_orm import TABLE as OUTBOX_TABLE
-from services.trading.service_layer.use_cases import ANALYTICS_TOPIC
+from services.trading.service_layer.topics import ANALYTICS_TOPIC
 from tests.support.mesh import poll, running_mesh, stat
 from tests.support.stalls import Sampler, paused, rss_kib
 from tests.support.tokens import bearer

@@ -101,6 +101,51 @@ def test_the_versioned_api_unary_and_client_streaming_through_the_edge(
     assert (summary["count"], summary["min"], summary["max"]) == (200, 1.0, 200.0)
 
 
+def test_tick_batches_through_the_edge_need_a_publisher_and_are_stored_whole(
+    platform_mesh, channel, proto
+):
+    """StreamTickBatches follows StreamMarketData's policy: a Developer's token at the edge,
+    the edge's identity at the analytics sidecar (same gRPC service); every tick sent is
+    stored once, a batch with a bad tick is refused whole, naming it."""
+    stream = channel.stream_unary(
+        f"/{V1}/StreamTickBatches",
+        request_serializer=serialize,
+        response_deserializer=proto["capsure.analytics.v1.StreamTickBatchesResponse"].FromString,
+    )
+    tick, batch = (
+        proto["capsure.analytics.v1.Tick"],
+        proto["capsure.analytics.v1.StreamTickBatchesRequest"],
+    )
+
+    def batch_of(first: int, size: int, price: float = 1.0):
+        return batch(
+            ticks=[
+                tick(asset_symbol="MESH-BATCH", price=price, timestamp=t, source_id=f"mb-{t}")
+                for t in range(first, first + size)
+            ]
+        )
+
+    for metadata, code in [
+        ((), grpc.StatusCode.UNAUTHENTICATED),
+        (grpc_bearer(uuid.uuid4(), roles=[]), grpc.StatusCode.PERMISSION_DENIED),
+    ]:
+        with pytest.raises(grpc.RpcError) as refused:
+            stream(iter([batch_of(1, 1)]), metadata=metadata, timeout=5)
+        assert refused.value.code() == code
+    batches = [batch_of(1 + i * 1000, 1000) for i in range(5)]
+    reply = stream(iter(batches), metadata=developer(), timeout=30)
+    assert (reply.batches, reply.ticks, reply.stored, reply.duplicates) == (5, 5000, 5000, 0)
+    with pytest.raises(grpc.RpcError) as refused:
+        stream(
+            iter([batch_of(1, 10), batch_of(6000, 10, price=-1.0)]),
+            metadata=developer(),
+            timeout=10,
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details().startswith("batch 1: tick 0: price -1.0")
+    assert asset_stats(platform_mesh, "MESH-BATCH")["count"] == 5000
+
+
 def test_a_stream_cut_by_its_deadline_leaves_analytics_storing_the_next_ones(
     platform_mesh, channel, proto
 ):

@@ -22,6 +22,8 @@ from mesh.topology import HOST, load_topology
 from services.analytics.bootstrap import INGEST_CALLERS, build_deps
 from services.analytics.entrypoints.drain import Drain
 from services.analytics.entrypoints.grpc import LegacyMarketDataService, MarketDataService
+from services.analytics.entrypoints.grpc_server import MESSAGE_LIMITS
+from services.analytics.entrypoints.tick_batch_codec import TickBatchCodec
 from services.common.grpc_callers import admitting_only
 from services.common.workload_identity import XFCC_HEADER, service_of
 from tests.support.callers import called_by
@@ -34,7 +36,10 @@ pytestmark = pytest.mark.integration
 async def channel() -> AsyncIterator[Channel]:
     deps, drain = build_deps(InMemoryTickRepository()), Drain()
     services = [MarketDataService(deps, drain), LegacyMarketDataService(deps, drain)]
-    server = Server([admitting_only(service, INGEST_CALLERS) for service in services])
+    server = Server(
+        [admitting_only(service, INGEST_CALLERS) for service in services],
+        codec=TickBatchCodec(MESSAGE_LIMITS),  # batches reach the servicer decoded, as served
+    )
     port = free_port()
     await server.start(HOST, port)
     channel = Channel(HOST, port)
@@ -52,11 +57,19 @@ def tick() -> v1.SendMarketDataRequest:
     )
 
 
+def batch() -> v1.StreamTickBatchesRequest:
+    one = tick()
+    return v1.StreamTickBatchesRequest(
+        ticks=[v1.Tick(asset_symbol=one.asset_symbol, price=one.price, timestamp=one.timestamp)]
+    )
+
+
 @pytest.mark.parametrize("caller", ["trading", "edge"])
 async def test_trading_and_the_edge_publish(channel: Channel, caller: str) -> None:
     metadata = {XFCC_HEADER: called_by(caller)[XFCC_HEADER]}
-    answer = await v1.MarketDataServiceStub(channel, metadata=metadata).send_market_data(tick())
-    assert answer.success
+    stub = v1.MarketDataServiceStub(channel, metadata=metadata)
+    assert (await stub.send_market_data(tick())).success
+    assert (await stub.stream_tick_batches([batch()])).stored == 1
 
 
 @pytest.mark.parametrize("caller", ["nft", "user", "notification", "analytics", None])
@@ -66,6 +79,9 @@ async def test_anyone_else_is_denied_on_both_wire_contracts(
     metadata = {XFCC_HEADER: called_by(caller)[XFCC_HEADER]} if caller else {}
     with pytest.raises(GRPCError) as denied:
         await v1.MarketDataServiceStub(channel, metadata=metadata).send_market_data(tick())
+    assert denied.value.status == Status.PERMISSION_DENIED
+    with pytest.raises(GRPCError) as denied:
+        await v1.MarketDataServiceStub(channel, metadata=metadata).stream_tick_batches([batch()])
     assert denied.value.status == Status.PERMISSION_DENIED
     seed = market.MarketDataRequest(asset_symbol="ETH-USD", price=1.0, timestamp=1)
     with pytest.raises(GRPCError) as denied:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.analytics.adapters.orm import MarketTickRecord
 from services.analytics.adapters.repository import TortoiseTickRepository
 from services.analytics.config import AnalyticsSettings
 from services.analytics.domain.candles import CandleInterval
@@ -33,3 +34,23 @@ async def test_ticks_from_before_quantities_are_quotes_after_the_upgrade(databas
         assert (candle.ticks, candle.trades, candle.volume) == (1, 0, 0.0)
         totals = await repo.totals("OLD", Window.day_ending_at(60_000))
         assert (totals.ticks, totals.volume, totals.vwap) == (1, 0.0, None)
+
+
+async def test_the_idempotency_table_of_the_read_only_api_is_dropped(database_url):
+    spec = service_database("analytics", AnalyticsSettings(database_url=database_url))
+    await seeded_at(
+        spec,
+        "0003_idempotency",
+        "INSERT INTO idempotency_record (scope, key, fingerprint, response_status, "
+        "response_headers, created_at, expires_at) VALUES ('s', 'k', 'f', 200, '{}', "
+        "'2026-01-01 00:00:00+00:00', '2026-01-02 00:00:00+00:00')",
+    )
+    async with migrated_and_open(spec):
+        client = MarketTickRecord._meta.db
+        if spec.is_postgres:
+            query = "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
+        else:
+            query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        tables = {row["name"] for row in await client.execute_query_dict(query)}
+        assert "market_tick" in tables
+        assert "idempotency_record" not in tables

@@ -3,6 +3,7 @@ with the domain's reference `summarise`, and a source_id is kept once, even unde
 
 import asyncio
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -76,9 +77,42 @@ async def test_a_source_id_is_kept_once(repo):
         received(price=4.0, source_id="tick-2"),  # twice in the batch
         received(price=5.0),
     ]
-    await repo.add_many(batch)
+    assert await repo.add_many(batch) == 2  # tick-2 once and the one without a source_id
     stats = await repo.stats("ETH")
     assert (stats.count, stats.min, stats.max) == (3, 1.0, 5.0)
+
+
+async def test_a_bulk_insert_reads_back_through_the_model_as_tortoise_wrote_it(repo):
+    """Rows of the bulk insert (raw SQL) and of the model's own create are alike, field by
+    field, read back through the model."""
+    from services.analytics.adapters.orm import MarketTickRecord
+
+    trade = MarketTick("ETH-USD", 1e-9, 4_102_444_800_000, "s-1", quantity=1e15)
+    saved = ReceivedTick(uuid4(), trade, T0 + timedelta(microseconds=123_456))
+    bulk = ReceivedTick(uuid4(), replace(trade, source_id="s-2"), saved.received_at)
+    await MarketTickRecord.create(  # as Tortoise writes a row
+        id=saved.id,
+        asset_symbol=trade.asset_symbol,
+        price=trade.price,
+        timestamp=trade.timestamp,
+        source_id=trade.source_id,
+        received_at=saved.received_at,
+        quantity=trade.quantity,
+        notional=trade.notional,
+    )
+    assert await repo.add_many([bulk]) == 1
+    rows = {r.source_id: r for r in await MarketTickRecord.all()}
+    fields = ("asset_symbol", "price", "timestamp", "received_at", "quantity", "notional")
+    assert [getattr(rows["s-2"], f) for f in fields] == [getattr(rows["s-1"], f) for f in fields]
+    assert rows["s-2"].id == bulk.id
+    assert rows["s-2"].received_at == saved.received_at
+
+
+async def test_a_bulk_insert_is_one_write_of_the_whole_batch(repo):
+    big = [received(price=float(i + 1), timestamp=i, source_id=f"b-{i}") for i in range(2_500)]
+    assert await repo.add_many(big) == 2_500
+    assert await repo.add_many(big[:10]) == 0  # every one stored already
+    assert (await repo.stats("ETH")).count == 2_500
 
 
 async def test_racing_copies_of_one_source_id_store_one_row(repo):

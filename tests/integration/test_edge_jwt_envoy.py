@@ -156,6 +156,7 @@ def test_client_sent_identity_headers_never_reach_a_service(
 MARKET_DATA = (
     "/market.MarketDataService/SendMarketData",
     "/capsure.analytics.v1.MarketDataService/StreamMarketData",
+    "/capsure.analytics.v1.MarketDataService/StreamTickBatches",
 )
 
 

@@ -21,7 +21,7 @@ from services.trading.adapters.purchase_repository import (
     TortoisePurchaseRepository,
     TortoiseSaleRepository,
 )
-from services.trading.adapters.repository import TortoiseTickRepository
+from services.trading.adapters.tick_repository import TortoiseTickRepository
 from services.trading.adapters.wallet_repository import TortoiseWalletRepository
 from services.trading.bootstrap import build_deps
 from services.trading.config import TradingSettings
@@ -31,8 +31,8 @@ from services.trading.domain.money import Money
 from services.trading.domain.purchase import Purchase, PurchaseStatus
 from services.trading.domain.wallet import EntryReason
 from services.trading.service_layer import purchases, wallets
+from services.trading.service_layer.deps import MarketplacePorts
 from services.trading.service_layer.ports import DuplicatePurchase
-from services.trading.service_layer.use_cases import MarketplacePorts
 from tests.integration.conftest import migrated_and_open
 from tests.unit.trading_market_fakes import FakeNft, RecordingPaymentProvider
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.common.database import service_database
-from services.trading.adapters.repository import TortoiseTickRepository
+from services.trading.adapters.tick_repository import TortoiseTickRepository
 from services.trading.config import TradingSettings
 from tests.integration.conftest import migrated_and_open, seeded_at
 

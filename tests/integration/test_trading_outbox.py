@@ -15,10 +15,10 @@ from services.common.database import service_database
 from services.common.outbox import OutboxRelay, RelayPolicy, Topic
 from services.common.outbox_orm import TortoiseOutboxStore
 from services.trading.adapters.orm import MarketDataTickRecord, OutboxMessage
-from services.trading.adapters.repository import TortoiseTickRepository
+from services.trading.adapters.tick_repository import TortoiseTickRepository
 from services.trading.bootstrap import build_deps
 from services.trading.config import TradingSettings
-from services.trading.service_layer import use_cases
+from services.trading.service_layer import ticks, topics
 from tests.integration.conftest import migrated_and_open
 from tests.unit.trading_fakes import FakeConsumer
 
@@ -44,7 +44,7 @@ def deps(store):
 
 
 async def submit(deps, price: float = 100.0, timestamp: int = 1):
-    return await use_cases.submit_market_data(
+    return await ticks.submit_market_data(
         deps, asset_symbol="ETH-USD", price=price, timestamp=timestamp
     )
 
@@ -56,7 +56,7 @@ async def counts() -> tuple[int, int]:
 async def test_the_tick_and_one_message_per_consumer_commit_together(deps, store):
     tick = await submit(deps)
     assert await counts() == (1, 2)
-    for topic in use_cases.TICK_TOPICS:
+    for topic in topics.TICK_TOPICS:
         [message] = await store.pending(topic, 10)
         assert message.payload["id"] == str(tick.id) and message.attempts == 0
 

@@ -6,9 +6,9 @@ from uuid import uuid4
 import pytest
 
 from services.common.database import service_database
-from services.trading.adapters.repository import TortoiseTickRepository
+from services.trading.adapters.tick_repository import TortoiseTickRepository
 from services.trading.config import TradingSettings
-from services.trading.domain.model import MarketDataTick
+from services.trading.domain.ticks import MarketDataTick
 from tests.integration.conftest import migrated_and_open
 
 pytestmark = pytest.mark.integration

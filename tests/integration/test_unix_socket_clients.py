@@ -39,7 +39,7 @@ from services.trading.adapters.analytics_client import AnalyticsDelivery, channe
 from services.trading.adapters.nft_marketplace import RestNftMarketplace
 from services.trading.adapters.notification_client import NotificationDelivery
 from services.trading.domain.errors import NftServiceUnavailable
-from services.trading.domain.model import MarketDataTick
+from services.trading.domain.ticks import MarketDataTick
 from services.trading.mappers import tick_to_message
 from services.user.adapters.nft_catalog import RestNftCatalog
 from services.user.bootstrap import bootstrap as user_app

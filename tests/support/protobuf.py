@@ -17,6 +17,9 @@ MARKET_DATA_MESSAGES = (
     "capsure.analytics.v1.SendMarketDataResponse",
     "capsure.analytics.v1.StreamMarketDataRequest",
     "capsure.analytics.v1.StreamMarketDataResponse",
+    "capsure.analytics.v1.Tick",
+    "capsure.analytics.v1.StreamTickBatchesRequest",
+    "capsure.analytics.v1.StreamTickBatchesResponse",
 )
 
 

@@ -34,10 +34,9 @@ class InMemoryTickRepository:
         self.ticks.append(tick)
         return True
 
-    async def add_many(self, ticks: Sequence[ReceivedTick]) -> None:
+    async def add_many(self, ticks: Sequence[ReceivedTick]) -> int:
         self.batches.append(len(ticks))
-        for tick in ticks:
-            await self.add(tick)
+        return sum([await self.add(tick) for tick in ticks])
 
     def _of(self, asset_symbol: str) -> list[ReceivedTick]:
         return [t for t in self.ticks if t.tick.asset_symbol == asset_symbol]

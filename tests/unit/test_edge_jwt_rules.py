@@ -22,6 +22,7 @@ TOPOLOGY = load_topology()
 MARKET_DATA_PATHS = (
     "/market.MarketDataService/SendMarketData",
     "/capsure.analytics.v1.MarketDataService/StreamMarketData",
+    "/capsure.analytics.v1.MarketDataService/StreamTickBatches",
 )
 
 

@@ -374,6 +374,7 @@ def test_inbound_routes_grpc_paths_to_the_grpc_server_and_the_rest_to_http(
     assert hcm(inbound)["codec_type"] == "AUTO"
     for path in (
         "/capsure.analytics.v1.MarketDataService/StreamMarketData",
+        "/capsure.analytics.v1.MarketDataService/StreamTickBatches",
         "/market.MarketDataService/SendMarketData",
         "/grpc.health.v1.Health/Check",  # the peers' gRPC health checks
     ):

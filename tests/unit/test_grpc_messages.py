@@ -156,3 +156,12 @@ def test_every_method_of_a_servicer_is_bounded_and_keeps_its_signature():
     for path, handler in bounded.items():
         assert handler[1:] == original[path][1:]  # cardinality, request and reply types
         assert handler.func is not original[path].func
+
+
+def test_a_method_may_have_its_own_bound():
+    servicer = v1.MarketDataServiceBase()
+    batch = "/capsure.analytics.v1.MarketDataService/StreamTickBatches"
+    with pytest.raises(ValueError):
+        refusing_long_requests(servicer, 100, per_method={batch: 4})
+    bounded = refusing_long_requests(servicer, 100, per_method={batch: 1000}).__mapping__()
+    assert bounded.keys() == servicer.__mapping__().keys()

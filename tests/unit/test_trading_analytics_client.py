@@ -1,6 +1,7 @@
 """Outbox batches towards analytics, against a fake analytics on grpclib's in-memory channel
-(no sockets): one stream per batch; failures and short answers make the batch retry; ticks
-refused as invalid are found and reported by message id. And ANALYTICS_ADDR."""
+(no sockets): one StreamTickBatches stream per batch; failures and short answers make the
+batch retry; ticks refused as invalid are found (by halving) and reported by message id. And
+ANALYTICS_ADDR."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ from pydantic import ValidationError
 from generated.grpc.capsure.analytics import v1
 from services.common.addresses import split_address
 from services.common.grpc_messages import client_codec
-from services.common.market_data import MAX_TICK_MESSAGE_BYTES
 from services.common.outbox import DeliveryFailed, OutboxMessage
+from services.common.tick_batch_wire import MAX_BATCH_MESSAGE_BYTES, MAX_TICKS_PER_BATCH
 from services.trading.adapters.analytics_client import MESSAGE_LIMITS, AnalyticsDelivery
 from services.trading.config import TradingSettings
-from services.trading.domain.model import MarketDataTick
+from services.trading.domain.ticks import MarketDataTick
 from services.trading.mappers import tick_to_message
 from tests.support.clock import FakeClock
 
@@ -28,28 +29,33 @@ pytestmark = pytest.mark.unit
 
 
 class FakeAnalyticsServer(v1.MarketDataServiceBase):
-    """Takes every tick but those whose price it finds invalid; counts like analytics does."""
+    """Takes every TickBatch but those holding a price it finds invalid (a batch is stored
+    whole or refused whole, as analytics does); counts like analytics does."""
 
     def __init__(self) -> None:
-        self.streams: list[list[v1.StreamMarketDataRequest]] = []
+        self.streams: list[list[v1.Tick]] = []  # the ticks of each stream
+        self.batch_sizes: list[list[int]] = []  # the TickBatch sizes of each stream
         self.invalid_prices: set[float] = set()
         self.failure: GRPCError | None = None
         self.answer_short = False
         self.hang = False
 
-    async def stream_market_data(
-        self, stream_market_data_request_iterator: AsyncIterator[v1.StreamMarketDataRequest]
-    ) -> v1.StreamMarketDataResponse:
-        stream = [r async for r in stream_market_data_request_iterator]
-        self.streams.append(stream)
+    async def stream_tick_batches(
+        self, stream_tick_batches_request_iterator: AsyncIterator[v1.StreamTickBatchesRequest]
+    ) -> v1.StreamTickBatchesResponse:
+        batches = [b.ticks async for b in stream_tick_batches_request_iterator]
+        self.streams.append([t for batch in batches for t in batch])
+        self.batch_sizes.append([len(batch) for batch in batches])
         if self.hang:
             await asyncio.Event().wait()
         if self.failure is not None:
             raise self.failure
-        rejected = sum(r.price in self.invalid_prices for r in stream)
-        accepted = len(stream) - rejected - (1 if self.answer_short else 0)
-        return v1.StreamMarketDataResponse(
-            success=rejected == 0, accepted=accepted, rejected=rejected
+        for number, batch in enumerate(batches):
+            if any(t.price in self.invalid_prices for t in batch):
+                raise GRPCError(Status.INVALID_ARGUMENT, f"batch {number}: tick ...: price")
+        ticks = len(self.streams[-1]) - (1 if self.answer_short else 0)
+        return v1.StreamTickBatchesResponse(
+            batches=len(batches), ticks=ticks, stored=ticks, duplicates=0
         )
 
 
@@ -76,8 +82,8 @@ async def test_a_batch_is_one_stream_in_order_with_tick_ids_as_source_ids(delive
     batch = [message(n) for n in range(1, 4)]
     assert await deliver(batch) == {}
     [stream] = server.streams
-    assert [r.source_id for r in stream] == [m.payload["id"] for m in batch]
-    assert stream[0] == v1.StreamMarketDataRequest(
+    assert [t.source_id for t in stream] == [m.payload["id"] for m in batch]
+    assert stream[0] == v1.Tick(
         asset_symbol="ETH-USD",
         price=100.0,
         timestamp=1_700_000_000_001,
@@ -86,12 +92,23 @@ async def test_a_batch_is_one_stream_in_order_with_tick_ids_as_source_ids(delive
     )
 
 
-async def test_refused_ticks_are_found_one_by_one_and_reported(deliver, server):
+async def test_a_large_batch_goes_as_tick_batches_of_the_contract_s_size(server):
+    batch = [message(n) for n in range(1, MAX_TICKS_PER_BATCH * 2 + 2)]
+    async with ChannelFor([server]) as channel:
+        # The fake parses with betterproto (~0.1 ms a tick): a deadline for that.
+        deliver = AnalyticsDelivery(lambda: channel, timeout=30)
+        deliver.open()
+        assert await deliver(batch) == {}
+    assert server.batch_sizes == [[MAX_TICKS_PER_BATCH, MAX_TICKS_PER_BATCH, 1]]
+    assert [t.source_id for t in server.streams[0]] == [m.payload["id"] for m in batch]
+
+
+async def test_refused_ticks_are_found_by_halving_and_reported(deliver, server):
     server.invalid_prices = {66.0}
-    batch = [message(1), message(2, price=66.0), message(3)]
+    batch = [message(1), message(2, price=66.0), message(3), message(4)]
     assert await deliver(batch) == {2: "analytics refused the tick as invalid"}
-    # The batch, then each tick alone: the accepted ones again (analytics dedupes them).
-    assert [len(s) for s in server.streams] == [3, 1, 1, 1]
+    # The batch, its halves, the refused half's halves: the others are stored on the way.
+    assert [len(s) for s in server.streams] == [4, 2, 1, 1, 2]
 
 
 async def test_invalid_argument_on_a_single_tick_is_a_refusal(deliver, server):
@@ -120,7 +137,7 @@ async def test_the_peers_status_message_is_kept_as_a_short_prefix(deliver, serve
 
 async def test_a_message_over_the_limit_is_not_sent_and_the_batch_retries(server):
     oversized = message(1)
-    oversized.payload["assetSymbol"] = "X" * MAX_TICK_MESSAGE_BYTES  # no tick trading takes
+    oversized.payload["assetSymbol"] = "X" * MAX_BATCH_MESSAGE_BYTES  # no tick trading takes
     async with ChannelFor([server], codec=client_codec(MESSAGE_LIMITS)) as channel:
         delivery = AnalyticsDelivery(lambda: channel, timeout=1.0)
         delivery.open()

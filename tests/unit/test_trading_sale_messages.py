@@ -11,10 +11,10 @@ import pytest
 from jsonschema import Draft4Validator
 
 from services.common.contracts import load_contract
+from services.trading.adapters.consumer_messages import message_to_price_tick
 from services.trading.domain.money import Money
 from services.trading.domain.purchase import Sale
 from services.trading.mappers import (
-    message_to_price_tick,
     sale_to_event_messages,
     sale_to_tick,
     tick_to_message,

@@ -11,9 +11,9 @@ from services.common.market_data import MAX_FUTURE_SKEW, MAX_TIMESTAMP_MS, TickF
 from services.common.outbox import InMemoryOutboxStore
 from services.trading.bootstrap import build_deps
 from services.trading.domain.errors import InvalidTick
-from services.trading.domain.model import MarketDataTick
-from services.trading.service_layer import use_cases
-from services.trading.service_layer.use_cases import TradingDeps
+from services.trading.domain.ticks import MarketDataTick
+from services.trading.service_layer import ticks
+from services.trading.service_layer.deps import TradingDeps
 from tests.support.clock import FakeClock
 from tests.unit.trading_fakes import InMemoryTickRepository, RecordingTransaction
 
@@ -48,7 +48,7 @@ def deps(repo, outbox, transaction, wakeups, clock) -> TradingDeps:
 
 
 async def submit(deps, symbol="BTC", price=100.0, timestamp=1_700_000_000_000):
-    return await use_cases.submit_market_data(
+    return await ticks.submit_market_data(
         deps, asset_symbol=symbol, price=price, timestamp=timestamp
     )
 
@@ -165,10 +165,10 @@ async def test_recent_ticks_are_newest_first_then_latest_received(deps, clock):
     clock.advance()
     same_ts_later = await submit(deps, price=4.0, timestamp=3_000)
     await submit(deps, symbol="ETH")
-    listed = await use_cases.list_market_data(deps, "BTC", limit=10)
+    listed = await ticks.list_market_data(deps, "BTC", limit=10)
     assert [t.id for t in listed] == [same_ts_later.id, newest.id, late.id, older.id]
-    assert [t.id for t in await use_cases.list_market_data(deps, "BTC", limit=2)] == [
+    assert [t.id for t in await ticks.list_market_data(deps, "BTC", limit=2)] == [
         same_ts_later.id,
         newest.id,
     ]
-    assert await use_cases.list_market_data(deps, "DOGE", limit=10) == []
+    assert await ticks.list_market_data(deps, "DOGE", limit=10) == []

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from uuid import UUID
 
 from services.common.outbox import InMemoryOutboxStore, OutboxMessage
-from services.trading.domain.model import MarketDataTick
+from services.trading.domain.ticks import MarketDataTick
 
 
 class InMemoryTickRepository:

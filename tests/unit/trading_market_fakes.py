@@ -21,6 +21,7 @@ from services.trading.domain.money import Money
 from services.trading.domain.purchase import Purchase, PurchaseStatus, Sale
 from services.trading.domain.wallet import EntryReason, Wallet, WalletEntry, entry_deltas
 from services.trading.mappers import listing_to_contract, sale_to_contract
+from services.trading.service_layer.deps import MarketplacePorts, TradingDeps
 from services.trading.service_layer.ports import (
     DuplicatePurchase,
     ListingRepository,
@@ -32,7 +33,6 @@ from services.trading.service_layer.ports import (
     TransferRequest,
     TransferUnknown,
 )
-from services.trading.service_layer.use_cases import MarketplacePorts, TradingDeps
 from tests.unit.trading_fakes import InMemoryTickRepository
 
 

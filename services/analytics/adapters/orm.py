@@ -4,10 +4,6 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from services.common.idempotency_orm import TABLE as IDEMPOTENCY_TABLE
-from services.common.idempotency_orm import UNIQUE as IDEMPOTENCY_UNIQUE
-from services.common.idempotency_orm import IdempotencyRecordModel
-
 
 class MarketTickRecord(Model):
     id = fields.UUIDField(primary_key=True)
@@ -28,10 +24,3 @@ class MarketTickRecord(Model):
         table = "market_tick"
         # Serves the per-asset aggregates and the "latest tick" lookups.
         indexes = (Index(fields=("asset_symbol", "timestamp"), name="idx_market_tick_symbol_ts"),)
-
-
-# Idempotency-Key replays of this service's write operations.
-class IdempotencyRecord(IdempotencyRecordModel):
-    class Meta:
-        table = IDEMPOTENCY_TABLE
-        unique_together = IDEMPOTENCY_UNIQUE

@@ -22,3 +22,12 @@ class NoMarketData(AnalyticsError):
 
 class InvalidQuery(AnalyticsError):
     """A question analytics cannot answer as asked (a moment it cannot read, say)."""
+
+
+class BatchRefused(AnalyticsError):
+    """A batch of ticks was refused whole because one tick in it is not acceptable."""
+
+    def __init__(self, index: int, problems: tuple[str, ...]) -> None:
+        self.index = index  # the tick's place in the batch
+        self.problems = problems
+        super().__init__(f"tick {index}: " + "; ".join(problems))

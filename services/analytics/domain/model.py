@@ -125,3 +125,11 @@ class IngestSummary:
     @property
     def success(self) -> bool:
         return self.rejected == 0
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What became of one batch of ticks (all of it was taken)."""
+
+    stored: int  # newly kept
+    duplicates: int  # their source_id was kept already (or twice in the batch): kept once

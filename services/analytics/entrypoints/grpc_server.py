@@ -15,10 +15,14 @@ from grpclib.server import Server
 
 from services.analytics.entrypoints.drain import Drain
 from services.analytics.entrypoints.grpc import LegacyMarketDataService, MarketDataService
+from services.analytics.entrypoints.tick_batch_codec import (
+    MAX_BATCH_MESSAGE_BYTES,
+    TickBatchCodec,
+)
 from services.analytics.service_layer.use_cases import AnalyticsDeps
 from services.common.database import READINESS_TIMEOUT_SECONDS
 from services.common.grpc_callers import admitting_only
-from services.common.grpc_messages import MessageLimits, refusing_long_requests, server_codec
+from services.common.grpc_messages import MessageLimits, refusing_long_requests
 from services.common.market_data import MAX_TICK_MESSAGE_BYTES
 from services.common.unix_sockets import bind_private_socket
 
@@ -31,11 +35,14 @@ log = logging.getLogger(__name__)
 HEALTH_CHECK_TTL_SECONDS = 1.0
 HEALTH_CHECK_TIMEOUT_SECONDS = READINESS_TIMEOUT_SECONDS
 # Every request carries one tick (MAX_TICK_MESSAGE_BYTES says why that bound), or a health
-# check's service name; every answer (an acknowledgement, a stream's counts, a health status)
-# is a few bytes, so the same bound is generous for what this server sends.
+# check's service name, but a TickBatch: that one method takes messages up to
+# MAX_BATCH_MESSAGE_BYTES (each method's bound is checked from the length prefix; the codec's
+# is the largest). Every answer (an acknowledgement, a stream's counts, a health status) is a
+# few bytes, so the one-tick bound is generous for what this server sends.
 MESSAGE_LIMITS = MessageLimits(
-    max_receive_bytes=MAX_TICK_MESSAGE_BYTES, max_send_bytes=MAX_TICK_MESSAGE_BYTES
+    max_receive_bytes=MAX_BATCH_MESSAGE_BYTES, max_send_bytes=MAX_TICK_MESSAGE_BYTES
 )
+BATCH_METHOD = "/capsure.analytics.v1.MarketDataService/StreamTickBatches"
 
 
 @dataclass(frozen=True)
@@ -111,8 +118,13 @@ async def start_grpc_endpoint(
     ingest = [s if callers is None else admitting_only(s, callers) for s in services]
     servables = [*ingest, _health(services, drain, ready)]
     server = Server(
-        [refusing_long_requests(s, MESSAGE_LIMITS.max_receive_bytes) for s in servables],
-        codec=server_codec(MESSAGE_LIMITS),
+        [
+            refusing_long_requests(
+                s, MAX_TICK_MESSAGE_BYTES, per_method={BATCH_METHOD: MAX_BATCH_MESSAGE_BYTES}
+            )
+            for s in servables
+        ],
+        codec=TickBatchCodec(MESSAGE_LIMITS),
     )
     if socket is not None:
         # Bound here (0600 before anyone can connect) and handed over: grpclib's own

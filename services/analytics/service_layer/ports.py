@@ -15,8 +15,9 @@ class TickRepository(Protocol):
         """Keep the tick; False (and nothing kept) when its source_id is already stored."""
         ...
 
-    async def add_many(self, ticks: Sequence[ReceivedTick]) -> None:
-        """Keep the ticks in one go, skipping any whose source_id is already stored."""
+    async def add_many(self, ticks: Sequence[ReceivedTick]) -> int:
+        """Keep the ticks in one write (all or none of them), skipping any whose source_id is
+        already stored or came earlier in `ticks`; how many were kept."""
         ...
 
     async def latest(self, asset_symbol: str) -> MarketTick | None:

@@ -9,8 +9,14 @@ from uuid import UUID
 
 from services.analytics.domain import candles
 from services.analytics.domain.candles import Candle, CandleInterval
-from services.analytics.domain.errors import InvalidTick, NoMarketData
-from services.analytics.domain.model import AssetStats, IngestSummary, MarketTick, ReceivedTick
+from services.analytics.domain.errors import BatchRefused, InvalidTick, NoMarketData
+from services.analytics.domain.model import (
+    AssetStats,
+    BatchOutcome,
+    IngestSummary,
+    MarketTick,
+    ReceivedTick,
+)
 from services.analytics.domain.volume import DailyVolume, Window
 from services.analytics.service_layer.ports import TickRepository
 from services.common import market_data
@@ -64,6 +70,34 @@ async def record_tick_stream(
     if batch:
         await deps.ticks.add_many(batch)
     return IngestSummary(accepted=accepted, rejected=rejected)
+
+
+def receive_tick_batch(
+    deps: AnalyticsDeps, ticks: Sequence[MarketTick | InvalidTick]
+) -> list[ReceivedTick]:
+    """A batch of ticks as received now, all or nothing: one invalid tick (or one from the
+    future) refuses the batch (BatchRefused, naming it)."""
+    now = deps.clock()
+    for index, tick in enumerate(ticks):
+        if isinstance(tick, InvalidTick):
+            raise BatchRefused(index, tick.problems)
+        if problems := market_data.future_problems(tick.timestamp, now=now):
+            raise BatchRefused(index, tuple(problems))
+    return [ReceivedTick(id=deps.new_id(), tick=t, received_at=now) for t in ticks]
+
+
+async def store_tick_batch(deps: AnalyticsDeps, received: Sequence[ReceivedTick]) -> BatchOutcome:
+    """Keep a received batch in one write. A tick whose source_id is stored already, or
+    repeated in the batch, is kept once (a duplicate)."""
+    stored = await deps.ticks.add_many(received) if received else 0
+    return BatchOutcome(stored=stored, duplicates=len(received) - stored)
+
+
+async def record_tick_batch(
+    deps: AnalyticsDeps, ticks: Sequence[MarketTick | InvalidTick]
+) -> BatchOutcome:
+    """Keep a batch of ticks all-or-nothing (receive_tick_batch, then store_tick_batch)."""
+    return await store_tick_batch(deps, receive_tick_batch(deps, ticks))
 
 
 async def get_latest_price(deps: AnalyticsDeps, asset_symbol: str) -> MarketTick:

@@ -1,9 +1,13 @@
-"""Delivers outbox batches of ticks to analytics: one client-streaming StreamMarketData call
-per batch (analytics' generated betterproto stub on a grpclib Channel).
+"""Delivers outbox batches of ticks to analytics: one client-streaming StreamTickBatches call
+per outbox batch, its ticks in TickBatch messages of at most MAX_TICKS_PER_BATCH (encoded by
+services/common/tick_batch_wire: betterproto's Tick messages cost ~30 µs a tick to build).
 
 The stream's HTTP/2 flow control is the backpressure; the deadline bounds the whole batch.
-A batch fails as a whole (DeliveryFailed: the outbox retries it) unless analytics answered
-for every tick; ticks it refused as invalid are reported back by message id."""
+Analytics stores each TickBatch whole or not at all: the outbox batch fails as a whole
+(DeliveryFailed: the outbox retries it) unless analytics answered for every tick. When it
+refuses a batch as invalid (a tick it would not take), the batch is halved until the refused
+ticks are found, and they are reported back by message id; the others are stored (analytics
+keeps a tick once by its source_id, so sending them again is safe)."""
 
 from __future__ import annotations
 
@@ -12,24 +16,30 @@ from contextlib import asynccontextmanager
 
 from grpclib import GRPCError, Status
 from grpclib.client import Channel
+from grpclib.const import Cardinality
 from grpclib.exceptions import ProtocolError, StreamTerminatedError
 
-from generated.grpc.capsure.analytics.v1 import MarketDataServiceStub, StreamMarketDataResponse
+from generated.grpc.capsure.analytics.v1 import StreamTickBatchesResponse
 from services.common.addresses import Address, grpc_channel
 from services.common.grpc_messages import MessageLimits, client_codec
 from services.common.market_data import MAX_TICK_MESSAGE_BYTES
 from services.common.outbox import DeliveryFailed, OutboxMessage
 from services.common.quoting import quoted
-from services.trading.mappers import message_to_stream_request
+from services.common.tick_batch_wire import (
+    MAX_BATCH_MESSAGE_BYTES,
+    MAX_TICKS_PER_BATCH,
+    encode_tick_batch,
+)
+from services.trading.adapters.consumer_messages import message_to_wire_tick
 
 CONSUMER = "analytics"
 INVALID = "analytics refused the tick as invalid"
+STREAM_TICK_BATCHES = "/capsure.analytics.v1.MarketDataService/StreamTickBatches"
 
-
-# What analytics takes (one tick per message) is what trading sends; its answers are a few
-# bytes. A tick trading accepted is far below the bound (market_data says why).
+# What analytics takes in one TickBatch is what trading sends at most; its answers (a
+# stream's counts) are a few bytes, far below one tick's bound.
 MESSAGE_LIMITS = MessageLimits(
-    max_receive_bytes=MAX_TICK_MESSAGE_BYTES, max_send_bytes=MAX_TICK_MESSAGE_BYTES
+    max_receive_bytes=MAX_TICK_MESSAGE_BYTES, max_send_bytes=MAX_BATCH_MESSAGE_BYTES
 )
 
 
@@ -38,8 +48,26 @@ def channel_to(address: Address) -> Callable[[], Channel]:
     return lambda: grpc_channel(address, codec=client_codec(MESSAGE_LIMITS))
 
 
+class EncodedTickBatch:
+    """A StreamTickBatchesRequest as its bytes: what grpclib's protobuf codec sends of it."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def SerializeToString(self) -> bytes:  # protobuf messages' name for it: grpclib calls it
+        return self._data
+
+
+def encoded_batches(batch: Sequence[OutboxMessage]) -> list[EncodedTickBatch]:
+    ticks = [message_to_wire_tick(m.payload) for m in batch]
+    return [
+        EncodedTickBatch(encode_tick_batch(ticks[start : start + MAX_TICKS_PER_BATCH]))
+        for start in range(0, len(ticks), MAX_TICKS_PER_BATCH)
+    ]
+
+
 class _Refused(Exception):
-    """Analytics refused the stream's ticks as invalid (INVALID_ARGUMENT)."""
+    """Analytics refused a TickBatch of the stream as invalid (INVALID_ARGUMENT)."""
 
 
 class AnalyticsDelivery:
@@ -71,31 +99,36 @@ class AnalyticsDelivery:
         try:
             response = await self._stream(batch)
         except _Refused:
-            rejected = len(batch)
-        else:
-            taken = response.accepted + response.rejected
-            if taken != len(batch):
-                raise DeliveryFailed(CONSUMER, f"answered for {taken} of {len(batch)} ticks")
-            rejected = response.rejected
-        if not rejected:
-            return {}
+            return await self._refused_among(batch)
+        if response.ticks != len(batch):
+            raise DeliveryFailed(CONSUMER, f"answered for {response.ticks} of {len(batch)} ticks")
+        return {}
+
+    async def _refused_among(self, batch: Sequence[OutboxMessage]) -> dict[int, str]:
+        """The ticks analytics refuses, found by halving: a refused TickBatch stored nothing."""
         if len(batch) == 1:
             return {batch[0].id: INVALID}
-        # Analytics counts refusals without naming them: send each tick alone to find them.
-        # The accepted ones are counted once there (source_id), so sending them again is safe.
-        refused: dict[int, str] = {}
-        for message in batch:
-            refused.update(await self([message]))
+        half = len(batch) // 2
+        refused = await self(batch[:half])
+        refused.update(await self(batch[half:]))
         return refused
 
-    async def _stream(self, batch: Sequence[OutboxMessage]) -> StreamMarketDataResponse:
+    async def _stream(self, batch: Sequence[OutboxMessage]) -> StreamTickBatchesResponse:
         if self._channel is None:
             raise DeliveryFailed(CONSUMER, "the gRPC channel is not open")
-        stub = MarketDataServiceStub(self._channel)
-        requests = [message_to_stream_request(m.payload) for m in batch]
         try:
             # The deadline covers connecting too, and travels to analytics as grpc-timeout.
-            return await stub.stream_market_data(requests, timeout=self._timeout)
+            async with self._channel.request(
+                STREAM_TICK_BATCHES,
+                Cardinality.STREAM_UNARY,
+                EncodedTickBatch,
+                StreamTickBatchesResponse,
+                timeout=self._timeout,
+            ) as stream:
+                for message in encoded_batches(batch):
+                    await stream.send_message(message)
+                await stream.end()
+                response = await stream.recv_message()
         except TimeoutError as error:  # before OSError: TimeoutError is one of its subclasses
             raise DeliveryFailed(CONSUMER, f"no answer within {self._timeout:g}s") from error
         except GRPCError as error:
@@ -106,3 +139,6 @@ class AnalyticsDelivery:
             raise DeliveryFailed(CONSUMER, reason) from error
         except (OSError, StreamTerminatedError, ProtocolError) as error:
             raise DeliveryFailed(CONSUMER, f"{type(error).__name__}: {error}") from error
+        if response is None:
+            raise DeliveryFailed(CONSUMER, "analytics ended the stream without an answer")
+        return response

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from generated.rest.notification_client.api.internal import submit_price_tick
 from services.common.notification_calls import CONSUMER, NotificationCalls
 from services.common.outbox import DeliveryFailed, OutboxMessage
-from services.trading.mappers import message_to_price_tick
+from services.trading.adapters.consumer_messages import message_to_price_tick
 
 
 class NotificationDelivery:

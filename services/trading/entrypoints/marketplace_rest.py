@@ -18,7 +18,7 @@ from services.trading.mappers import (
     wallet_to_contract,
 )
 from services.trading.service_layer import listings, purchases, wallets
-from services.trading.service_layer.use_cases import TradingDeps
+from services.trading.service_layer.deps import TradingDeps
 
 Answer = tuple[dict[str, Any], int, dict[str, str]]
 

@@ -15,7 +15,7 @@ from services.trading.domain.errors import (
 )
 from services.trading.domain.listing import Listing, ListingStatus
 from services.trading.domain.money import Money
-from services.trading.service_layer.use_cases import TradingDeps
+from services.trading.service_layer.deps import TradingDeps
 
 
 async def create_listing(

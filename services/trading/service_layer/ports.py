@@ -10,9 +10,9 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from services.trading.domain.listing import Listing, ListingStatus
-from services.trading.domain.model import MarketDataTick
 from services.trading.domain.money import Money
 from services.trading.domain.purchase import Purchase, PurchaseStatus, Sale
+from services.trading.domain.ticks import MarketDataTick
 from services.trading.domain.wallet import EntryReason, Wallet, WalletEntry
 
 

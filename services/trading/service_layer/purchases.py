@@ -25,8 +25,8 @@ from services.trading.domain.listing import ListingStatus
 from services.trading.domain.purchase import Purchase, PurchaseStatus
 from services.trading.domain.wallet import EntryReason
 from services.trading.service_layer import settlement
+from services.trading.service_layer.deps import TradingDeps
 from services.trading.service_layer.ports import DuplicatePurchase
-from services.trading.service_layer.use_cases import TradingDeps
 
 
 @dataclass(frozen=True)

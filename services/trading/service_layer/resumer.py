@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from services.common.background import running_in_background
 from services.trading.service_layer import settlement
-from services.trading.service_layer.use_cases import TradingDeps
+from services.trading.service_layer.deps import TradingDeps
 
 log = logging.getLogger(__name__)
 

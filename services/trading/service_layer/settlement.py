@@ -11,17 +11,14 @@ from services.trading.domain.listing import ListingStatus
 from services.trading.domain.purchase import Purchase, PurchaseStatus, Sale
 from services.trading.domain.wallet import EntryReason
 from services.trading.mappers import sale_to_event_messages, sale_to_tick, tick_to_message
+from services.trading.service_layer.deps import TradingDeps
 from services.trading.service_layer.ports import (
     Transferred,
     TransferRefused,
     TransferRequest,
     TransferUnknown,
 )
-from services.trading.service_layer.use_cases import (
-    NOTIFICATION_EVENTS_TOPIC,
-    TICK_TOPICS,
-    TradingDeps,
-)
+from services.trading.service_layer.topics import NOTIFICATION_EVENTS_TOPIC, TICK_TOPICS
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from services.trading.domain.money import Money
 from services.trading.domain.wallet import EntryReason, Wallet
-from services.trading.service_layer.use_cases import TradingDeps
+from services.trading.service_layer.deps import TradingDeps
 
 
 async def get_wallet(deps: TradingDeps, user_id: UUID) -> Wallet:

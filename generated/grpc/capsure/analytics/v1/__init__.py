@@ -10,6 +10,7 @@ from typing import (
     AsyncIterator,
     Dict,
     Iterable,
+    List,
     Optional,
     Union,
 )
@@ -84,6 +85,45 @@ class StreamMarketDataResponse(betterproto.Message):
     """Ticks refused as invalid."""
 
 
+@dataclass(eq=False, repr=False)
+class Tick(betterproto.Message):
+    """One tick of a batch: the fields and rules of SendMarketDataRequest."""
+
+    asset_symbol: str = betterproto.string_field(1)
+    price: float = betterproto.double_field(2)
+    timestamp: int = betterproto.int64_field(3)
+    source_id: str = betterproto.string_field(4)
+    quantity: float = betterproto.double_field(5)
+
+
+@dataclass(eq=False, repr=False)
+class StreamTickBatchesRequest(betterproto.Message):
+    """A TickBatch: one message of StreamTickBatches, 1 to 1,000 ticks."""
+
+    ticks: List["Tick"] = betterproto.message_field(1)
+
+
+@dataclass(eq=False, repr=False)
+class StreamTickBatchesResponse(betterproto.Message):
+    batches: int = betterproto.int64_field(1)
+    """
+    Batches stored (every batch of the stream: an invalid one ends it with an error instead).
+    """
+
+    ticks: int = betterproto.int64_field(2)
+    """
+    Ticks received in those batches; each is stored once: stored + duplicates.
+    """
+
+    stored: int = betterproto.int64_field(3)
+    """Ticks stored by this stream."""
+
+    duplicates: int = betterproto.int64_field(4)
+    """
+    Ticks whose source_id was already stored, or repeated within the stream: kept once.
+    """
+
+
 class MarketDataServiceStub(betterproto.ServiceStub):
     async def send_market_data(
         self,
@@ -122,6 +162,26 @@ class MarketDataServiceStub(betterproto.ServiceStub):
             metadata=metadata,
         )
 
+    async def stream_tick_batches(
+        self,
+        stream_tick_batches_request_iterator: Union[
+            AsyncIterable[StreamTickBatchesRequest], Iterable[StreamTickBatchesRequest]
+        ],
+        *,
+        timeout: Optional[float] = None,
+        deadline: Optional["Deadline"] = None,
+        metadata: Optional["MetadataLike"] = None
+    ) -> "StreamTickBatchesResponse":
+        return await self._stream_unary(
+            "/capsure.analytics.v1.MarketDataService/StreamTickBatches",
+            stream_tick_batches_request_iterator,
+            StreamTickBatchesRequest,
+            StreamTickBatchesResponse,
+            timeout=timeout,
+            deadline=deadline,
+            metadata=metadata,
+        )
+
 
 class MarketDataServiceBase(ServiceBase):
 
@@ -134,6 +194,12 @@ class MarketDataServiceBase(ServiceBase):
         self,
         stream_market_data_request_iterator: AsyncIterator[StreamMarketDataRequest],
     ) -> "StreamMarketDataResponse":
+        raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
+
+    async def stream_tick_batches(
+        self,
+        stream_tick_batches_request_iterator: AsyncIterator[StreamTickBatchesRequest],
+    ) -> "StreamTickBatchesResponse":
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
 
     async def __rpc_send_market_data(
@@ -152,6 +218,14 @@ class MarketDataServiceBase(ServiceBase):
         response = await self.stream_market_data(request)
         await stream.send_message(response)
 
+    async def __rpc_stream_tick_batches(
+        self,
+        stream: "grpclib.server.Stream[StreamTickBatchesRequest, StreamTickBatchesResponse]",
+    ) -> None:
+        request = stream.__aiter__()
+        response = await self.stream_tick_batches(request)
+        await stream.send_message(response)
+
     def __mapping__(self) -> Dict[str, grpclib.const.Handler]:
         return {
             "/capsure.analytics.v1.MarketDataService/SendMarketData": grpclib.const.Handler(
@@ -165,5 +239,11 @@ class MarketDataServiceBase(ServiceBase):
                 grpclib.const.Cardinality.STREAM_UNARY,
                 StreamMarketDataRequest,
                 StreamMarketDataResponse,
+            ),
+            "/capsure.analytics.v1.MarketDataService/StreamTickBatches": grpclib.const.Handler(
+                self.__rpc_stream_tick_batches,
+                grpclib.const.Cardinality.STREAM_UNARY,
+                StreamTickBatchesRequest,
+                StreamTickBatchesResponse,
             ),
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.trading.adapters.orm import MarketDataTickRecord
-from services.trading.domain.model import MarketDataTick
+from services.trading.domain.ticks import MarketDataTick
 
 
 def _to_domain(record: MarketDataTickRecord) -> MarketDataTick:

@@ -1,17 +1,19 @@
-"""Candles and trade totals computed by the database: GROUP BY on the candle's bucket, sums
-over a window. Tortoise expressions, so one query text serves SQLite and PostgreSQL."""
+"""The seed's analytics reads through Tortoise QuerySets and models, kept as they were before
+issue 13 replaced them with one statement each (services/analytics/adapters/tick_queries.py):
+the reference its answers are compared with (test_analytics_reads.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tortoise.expressions import Q, RawSQL
-from tortoise.functions import Count, Max, Min, Sum
+from tortoise.functions import Avg, Count, Max, Min, Sum
 from tortoise.queryset import QuerySet
 
 from services.analytics.adapters.orm import MarketTickRecord
 from services.analytics.domain.candles import Candle, CandleInterval, bucket_start
-from services.analytics.domain.volume import TradeTotals
+from services.analytics.domain.model import AssetStats, MarketTick
+from services.analytics.domain.volume import TradeTotals, Window
 
 
 def _bucket_start(interval: CandleInterval) -> RawSQL:
@@ -122,3 +124,85 @@ async def totals(ticks: QuerySet[MarketTickRecord]) -> TradeTotals:
         volume=float(row["volume"]),
         notional=float(row["notional_sum"]),
     )
+
+
+AGGREGATES = {
+    "n": Count("id"),
+    "min_price": Min("price"),
+    "max_price": Max("price"),
+    "mean_price": Avg("price"),
+    "last_ts": Max("timestamp"),
+}
+AGGREGATE_COLUMNS = ("asset_symbol", *AGGREGATES)
+
+
+def _aggregates(ticks: QuerySet[MarketTickRecord]) -> Any:
+    return ticks.annotate(**AGGREGATES).group_by("asset_symbol").values(*AGGREGATE_COLUMNS)
+
+
+def _latest_of(asset_symbol: str) -> QuerySet[MarketTickRecord]:
+    return MarketTickRecord.filter(asset_symbol=asset_symbol).order_by(
+        "-timestamp", "-received_at", "-id"
+    )
+
+
+def _stats(row: dict[str, Any], last: MarketTickRecord) -> AssetStats:
+    return AssetStats(
+        asset_symbol=row["asset_symbol"],
+        count=row["n"],
+        min=float(row["min_price"]),
+        max=float(row["max_price"]),
+        mean=float(row["mean_price"]),
+        last=last.price,
+        last_timestamp=last.timestamp,
+    )
+
+
+class QuerySetReads:
+    """The seed's TortoiseTickRepository reads."""
+
+    async def latest(self, asset_symbol: str) -> MarketTick | None:
+        record = await _latest_of(asset_symbol).first()
+        if record is None:
+            return None
+        return MarketTick(
+            asset_symbol=record.asset_symbol,
+            price=record.price,
+            timestamp=record.timestamp,
+            source_id=record.source_id,
+            quantity=record.quantity,
+        )
+
+    async def stats(self, asset_symbol: str) -> AssetStats | None:
+        rows = await _aggregates(MarketTickRecord.filter(asset_symbol=asset_symbol))
+        if not rows:
+            return None
+        last = await _latest_of(asset_symbol).filter(timestamp=rows[0]["last_ts"]).first()
+        return _stats(rows[0], last) if last else None
+
+    async def list_stats(self, *, limit: int, offset: int) -> list[AssetStats]:
+        page = MarketTickRecord.all().order_by("asset_symbol").offset(offset).limit(limit)
+        rows = await _aggregates(page)
+        if not rows:
+            return []
+        pairs = [Q(asset_symbol=r["asset_symbol"], timestamp=r["last_ts"]) for r in rows]
+        candidates = await MarketTickRecord.filter(Q(*pairs, join_type="OR")).order_by(
+            "asset_symbol", "received_at", "id"
+        )
+        last = {record.asset_symbol: record for record in candidates}
+        return [_stats(row, last[row["asset_symbol"]]) for row in rows]
+
+    async def candles(
+        self, asset_symbol: str, interval: CandleInterval, *, ticks_before: int | None, limit: int
+    ) -> list[Candle]:
+        ticks = MarketTickRecord.filter(asset_symbol=asset_symbol)
+        if ticks_before is not None:
+            ticks = ticks.filter(timestamp__lt=ticks_before)
+        return await newest_candles(ticks, interval, limit)
+
+    async def totals(self, asset_symbol: str, window: Window) -> TradeTotals:
+        return await totals(
+            MarketTickRecord.filter(
+                asset_symbol=asset_symbol, timestamp__gt=window.start, timestamp__lte=window.end
+            )
+        )
