@@ -21,8 +21,9 @@ skipped its checks and handed the handler bytes.
 
 How it plugs in (`connexion_app`): an `AsyncApp` whose operations are `PrebuiltAsyncOperation`
 (set on the app's inner ASGI app, as its `api_cls`), the middleware list with the two
-validation middlewares replaced by theirs here, and `OrjsonJsonifier`. It relies on Connexion
-3.3.0's internals named in `RELIED_ON` (pinned in pyproject.toml);
+validation middlewares replaced by theirs here, the Swagger UI's by one routing only requests
+under its own paths (`PrefixedSwaggerUIMiddleware`), and `OrjsonJsonifier`. It relies on
+Connexion 3.3.0's internals named in `RELIED_ON` (pinned in pyproject.toml);
 tests/unit/test_connexion_hot_path.py fails, naming what changed, when an upgrade moves them.
 """
 
@@ -58,6 +59,7 @@ from connexion.middleware.response_validation import (
     ResponseValidationMiddleware,
     ResponseValidationOperation,
 )
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
 from connexion.security import AbstractSecurityHandler
 from connexion.validators import (
@@ -88,6 +90,8 @@ RELIED_ON: tuple[type, ...] = (
     ParameterValidator,  # validate_parameter called per parameter (request_validators)
     AbstractSecurityHandler,  # _accepts_kwarg answered once (rest_fixes.RuntimeBearerHandler)
     Jsonifier,  # dumps(): what OrjsonJsonifier answers in its place
+    SwaggerUIMiddleware,  # add_api mounts each API's router; __call__ routes every request
+    ConnexionMiddleware,  # add_middleware places by a partial's `.func`; the stack calls each
 )
 
 
@@ -341,6 +345,46 @@ class PrebuiltResponseValidationMiddleware(ResponseValidationMiddleware):
     api_cls = PrebuiltResponseValidationAPI
 
 
+class PrefixedSwaggerUIMiddleware(SwaggerUIMiddleware):
+    """Connexion's Swagger UI middleware, routing only the requests under a path it serves.
+
+    Connexion's routes every request through its own router first (the UI, the spec) and
+    hands what matches nothing on: a second routing of every API call. Here a request whose
+    path starts with none of the UI's routes' literal prefixes is handed on at once (as
+    Connexion hands it: a copy of the scope); anything else, or any request under a root
+    path, takes Connexion's router as before."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self._prefixes: tuple[str, ...] = ()
+
+    def add_api(self, *args: Any, **kwargs: Any) -> None:
+        super().add_api(*args, **kwargs)
+        mount = self.router.routes[-1]  # the API's router, just mounted at its base path
+        self._prefixes += tuple(
+            mount.path + route.path.split("{", 1)[0].rstrip("/") for route in mount.routes
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and not scope.get("root_path")
+            and not scope["path"].startswith(self._prefixes)
+        ):
+            await self.app(scope.copy(), receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+class _AsSwaggerUIMiddleware(functools.partial):  # type: ignore[type-arg]
+    """Stands in the middleware list where SwaggerUIMiddleware stood, and builds the prefixed
+    one: `add_middleware(position=MiddlewarePosition.BEFORE_SWAGGER)` finds its place by the
+    class a partial wraps (`.func`), compared with `==`, so a subclass would not be found."""
+
+    def __call__(self, app: Any) -> PrefixedSwaggerUIMiddleware:  # type: ignore[override]
+        return PrefixedSwaggerUIMiddleware(app)
+
+
 def _connexion_default(value: Any) -> Any:
     """What Connexion's JSONEncoder adds to json's types (connexion.jsonifier.wrap_default)."""
     if isinstance(value, datetime.datetime):
@@ -392,6 +436,7 @@ def _replacements() -> dict[type, type]:
     return {
         RequestValidationMiddleware: PrebuiltRequestValidationMiddleware,
         ResponseValidationMiddleware: PrebuiltResponseValidationMiddleware,
+        SwaggerUIMiddleware: _AsSwaggerUIMiddleware(SwaggerUIMiddleware),
     }
 
 

@@ -35,6 +35,7 @@ from services.nft.config import NftSettings
 from services.nft.entrypoints import rest as nft_rest
 from tests.support.asgi import asgi_client
 from tests.support.tokens import bearer, jwks_url
+from tests.unit import nft_fakes
 from tests.unit.nft_fakes import InMemoryNftRepository, InMemoryUserDirectory, nft_app
 
 pytestmark = pytest.mark.unit
@@ -58,6 +59,8 @@ PINNED_SOURCES = {
     "connexion.validators.parameter.ParameterValidator": "d338ed9bea35a31c",
     "connexion.security.AbstractSecurityHandler": "7eadce8ab4af5faf",
     "connexion.jsonifier.Jsonifier": "f4f8d06fb0bde25d",
+    "connexion.middleware.swagger_ui.SwaggerUIMiddleware": "3aa8fe6b22f495c4",
+    "connexion.middleware.main.ConnexionMiddleware": "0901bb0e980a503d",
 }
 
 
@@ -152,6 +155,42 @@ async def test_stock_connexion_builds_them_per_request(
     assert counted["decorated"] > before["decorated"]
     assert counted["parameter validators"] > before["parameter validators"]
     assert counted["signatures read"] > before["signatures read"]
+
+
+def _swagger_ui_middleware(app: AsyncApp) -> connexion_hot_path.PrefixedSwaggerUIMiddleware:
+    layer = app.middleware.app
+    while not isinstance(layer, connexion_hot_path.PrefixedSwaggerUIMiddleware):
+        layer = layer.app
+    return layer
+
+
+async def test_the_swagger_ui_routes_only_requests_under_its_paths() -> None:
+    app = nft_app(InMemoryUserDirectory(ALICE))
+    routed: list[str] = []
+    async with asgi_client(app) as client:
+        assert (await client.get("/livez")).status_code == 200  # the stack is built
+        swagger_ui = _swagger_ui_middleware(app)
+        router = swagger_ui.router
+
+        async def recording_router(scope: Any, receive: Any, send: Any) -> None:
+            routed.append(scope["path"])
+            await router(scope, receive, send)
+
+        swagger_ui.router = recording_router  # type: ignore[assignment]
+        assert (await client.get(f"/api/nfts/user/{ALICE}")).status_code == 200
+        assert (await client.get("/api/nfts/openapi.json")).status_code == 200
+        ui = await client.get("/api/nfts/ui")
+        assert (ui.status_code, ui.headers["location"]) == (307, "/api/nfts/ui/")
+        assert "swagger-ui" in (await client.get("/api/nfts/ui/")).text
+        assert (await client.get("/api/nfts/ui/swagger-ui.css")).status_code == 200
+        # Under the UI's prefix, but none of its routes: routed there, then to the API (a bad id).
+        assert (await client.get("/api/nfts/uix")).status_code == 400
+    assert routed == [
+        "/api/nfts/ui",
+        "/api/nfts/ui/",
+        "/api/nfts/ui/swagger-ui.css",
+        "/api/nfts/uix",
+    ]
 
 
 # --- the same answers as Connexion's own AsyncApp --------------------------------------------
@@ -267,7 +306,13 @@ async def test_responses_are_still_validated(
 ) -> None:
     """validate_responses (on in nft_app): an answer that breaks the contract is Connexion's
     500, as without the hot path; with it off, the same answer goes out."""
-    monkeypatch.setattr(nft_rest, "nft_to_contract", lambda nft: {"id": "not an NFT"})
+
+    def broken(nft: Any) -> dict[str, Any]:
+        return {"id": "not an NFT"}
+
+    # The mint answers through the handler's mapper, the list through the fakes' view.
+    monkeypatch.setattr(nft_rest, "nft_to_contract", broken)
+    monkeypatch.setattr(nft_fakes, "nft_to_contract", broken)
     repository = InMemoryNftRepository()
     checked = nft_app(InMemoryUserDirectory(ALICE), repository)
     unchecked = bootstrap(
