@@ -61,6 +61,11 @@ PINNED_SOURCES = {
     "connexion.jsonifier.Jsonifier": "f4f8d06fb0bde25d",
     "connexion.middleware.swagger_ui.SwaggerUIMiddleware": "3aa8fe6b22f495c4",
     "connexion.middleware.main.ConnexionMiddleware": "0901bb0e980a503d",
+    "connexion.decorators.parameter.AsyncParameterDecorator": "79513a75ad0d4ccc",
+    "connexion.decorators.parameter.BaseParameterDecorator": "84042d6cb64319d4",
+    "connexion.decorators.parameter.prep_kwargs": "46eb57dd9685e1c4",
+    "connexion.decorators.parameter.get_arguments": "b2912a96f0107039",
+    "connexion.middleware.context.ContextOperation": "e6a0d79df818fc45",
 }
 
 
@@ -108,11 +113,16 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     signature read (the handler's, the token verifier's)."""
     counts = {"decorated": 0, "parameter validators": 0, "signatures read": 0}
     decorate = AsyncParameterDecorator.__call__
+    prebuilt = connexion_hot_path.PrebuiltParameterDecorator.__call__
     validator_init = QuotingParameterValidator.__init__
 
     def counting_decorate(self: Any, function: Any) -> Any:
         counts["decorated"] += 1
         return decorate(self, function)
+
+    def counting_prebuilt(self: Any, function: Any) -> Any:
+        counts["decorated"] += 1
+        return prebuilt(self, function)
 
     def counting_init(self: Any, *args: Any, **kwargs: Any) -> None:
         counts["parameter validators"] += 1
@@ -125,6 +135,9 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     for module in (connexion.security, connexion.decorators.parameter):
         monkeypatch.setattr(module, "inspect_function_arguments", counting_signature)
     monkeypatch.setattr(AsyncParameterDecorator, "__call__", counting_decorate)
+    monkeypatch.setattr(
+        connexion_hot_path.PrebuiltParameterDecorator, "__call__", counting_prebuilt
+    )
     monkeypatch.setattr(QuotingParameterValidator, "__init__", counting_init)
     return counts
 
