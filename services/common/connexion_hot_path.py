@@ -293,14 +293,21 @@ class PrebuiltRequestValidation(RequestValidationOperation):
         )
         self._consumes = MediaTypeDict([(c.lower(), None) for c in operation.consumes])
         # The JSON body validator's compiled schema validator, by the exact consumed media type.
-        self._bodies: dict[str, tuple[dict[str, Any], bool, Any]] = {}
+        # (schema, nullable, compiled, validator class): the class found here once, not by
+        # MediaTypeDict's pattern matching (fnmatch over the map) per request.
+        self._bodies: dict[str, tuple[dict[str, Any], bool, Any, Any]] = {}
         for mime_type in operation.consumes:
             schema = operation.body_schema(mime_type)
             validator_cls = self._body_validator_cls(mime_type)
             if schema and validator_cls is not None:
                 nullable = utils.is_nullable(operation.body_definition(mime_type))
                 compiled = getattr(validator_cls, "compile_schema", None)
-                self._bodies[mime_type] = (schema, nullable, compiled and compiled(schema))
+                self._bodies[mime_type] = (
+                    schema,
+                    nullable,
+                    compiled and compiled(schema),
+                    validator_cls,
+                )
         self._by_lower_case = {mime_type.lower(): mime_type for mime_type in self._bodies}
 
     def _new_uri_parser(self) -> Any:
@@ -337,8 +344,8 @@ class PrebuiltRequestValidation(RequestValidationOperation):
             scope = _with_media_type(scope, mime_type, exact)
             mime_type, known = exact, self._bodies[exact]
         if known is not None:
-            schema, nullable, compiled = known
-            validator = self._body_validator_cls(mime_type)(
+            schema, nullable, compiled, validator_cls = known
+            validator = validator_cls(
                 schema=schema,
                 required=self._operation.request_body.get("required", False),
                 nullable=nullable,
