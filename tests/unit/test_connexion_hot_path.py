@@ -383,3 +383,73 @@ def test_what_json_cannot_serialise_is_still_refused() -> None:
             OrjsonJsonifier().dumps(value)
         with pytest.raises(TypeError):
             Jsonifier().dumps(value)
+
+
+# --- arguments: the same as Connexion's own decorator gives ------------------------------------
+
+
+class RecordingHandlers:
+    """Every operation takes whatever Connexion passes (**kwargs) and records it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, operation_id: str) -> Any:
+        async def record(**kwargs: Any) -> Any:
+            self.calls.append((operation_id, kwargs))
+            return None, 204
+
+        return record
+
+
+ARGUMENTS: list[tuple[str, str, dict[str, str], bytes | None]] = [
+    ("GET", f"/api/nfts/user/{ALICE}", {}, None),  # the query's defaults
+    ("GET", f"/api/nfts/user/{ALICE}?limit=5&offset=2", {}, None),
+    ("GET", f"/api/nfts/{NFT_ID}/history?limit=3", {}, None),
+    ("POST", "/api/nfts", {**JSON, **TOKEN}, b'{"name": "x", "metadata": {"attributes": []}}'),
+    ("PATCH", f"/api/nfts/{NFT_ID}", {**JSON, **TOKEN}, b'{"name": "y"}'),
+    ("DELETE", f"/api/nfts/{NFT_ID}/sale-approval?listingId={NFT_ID}", TOKEN, None),
+]
+
+
+async def _arguments_passed(build: Any) -> list[tuple[str, dict[str, Any]]]:
+    from services.common.auth import TokenVerifier, bearer_info
+    from services.common.jwks import RemoteJwks
+    from services.common.rest_app import RestAppSpec
+
+    handlers = RecordingHandlers()
+    settings = NftSettings(validate_responses=False, jwks_url=jwks_url())
+    app = build(
+        RestAppSpec(
+            service="nft",
+            api_prefix="/api/nfts",
+            handlers=handlers,
+            database=None,
+            settings=settings,
+            verify_token=bearer_info(
+                TokenVerifier(keys=RemoteJwks(jwks_url()), issuer=settings.jwt_issuer)
+            ),
+        )
+    )
+    async with asgi_client(app) as client:
+        for method, path, headers, body in ARGUMENTS:
+            response = await client.request(method, path, headers=headers, content=body)
+            assert response.status_code == 204, (method, path, response.text)
+    return handlers.calls
+
+
+async def test_handlers_get_the_arguments_connexion_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    hot = await _arguments_passed(rest_app.build_rest_app)
+    monkeypatch.setattr(rest_app, "connexion_app", AsyncApp)
+    stock = await _arguments_passed(rest_app.build_rest_app)
+    assert [name for name, _ in hot] == [
+        "list_user_nfts",
+        "list_user_nfts",
+        "get_nft_history",
+        "mint_nft",
+        "update_nft",
+        "withdraw_sale_approval",
+    ]
+    assert hot[0][1]["limit"] == 50 and hot[1][1]["limit"] == 5  # defaults, typed values
+    assert hot[3][1]["body"]["name"] == "x" and hot[3][1]["user"] == str(ALICE)
+    assert hot == stock
