@@ -114,6 +114,8 @@ def _decode_segment(segment: bytes, name: str) -> bytes:
 
 
 class _FastSegmentsJWS(PyJWS):
+    # A private method of PyJWT's: tests/unit/test_token_verification.py checks that both
+    # refuse and decode alike, so an upgrade that changes PyJWT's checks fails there.
     _decode_base64url_segment = staticmethod(_decode_segment)
 
 
@@ -129,8 +131,8 @@ _JWT = _pyjwt()
 def _header(token: str) -> dict[str, Any]:
     """The token's (unverified) header, reading only its first segment: the full token is
     parsed once, by the verifying decode."""
-    segment = token.encode("utf-8").split(b".", 1)[0]
     try:
+        segment = token.encode("utf-8").split(b".", 1)[0]
         header = json.loads(_decode_segment(segment, "header"))
     except (jwt.PyJWTError, ValueError, RecursionError) as error:
         raise InvalidToken(f"Invalid header string: {error}") from error

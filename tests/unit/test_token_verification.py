@@ -166,3 +166,10 @@ def test_segments_are_decoded_and_refused_as_pyjwt_does(segment):
             return str(error)
 
     assert outcome(_decode_segment) == outcome(PyJWS._decode_base64url_segment)
+
+
+@pytest.mark.parametrize("token", ["\udcff.e30.e30", "ÿ.e30.e30", "", ".", "e30", "a" * 100_000])
+async def test_a_malformed_token_is_refused_never_raised_through(verifier, token):
+    with pytest.raises(InvalidToken):
+        await verifier.verify(token)
+    assert len(verifier.verified) == 0
