@@ -21,14 +21,16 @@ skipped its checks and handed the handler bytes.
 
 How it plugs in (`connexion_app`): an `AsyncApp` whose operations are `PrebuiltAsyncOperation`
 (set on the app's inner ASGI app, as its `api_cls`), the middleware list with the two
-validation middlewares replaced by theirs here, and `OrjsonJsonifier`. It relies on Connexion
-3.3.0's internals named in `RELIED_ON` (pinned in pyproject.toml);
+validation middlewares replaced by theirs here, the Swagger UI's by one routing only requests
+under its own paths (`PrefixedSwaggerUIMiddleware`), and `OrjsonJsonifier`. It relies on
+Connexion 3.3.0's internals named in `RELIED_ON` (pinned in pyproject.toml);
 tests/unit/test_connexion_hot_path.py fails, naming what changed, when an upgrade moves them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime
 import decimal
 import functools
@@ -41,13 +43,29 @@ from typing import Any
 import orjson
 from connexion import AsyncApp, utils
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
+from connexion.context import _context
 from connexion.datastructures import MediaTypeDict
 from connexion.decorators import StarletteDecorator
 from connexion.decorators.main import ASGIDecorator, BaseDecorator
+from connexion.decorators.parameter import (
+    CONTEXT_NAME,
+    AsyncParameterDecorator,
+    BaseParameterDecorator,
+    _get_body_argument,
+    _get_file_arguments,
+    _get_query_defaults,
+    _get_val_from_param,
+    _query_args_helper,
+    get_arguments,
+    prep_kwargs,
+    unwrap_decorators,
+)
+from connexion.http_facts import FORM_CONTENT_TYPES
 from connexion.json_schema import Draft4ResponseValidator
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest
 from connexion.middleware import ConnexionMiddleware
+from connexion.middleware.context import ContextOperation
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
     RequestValidationMiddleware,
@@ -58,8 +76,10 @@ from connexion.middleware.response_validation import (
     ResponseValidationMiddleware,
     ResponseValidationOperation,
 )
-from connexion.operations import AbstractOperation
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from connexion.operations import AbstractOperation, Swagger2Operation
 from connexion.security import AbstractSecurityHandler
+from connexion.utils import deep_merge, inspect_function_arguments
 from connexion.validators import (
     JSONRequestBodyValidator,
     JSONResponseBodyValidator,
@@ -73,7 +93,7 @@ logger = logging.getLogger("connexion.middleware.validation")  # Connexion's, as
 
 # The Connexion code this module subclasses or mirrors; tests/unit/test_connexion_hot_path.py
 # pins each one's source, so an upgrade that changes one fails there, naming it.
-RELIED_ON: tuple[type, ...] = (
+RELIED_ON: tuple[Any, ...] = (
     AsyncOperation,  # `fn` rebuilds the decorated handler per request; __call__ awaits it
     AsyncApi,  # make_operation: which operation class serves a route
     AsyncASGIApp,  # api_cls: set per app to PrebuiltAsyncApi
@@ -88,6 +108,13 @@ RELIED_ON: tuple[type, ...] = (
     ParameterValidator,  # validate_parameter called per parameter (request_validators)
     AbstractSecurityHandler,  # _accepts_kwarg answered once (rest_fixes.RuntimeBearerHandler)
     Jsonifier,  # dumps(): what OrjsonJsonifier answers in its place
+    SwaggerUIMiddleware,  # add_api mounts each API's router; __call__ routes every request
+    ConnexionMiddleware,  # add_middleware places by a partial's `.func`; the stack calls each
+    AsyncParameterDecorator,  # its wrapper, mirrored by PrebuiltParameterDecorator
+    BaseParameterDecorator,  # _maybe_get_body, mirrored there
+    ContextOperation,  # sets the `_context` read there (connexion.context.context's variable)
+    prep_kwargs,  # mirrored by PrebuiltParameterDecorator
+    get_arguments,  # mirrored by PrebuiltParameterDecorator
 )
 
 
@@ -108,7 +135,7 @@ class PrebuiltAsyncOperation(AsyncOperation):
             pythonic_params=pythonic_params,
         )
         # What StarletteDecorator.__call__'s wrapper builds on every request, built here.
-        self._decorated = _decorated(operation.function, pythonic_params, jsonifier)
+        self._decorated = _decorated(operation, pythonic_params, jsonifier)
         self._uri_parser = operation.uri_parser_class(
             operation.parameters, operation.body_definition()
         )
@@ -124,22 +151,122 @@ class PrebuiltAsyncOperation(AsyncOperation):
 
 
 def _decorated(
-    function: Callable[..., Any], pythonic_params: bool, jsonifier: Jsonifier
+    operation: AbstractOperation, pythonic_params: bool, jsonifier: Jsonifier
 ) -> Callable[..., Any]:
-    """BaseDecorator.decorate for StarletteDecorator, less two per-request costs: an async
-    handler is not wrapped to ask, each time, whether it is async; parameter names are
-    sanitised once per name (a bounded cache: strict validation refuses unknown ones first)."""
+    """BaseDecorator.decorate for StarletteDecorator, less per-request costs: an async handler
+    is not wrapped to ask, each time, whether it is async; its arguments are extracted by
+    `PrebuiltParameterDecorator`."""
+    function = operation.function
     decorator = StarletteDecorator(pythonic_params=pythonic_params, jsonifier=jsonifier)
     if not asyncio.iscoroutinefunction(function):  # as the wrapper asks
         function = decorator._sync_async_decorator(function)
-    parameters = decorator._parameter_decorator_cls(
-        framework=decorator.framework, pythonic_params=pythonic_params
+    parameters = PrebuiltParameterDecorator(
+        operation, framework=decorator.framework, pythonic_params=pythonic_params
     )
-    parameters.sanitize_fn = functools.lru_cache(maxsize=256)(parameters.sanitize_fn)
     function = parameters(function)
     return decorator._response_decorator_cls(framework=decorator.framework, jsonifier=jsonifier)(
         function
     )
+
+
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+class PrebuiltParameterDecorator(AsyncParameterDecorator):
+    """Connexion's AsyncParameterDecorator (its `wrapper`, `prep_kwargs`, `get_arguments`) for
+    one operation known when it is built, instead of read per request from a context proxy:
+    the path and query definitions and the query defaults are found once, parameter names
+    sanitised once per name (a bounded cache: strict validation refuses unknown ones first),
+    a request's form parsed for files only when it is a form (Starlette's form of any other
+    media type is empty). Each argument is built by Connexion's own helpers, as before."""
+
+    def __init__(self, operation: AbstractOperation, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sanitize_fn = functools.lru_cache(maxsize=256)(self.sanitize_fn)
+        self._operation = operation
+        parameters = operation.parameters
+        self._path_definitions = {p["name"]: p for p in parameters if p["in"] == "path"}
+        self._query_definitions = {p["name"]: p for p in parameters if p["in"] == "query"}
+        self._query_defaults = _get_query_defaults(self._query_definitions)
+        # deep_merge writes into nested defaults: those are copied per request, as Connexion does.
+        self._copy_defaults = not all(
+            isinstance(value, _IMMUTABLE) for value in self._query_defaults.values()
+        )
+        self._is_trace = operation.method.upper() == "TRACE"
+        self._is_swagger2 = isinstance(operation, Swagger2Operation)
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(function))
+        operation, sanitize = self._operation, self.sanitize_fn
+
+        @functools.wraps(function)
+        async def wrapper(request: ConnexionRequest) -> Any:
+            mimetype = request.mimetype
+            # BaseParameterDecorator._maybe_get_body
+            body = None
+            body_name = sanitize(operation.body_name(request.content_type))
+            if (body_name in arguments or has_kwargs) or (
+                mimetype in FORM_CONTENT_TYPES and self._is_swagger2
+            ):
+                body = request.get_body()
+            while asyncio.iscoroutine(body):
+                body = await body
+            files = await request.files() if mimetype in FORM_CONTENT_TYPES else {}
+            kwargs = self._arguments(request, body, files, arguments, has_kwargs, mimetype=mimetype)
+            # prep_kwargs, after get_arguments
+            kwargs = {sanitize(key): value for key, value in kwargs.items()}
+            context = _context.get()
+            for key, value in context.items():
+                if has_kwargs or key in arguments:
+                    kwargs[key] = value
+            if CONTEXT_NAME in arguments:
+                kwargs[CONTEXT_NAME] = context
+            return await function(**kwargs)
+
+        return wrapper
+
+    def _arguments(
+        self,
+        request: ConnexionRequest,
+        body: Any,
+        files: Any,
+        arguments: list[str],
+        has_kwargs: bool,
+        *,
+        mimetype: str,
+    ) -> dict[str, Any]:
+        """get_arguments, its definitions and defaults found once."""
+        sanitize = self.sanitize_fn
+        found: dict[str, Any] = {}
+        for name, value in request.path_params.items():  # _get_path_arguments
+            definition = self._path_definitions.get(name)
+            found[sanitize(name)] = (
+                value if definition is None else _get_val_from_param(value, definition)
+            )
+        defaults = self._query_defaults
+        query = deep_merge(
+            copy.deepcopy(defaults) if self._copy_defaults else dict(defaults),
+            request.query_params,
+        )
+        found.update(
+            _query_args_helper(self._query_definitions, query, arguments, has_kwargs, sanitize)
+        )
+        if self._is_trace:
+            return found  # a TRACE request has no body (RFC 7231 4.3.8)
+        operation = self._operation
+        found.update(
+            _get_body_argument(
+                body,
+                operation=operation,
+                arguments=arguments,
+                has_kwargs=has_kwargs,
+                sanitize=sanitize,
+                content_type=mimetype,
+            )
+        )
+        body_schema = operation.body_schema(mimetype)
+        found.update(_get_file_arguments(files, arguments, body_schema, has_kwargs))
+        return found
 
 
 class PrebuiltAsyncApi(AsyncApi):
@@ -166,14 +293,21 @@ class PrebuiltRequestValidation(RequestValidationOperation):
         )
         self._consumes = MediaTypeDict([(c.lower(), None) for c in operation.consumes])
         # The JSON body validator's compiled schema validator, by the exact consumed media type.
-        self._bodies: dict[str, tuple[dict[str, Any], bool, Any]] = {}
+        # (schema, nullable, compiled, validator class): the class found here once, not by
+        # MediaTypeDict's pattern matching (fnmatch over the map) per request.
+        self._bodies: dict[str, tuple[dict[str, Any], bool, Any, Any]] = {}
         for mime_type in operation.consumes:
             schema = operation.body_schema(mime_type)
             validator_cls = self._body_validator_cls(mime_type)
             if schema and validator_cls is not None:
                 nullable = utils.is_nullable(operation.body_definition(mime_type))
                 compiled = getattr(validator_cls, "compile_schema", None)
-                self._bodies[mime_type] = (schema, nullable, compiled and compiled(schema))
+                self._bodies[mime_type] = (
+                    schema,
+                    nullable,
+                    compiled and compiled(schema),
+                    validator_cls,
+                )
         self._by_lower_case = {mime_type.lower(): mime_type for mime_type in self._bodies}
 
     def _new_uri_parser(self) -> Any:
@@ -210,8 +344,8 @@ class PrebuiltRequestValidation(RequestValidationOperation):
             scope = _with_media_type(scope, mime_type, exact)
             mime_type, known = exact, self._bodies[exact]
         if known is not None:
-            schema, nullable, compiled = known
-            validator = self._body_validator_cls(mime_type)(
+            schema, nullable, compiled, validator_cls = known
+            validator = validator_cls(
                 schema=schema,
                 required=self._operation.request_body.get("required", False),
                 nullable=nullable,
@@ -341,6 +475,46 @@ class PrebuiltResponseValidationMiddleware(ResponseValidationMiddleware):
     api_cls = PrebuiltResponseValidationAPI
 
 
+class PrefixedSwaggerUIMiddleware(SwaggerUIMiddleware):
+    """Connexion's Swagger UI middleware, routing only the requests under a path it serves.
+
+    Connexion's routes every request through its own router first (the UI, the spec) and
+    hands what matches nothing on: a second routing of every API call. Here a request whose
+    path starts with none of the UI's routes' literal prefixes is handed on at once (as
+    Connexion hands it: a copy of the scope); anything else, or any request under a root
+    path, takes Connexion's router as before."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self._prefixes: tuple[str, ...] = ()
+
+    def add_api(self, *args: Any, **kwargs: Any) -> None:
+        super().add_api(*args, **kwargs)
+        mount = self.router.routes[-1]  # the API's router, just mounted at its base path
+        self._prefixes += tuple(
+            mount.path + route.path.split("{", 1)[0].rstrip("/") for route in mount.routes
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and not scope.get("root_path")
+            and not scope["path"].startswith(self._prefixes)
+        ):
+            await self.app(scope.copy(), receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+class _AsSwaggerUIMiddleware(functools.partial):  # type: ignore[type-arg]
+    """Stands in the middleware list where SwaggerUIMiddleware stood, and builds the prefixed
+    one: `add_middleware(position=MiddlewarePosition.BEFORE_SWAGGER)` finds its place by the
+    class a partial wraps (`.func`), compared with `==`, so a subclass would not be found."""
+
+    def __call__(self, app: Any) -> PrefixedSwaggerUIMiddleware:  # type: ignore[override]
+        return PrefixedSwaggerUIMiddleware(app)
+
+
 def _connexion_default(value: Any) -> Any:
     """What Connexion's JSONEncoder adds to json's types (connexion.jsonifier.wrap_default)."""
     if isinstance(value, datetime.datetime):
@@ -392,6 +566,7 @@ def _replacements() -> dict[type, type]:
     return {
         RequestValidationMiddleware: PrebuiltRequestValidationMiddleware,
         ResponseValidationMiddleware: PrebuiltResponseValidationMiddleware,
+        SwaggerUIMiddleware: _AsSwaggerUIMiddleware(SwaggerUIMiddleware),
     }
 
 

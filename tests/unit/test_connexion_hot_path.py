@@ -35,6 +35,7 @@ from services.nft.config import NftSettings
 from services.nft.entrypoints import rest as nft_rest
 from tests.support.asgi import asgi_client
 from tests.support.tokens import bearer, jwks_url
+from tests.unit import nft_fakes
 from tests.unit.nft_fakes import InMemoryNftRepository, InMemoryUserDirectory, nft_app
 
 pytestmark = pytest.mark.unit
@@ -58,6 +59,13 @@ PINNED_SOURCES = {
     "connexion.validators.parameter.ParameterValidator": "d338ed9bea35a31c",
     "connexion.security.AbstractSecurityHandler": "7eadce8ab4af5faf",
     "connexion.jsonifier.Jsonifier": "f4f8d06fb0bde25d",
+    "connexion.middleware.swagger_ui.SwaggerUIMiddleware": "3aa8fe6b22f495c4",
+    "connexion.middleware.main.ConnexionMiddleware": "0901bb0e980a503d",
+    "connexion.decorators.parameter.AsyncParameterDecorator": "79513a75ad0d4ccc",
+    "connexion.decorators.parameter.BaseParameterDecorator": "84042d6cb64319d4",
+    "connexion.decorators.parameter.prep_kwargs": "46eb57dd9685e1c4",
+    "connexion.decorators.parameter.get_arguments": "b2912a96f0107039",
+    "connexion.middleware.context.ContextOperation": "e6a0d79df818fc45",
 }
 
 
@@ -105,11 +113,16 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     signature read (the handler's, the token verifier's)."""
     counts = {"decorated": 0, "parameter validators": 0, "signatures read": 0}
     decorate = AsyncParameterDecorator.__call__
+    prebuilt = connexion_hot_path.PrebuiltParameterDecorator.__call__
     validator_init = QuotingParameterValidator.__init__
 
     def counting_decorate(self: Any, function: Any) -> Any:
         counts["decorated"] += 1
         return decorate(self, function)
+
+    def counting_prebuilt(self: Any, function: Any) -> Any:
+        counts["decorated"] += 1
+        return prebuilt(self, function)
 
     def counting_init(self: Any, *args: Any, **kwargs: Any) -> None:
         counts["parameter validators"] += 1
@@ -122,6 +135,9 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     for module in (connexion.security, connexion.decorators.parameter):
         monkeypatch.setattr(module, "inspect_function_arguments", counting_signature)
     monkeypatch.setattr(AsyncParameterDecorator, "__call__", counting_decorate)
+    monkeypatch.setattr(
+        connexion_hot_path.PrebuiltParameterDecorator, "__call__", counting_prebuilt
+    )
     monkeypatch.setattr(QuotingParameterValidator, "__init__", counting_init)
     return counts
 
@@ -152,6 +168,42 @@ async def test_stock_connexion_builds_them_per_request(
     assert counted["decorated"] > before["decorated"]
     assert counted["parameter validators"] > before["parameter validators"]
     assert counted["signatures read"] > before["signatures read"]
+
+
+def _swagger_ui_middleware(app: AsyncApp) -> connexion_hot_path.PrefixedSwaggerUIMiddleware:
+    layer = app.middleware.app
+    while not isinstance(layer, connexion_hot_path.PrefixedSwaggerUIMiddleware):
+        layer = layer.app
+    return layer
+
+
+async def test_the_swagger_ui_routes_only_requests_under_its_paths() -> None:
+    app = nft_app(InMemoryUserDirectory(ALICE))
+    routed: list[str] = []
+    async with asgi_client(app) as client:
+        assert (await client.get("/livez")).status_code == 200  # the stack is built
+        swagger_ui = _swagger_ui_middleware(app)
+        router = swagger_ui.router
+
+        async def recording_router(scope: Any, receive: Any, send: Any) -> None:
+            routed.append(scope["path"])
+            await router(scope, receive, send)
+
+        swagger_ui.router = recording_router  # type: ignore[assignment]
+        assert (await client.get(f"/api/nfts/user/{ALICE}")).status_code == 200
+        assert (await client.get("/api/nfts/openapi.json")).status_code == 200
+        ui = await client.get("/api/nfts/ui")
+        assert (ui.status_code, ui.headers["location"]) == (307, "/api/nfts/ui/")
+        assert "swagger-ui" in (await client.get("/api/nfts/ui/")).text
+        assert (await client.get("/api/nfts/ui/swagger-ui.css")).status_code == 200
+        # Under the UI's prefix, but none of its routes: routed there, then to the API (a bad id).
+        assert (await client.get("/api/nfts/uix")).status_code == 400
+    assert routed == [
+        "/api/nfts/ui",
+        "/api/nfts/ui/",
+        "/api/nfts/ui/swagger-ui.css",
+        "/api/nfts/uix",
+    ]
 
 
 # --- the same answers as Connexion's own AsyncApp --------------------------------------------
@@ -267,7 +319,13 @@ async def test_responses_are_still_validated(
 ) -> None:
     """validate_responses (on in nft_app): an answer that breaks the contract is Connexion's
     500, as without the hot path; with it off, the same answer goes out."""
-    monkeypatch.setattr(nft_rest, "nft_to_contract", lambda nft: {"id": "not an NFT"})
+
+    def broken(nft: Any) -> dict[str, Any]:
+        return {"id": "not an NFT"}
+
+    # The mint answers through the handler's mapper, the list through the fakes' view.
+    monkeypatch.setattr(nft_rest, "nft_to_contract", broken)
+    monkeypatch.setattr(nft_fakes, "nft_to_contract", broken)
     repository = InMemoryNftRepository()
     checked = nft_app(InMemoryUserDirectory(ALICE), repository)
     unchecked = bootstrap(
@@ -324,3 +382,73 @@ def test_what_json_cannot_serialise_is_still_refused() -> None:
             OrjsonJsonifier().dumps(value)
         with pytest.raises(TypeError):
             Jsonifier().dumps(value)
+
+
+# --- arguments: the same as Connexion's own decorator gives ------------------------------------
+
+
+class RecordingHandlers:
+    """Every operation takes whatever Connexion passes (**kwargs) and records it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, operation_id: str) -> Any:
+        async def record(**kwargs: Any) -> Any:
+            self.calls.append((operation_id, kwargs))
+            return None, 204
+
+        return record
+
+
+ARGUMENTS: list[tuple[str, str, dict[str, str], bytes | None]] = [
+    ("GET", f"/api/nfts/user/{ALICE}", {}, None),  # the query's defaults
+    ("GET", f"/api/nfts/user/{ALICE}?limit=5&offset=2", {}, None),
+    ("GET", f"/api/nfts/{NFT_ID}/history?limit=3", {}, None),
+    ("POST", "/api/nfts", {**JSON, **TOKEN}, b'{"name": "x", "metadata": {"attributes": []}}'),
+    ("PATCH", f"/api/nfts/{NFT_ID}", {**JSON, **TOKEN}, b'{"name": "y"}'),
+    ("DELETE", f"/api/nfts/{NFT_ID}/sale-approval?listingId={NFT_ID}", TOKEN, None),
+]
+
+
+async def _arguments_passed(build: Any) -> list[tuple[str, dict[str, Any]]]:
+    from services.common.auth import TokenVerifier, bearer_info
+    from services.common.jwks import RemoteJwks
+    from services.common.rest_app import RestAppSpec
+
+    handlers = RecordingHandlers()
+    settings = NftSettings(validate_responses=False, jwks_url=jwks_url())
+    app = build(
+        RestAppSpec(
+            service="nft",
+            api_prefix="/api/nfts",
+            handlers=handlers,
+            database=None,
+            settings=settings,
+            verify_token=bearer_info(
+                TokenVerifier(keys=RemoteJwks(jwks_url()), issuer=settings.jwt_issuer)
+            ),
+        )
+    )
+    async with asgi_client(app) as client:
+        for method, path, headers, body in ARGUMENTS:
+            response = await client.request(method, path, headers=headers, content=body)
+            assert response.status_code == 204, (method, path, response.text)
+    return handlers.calls
+
+
+async def test_handlers_get_the_arguments_connexion_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    hot = await _arguments_passed(rest_app.build_rest_app)
+    monkeypatch.setattr(rest_app, "connexion_app", AsyncApp)
+    stock = await _arguments_passed(rest_app.build_rest_app)
+    assert [name for name, _ in hot] == [
+        "list_user_nfts",
+        "list_user_nfts",
+        "get_nft_history",
+        "mint_nft",
+        "update_nft",
+        "withdraw_sale_approval",
+    ]
+    assert hot[0][1]["limit"] == 50 and hot[1][1]["limit"] == 5  # defaults, typed values
+    assert hot[3][1]["body"]["name"] == "x" and hot[3][1]["user"] == str(ALICE)
+    assert hot == stock
