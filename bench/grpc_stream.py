@@ -48,7 +48,7 @@ from bench.common import (
     wrk_path,
 )
 from bench.grpc_calls import DIRECT, EDGE, Target, targets, until_served
-from bench.rest_throughput import POSTGRES, drop_database, postgres_unavailable
+from bench.postgres import POSTGRES, drop_database, postgres_unavailable
 from generated.grpc.capsure.analytics.v1 import (
     StreamMarketDataRequest,
     StreamTickBatchesRequest,
