@@ -653,7 +653,7 @@ def measure() -> str:
         + f"\nThe relay alone: {DRAIN_TICKS:,} analytics messages written into trading's outbox "
         "in one transaction (as submit_market_data queues them), then timed until analytics "
         "counts them all (the relay's next poll, ≤ 0.5 s, included); it streams them in "
-        "outbox batches (TRADING_ANALYTICS_BATCH_SIZE, 500) through both sidecars.\n"
+        "outbox batches (TRADING_ANALYTICS_BATCH_SIZE, 5,000) through both sidecars.\n"
     )
     return "\n".join(sections)
 
