@@ -81,6 +81,16 @@ class TortoiseOutboxStore:
         now = self._clock()
         await self._model.create(topic=topic, payload=payload, created_at=now, next_attempt_at=now)
 
+    async def add_many(self, topic: str, payloads: Sequence[Payload]) -> None:
+        # bulk_create: one executemany (ids from the database, increasing in list order).
+        now = self._clock()
+        await self._model.bulk_create(
+            [
+                self._model(topic=topic, payload=p, created_at=now, next_attempt_at=now)
+                for p in payloads
+            ]
+        )
+
     async def pending(self, topic: str, limit: int) -> list[OutboxMessage]:
         # One statement, rows straight to messages: a model per row (its JSON and dates parsed
         # by Tortoise) was most of a relay's CPU per message at feed rates.

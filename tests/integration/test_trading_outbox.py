@@ -168,3 +168,24 @@ async def test_a_relay_dying_between_delivery_and_delete_delivers_the_batch_agai
     assert await store.pending("analytics.ticks", 10) == []
     # Analytics keeps each source_id once (test_analytics_repository: a source id is kept
     # once, racing copies store one row): the second copy changes nothing there.
+
+
+async def test_a_batch_of_ticks_and_its_messages_commit_together_in_order(deps, store):
+    inputs = [ticks.TickInput("ETH-USD", 100.0 + n, n + 1, 0.5) for n in range(300)]
+    assert await ticks.submit_market_data_batch(deps, inputs) == 300
+    assert await counts() == (300, 600)
+    for topic in topics.TICK_TOPICS:
+        messages = await store.pending(topic, 1000)
+        assert [m.payload["price"] for m in messages] == [100.0 + n for n in range(300)]
+    stored = await MarketDataTickRecord.filter(asset_symbol="ETH-USD").count()
+    assert stored == 300
+
+
+async def test_a_failed_bulk_message_write_rolls_the_whole_batch_back(deps, store, monkeypatch):
+    async def broken(topic, payloads):
+        raise ConnectionError("lost the database mid-transaction")
+
+    monkeypatch.setattr(store, "add_many", broken)
+    with pytest.raises(ConnectionError):
+        await ticks.submit_market_data_batch(deps, [ticks.TickInput("ETH-USD", 1.0, 1)] * 5)
+    assert await counts() == (0, 0)

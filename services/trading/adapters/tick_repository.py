@@ -30,6 +30,22 @@ class TortoiseTickRepository:
             quantity=tick.quantity,
         )
 
+    async def add_many(self, ticks: Sequence[MarketDataTick]) -> None:
+        # bulk_create: one executemany for the batch, not a statement per tick.
+        await MarketDataTickRecord.bulk_create(
+            [
+                MarketDataTickRecord(
+                    id=t.id,
+                    asset_symbol=t.asset_symbol,
+                    price=t.price,
+                    timestamp=t.timestamp,
+                    received_at=t.received_at,
+                    quantity=t.quantity,
+                )
+                for t in ticks
+            ]
+        )
+
     async def list_recent(self, asset_symbol: str, *, limit: int) -> Sequence[MarketDataTick]:
         records = (
             await MarketDataTickRecord.filter(asset_symbol=asset_symbol)
