@@ -177,8 +177,11 @@ async def test_a_batch_of_ticks_and_its_messages_commit_together_in_order(deps, 
     for topic in topics.TICK_TOPICS:
         messages = await store.pending(topic, 1000)
         assert [m.payload["price"] for m in messages] == [100.0 + n for n in range(300)]
-    stored = await MarketDataTickRecord.filter(asset_symbol="ETH-USD").count()
-    assert stored == 300
+    # The bulk insert's rows read back through the model as Tortoise would have written them.
+    [newest] = await TortoiseTickRepository().list_recent("ETH-USD", limit=1)
+    assert (newest.price, newest.timestamp, newest.quantity) == (399.0, 300, 0.5)
+    assert newest.received_at.tzinfo is not None
+    assert str(newest.id) == messages[-1].payload["id"]
 
 
 async def test_a_failed_bulk_message_write_rolls_the_whole_batch_back(deps, store, monkeypatch):
