@@ -59,6 +59,10 @@ class OutboxStore(Protocol):
         """Queue a message in the caller's current transaction."""
         ...
 
+    async def add_many(self, topic: str, payloads: Sequence[Payload]) -> None:
+        """Queue messages, in this order, with one bulk insert in the current transaction."""
+        ...
+
     async def pending(self, topic: str, limit: int) -> list[OutboxMessage]:
         """The oldest undelivered, unparked messages of a topic, in order."""
         ...
@@ -243,6 +247,10 @@ class InMemoryOutboxStore:
         now = self._clock()
         message_id = next(self._ids)
         self.messages[message_id] = OutboxMessage(message_id, topic, payload, now, 0, now)
+
+    async def add_many(self, topic: str, payloads: Sequence[Payload]) -> None:
+        for payload in payloads:
+            await self.add(topic, payload)
 
     async def pending(self, topic: str, limit: int) -> list[OutboxMessage]:
         mine = sorted((m for m in self.messages.values() if m.topic == topic), key=lambda m: m.id)

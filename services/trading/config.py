@@ -19,7 +19,9 @@ class TradingSettings(PublisherSettings):
     analytics_addr: str = Field(default="127.0.0.1:50051", validation_alias="ANALYTICS_ADDR")
     # One batch on one stream may take this long, connecting included; then it is retried.
     analytics_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
-    analytics_batch_size: int = Field(default=500, ge=1, le=5000)
+    # Outbox messages per StreamTickBatches call: each call waits for analytics' commit, so a
+    # larger batch spreads that round trip (measured: 500 -> 9-11k ticks/s, 5,000 -> 18-21k).
+    analytics_batch_size: int = Field(default=5000, ge=1, le=5000)
 
     # The nft service (this instance's sidecar egress for it in the mesh; host:port,
     # unix:/abs/path or a URL):

@@ -227,7 +227,11 @@ def test_roles_and_keyed_operations_of_the_services_come_from_the_operations() -
     user = load_contract("user")
     assert roles_by_operation(user)["list_users"] == frozenset({"Admin"})
     trading = load_contract("trading")
-    assert roles_by_operation(trading) == {"submit_market_data": frozenset({"Developer", "Admin"})}
+    feeds = frozenset({"Developer", "Admin"})
+    assert roles_by_operation(trading) == {
+        "submit_market_data": feeds,
+        "submit_market_data_batch": feeds,
+    }
     keeps_own = {op.operation_id for op in load_operations("trading") if op.keeps_own_keys}
     assert keeps_own == {"buy_listing"}
     assert "buy_listing" not in operations_with_key(trading)

@@ -17,6 +17,10 @@ class InMemoryTickRepository:
     async def add(self, tick: MarketDataTick) -> None:
         self.ticks[tick.id] = tick
 
+    async def add_many(self, ticks: Sequence[MarketDataTick]) -> None:
+        for tick in ticks:
+            self.ticks[tick.id] = tick
+
     async def list_recent(self, asset_symbol: str, *, limit: int) -> Sequence[MarketDataTick]:
         mine = [t for t in self.ticks.values() if t.asset_symbol == asset_symbol]
         mine.sort(key=lambda t: (t.timestamp, t.received_at), reverse=True)

@@ -23,6 +23,18 @@ class TickHandlers:
         )
         return tick_to_contract(tick), 201
 
+    async def submit_market_data_batch(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        accepted = await ticks.submit_market_data_batch(
+            self._deps,
+            [
+                ticks.TickInput(
+                    t["assetSymbol"], t["price"], t["timestamp"], t.get("quantity", 0.0)
+                )
+                for t in body["ticks"]
+            ],
+        )
+        return {"accepted": accepted}, 201
+
     async def list_market_data(self, assetSymbol: str, limit: int) -> list[dict[str, Any]]:
         recent = await ticks.list_market_data(self._deps, assetSymbol, limit=limit)
         return [tick_to_contract(t) for t in recent]

@@ -19,6 +19,10 @@ from services.trading.domain.wallet import EntryReason, Wallet, WalletEntry
 class TickRepository(Protocol):
     async def add(self, tick: MarketDataTick) -> None: ...
 
+    async def add_many(self, ticks: Sequence[MarketDataTick]) -> None:
+        """One bulk insert of the whole batch, in the current transaction."""
+        ...
+
     async def list_recent(self, asset_symbol: str, *, limit: int) -> Sequence[MarketDataTick]:
         """Newest first: by timestamp, then by the time trading received it."""
         ...
@@ -27,6 +31,10 @@ class TickRepository(Protocol):
 class Outbox(Protocol):
     async def add(self, topic: str, payload: dict[str, Any]) -> None:
         """Queue a message for delivery, in the current transaction."""
+        ...
+
+    async def add_many(self, topic: str, payloads: Sequence[dict[str, Any]]) -> None:
+        """Queue messages in this order with one bulk insert, in the current transaction."""
         ...
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from services.common import market_data
 from services.trading.domain.ticks import MarketDataTick
@@ -34,6 +35,48 @@ async def submit_market_data(
             await deps.outbox.add(topic, tick_to_message(tick))
     deps.wake_relay()
     return tick
+
+
+@dataclass(frozen=True)
+class TickInput:
+    """One tick of a batch as a feed sends it."""
+
+    asset_symbol: str
+    price: float
+    timestamp: int
+    quantity: float = 0.0
+
+
+async def submit_market_data_batch(deps: TradingDeps, inputs: Sequence[TickInput]) -> int:
+    """Keep a batch of ticks and queue each for every consumer, all in one transaction with
+    one bulk insert per table: all stored or none. One tick from the future refuses the batch
+    (TickFromTheFuture, naming it), before anything is written. Returns how many were kept."""
+    received_at = deps.clock()
+    batch = [
+        MarketDataTick(
+            id=deps.new_id(),
+            asset_symbol=i.asset_symbol,
+            price=i.price,
+            timestamp=i.timestamp,
+            received_at=received_at,
+            quantity=i.quantity,
+        )
+        for i in inputs
+    ]
+    problems = [
+        f"ticks[{n}]: {problem}"
+        for n, tick in enumerate(batch)
+        for problem in market_data.future_problems(tick.timestamp, now=received_at)
+    ]
+    if problems:
+        raise market_data.TickFromTheFuture(tuple(problems[:10]))  # a bounded answer
+    messages = [tick_to_message(t) for t in batch]
+    async with deps.transaction():
+        await deps.ticks.add_many(batch)
+        for topic in TICK_TOPICS:
+            await deps.outbox.add_many(topic, messages)
+    deps.wake_relay()
+    return len(batch)
 
 
 async def list_market_data(

@@ -6,6 +6,8 @@ from .listing_currency import ListingCurrency
 from .listing_input import ListingInput
 from .listing_status import ListingStatus
 from .market_data_tick import MarketDataTick
+from .market_data_tick_batch_accepted import MarketDataTickBatchAccepted
+from .market_data_tick_batch_input import MarketDataTickBatchInput
 from .market_data_tick_input import MarketDataTickInput
 from .problem import Problem
 from .purchase import Purchase
@@ -23,6 +25,8 @@ __all__ = (
     "ListingInput",
     "ListingStatus",
     "MarketDataTick",
+    "MarketDataTickBatchAccepted",
+    "MarketDataTickBatchInput",
     "MarketDataTickInput",
     "Problem",
     "Purchase",
