@@ -8,6 +8,7 @@ Relies on Connexion 3.3 internals (pinned in pyproject.toml): the `_parse`/`_val
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
@@ -21,10 +22,11 @@ from connexion.validators import (
     MultiPartFormDataValidator,
     ParameterValidator,
 )
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator, ValidationError
 
 from services.common import strict_json
 from services.common.quoting import quoted
+from services.common.schema_fast_check import Check, compile_fast_check
 from services.common.validation_messages import describe, listed
 
 
@@ -35,16 +37,16 @@ class StrictJsonBodyValidator(JSONRequestBodyValidator):
     `compiled`: the schema's validator built once per operation (`connexion_hot_path`), from
     `compile_schema`; without it, Connexion builds one on every use."""
 
-    def __init__(self, *, compiled: Draft4Validator | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, compiled: FastFirstValidator | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._compiled = compiled
 
     @staticmethod
-    def compile_schema(schema: dict[str, Any]) -> Draft4Validator:
-        return Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    def compile_schema(schema: dict[str, Any]) -> FastFirstValidator:
+        return FastFirstValidator(schema)
 
     @property
-    def _validator(self) -> Draft4Validator:
+    def _validator(self) -> FastFirstValidator:
         return self._compiled or self.compile_schema(self._schema)
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
@@ -73,6 +75,28 @@ class StrictJsonBodyValidator(JSONRequestBodyValidator):
         error = next(self._validator.iter_errors(body), None)
         if error is not None:
             raise BadRequestProblem(detail=describe(error, "body"))
+
+
+class FastFirstValidator:
+    """Connexion's Draft 4 request validator, asked only when a fast check
+    (`schema_fast_check`) does not answer "valid": its errors, and so every refusal, are the
+    same as before; a body the fast check accepts, jsonschema accepts too
+    (tests/unit/test_schema_fast_check.py checks every contract's request bodies)."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        format_checker = Draft4Validator.FORMAT_CHECKER
+        self.jsonschema = Draft4RequestValidator(schema, format_checker=format_checker)
+        self.fast: Check | None = compile_fast_check(schema, format_checker)
+
+    def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
+        fast = self.fast
+        if fast is not None:
+            try:
+                if fast(instance):
+                    return iter(())
+            except Exception:  # jsonschema decides, as before
+                pass
+        return self.jsonschema.iter_errors(instance)
 
 
 class QuotingParameterValidator(ParameterValidator):
