@@ -1,6 +1,7 @@
 """Connexion's request validators, made safe for hostile input: bodies parsed as strict JSON
 (`strict_json`), and every refusal worded by `validation_messages`, which quotes input only
-through `quoted()`. Nothing here logs the input.
+through `quoted()`. Nothing here logs the input. A JSON body is first asked of a fast check
+(`schema_fast_check`) that can only say "valid"; every refusal is still jsonschema's.
 
 Relies on Connexion 3.3 internals (pinned in pyproject.toml): the `_parse`/`_validate` steps of
 `JSONRequestBodyValidator`, and `ParameterValidator.validate`, `validate_request` and the static
