@@ -260,8 +260,10 @@ def keyed_writes(mesh: Mesh) -> dict[str, tuple[str, Target]]:
 
 def keyed_post_lua(path: str, body: Any, tokens: Sequence[Mapping[str, str]]) -> str:
     """A wrk `request` function: POST `body` to `path`, a new Idempotency-Key every time (one
-    wrk thread: a counter is unique; the run's prefix keeps keys apart across runs), the
-    `tokens` (header sets) taking turns."""
+    wrk thread: a counter is unique; a prefix read from /dev/urandom when wrk starts keeps keys
+    apart across runs, since the same script serves the warm-up and the measurement: a key
+    reused there was a replay, far cheaper than a write), the `tokens` (header sets) taking
+    turns."""
     sets = []
     for token in tokens:
         lua_headers = {**token, "Content-Type": "application/json"}
@@ -270,7 +272,10 @@ def keyed_post_lua(path: str, body: Any, tokens: Sequence[Mapping[str, str]]) ->
         )
     return f"""
 local counter = 0
-local prefix = "bench-{uuid4().hex}-"
+local urandom = assert(io.open("/dev/urandom", "rb"))
+local run = urandom:read(8):gsub(".", function(c) return string.format("%02x", c:byte()) end)
+urandom:close()
+local prefix = "bench-{uuid4().hex}-" .. run .. "-"
 local body = {json.dumps(json.dumps(body))}
 local tokens = {{{", ".join(sets)}}}
 request = function()
