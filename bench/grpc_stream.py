@@ -226,6 +226,21 @@ async def stored_runs(mesh: Mesh, paths: dict[str, Target], modes: Modes = ALL_M
     return runs
 
 
+# The columns of stored_rows(...), on SQLite and on PostgreSQL alike.
+STORED_COLUMNS = [
+    "path",
+    "RPC",
+    "streams",
+    "sent",
+    "stored",
+    "stored == sent",
+    "s",
+    "stored/s",
+    "CPU µs/tick: analytics / sidecar / edge",
+    "load average",
+]
+
+
 def stored_rows(runs: list[Run]) -> list[list[object]]:
     return [
         [
@@ -528,18 +543,7 @@ def measure() -> str:
     sections.append(
         "### Ticks stored/s (stored = sent, counted by analytics)\n\n"
         + table(
-            [
-                "path",
-                "RPC",
-                "streams",
-                "sent",
-                "stored",
-                "stored == sent",
-                "s",
-                "stored/s",
-                "CPU µs/tick: analytics / sidecar / edge",
-                "load average",
-            ],
+            STORED_COLUMNS,
             stored_rows(runs),
         )
         + f"\n{BATCH_RUN_TICKS:,} ticks per StreamTickBatches run in batches of {BATCH_TICKS} "
@@ -555,18 +559,7 @@ def measure() -> str:
         "### Ticks stored/s on PostgreSQL\n\n"
         + (
             table(
-                [
-                    "path",
-                    "RPC",
-                    "streams",
-                    "sent",
-                    "stored",
-                    "stored == sent",
-                    "s",
-                    "stored/s",
-                    "CPU µs/tick: analytics / sidecar / edge",
-                    "load average",
-                ],
+                STORED_COLUMNS,
                 stored_rows(postgres),
             )
             if postgres
