@@ -40,7 +40,7 @@ def workload_identity(mesh: Mesh, name: str, service: str) -> Path:
 
 
 def client_context(identity: Path) -> ssl.SSLContext:
-    """A TLS client context presenting the certificate in `identity` (cert.pem, key.pem) and
+    """A TLS client context presenting the certificate in `identity` (identity.pem) and
     trusting the mesh CA only (ca.pem): the operator's credential has the same three files."""
     return OperatorCredential(identity).ssl_context()
 
@@ -56,10 +56,11 @@ def grpcio_credentials(identity: Path) -> grpc.ChannelCredentials:
     """grpcio's mTLS credentials from a workload identity's PEM files (grpcio takes bytes, not
     an ssl context)."""
     credential = OperatorCredential(identity)
+    key, chain = credential.key_and_chain()
     return grpc.ssl_channel_credentials(
         root_certificates=credential.trust_file.read_bytes(),
-        private_key=credential.key_file.read_bytes(),
-        certificate_chain=credential.certificate_file.read_bytes(),
+        private_key=key,
+        certificate_chain=chain,
     )
 
 

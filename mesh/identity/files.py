@@ -4,7 +4,9 @@ One directory per workload (0700): `cert.yaml` (SDS secret `identity`: its certi
 key) and `trust.yaml` (SDS secret `trust`: the roots a peer must chain to). Each is replaced
 atomically (a temp file in the same directory, then rename), which is what Envoy watches for:
 a rotation is picked up by the running Envoy without a restart. Clients that are not Envoys
-(an operator's curl, Python) also get the same material as PEM files."""
+(an operator's curl, Python) also get the same material as PEM files; `identity.pem` holds the
+key and its certificate in one file, so a reader never pairs a renewed key with an old
+certificate."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ TRUST_SECRET = "trust"
 CERTIFICATE_SDS_FILE = "cert.yaml"
 TRUST_SDS_FILE = "trust.yaml"
 CERTIFICATE_PEM, KEY_PEM, TRUST_PEM = "cert.pem", "key.pem", "ca.pem"
+IDENTITY_PEM = "identity.pem"  # key then certificate: one atomic replace renews both
 
 
 def write_identity(
@@ -32,7 +35,8 @@ def write_identity(
     pem: bool = False,
     owner: Owner | None = None,
 ) -> None:
-    """Write (or replace) a workload's identity; `pem` also writes cert.pem, key.pem, ca.pem.
+    """Write (or replace) a workload's identity; `pem` also writes cert.pem, key.pem, ca.pem
+    and identity.pem.
     `owner` (uid, gid): who will read it, when the agent runs as another user (a container)."""
     private_directory(directory)  # also when it existed: keys live here
     if owner is not None:
@@ -42,6 +46,9 @@ def write_identity(
         atomic_write(directory / KEY_PEM, issued.private_key_pem, owner=owner)
         atomic_write(directory / CERTIFICATE_PEM, issued.certificate_pem, owner=owner)
         atomic_write(directory / TRUST_PEM, trust_bundle, owner=owner)
+        atomic_write(
+            directory / IDENTITY_PEM, issued.private_key_pem + issued.certificate_pem, owner=owner
+        )
     atomic_write(directory / TRUST_SDS_FILE, _sds(_trust_secret(trust_bundle)), owner=owner)
     atomic_write(directory / CERTIFICATE_SDS_FILE, _sds(_certificate_secret(issued)), owner=owner)
 

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mesh.identity.agent import Workload
-from mesh.identity.files import CERTIFICATE_PEM, KEY_PEM, TRUST_PEM
+from mesh.identity.files import CERTIFICATE_PEM, IDENTITY_PEM, KEY_PEM, TRUST_PEM
 from services.common.workload_identity import OPERATOR_ID
 
 OPERATOR = "operator"
+_KEY_END = b"-----END PRIVATE KEY-----\n"
+_LOAD_ATTEMPTS = 16  # renewals come at most every second; a read takes a millisecond
 
 
 def operator_workload() -> Workload:
@@ -20,7 +22,7 @@ def operator_workload() -> Workload:
 
 @dataclass(frozen=True)
 class OperatorCredential:
-    directory: Path  # cert.pem, key.pem, ca.pem (0600, in a 0700 directory)
+    directory: Path  # cert.pem, key.pem, identity.pem, ca.pem (0600, in a 0700 directory)
 
     @property
     def certificate_file(self) -> Path:
@@ -31,23 +33,49 @@ class OperatorCredential:
         return self.directory / KEY_PEM
 
     @property
+    def identity_file(self) -> Path:
+        """The key and its certificate in one file, replaced atomically on renewal: what to
+        read while the mesh runs (two files can be caught between a renewal's writes)."""
+        return self.directory / IDENTITY_PEM
+
+    @property
     def trust_file(self) -> Path:
         return self.directory / TRUST_PEM
 
     def ssl_context(self) -> ssl.SSLContext:
         """A client context presenting the operator certificate and trusting the mesh CA only.
         Read from the files each time: they are renewed while the mesh runs."""
-        try:
-            return self._context()
-        except ssl.SSLError:
-            # Caught between the renewal's key and certificate writes: the next read matches.
-            return self._context()
+        for _ in range(_LOAD_ATTEMPTS):
+            read_from = self._version()
+            try:
+                context = ssl.create_default_context(cafile=str(self.trust_file))
+                # Opens the file twice (certificate, then key): a renewal that replaced it in
+                # between shows as a new version, and the next read is of one renewal.
+                context.load_cert_chain(str(self.identity_file))
+                return context
+            except ssl.SSLError:
+                if self._version() == read_from:
+                    raise
+        raise ssl.SSLError(
+            f"{self.identity_file} was replaced during each of {_LOAD_ATTEMPTS} reads"
+        )
 
-    def _context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=str(self.trust_file))
-        context.load_cert_chain(str(self.certificate_file), str(self.key_file))
-        return context
+    def _version(self) -> tuple[int, int]:
+        # A renewal renames a new file over it: a new inode, and a new change time (inode
+        # numbers alone are reused).
+        status = self.identity_file.stat()
+        return status.st_ino, status.st_ctime_ns
+
+    def key_and_chain(self) -> tuple[bytes, bytes]:
+        """The private key and the certificate chain (PEM) of one renewal, for clients that
+        take bytes (grpcio)."""
+        pem = self.identity_file.read_bytes()
+        key, found, chain = pem.partition(_KEY_END)
+        if not found or not chain:
+            raise ValueError(f"{self.identity_file} holds no key followed by a certificate")
+        return key + found, chain
 
     def curl_options(self) -> str:
-        """What to add to a curl command line, as the README shows."""
-        return f"--cacert {self.trust_file} --cert {self.certificate_file} --key {self.key_file}"
+        """What to add to a curl command line, as the README shows (curl finds the key in the
+        certificate file)."""
+        return f"--cacert {self.trust_file} --cert {self.identity_file}"

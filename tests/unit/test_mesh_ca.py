@@ -161,7 +161,38 @@ def test_the_operator_gets_pem_files_for_curl(tmp_path: Path) -> None:
     context = credential.ssl_context()
     assert context.verify_mode.name == "CERT_REQUIRED"
     assert mode(credential.key_file) == 0o600
-    assert "--cert" in credential.curl_options()
+    assert mode(credential.identity_file) == 0o600
+    assert f"--cert {credential.identity_file}" in credential.curl_options()
+    key, chain = credential.key_and_chain()
+    assert key.startswith(b"-----BEGIN PRIVATE KEY-----") and b"CERTIFICATE" not in key
+    assert chain.startswith(b"-----BEGIN CERTIFICATE-----")
+
+
+def test_the_operator_credential_never_pairs_a_renewed_key_with_an_old_certificate(
+    tmp_path: Path,
+) -> None:
+    """A reader racing renewals (the rotation test under load did: cert.pem then key.pem, read
+    between the two writes) always gets one renewal's key and certificate."""
+    from mesh.identity.operator import OperatorCredential, operator_workload
+
+    agent = NodeAgent(LocalCertificateAuthority.create(), tmp_path)
+    credential = OperatorCredential(agent.provision(operator_workload()))
+    renewing, loads = threading.Event(), 0
+
+    def renew() -> None:
+        for _ in range(60):
+            agent.provision(operator_workload())
+        renewing.set()
+
+    renewer = threading.Thread(target=renew)
+    renewer.start()
+    try:
+        while not renewing.is_set():
+            credential.ssl_context()  # raises KEY_VALUES_MISMATCH on a torn pair
+            loads += 1
+    finally:
+        renewer.join(timeout=60)
+    assert loads > 0 and not renewer.is_alive()
 
 
 def test_an_expired_certificate_can_be_issued_for_attack_tests(clock: FakeClock) -> None:
