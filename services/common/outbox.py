@@ -139,14 +139,18 @@ class OutboxRelay:
     topics: Sequence[Topic]
     clock: Callable[[], datetime]
     policy: RelayPolicy = field(default_factory=RelayPolicy)
-    wakeup: Wakeup = field(default_factory=Wakeup)
     stats: dict[str, TopicStats] = field(default_factory=dict)
+    # One per topic: each topic is relayed by its own loop, so a slow consumer (or one in
+    # backoff) never holds up another's deliveries.
+    _wakeups: dict[str, Wakeup] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.stats = {topic.name: TopicStats() for topic in self.topics}
+        self._wakeups = {topic.name: Wakeup() for topic in self.topics}
 
     def wake(self) -> None:
-        self.wakeup.set()
+        for wakeup in self._wakeups.values():
+            wakeup.set()
 
     async def run_once(self) -> int:
         """One pass: at most one batch per topic. Returns how many messages were delivered."""
@@ -156,14 +160,20 @@ class OutboxRelay:
         return delivered
 
     async def run(self) -> None:
+        async with asyncio.TaskGroup() as loops:
+            for topic in self.topics:
+                loops.create_task(self._run_topic(topic), name=f"outbox-relay {topic.name}")
+
+    async def _run_topic(self, topic: Topic) -> None:
+        wakeup = self._wakeups[topic.name]
         while True:
             try:
-                delivered = await self.run_once()
+                delivered = await self._relay_batch(topic)
             except Exception:  # the database may be away for a while: keep trying
-                log.exception("outbox relay pass failed")
+                log.exception("outbox relay pass failed (%s)", topic.name)
                 delivered = 0
             if not delivered:  # after a busy pass, go again at once: there may be more
-                await self.wakeup.wait(self.policy.poll_interval_seconds)
+                await wakeup.wait(self.policy.poll_interval_seconds)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[OutboxRelay]:

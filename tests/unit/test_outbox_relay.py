@@ -174,6 +174,32 @@ async def test_the_running_relay_delivers_when_woken_and_survives_a_failing_pass
     assert store.messages == {}
 
 
+async def test_a_consumer_that_hangs_holds_up_only_its_own_topic(store, clock):
+    """Each topic has its own loop: analytics waiting on a commit (or a consumer timing out)
+    does not stop notification's messages, and the other way round."""
+    hanging_now, release, delivered = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def hanging(batch):
+        hanging_now.set()
+        await release.wait()
+        return {}
+
+    async def quick(batch):
+        delivered.set()
+        return {}
+
+    relay = OutboxRelay(store, [Topic("slow", hanging), Topic("fast", quick)], clock, POLICY)
+    await queue(store, "slow", "a")
+    async with relay.running():
+        relay.wake()
+        await asyncio.wait_for(hanging_now.wait(), 5)
+        await queue(store, "fast", "b")
+        relay.wake()
+        await asyncio.wait_for(delivered.wait(), 5)  # while "slow" still hangs
+        assert await store.counts() == {"slow": {"pending": 1, "parked": 0}}
+        release.set()
+
+
 def test_backoff_doubles_from_the_base_up_to_the_cap():
     policy = RelayPolicy(base_backoff_seconds=0.5, max_backoff_seconds=3.0)
     assert [policy.backoff(n).total_seconds() for n in range(1, 6)] == [0.5, 1, 2, 3, 3]
