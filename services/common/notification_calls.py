@@ -29,15 +29,18 @@ class NotificationCalls:
 
     async def status_of(self, call: Awaitable[Response[Any]]) -> int:
         """The call's HTTP status; DeliveryFailed when there is no answer within the contract."""
+        return int((await self.response_of(call)).status_code)
+
+    async def response_of(self, call: Awaitable[Response[Any]]) -> Response[Any]:
+        """The call's answer, parsed; DeliveryFailed when there is none within the contract."""
         try:
-            response = await call
+            return await call
         except httpx.TimeoutException as error:
             raise DeliveryFailed(CONSUMER, "timed out") from error
         except httpx.TransportError as error:
             raise DeliveryFailed(CONSUMER, f"{type(error).__name__}: {error}") from error
         except (KeyError, ValueError, TypeError) as error:  # a body outside the contract
             raise DeliveryFailed(CONSUMER, "answered outside its contract") from error
-        return int(response.status_code)
 
     async def aclose(self) -> None:
         await self.client.get_async_httpx_client().aclose()

@@ -9,10 +9,10 @@ from uuid import UUID
 from services.common.quoting import quoted
 from services.common.timestamps import rfc3339
 from services.notification.domain.alerts import PriceAlert
-from services.notification.domain.errors import InvalidEvent
+from services.notification.domain.errors import InvalidEvent, InvalidTick
 from services.notification.domain.notifications import EventType, Notification, NotificationEvent
 from services.notification.domain.prices import PriceTick
-from services.notification.service_layer.ticks import TickResult
+from services.notification.service_layer.ticks import BatchOutcome, TickRefused, TickResult
 
 
 def instant_from_contract(text: str) -> datetime:
@@ -89,3 +89,22 @@ def tick_result_to_contract(result: TickResult) -> dict[str, Any]:
     if tick.source_id is not None:
         body["sourceId"] = tick.source_id
     return body
+
+
+def batch_tick_from_contract(body: dict[str, Any]) -> PriceTick | TickRefused:
+    """A tick of a batch; one outside the tick rules is refused on its own, not the batch."""
+    try:
+        return tick_from_contract(body)
+    except InvalidTick as error:
+        return TickRefused(error.problems)
+
+
+def batch_outcome_to_contract(outcome: BatchOutcome) -> dict[str, Any]:
+    if isinstance(outcome, TickRefused):
+        # Bounded as the contract says; the problems quote input only through quoted().
+        return {"outcome": "refused", "problems": [p[:500] for p in outcome.problems[:10]]}
+    return {
+        "outcome": outcome.outcome.value,
+        "previousPrice": outcome.previous_price,
+        "alertsFired": outcome.alerts_fired,
+    }

@@ -129,7 +129,11 @@ def build_relay(settings: TradingSettings, consumers: Consumers) -> OutboxRelay:
         store=TortoiseOutboxStore(OutboxMessage, utc_now),
         topics=[
             Topic(ANALYTICS_TOPIC, consumers.analytics, batch_size=settings.analytics_batch_size),
-            Topic(NOTIFICATION_TOPIC, consumers.notification, batch_size=batch),
+            Topic(
+                NOTIFICATION_TOPIC,
+                consumers.notification,
+                batch_size=settings.notification_ticks_batch_size,
+            ),
             Topic(NOTIFICATION_EVENTS_TOPIC, consumers.events, batch_size=batch),
         ],
         clock=utc_now,

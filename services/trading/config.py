@@ -22,6 +22,9 @@ class TradingSettings(PublisherSettings):
     # Outbox messages per StreamTickBatches call: each call waits for analytics' commit, so a
     # larger batch spreads that round trip (measured: 500 -> 9-11k ticks/s, 5,000 -> 18-21k).
     analytics_batch_size: int = Field(default=5000, ge=1, le=5000)
+    # Outbox messages per pass for notification's price ticks, sent 1,000 a call (its batch
+    # operation's limit); sales' events stay at TRADING_NOTIFICATION_BATCH_SIZE, one a call.
+    notification_ticks_batch_size: int = Field(default=1000, ge=1, le=5000)
 
     # The nft service (this instance's sidecar egress for it in the mesh; host:port,
     # unix:/abs/path or a URL):
@@ -56,4 +59,9 @@ class TradingSettings(PublisherSettings):
         return parse_address(self.analytics_addr)
 
     def slowest_batch_seconds(self) -> float:
-        return max(self.analytics_timeout_seconds, super().slowest_batch_seconds())
+        tick_calls = -(-self.notification_ticks_batch_size // 1000)
+        return max(
+            self.analytics_timeout_seconds,
+            self.notification_timeout_seconds * tick_calls,
+            super().slowest_batch_seconds(),
+        )

@@ -1,5 +1,5 @@
-"""Consumer-driven contract for trading -> notification: the outbox delivers each price tick
-with `POST /internal/price-ticks` (sourceId = trading's tick id), and a redelivered tick is
+"""Consumer-driven contract for trading -> notification: the outbox delivers price ticks with
+`POST /internal/price-ticks/batches` (sourceId = trading's tick id), and a redelivered tick is
 answered 200 like a new one (notification dedupes it); a completed sale is delivered to the
 buyer and the seller as `sale.completed` with `POST /internal/notification-events`.
 
@@ -56,29 +56,35 @@ def expect_delivery(
     pact: Pact, payload: dict[str, Any], state: str, outcome: str, previous: float | None
 ) -> None:
     (
-        pact.upon_receiving(f"a price tick from trading ({state})")
+        pact.upon_receiving(f"a batch of price ticks from trading ({state})")
         .given(state, sourceId=payload["id"], assetSymbol=payload["assetSymbol"])
-        .with_request("POST", "/internal/price-ticks")
+        .with_request("POST", "/internal/price-ticks/batches")
         .with_body(
             {
-                "assetSymbol": match.regex(payload["assetSymbol"], regex=r"^[A-Z0-9-]{1,25}$"),
-                "price": match.number(payload["price"]),
-                "timestamp": match.int(payload["timestamp"]),
-                "sourceId": match.uuid(payload["id"]),
+                "ticks": [
+                    {
+                        "assetSymbol": match.regex(
+                            payload["assetSymbol"], regex=r"^[A-Z0-9-]{1,25}$"
+                        ),
+                        "price": match.number(payload["price"]),
+                        "timestamp": match.int(payload["timestamp"]),
+                        "sourceId": match.uuid(payload["id"]),
+                    }
+                ]
             },
             content_type="application/json",
         )
         .will_respond_with(200)
         .with_body(
             {
-                # The generated client reads every field notification's contract requires.
-                "assetSymbol": match.str(payload["assetSymbol"]),
-                "price": match.number(payload["price"]),
-                "timestamp": match.int(payload["timestamp"]),
-                "sourceId": match.str(payload["id"]),
-                "outcome": match.regex(outcome, regex="^(applied|duplicate|stale)$"),
-                "previousPrice": None if previous is None else match.number(previous),
-                "alertsFired": match.int(0),
+                # One result per tick, in order; the generated client reads each field.
+                "results": [
+                    {
+                        "outcome": match.regex(outcome, regex="^(applied|duplicate|stale)$"),
+                        "previousPrice": None if previous is None else match.number(previous),
+                        "alertsFired": match.int(0),
+                    }
+                ]
             },
             content_type="application/json",
         )

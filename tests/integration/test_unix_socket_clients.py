@@ -305,7 +305,7 @@ async def test_notification_delivery_calls_through_the_socket(peer):
             await deliver([tick_message(1)])
     finally:
         await deliver.aclose()
-    assert [(m, p) for m, p, _ in calls(heads)] == [("POST", "/internal/price-ticks")]
+    assert [(m, p) for m, p, _ in calls(heads)] == [("POST", "/internal/price-ticks/batches")]
 
 
 # --- analytics' gRPC server on a socket, and trading's ticks to it ---------------------------

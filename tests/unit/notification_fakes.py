@@ -132,7 +132,7 @@ class InMemoryPriceBook:
 
     async def apply(
         self, tick: PriceTick, *, previous: PriceTick | None, firings: Sequence[Firing]
-    ) -> int | None:
+    ) -> frozenset[UUID] | None:
         self.applies += 1
         if self.racing_ticks:
             racer = self.racing_ticks.pop(0)
@@ -140,7 +140,7 @@ class InMemoryPriceBook:
         if self.store.prices.get(tick.asset_symbol) != previous:
             return None
         self.store.prices[tick.asset_symbol] = tick
-        fired = 0
+        fired: set[UUID] = set()
         for firing in firings:
             stored = self.store.alerts.get(firing.alert.id)
             if stored is None or not stored.armed:
@@ -152,8 +152,8 @@ class InMemoryPriceBook:
                 for n in self.store.notifications.values()
             ):
                 self.store.notifications[notification.id] = notification
-            fired += 1
-        return fired
+            fired.add(stored.id)
+        return frozenset(fired)
 
 
 @dataclass

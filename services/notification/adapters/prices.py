@@ -4,6 +4,7 @@ transaction that disarms the alerts the tick fired and stores their notification
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -39,7 +40,7 @@ class TortoisePriceBook:
 
     async def apply(
         self, tick: PriceTick, *, previous: PriceTick | None, firings: Sequence[Firing]
-    ) -> int | None:
+    ) -> frozenset[UUID] | None:
         try:
             async with in_transaction(CONNECTION) as connection:
                 # The price moves first: on SQLite that write takes the database's write lock
@@ -76,10 +77,10 @@ async def _move_price(
         raise _PriceMoved
 
 
-async def _fire(connection: BaseDBAsyncClient, firings: Sequence[Firing]) -> int:
+async def _fire(connection: BaseDBAsyncClient, firings: Sequence[Firing]) -> frozenset[UUID]:
     """Disarm each alert still armed (one deleted or fired meanwhile is skipped) and store the
     notifications of those disarmed."""
-    notifications = []
+    notifications, disarmed_ids = [], []
     for firing in firings:
         alert = firing.alert
         disarmed = (
@@ -89,9 +90,10 @@ async def _fire(connection: BaseDBAsyncClient, firings: Sequence[Firing]) -> int
         )
         if disarmed:
             notifications.append(to_record(firing.notification))
+            disarmed_ids.append(alert.id)
     if notifications:
         # ON CONFLICT DO NOTHING: a notification of this (alert, tick) already stored stays.
         await NotificationRecord.bulk_create(
             notifications, ignore_conflicts=True, using_db=connection
         )
-    return len(notifications)
+    return frozenset(disarmed_ids)

@@ -47,6 +47,7 @@ class AlertLimitReached(NotificationError):
 
 class InvalidTick(NotificationError):
     def __init__(self, problems: tuple[str, ...]) -> None:
+        self.problems = problems
         super().__init__("invalid price tick: " + "; ".join(problems))
 
 

@@ -1,7 +1,8 @@
 """Connexion handlers of the notification API: parse -> use case -> contract shape. Nothing else.
 
-`publish_notification_event` and `submit_price_tick` serve /internal/…: outside the API prefix,
-so the edge has no route to them; only peers reach them, through this instance's sidecar."""
+`publish_notification_event`, `submit_price_tick` and `submit_price_tick_batch` serve
+/internal/…: outside the API prefix, so the edge has no route to them; only peers reach them,
+through this instance's sidecar."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from uuid import UUID
 from services.notification.domain.alerts import Direction
 from services.notification.mappers import (
     alert_to_contract,
+    batch_outcome_to_contract,
+    batch_tick_from_contract,
     event_from_contract,
     notification_to_contract,
     tick_from_contract,
@@ -35,6 +38,12 @@ class NotificationHandlers:
     async def submit_price_tick(self, body: Json) -> Json:
         result = await ticks.submit_price_tick(self._deps, tick_from_contract(body))
         return tick_result_to_contract(result)
+
+    async def submit_price_tick_batch(self, body: Json) -> Json:
+        outcomes = await ticks.submit_price_tick_batch(
+            self._deps, [batch_tick_from_contract(t) for t in body["ticks"]]
+        )
+        return {"results": [batch_outcome_to_contract(o) for o in outcomes]}
 
     async def list_notifications(
         self, user: str, limit: int, offset: int, unread: bool = False

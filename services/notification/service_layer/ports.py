@@ -84,9 +84,10 @@ class PriceBook(Protocol):
 
     async def apply(
         self, tick: PriceTick, *, previous: PriceTick | None, firings: Sequence[Firing]
-    ) -> int | None:
+    ) -> frozenset[UUID] | None:
         """In one transaction: make `tick` the asset's last tick provided `previous` still is,
         disarm the fired alerts that are still armed, and store a notification for each of
-        them (one already stored is kept). Answers how many alerts it disarmed; None, changing
-        nothing, when another tick replaced `previous` first."""
+        them (one already stored is kept). Answers the alerts it disarmed; None, changing
+        nothing, when another tick replaced `previous` first. The firings may come from
+        several ticks of the asset leading up to `tick` (a batch), each alert at most once."""
         ...

@@ -1,18 +1,31 @@
-"""Delivers outbox batches of ticks to notification: `POST /internal/price-ticks`, one call
-per tick in order, through the client generated from notification's contract.
+"""Delivers outbox batches of ticks to notification through the client generated from its
+contract: `POST /internal/price-ticks/batches`, up to 1,000 ticks a call, in order.
 
-A tick notification refuses as invalid (4xx) is reported back by message id; anything else
-that is not a 200 (down, 5xx, timeout) fails the rest of the batch, which the outbox retries
-— notification answers a tick it already applied as `duplicate` or `stale`."""
+A tick notification refuses (`refused` in its answer) is reported back by message id. A batch
+answered 400 (outside notification's contract: a newer trading than notification) is sent
+again one tick at a time with `POST /internal/price-ticks`, so only the ticks at fault are
+refused. Anything else that is not a 200 (down, 5xx, timeout) fails the rest of the batch,
+which the outbox retries: notification answers a tick it already applied as `duplicate` or
+`stale`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from generated.rest.notification_client.api.internal import submit_price_tick
+from generated.rest.notification_client.api.internal import (
+    submit_price_tick,
+    submit_price_tick_batch,
+)
+from generated.rest.notification_client.models import (
+    PriceTickBatchInput,
+    PriceTickBatchResult,
+    PriceTickOutcomeOutcome,
+)
 from services.common.notification_calls import CONSUMER, NotificationCalls
 from services.common.outbox import DeliveryFailed, OutboxMessage
 from services.trading.adapters.consumer_messages import message_to_price_tick
+
+MAX_TICKS_PER_CALL = 1000  # notification's PriceTickBatchInput.maxItems
 
 
 class NotificationDelivery:
@@ -21,7 +34,33 @@ class NotificationDelivery:
 
     async def __call__(self, batch: Sequence[OutboxMessage]) -> dict[int, str]:
         refused: dict[int, str] = {}
-        for message in batch:
+        for start in range(0, len(batch), MAX_TICKS_PER_CALL):
+            refused |= await self._deliver(batch[start : start + MAX_TICKS_PER_CALL])
+        return refused
+
+    async def _deliver(self, chunk: Sequence[OutboxMessage]) -> dict[int, str]:
+        response = await self._calls.response_of(
+            submit_price_tick_batch.asyncio_detailed(
+                client=self._calls.client,
+                body=PriceTickBatchInput(ticks=[message_to_price_tick(m.payload) for m in chunk]),
+            )
+        )
+        if response.status_code == 400:
+            return await self._one_by_one(chunk)
+        answer = response.parsed
+        if response.status_code != 200 or not isinstance(answer, PriceTickBatchResult):
+            raise DeliveryFailed(CONSUMER, f"answered {int(response.status_code)}")
+        if len(answer.results) != len(chunk):
+            raise DeliveryFailed(CONSUMER, "answered outside its contract (results per tick)")
+        return {
+            message.id: "notification refused it: " + "; ".join(result.problems or [])
+            for message, result in zip(chunk, answer.results, strict=True)
+            if result.outcome is PriceTickOutcomeOutcome.REFUSED
+        }
+
+    async def _one_by_one(self, chunk: Sequence[OutboxMessage]) -> dict[int, str]:
+        refused: dict[int, str] = {}
+        for message in chunk:
             status = await self._calls.status_of(
                 submit_price_tick.asyncio_detailed(
                     client=self._calls.client,

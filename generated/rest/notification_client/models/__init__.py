@@ -8,7 +8,11 @@ from .notification_event_input import NotificationEventInput
 from .price_alert import PriceAlert
 from .price_alert_input import PriceAlertInput
 from .price_alert_status import PriceAlertStatus
+from .price_tick_batch_input import PriceTickBatchInput
+from .price_tick_batch_result import PriceTickBatchResult
 from .price_tick_input import PriceTickInput
+from .price_tick_outcome import PriceTickOutcome
+from .price_tick_outcome_outcome import PriceTickOutcomeOutcome
 from .price_tick_result import PriceTickResult
 from .price_tick_result_outcome import PriceTickResultOutcome
 from .problem import Problem
@@ -22,7 +26,11 @@ __all__ = (
     "PriceAlert",
     "PriceAlertInput",
     "PriceAlertStatus",
+    "PriceTickBatchInput",
+    "PriceTickBatchResult",
     "PriceTickInput",
+    "PriceTickOutcome",
+    "PriceTickOutcomeOutcome",
     "PriceTickResult",
     "PriceTickResultOutcome",
     "Problem",
