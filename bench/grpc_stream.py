@@ -9,8 +9,9 @@
    GET .../stats polled through the edge; each tick's latency is from its send to the first
    answer counting it (an upper bound: the poll's own time is in it).
 4. Trading: POST /api/trading/market-data (direct to its app, wrk, Developer token) → its
-   outbox → StreamTickBatches → analytics: ticks accepted/s, and stored/s until analytics
-   counts every accepted tick.
+   outbox → StreamTickBatches → analytics (notification consuming the same ticks): ticks
+   accepted/s, and stored/s until analytics counts every accepted tick; flat out (wrk) and
+   paced at fixed feed rates (the lag after the last POST says whether the relay keeps up).
 
 Direct calls carry the x-forwarded-client-cert header trading's sidecar would have set (the
 ingest admits only trading and the edge); apps listen on loopback ports
@@ -359,6 +360,7 @@ class TradingRun:
     lag_seconds: float  # after the last POST
     trading_cpu_us_per_tick: float
     analytics_cpu_us_per_tick: float
+    notification_cpu_us_per_tick: float
     load: str
 
 
@@ -376,7 +378,8 @@ def trading_run(mesh: Mesh, batch_ticks: int = 0) -> TradingRun:
     authorization = bearer(uuid4(), ("Developer",))["Authorization"]
     path, body = post_body(symbol, batch_ticks)
     connections = POST_BATCH_CONNECTIONS if batch_ticks else POST_CONNECTIONS
-    apps = {"trading": trading.pid, "analytics": analytics.pid}
+    notification = mesh.instances["notification"][0].app
+    apps = {"trading": trading.pid, "analytics": analytics.pid, "notification": notification.pid}
     with tempfile.TemporaryDirectory() as scratch:
         script = Path(scratch) / "post.lua"
         script.write_text(POST_SCRIPT.format(authorization=authorization, body=body))
@@ -401,11 +404,13 @@ def trading_run(mesh: Mesh, batch_ticks: int = 0) -> TradingRun:
     requests, errors, _ = (int(v) for v in output.split("RESULT", 1)[1].split())
     accepted = (requests - errors) * max(batch_ticks, 1)
     count = 0
+    # Batches: gently, as the drains (each answer aggregates up to ~200,000 ticks).
+    poll_seconds = DRAIN_POLL_SECONDS if batch_ticks else 0.05
     while time.perf_counter() - posted < DRAIN_TIMEOUT_SECONDS:
         count = stored(analytics.url, symbol)
         if count >= accepted:
             break
-        time.sleep(0.05)
+        time.sleep(poll_seconds)
     finished = time.perf_counter()
     used = {name: cpu_seconds(pid) - cpu[name] for name, pid in apps.items()}
     per_tick = {name: seconds / max(count, 1) * 1e6 for name, seconds in used.items()}
@@ -418,6 +423,88 @@ def trading_run(mesh: Mesh, batch_ticks: int = 0) -> TradingRun:
         finished - posted,
         per_tick["trading"],
         per_tick["analytics"],
+        per_tick["notification"],
+        load_average(),
+    )
+
+
+# A feed at the target rate, paced (open loop: each POST leaves at its scheduled time whatever
+# the answers before it), instead of wrk's flat out: does the relay keep up while POSTs arrive?
+PACED_RATES = (TARGET_TRADING_PER_SECOND, 25_000, 30_000)
+PACED_SECONDS = 10.0
+PACED_CONNECTIONS = 8
+
+
+@dataclass(frozen=True)
+class PacedRun:
+    rate: int  # ticks/s offered, in POSTs of POST_BATCH_TICKS
+    accepted: int  # ticks (201s)
+    late_posts: int  # POSTs that left more than 50 ms behind their schedule
+    stored: int
+    to_all_stored_seconds: float  # from the first POST until analytics counted them all
+    lag_seconds: float  # after the last POST's scheduled time
+    trading_cpu_us_per_tick: float
+    analytics_cpu_us_per_tick: float
+    notification_cpu_us_per_tick: float
+    load: str
+
+
+async def paced_posts(
+    url: str, headers: dict[str, str], body: bytes, rate: int
+) -> list[tuple[bool, bool]]:
+    """POSTs of POST_BATCH_TICKS at `rate` ticks/s for PACED_SECONDS: (accepted, late) each."""
+    interval = POST_BATCH_TICKS / rate
+    loop = asyncio.get_running_loop()
+    limits = httpx.Limits(max_connections=PACED_CONNECTIONS)
+    async with httpx.AsyncClient(timeout=30, limits=limits, trust_env=False) as client:
+        start = loop.time()
+
+        async def post(number: int) -> tuple[bool, bool]:
+            due = start + number * interval
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            late = loop.time() - due > 0.05
+            response = await client.post(url, content=body, headers=headers)
+            return response.status_code == 201, late
+
+        return await asyncio.gather(*(post(n) for n in range(int(PACED_SECONDS / interval))))
+
+
+def paced_trading_run(mesh: Mesh, rate: int) -> PacedRun:
+    trading, analytics = mesh.instances["trading"][0].app, mesh.instances["analytics"][0].app
+    notification = mesh.instances["notification"][0].app
+    apps = {"trading": trading.pid, "analytics": analytics.pid, "notification": notification.pid}
+    symbol = new_symbol()
+    path, body = post_body(symbol, POST_BATCH_TICKS)
+    headers = {
+        **bearer(uuid4(), ("Developer",)),
+        "Content-Type": "application/json",
+    }
+    cpu = {name: cpu_seconds(pid) for name, pid in apps.items()}
+    began = time.perf_counter()
+    answers = asyncio.run(paced_posts(f"{trading.url}{path}", headers, body.encode(), rate))
+    accepted = sum(ok for ok, _ in answers) * POST_BATCH_TICKS
+    late = sum(late for _, late in answers)
+    scheduled_end = began + PACED_SECONDS
+    count = 0
+    while time.perf_counter() - began < PACED_SECONDS + DRAIN_TIMEOUT_SECONDS:
+        count = stored(analytics.url, symbol)
+        if count >= accepted:
+            break
+        # Gently: each answer aggregates the run's ticks (up to 300,000), on analytics' CPU.
+        time.sleep(DRAIN_POLL_SECONDS)
+    finished = time.perf_counter()
+    used = {name: cpu_seconds(pid) - cpu[name] for name, pid in apps.items()}
+    per_tick = {name: seconds / max(count, 1) * 1e6 for name, seconds in used.items()}
+    return PacedRun(
+        rate,
+        accepted,
+        late,
+        count,
+        finished - began,
+        finished - scheduled_end,
+        per_tick["trading"],
+        per_tick["analytics"],
+        per_tick["notification"],
         load_average(),
     )
 
@@ -441,8 +528,9 @@ class DrainRun:
 
 def drain_run(mesh: Mesh, batch_size: int) -> DrainRun:
     """Trading's relay alone: DRAIN_TICKS analytics messages put into its outbox in one
-    transaction (as its use case queues them, payload and all), then timed until analytics
-    counts them. The relay polls every 0.5 s (TRADING_OUTBOX_POLL_SECONDS): that wait is in."""
+    transaction (one per tick, as the one-tick POST queues them, payload and all), then timed
+    until analytics counts them. The relay polls every 0.5 s (TRADING_OUTBOX_POLL_SECONDS):
+    that wait is in."""
     trading, analytics = mesh.instances["trading"][0].app, mesh.instances["analytics"][0].app
     [database] = mesh.workdir.rglob("trading.sqlite3")
     symbol = new_symbol()
@@ -592,7 +680,7 @@ def measure() -> str:
         + (f" **{missing} ticks never counted.**" if missing else "")
         + "\n"
     )
-    trading_runs, drains = trading_runs_and_drains()
+    trading_runs, paced, drains = trading_runs_and_drains()
     best_drain = max(d.stored / d.seconds for d in drains if d.batch_size == DRAIN_BATCH_SIZES[-1])
     compare(
         TITLE,
@@ -615,6 +703,18 @@ def measure() -> str:
             "ticks/s",
             higher_is_better=True,
         )
+    for run in paced:
+        compare(
+            TITLE,
+            f"trading POST .../batches paced at {run.rate:,}/s → outbox → analytics, "
+            "ticks stored/s",
+            "measured",
+            run.stored / run.to_all_stored_seconds,
+            "target",
+            TARGET_TRADING_PER_SECOND,
+            "ticks/s",
+            higher_is_better=True,
+        )
     sections.append(
         "### Trading: POST → outbox → StreamTickBatches → analytics\n\n"
         + table(
@@ -627,7 +727,7 @@ def measure() -> str:
                 "s to all stored",
                 "stored/s end to end",
                 "lag after the last POST s",
-                "CPU µs/tick: trading / analytics",
+                "CPU µs/tick: trading / analytics / notification",
                 "load average",
             ],
             [
@@ -640,7 +740,8 @@ def measure() -> str:
                     f"{run.to_all_stored_seconds:.2f}",
                     f"{run.stored / run.to_all_stored_seconds:,.0f}",
                     f"{run.lag_seconds:.2f}",
-                    f"{run.trading_cpu_us_per_tick:.1f} / {run.analytics_cpu_us_per_tick:.1f}",
+                    f"{run.trading_cpu_us_per_tick:.1f} / {run.analytics_cpu_us_per_tick:.1f}"
+                    f" / {run.notification_cpu_us_per_tick:.1f}",
                     run.load,
                 ]
                 for run in trading_runs
@@ -649,11 +750,46 @@ def measure() -> str:
         + f"\nwrk for {POST_SECONDS:g} s direct to trading's app with a Developer's token: one "
         f"tick per POST on {POST_CONNECTIONS} connections, or {POST_BATCH_TICKS:,} ticks per "
         f"POST .../batches on {POST_BATCH_CONNECTIONS}; trading keeps the ticks with their "
-        "outbox messages (analytics and notification) in one SQLite transaction, and its relay "
-        "streams what the outbox holds (≤ TRADING_ANALYTICS_BATCH_SIZE per stream) to analytics "
-        "through trading's sidecar and analytics' sidecar. Stored/s end to end: ticks analytics "
+        "outbox messages (analytics and notification; a batch is one bundle per consumer) in one "
+        "SQLite transaction, and its relay streams what the outbox holds (≤ "
+        "TRADING_ANALYTICS_BATCH_SIZE ticks per stream) to analytics through trading's sidecar "
+        "and analytics' sidecar, and posts it to notification (its price alerts; 1,000 ticks a "
+        "call) through notification's. Stored/s end to end: ticks analytics "
         "counts over the time from the first POST until it counts them all; CPU per tick stored, "
         f"over the same time. Target: ≥ {TARGET_TRADING_PER_SECOND:,}/s.\n\n"
+        + table(
+            [
+                "ticks/s offered",
+                "accepted",
+                "POSTs late (> 50 ms)",
+                "stored",
+                "s to all stored",
+                "stored/s end to end",
+                "lag after the last POST s",
+                "CPU µs/tick: trading / analytics / notification",
+                "load average",
+            ],
+            [
+                [
+                    f"{run.rate:,}",
+                    run.accepted,
+                    run.late_posts,
+                    run.stored,
+                    f"{run.to_all_stored_seconds:.2f}",
+                    f"{run.stored / run.to_all_stored_seconds:,.0f}",
+                    f"{run.lag_seconds:.2f}",
+                    f"{run.trading_cpu_us_per_tick:.1f} / {run.analytics_cpu_us_per_tick:.1f}"
+                    f" / {run.notification_cpu_us_per_tick:.1f}",
+                    run.load,
+                ]
+                for run in paced
+            ],
+        )
+        + f"\nA feed at a fixed rate instead of flat out: {POST_BATCH_TICKS:,}-tick POSTs sent "
+        f"on schedule for {PACED_SECONDS:g} s (open loop, ≤ {PACED_CONNECTIONS} connections, "
+        "httpx); the lag is from the last POST's scheduled time until analytics counts every "
+        f"tick (polled every {DRAIN_POLL_SECONDS:g} s): a relay that keeps up stays well under a "
+        "second.\n\n"
         + table(
             [
                 "TRADING_ANALYTICS_BATCH_SIZE",
@@ -678,26 +814,31 @@ def measure() -> str:
             ],
         )
         + f"\nThe relay alone: {DRAIN_TICKS:,} analytics messages written into trading's outbox "
-        "in one transaction (as submit_market_data queues them), then timed until analytics "
-        "counts them all (the relay's next poll, ≤ 0.5 s, included); it streams them in "
-        "outbox batches of TRADING_ANALYTICS_BATCH_SIZE (500 was the default before, 5,000 now) "
-        "through both sidecars, one mesh per size, two drains each.\n"
+        "in one transaction, one message per tick (as the one-tick POST queues them), then timed "
+        "until analytics counts them all (the relay's next poll, ≤ 0.5 s, included); it streams "
+        "them in outbox batches of TRADING_ANALYTICS_BATCH_SIZE (500 was the default before, "
+        "5,000 now) through both sidecars, one mesh per size, two drains each.\n"
     )
     return "\n".join(sections)
 
 
-def trading_runs_and_drains() -> tuple[list[TradingRun], list[DrainRun]]:
-    """POSTs (one tick, then batches) on the default relay, and drains at every batch size."""
+def trading_runs_and_drains() -> tuple[list[TradingRun], list[PacedRun], list[DrainRun]]:
+    """POSTs (one tick, then batches; flat out, then paced) on the default relay, and drains
+    at every batch size."""
     trading_runs: list[TradingRun] = []
+    paced: list[PacedRun] = []
     drains: list[DrainRun] = []
     for size in DRAIN_BATCH_SIZES:
         env = {"TRADING_ANALYTICS_BATCH_SIZE": str(size)}
-        with running_mesh({"trading": 1, "analytics": 1}, env, private_apps=False) as mesh:
+        # Notification too: it consumes every tick (price alerts), as in the platform.
+        topology = {"trading": 1, "analytics": 1, "notification": 1}
+        with running_mesh(topology, env, private_apps=False) as mesh:
             wait_for_trading(mesh)
             if size == DRAIN_BATCH_SIZES[-1]:
                 trading_runs += [trading_run(mesh), trading_run(mesh, POST_BATCH_TICKS)]
+                paced += [paced_trading_run(mesh, rate) for rate in PACED_RATES]
             drains += [drain_run(mesh, size) for _ in range(2)]
-    return trading_runs, drains
+    return trading_runs, paced, drains
 
 
 def wait_for_trading(mesh: Mesh) -> None:

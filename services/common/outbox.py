@@ -3,7 +3,9 @@ announce, then delivered by a relay in the background — at least once, in orde
 
 Producers call `store.add(topic, payload)` inside their transaction; the relay takes the oldest
 pending messages of each topic (one bounded batch at a time), hands them to the topic's
-delivery function and deletes them once delivered. Consumers must dedupe (a crash between
+delivery function and deletes them once delivered. A message may carry several items (a bundle:
+trading queues a POSTed batch of ticks as one message per consumer); a topic's batches are then
+bounded in items as well as in messages. Consumers must dedupe (a crash between
 delivery and delete, or two relays on one database, sends a message again).
 
 A delivery function either returns the messages the consumer refused as invalid (id -> reason;
@@ -38,6 +40,7 @@ class OutboxMessage:
     created_at: datetime
     attempts: int  # failed deliveries so far
     next_attempt_at: datetime
+    items: int = 1  # what the payload carries (a bundle's ticks): bounds a batch's size
 
 
 class DeliveryFailed(Exception):
@@ -55,16 +58,20 @@ Delivery = Callable[[Sequence[OutboxMessage]], Awaitable[Mapping[int, str]]]
 
 
 class OutboxStore(Protocol):
-    async def add(self, topic: str, payload: Payload) -> None:
-        """Queue a message in the caller's current transaction."""
+    async def add(self, topic: str, payload: Payload, *, items: int = 1) -> None:
+        """Queue a message in the caller's current transaction; `items`: how many things its
+        payload carries (a bundle), counted against a topic's `max_items`."""
         ...
 
     async def add_many(self, topic: str, payloads: Sequence[Payload]) -> None:
         """Queue messages, in this order, with one bulk insert in the current transaction."""
         ...
 
-    async def pending(self, topic: str, limit: int) -> list[OutboxMessage]:
-        """The oldest undelivered, unparked messages of a topic, in order."""
+    async def pending(
+        self, topic: str, limit: int, max_items: int | None = None
+    ) -> list[OutboxMessage]:
+        """The oldest undelivered, unparked messages of a topic, in order: at most `limit`
+        messages and, beyond the first, at most `max_items` items in all."""
         ...
 
     async def claim(self, message: OutboxMessage, until: datetime) -> bool:
@@ -90,7 +97,8 @@ class OutboxStore(Protocol):
 class Topic:
     name: str
     deliver: Delivery
-    batch_size: int = 500
+    batch_size: int = 500  # messages per delivery
+    max_items: int | None = None  # items per delivery (bundles), the first message always
 
 
 @dataclass(frozen=True)
@@ -186,7 +194,7 @@ class OutboxRelay:
         due = list(
             itertools.takewhile(
                 lambda m: m.next_attempt_at <= now,
-                await self.store.pending(topic.name, topic.batch_size),
+                await self.store.pending(topic.name, topic.batch_size, topic.max_items),
             )
         )
         # The head waits out its backoff and everything behind it waits too: order per topic.
@@ -240,6 +248,20 @@ class OutboxRelay:
         await self.store.retry_later([message.id], at, reason)
 
 
+def within_items(messages: Sequence[OutboxMessage], max_items: int | None) -> list[OutboxMessage]:
+    """The leading messages whose items add up to at most `max_items`; the first always."""
+    if max_items is None:
+        return list(messages)
+    taken: list[OutboxMessage] = []
+    total = 0
+    for message in messages:
+        total += message.items
+        if taken and total > max_items:
+            break
+        taken.append(message)
+    return taken
+
+
 def _text(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:500]
 
@@ -253,18 +275,20 @@ class InMemoryOutboxStore:
         self.messages: dict[int, OutboxMessage] = {}
         self.parked: dict[int, tuple[OutboxMessage, str]] = {}
 
-    async def add(self, topic: str, payload: Payload) -> None:
+    async def add(self, topic: str, payload: Payload, *, items: int = 1) -> None:
         now = self._clock()
         message_id = next(self._ids)
-        self.messages[message_id] = OutboxMessage(message_id, topic, payload, now, 0, now)
+        self.messages[message_id] = OutboxMessage(message_id, topic, payload, now, 0, now, items)
 
     async def add_many(self, topic: str, payloads: Sequence[Payload]) -> None:
         for payload in payloads:
             await self.add(topic, payload)
 
-    async def pending(self, topic: str, limit: int) -> list[OutboxMessage]:
+    async def pending(
+        self, topic: str, limit: int, max_items: int | None = None
+    ) -> list[OutboxMessage]:
         mine = sorted((m for m in self.messages.values() if m.topic == topic), key=lambda m: m.id)
-        return mine[:limit]
+        return within_items(mine[:limit], max_items)
 
     async def claim(self, message: OutboxMessage, until: datetime) -> bool:
         current = self.messages.get(message.id)

@@ -21,8 +21,11 @@ from tortoise.models import Model
 from services.common.outbox import OutboxMessage, Payload
 
 TABLE = "outbox_message"
-# Serves "the oldest pending messages of a topic".
-INDEXES = (Index(fields=("topic", "parked_at", "id"), name="idx_outbox_topic_parked_id"),)
+# Serves "the oldest pending messages of a topic", and counts their items from the index alone
+# (on SQLite the table's `items` sits behind a bundle's payload, in its overflow pages).
+INDEXES = (
+    Index(fields=("topic", "parked_at", "id", "items"), name="idx_outbox_topic_parked_id_items"),
+)
 
 
 class OutboxMessageModel(Model):
@@ -34,22 +37,34 @@ class OutboxMessageModel(Model):
     next_attempt_at = fields.DatetimeField()
     parked_at = fields.DatetimeField(null=True)  # set when the relay gave up on it
     last_error = fields.CharField(max_length=500, null=True)
+    items = fields.IntField(db_default=1)  # what the payload carries: 1, or a bundle's count
 
     class Meta:
         abstract = True
 
 
+_COLUMNS = "id, topic, payload, created_at, attempts, next_attempt_at, items"
 _PENDING = (
-    "SELECT id, topic, payload, created_at, attempts, next_attempt_at FROM {table} "
+    f"SELECT {_COLUMNS} FROM {{table}} "
     "WHERE topic = {topic} AND parked_at IS NULL ORDER BY id LIMIT {limit}"
+)
+# The same head, cut where its running count of items passes {max_items} (the first message is
+# always taken): the count runs over the index, and only the chosen rows' payloads are read.
+_PENDING_WITHIN = (
+    f"SELECT {_COLUMNS} FROM {{table}} WHERE id IN ("
+    "SELECT id FROM (SELECT id, items, SUM(items) OVER (ORDER BY id) AS upto FROM ("
+    "SELECT id, items FROM {table} WHERE topic = {topic} AND parked_at IS NULL "
+    "ORDER BY id LIMIT {limit}) AS head) AS counted "
+    "WHERE upto <= {max_items} OR upto = items"
+    ") ORDER BY id"
 )
 
 
 _ADD = {
-    "postgres": "INSERT INTO {table} (topic, payload, created_at, attempts, next_attempt_at) "
-    "VALUES ($1, $2, $3, 0, $4)",
-    "sqlite": "INSERT INTO {table} (topic, payload, created_at, attempts, next_attempt_at) "
-    "VALUES (?, ?, ?, 0, ?)",
+    "postgres": "INSERT INTO {table} "
+    "(topic, payload, created_at, attempts, next_attempt_at, items) VALUES ($1, $2, $3, 0, $4, 1)",
+    "sqlite": "INSERT INTO {table} "
+    "(topic, payload, created_at, attempts, next_attempt_at, items) VALUES (?, ?, ?, 0, ?, 1)",
 }
 # Delivered rows go in one statement per batch, its ids bound as parameters: Tortoise's
 # `filter(id__in=...).delete()` compiles an IN list of literals through pypika per call.
@@ -70,6 +85,7 @@ def _message_of(row: dict[str, Any]) -> OutboxMessage:
         created_at=_moment(row["created_at"]),
         attempts=row["attempts"],
         next_attempt_at=_moment(row["next_attempt_at"]),
+        items=row["items"],
     )
 
 
@@ -82,10 +98,12 @@ class TortoiseOutboxStore:
         self._model = model
         self._clock = clock
 
-    async def add(self, topic: str, payload: Payload) -> None:
+    async def add(self, topic: str, payload: Payload, *, items: int = 1) -> None:
         # No `using_db`: Tortoise writes in the transaction this task is in (contextvars).
         now = self._clock()
-        await self._model.create(topic=topic, payload=payload, created_at=now, next_attempt_at=now)
+        await self._model.create(
+            topic=topic, payload=payload, created_at=now, next_attempt_at=now, items=items
+        )
 
     async def add_many(self, topic: str, payloads: Sequence[Payload]) -> None:
         # One executemany in the caller's transaction (ids from the database, increasing in
@@ -101,17 +119,21 @@ class TortoiseOutboxStore:
         rows = [(topic, orjson.dumps(p).decode(), moment, moment) for p in payloads]
         await client.execute_many(statement, rows)
 
-    async def pending(self, topic: str, limit: int) -> list[OutboxMessage]:
+    async def pending(
+        self, topic: str, limit: int, max_items: int | None = None
+    ) -> list[OutboxMessage]:
         # One statement, rows straight to messages: a model per row (its JSON and dates parsed
         # by Tortoise) was most of a relay's CPU per message at feed rates.
         client = self._model._meta.db
         postgres = client.capabilities.dialect == "postgres"
-        statement = _PENDING.format(
+        statement = (_PENDING if max_items is None else _PENDING_WITHIN).format(
             table=self._model._meta.db_table,
             topic="$1" if postgres else "?",
             limit="$2" if postgres else "?",
+            max_items="$3" if postgres else "?",
         )
-        rows = await client.execute_query_dict(statement, [topic, limit])
+        bound = [topic, limit] if max_items is None else [topic, limit, max_items]
+        rows = await client.execute_query_dict(statement, bound)
         return [_message_of(row) for row in rows]
 
     async def claim(self, message: OutboxMessage, until: datetime) -> bool:

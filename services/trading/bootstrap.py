@@ -128,11 +128,18 @@ def build_relay(settings: TradingSettings, consumers: Consumers) -> OutboxRelay:
     return OutboxRelay(
         store=TortoiseOutboxStore(OutboxMessage, utc_now),
         topics=[
-            Topic(ANALYTICS_TOPIC, consumers.analytics, batch_size=settings.analytics_batch_size),
+            # Counted in ticks: a message is one tick or a bundle of a POSTed batch's ticks.
+            Topic(
+                ANALYTICS_TOPIC,
+                consumers.analytics,
+                batch_size=settings.analytics_batch_size,
+                max_items=settings.analytics_batch_size,
+            ),
             Topic(
                 NOTIFICATION_TOPIC,
                 consumers.notification,
                 batch_size=settings.notification_ticks_batch_size,
+                max_items=settings.notification_ticks_batch_size,
             ),
             Topic(NOTIFICATION_EVENTS_TOPIC, consumers.events, batch_size=batch),
         ],

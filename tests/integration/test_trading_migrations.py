@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from services.common.database import service_database
+from services.common.outbox_orm import TortoiseOutboxStore
+from services.trading.adapters.orm import OutboxMessage
 from services.trading.adapters.tick_repository import TortoiseTickRepository
 from services.trading.config import TradingSettings
 from tests.integration.conftest import migrated_and_open, seeded_at
@@ -27,3 +29,21 @@ async def test_ticks_from_before_quantities_are_quotes_after_the_upgrade(databas
     async with migrated_and_open(spec):  # the start-up path applies the rest
         [tick] = await TortoiseTickRepository().list_recent("OLD", limit=5)
         assert (tick.price, tick.quantity) == (2.5, 0.0)
+
+
+OLD_MESSAGE = (
+    "INSERT INTO outbox_message (topic, payload, created_at, attempts, next_attempt_at) "
+    "VALUES ('analytics.ticks', '{{\"id\": \"t-1\"}}', '{0}', 0, '{0}')"
+)
+
+
+async def test_messages_queued_before_bundles_read_as_one_item_each(database_url):
+    spec = service_database("trading", TradingSettings(database_url=database_url))
+    queued_at = datetime(2026, 1, 1, tzinfo=UTC).isoformat(sep=" ")
+    await seeded_at(spec, "0005_marketplace", OLD_MESSAGE.format(queued_at))
+
+    async with migrated_and_open(spec):
+        [message] = await TortoiseOutboxStore(OutboxMessage, lambda: datetime.now(UTC)).pending(
+            "analytics.ticks", 10, max_items=10
+        )
+        assert (message.payload, message.items) == ({"id": "t-1"}, 1)

@@ -12,8 +12,9 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from services.common.database import service_database
-from services.common.outbox import OutboxRelay, RelayPolicy, Topic
+from services.common.outbox import OutboxRelay, RelayPolicy, Topic, within_items
 from services.common.outbox_orm import TortoiseOutboxStore
+from services.trading.adapters.consumer_messages import ticks_of
 from services.trading.adapters.orm import MarketDataTickRecord, OutboxMessage
 from services.trading.adapters.tick_repository import TortoiseTickRepository
 from services.trading.bootstrap import build_deps
@@ -173,22 +174,62 @@ async def test_a_relay_dying_between_delivery_and_delete_delivers_the_batch_agai
 async def test_a_batch_of_ticks_and_its_messages_commit_together_in_order(deps, store):
     inputs = [ticks.TickInput("ETH-USD", 100.0 + n, n + 1, 0.5) for n in range(300)]
     assert await ticks.submit_market_data_batch(deps, inputs) == 300
-    assert await counts() == (300, 600)
+    assert await counts() == (300, 2)  # one bundle per consumer
     for topic in topics.TICK_TOPICS:
-        messages = await store.pending(topic, 1000)
-        assert [m.payload["price"] for m in messages] == [100.0 + n for n in range(300)]
+        [message] = await store.pending(topic, 1000)
+        assert message.items == 300
+        bundled = ticks_of(message.payload)
+        assert [t["price"] for t in bundled] == [100.0 + n for n in range(300)]
     # The bulk insert's rows read back through the model as Tortoise would have written them.
     [newest] = await TortoiseTickRepository().list_recent("ETH-USD", limit=1)
     assert (newest.price, newest.timestamp, newest.quantity) == (399.0, 300, 0.5)
     assert newest.received_at.tzinfo is not None
-    assert str(newest.id) == messages[-1].payload["id"]
+    assert str(newest.id) == bundled[-1]["id"]
 
 
 async def test_a_failed_bulk_message_write_rolls_the_whole_batch_back(deps, store, monkeypatch):
-    async def broken(topic, payloads):
+    async def broken(topic, payload, *, items=1):
         raise ConnectionError("lost the database mid-transaction")
 
-    monkeypatch.setattr(store, "add_many", broken)
+    monkeypatch.setattr(store, "add", broken)
     with pytest.raises(ConnectionError):
         await ticks.submit_market_data_batch(deps, [ticks.TickInput("ETH-USD", 1.0, 1)] * 5)
     assert await counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("max_items", "expected"),
+    [(None, [1, 2, 3, 4, 5]), (5, [1, 2, 3]), (4, [1, 2]), (2, [1]), (1, [1])],
+)
+async def test_a_batch_is_cut_where_its_items_pass_the_bound_the_first_always_taken(
+    store, max_items, expected
+):
+    async with in_transaction("trading"):
+        for number, items in enumerate([3, 1, 1, 600, 1], start=1):
+            await store.add("analytics.ticks", {"n": number}, items=items)
+        await store.add("notification.price-ticks", {"n": 0}, items=1)
+    head = await store.pending("analytics.ticks", 100, max_items)
+    assert [m.payload["n"] for m in head] == expected
+    assert [m.items for m in head] == [3, 1, 1, 600, 1][: len(expected)]
+
+
+async def test_a_bundle_larger_than_the_bound_goes_alone(store):
+    async with in_transaction("trading"):
+        for number, items in enumerate([600, 1, 1], start=1):
+            await store.add("analytics.ticks", {"n": number}, items=items)
+    [head] = await store.pending("analytics.ticks", 100, 5)
+    await store.delivered([head.id])
+    rest = await store.pending("analytics.ticks", 100, 5)
+    assert (head.payload["n"], [m.payload["n"] for m in rest]) == (1, [2, 3])
+
+
+async def test_the_database_and_the_in_memory_store_cut_batches_alike(store):
+    sizes = [2, 7, 1, 1, 4, 9, 1, 3, 3, 1]
+    async with in_transaction("trading"):
+        for number, items in enumerate(sizes):
+            await store.add("analytics.ticks", {"n": number}, items=items)
+    messages = await store.pending("analytics.ticks", 100)
+    for limit in (1, 3, 10):
+        for max_items in (1, 2, 5, 8, 13, 100):
+            cut = await store.pending("analytics.ticks", limit, max_items)
+            assert cut == within_items(messages[:limit], max_items), (limit, max_items)

@@ -15,7 +15,7 @@ from services.common.workload_identity import XFCC_HEADER
 from services.notification.domain.prices import PriceTick
 from services.trading.adapters.notification_client import MAX_TICKS_PER_CALL, NotificationDelivery
 from services.trading.domain.ticks import MarketDataTick
-from services.trading.mappers import tick_to_message
+from services.trading.mappers import tick_to_message, ticks_to_bundle
 from services.trading.service_layer.topics import NOTIFICATION_TOPIC
 from tests.support.callers import called_by
 from tests.support.clock import FakeClock
@@ -70,6 +70,21 @@ def message(number: int, *, price: float = 100.0, timestamp: int | None = None) 
     return OutboxMessage(number, NOTIFICATION_TOPIC, tick_to_message(tick), clock.now, 0, clock.now)
 
 
+def bundle(number: int, first: int, count: int, *, bad: int | None = None) -> OutboxMessage:
+    """A POSTed batch's message: ticks first .. first + count - 1, one payload; tick `bad`
+    stamped in 2100."""
+    clock = FakeClock()
+    ticks = [
+        MarketDataTick(
+            _id(n), SYMBOL, 100.0, FUTURE_MS if n == bad else 1_764_000_000_000 + n, clock.now, 0.0
+        )
+        for n in range(first, first + count)
+    ]
+    return OutboxMessage(
+        number, NOTIFICATION_TOPIC, ticks_to_bundle(ticks), clock.now, 0, clock.now, count
+    )
+
+
 def _id(number: int) -> UUID:
     return UUID(int=number)
 
@@ -103,6 +118,16 @@ async def test_more_than_one_call_holds_is_sent_in_order_in_several(notification
     # Redelivered (the relay died before deleting them): nothing changes, nothing is refused.
     assert await delivered(address, [message(n) for n in range(1, count + 1)]) == {}
     assert db.store.prices[SYMBOL].source_id == str(_id(count))
+
+
+async def test_bundles_are_cut_into_calls_and_a_refused_tick_names_its_bundle(notification):
+    db, calls, address = notification
+    # 1,200 ticks: the second call starts inside the second bundle, whose last tick is refused.
+    batch = [bundle(1, 1, 600), bundle(2, 601, 600, bad=1200), message(1201)]
+    refused = await delivered(address, batch)
+    assert list(refused) == [2] and "ahead of this server's clock" in refused[2]
+    assert calls.paths == ["/internal/price-ticks/batches"] * 2
+    assert db.store.prices[SYMBOL].source_id == str(_id(1201))
 
 
 async def test_a_batch_outside_the_contract_is_sent_again_tick_by_tick(notification):

@@ -49,6 +49,16 @@ async def queue(store: InMemoryOutboxStore, topic: str, *ids: str) -> None:
         await store.add(topic, {"id": tick_id})
 
 
+async def test_bundles_are_counted_by_their_items_and_a_large_one_goes_alone(store, clock):
+    consumer = FakeConsumer()
+    relay = OutboxRelay(store, [Topic("ticks", consumer, batch_size=10, max_items=4)], clock)
+    for tick_id, items in (("a", 3), ("b", 1), ("c", 2), ("d", 9), ("e", 1)):
+        await store.add("ticks", {"id": tick_id}, items=items)
+    while await relay.run_once():
+        pass
+    assert consumer.batches == [["a", "b"], ["c"], ["d"], ["e"]]
+
+
 async def test_messages_are_delivered_in_order_in_bounded_batches(relay, store, ticks):
     await queue(store, "ticks", "a", "b", "c", "d", "e")
     assert await relay.run_once() == 3
@@ -157,11 +167,11 @@ async def test_the_running_relay_delivers_when_woken_and_survives_a_failing_pass
     broken = asyncio.Event()
     real_pending = store.pending
 
-    async def pending_once_broken(topic, limit):
+    async def pending_once_broken(topic, limit, max_items=None):
         if not broken.is_set():
             broken.set()
             raise ConnectionError("database went away")
-        return await real_pending(topic, limit)
+        return await real_pending(topic, limit, max_items)
 
     store.pending = pending_once_broken
     caplog.set_level(logging.ERROR)

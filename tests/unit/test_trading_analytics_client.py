@@ -22,7 +22,7 @@ from services.common.tick_batch_wire import MAX_BATCH_MESSAGE_BYTES, MAX_TICKS_P
 from services.trading.adapters.analytics_client import MESSAGE_LIMITS, AnalyticsDelivery
 from services.trading.config import TradingSettings
 from services.trading.domain.ticks import MarketDataTick
-from services.trading.mappers import tick_to_message
+from services.trading.mappers import tick_to_message, ticks_to_bundle
 from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.unit
@@ -63,6 +63,18 @@ def message(number: int, price: float = 100.0) -> OutboxMessage:
     clock = FakeClock()
     tick = MarketDataTick(uuid4(), "ETH-USD", price, 1_700_000_000_000 + number, clock.now, 1.5)
     return OutboxMessage(number, "analytics.ticks", tick_to_message(tick), clock.now, 0, clock.now)
+
+
+def bundle(number: int, prices: list[float]) -> OutboxMessage:
+    """A POSTed batch's message: its ticks in one payload."""
+    clock = FakeClock()
+    ticks = [
+        MarketDataTick(uuid4(), "ETH-USD", price, 1_700_000_000_000 + n, clock.now, 0.0)
+        for n, price in enumerate(prices)
+    ]
+    return OutboxMessage(
+        number, "analytics.ticks", ticks_to_bundle(ticks), clock.now, 0, clock.now, len(ticks)
+    )
 
 
 @pytest.fixture
@@ -109,6 +121,25 @@ async def test_refused_ticks_are_found_by_halving_and_reported(deliver, server):
     assert await deliver(batch) == {2: "analytics refused the tick as invalid"}
     # The batch, its halves, the refused half's halves: the others are stored on the way.
     assert [len(s) for s in server.streams] == [4, 2, 1, 1, 2]
+
+
+async def test_bundles_and_single_ticks_go_in_one_stream_in_order(deliver, server):
+    batch = [bundle(1, [1.0, 2.0, 3.0]), message(2, price=4.0), bundle(3, [5.0, 6.0])]
+    assert await deliver(batch) == {}
+    [stream] = server.streams
+    assert [t.price for t in stream] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    first = batch[0].payload["ticks"]
+    assert [t.source_id for t in stream[:3]] == [t["id"] for t in first]
+
+
+async def test_a_bundle_holding_a_refused_tick_is_reported_and_the_rest_stored(deliver, server):
+    server.invalid_prices = {66.0}
+    batch = [bundle(1, [1.0, 2.0]), bundle(2, [3.0, 66.0, 4.0]), message(3, price=5.0)]
+    assert await deliver(batch) == {2: "analytics refused the tick as invalid"}
+    # Halved by ticks, across the bundle: its other ticks are stored with the rest.
+    assert [len(s) for s in server.streams] == [6, 3, 3, 1, 2]
+    accepted = [server.streams[n] for n in (1, 4)]
+    assert sorted(t.price for stream in accepted for t in stream) == [1.0, 2.0, 3.0, 4.0, 5.0]
 
 
 async def test_invalid_argument_on_a_single_tick_is_a_refusal(deliver, server):

@@ -8,9 +8,11 @@ from uuid import uuid4
 
 import pytest
 
+from services.common.contracts import load_contract
 from services.common.outbox import InMemoryOutboxStore
+from services.trading.adapters.consumer_messages import ticks_of
 from services.trading.bootstrap import bootstrap, build_deps
-from services.trading.config import TradingSettings
+from services.trading.config import MAX_BUNDLE_TICKS, TradingSettings
 from tests.support.asgi import asgi_client
 from tests.support.clock import FakeClock
 from tests.support.tokens import bearer, jwks_url
@@ -56,23 +58,20 @@ async def client(repo, outbox, transaction):
         yield client
 
 
-def queued(outbox: InMemoryOutboxStore, topic: str) -> list[dict]:
-    return [
-        m.payload for m in sorted(outbox.messages.values(), key=lambda m: m.id) if m.topic == topic
-    ]
-
-
 async def test_a_batch_is_stored_and_queued_in_order_in_one_transaction(
     client, repo, outbox, transaction
 ):
     response = await client.post(URL, json=batch(1000, quantity=2.0))
     assert response.status_code == 201, response.text
     assert response.json() == {"accepted": 1000}
-    assert transaction.commits == [(1000, 2000)]
+    # One bundle per consumer: its relay reads one row for the whole batch.
+    assert transaction.commits == [(1000, 2)]
     for topic in ("analytics.ticks", "notification.price-ticks"):
-        messages = queued(outbox, topic)
-        assert [m["price"] for m in messages] == [100.0 + n for n in range(1000)]
-        assert {m["id"] for m in messages} == {str(i) for i in repo.ticks}
+        [bundle] = [m for m in outbox.messages.values() if m.topic == topic]
+        assert bundle.items == 1000
+        ticks = ticks_of(bundle.payload)
+        assert [t["price"] for t in ticks] == [100.0 + n for n in range(1000)]
+        assert {t["id"] for t in ticks} == {str(i) for i in repo.ticks}
     assert {t.quantity for t in repo.ticks.values()} == {2.0}
 
 
@@ -120,4 +119,12 @@ async def test_a_keyed_retry_stores_the_batch_once(client, repo, outbox):
     again = await client.post(URL, json=batch(10), headers=headers)
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.headers["idempotent-replayed"] == "true"
-    assert len(repo.ticks) == 10 and len(outbox.messages) == 20
+    assert len(repo.ticks) == 10 and len(outbox.messages) == 2  # a bundle per consumer
+
+
+def test_a_bundle_holds_at_most_what_one_post_may_carry():
+    # The relay's timeouts (TradingSettings.slowest_batch_seconds) count on this bound.
+    schemas = load_contract("trading")["components"]["schemas"]
+    assert schemas["MarketDataTickBatchInput"]["properties"]["ticks"]["maxItems"] == (
+        MAX_BUNDLE_TICKS
+    )

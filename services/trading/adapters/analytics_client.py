@@ -5,8 +5,9 @@ services/common/tick_batch_wire: betterproto's Tick messages cost ~30 µs a tick
 The stream's HTTP/2 flow control is the backpressure; the deadline bounds the whole batch.
 Analytics stores each TickBatch whole or not at all: the outbox batch fails as a whole
 (DeliveryFailed: the outbox retries it) unless analytics answered for every tick. When it
-refuses a batch as invalid (a tick it would not take), the batch is halved until the refused
-ticks are found, and they are reported back by message id; the others are stored (analytics
+refuses a batch as invalid (a tick it would not take), the batch's ticks are halved until the
+refused ones are found, and they are reported back by the id of the message carrying them (a
+bundle carries many); all the others are stored, a refused tick's bundle-mates too (analytics
 keeps a tick once by its source_id, so sending them again is safe)."""
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from services.common.quoting import quoted
 from services.common.tick_batch_wire import (
     MAX_BATCH_MESSAGE_BYTES,
     MAX_TICKS_PER_BATCH,
+    WireTick,
     encode_tick_batch,
 )
-from services.trading.adapters.consumer_messages import message_to_wire_tick
+from services.trading.adapters.consumer_messages import message_to_wire_tick, ticks_of
 
 CONSUMER = "analytics"
 INVALID = "analytics refused the tick as invalid"
@@ -58,8 +60,11 @@ class EncodedTickBatch:
         return self._data
 
 
-def encoded_batches(batch: Sequence[OutboxMessage]) -> list[EncodedTickBatch]:
-    ticks = [message_to_wire_tick(m.payload) for m in batch]
+# A tick on its way: (the id of the outbox message carrying it, the tick).
+Carried = tuple[int, WireTick]
+
+
+def encoded_batches(ticks: Sequence[WireTick]) -> list[EncodedTickBatch]:
     return [
         EncodedTickBatch(encode_tick_batch(ticks[start : start + MAX_TICKS_PER_BATCH]))
         for start in range(0, len(ticks), MAX_TICKS_PER_BATCH)
@@ -96,24 +101,29 @@ class AnalyticsDelivery:
             self.close()
 
     async def __call__(self, batch: Sequence[OutboxMessage]) -> dict[int, str]:
+        return await self._deliver(
+            [(m.id, message_to_wire_tick(tick)) for m in batch for tick in ticks_of(m.payload)]
+        )
+
+    async def _deliver(self, ticks: Sequence[Carried]) -> dict[int, str]:
         try:
-            response = await self._stream(batch)
+            response = await self._stream([tick for _, tick in ticks])
         except _Refused:
-            return await self._refused_among(batch)
-        if response.ticks != len(batch):
-            raise DeliveryFailed(CONSUMER, f"answered for {response.ticks} of {len(batch)} ticks")
+            return await self._refused_among(ticks)
+        if response.ticks != len(ticks):
+            raise DeliveryFailed(CONSUMER, f"answered for {response.ticks} of {len(ticks)} ticks")
         return {}
 
-    async def _refused_among(self, batch: Sequence[OutboxMessage]) -> dict[int, str]:
+    async def _refused_among(self, ticks: Sequence[Carried]) -> dict[int, str]:
         """The ticks analytics refuses, found by halving: a refused TickBatch stored nothing."""
-        if len(batch) == 1:
-            return {batch[0].id: INVALID}
-        half = len(batch) // 2
-        refused = await self(batch[:half])
-        refused.update(await self(batch[half:]))
+        if len(ticks) == 1:
+            return {ticks[0][0]: INVALID}
+        half = len(ticks) // 2
+        refused = await self._deliver(ticks[:half])
+        refused.update(await self._deliver(ticks[half:]))
         return refused
 
-    async def _stream(self, batch: Sequence[OutboxMessage]) -> StreamTickBatchesResponse:
+    async def _stream(self, ticks: Sequence[WireTick]) -> StreamTickBatchesResponse:
         if self._channel is None:
             raise DeliveryFailed(CONSUMER, "the gRPC channel is not open")
         try:
@@ -125,7 +135,7 @@ class AnalyticsDelivery:
                 StreamTickBatchesResponse,
                 timeout=self._timeout,
             ) as stream:
-                for message in encoded_batches(batch):
+                for message in encoded_batches(ticks):
                     await stream.send_message(message)
                 await stream.end()
                 response = await stream.recv_message()

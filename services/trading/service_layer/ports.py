@@ -29,12 +29,9 @@ class TickRepository(Protocol):
 
 
 class Outbox(Protocol):
-    async def add(self, topic: str, payload: dict[str, Any]) -> None:
-        """Queue a message for delivery, in the current transaction."""
-        ...
-
-    async def add_many(self, topic: str, payloads: Sequence[dict[str, Any]]) -> None:
-        """Queue messages in this order with one bulk insert, in the current transaction."""
+    async def add(self, topic: str, payload: dict[str, Any], *, items: int = 1) -> None:
+        """Queue a message for delivery, in the current transaction (`items`: how many ticks a
+        bundle carries)."""
         ...
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from services.common import market_data
 from services.trading.domain.ticks import MarketDataTick
-from services.trading.mappers import tick_to_message
+from services.trading.mappers import tick_to_message, ticks_to_bundle
 from services.trading.service_layer.deps import TradingDeps
 from services.trading.service_layer.topics import TICK_TOPICS
 
@@ -48,8 +48,9 @@ class TickInput:
 
 
 async def submit_market_data_batch(deps: TradingDeps, inputs: Sequence[TickInput]) -> int:
-    """Keep a batch of ticks and queue each for every consumer, all in one transaction with
-    one bulk insert per table: all stored or none. One tick from the future refuses the batch
+    """Keep a batch of ticks and queue them for every consumer, all in one transaction: one
+    bulk insert of the ticks and one bundle (a message carrying them all) per consumer; all
+    stored or none. One tick from the future refuses the batch
     (TickFromTheFuture, naming it), before anything is written. Returns how many were kept."""
     received_at = deps.clock()
     batch = [
@@ -70,11 +71,11 @@ async def submit_market_data_batch(deps: TradingDeps, inputs: Sequence[TickInput
     ]
     if problems:
         raise market_data.TickFromTheFuture(tuple(problems[:10]))  # a bounded answer
-    messages = [tick_to_message(t) for t in batch]
+    bundle = ticks_to_bundle(batch)
     async with deps.transaction():
         await deps.ticks.add_many(batch)
         for topic in TICK_TOPICS:
-            await deps.outbox.add_many(topic, messages)
+            await deps.outbox.add(topic, bundle, items=len(batch))
     deps.wake_relay()
     return len(batch)
 
