@@ -1,25 +1,44 @@
 """Delivers outbox batches of users' notification events (`NotificationEventInput` payloads) to
-notification: `POST /internal/notification-events`, one call per (event, recipient) in order,
-through the client generated from its contract. Every publisher uses it: nft (NFT minted and
-transferred), trading (sale completed).
+notification through the client generated from its contract: `POST
+/internal/notification-events/batches`, up to MAX_EVENTS_PER_CALL events a call, in order.
+Every publisher uses it: nft (NFT minted and transferred), trading (sale completed).
 
-201 (delivered) and 200 (delivered before: same eventId) are success. Refusals are only the
-answers that judge the message itself — 400, 415, 409 (this eventId already went to the user
-with another body), 422 — reported by message id, retried a few times, then parked by the
-outbox. Every other answer (5xx, 404 or 429 from a mesh mid-rollout, a timeout, a broken
-connection) says nothing about the message: the rest of the batch is retried with backoff."""
+Each event gets an outcome: `delivered` and `duplicate` (delivered before: same eventId and
+body) are success; `conflict` (this eventId already went to the user with another body) and
+`refused` judge the message itself and are reported by message id, retried a few times, then
+parked by the outbox. A batch answered 400 (outside notification's contract: a newer publisher
+than notification) is sent again one event at a time with `POST /internal/notification-events`,
+so only the events at fault are refused. Every other answer (5xx, 404 or 429 from a mesh
+mid-rollout, a timeout, a broken connection) says nothing about the messages: the rest of the
+batch is retried with backoff, and notification answers what it has as `duplicate`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from generated.rest.notification_client.api.internal import publish_notification_event
-from generated.rest.notification_client.models import NotificationEventInput
+from generated.rest.notification_client.api.internal import (
+    publish_notification_event,
+    publish_notification_event_batch,
+)
+from generated.rest.notification_client.models import (
+    NotificationEventBatchInput,
+    NotificationEventBatchResult,
+    NotificationEventInput,
+    NotificationEventOutcomeOutcome,
+)
 from services.common.notification_calls import CONSUMER, NotificationCalls
 from services.common.outbox import DeliveryFailed, OutboxMessage
 
+MAX_EVENTS_PER_CALL = 500  # notification's NotificationEventBatchInput.maxItems
 DELIVERED = frozenset({200, 201})
 REFUSED = frozenset({400, 409, 415, 422})
+NOT_DELIVERED = {
+    NotificationEventOutcomeOutcome.CONFLICT: "notification answered conflict (409): this "
+    "eventId went to the user with another body",
+    NotificationEventOutcomeOutcome.REFUSED: "notification refused it",
+}
+
+Event = tuple[int, NotificationEventInput]  # (the outbox message's id, its event)
 
 
 class NotificationEventDelivery:
@@ -28,24 +47,53 @@ class NotificationEventDelivery:
 
     async def __call__(self, batch: Sequence[OutboxMessage]) -> dict[int, str]:
         refused: dict[int, str] = {}
+        events: list[Event] = []
         for message in batch:
             try:
-                body = NotificationEventInput.from_dict(message.payload)
+                events.append((message.id, NotificationEventInput.from_dict(message.payload)))
             except (KeyError, ValueError, TypeError) as error:  # cannot be sent as it is
                 refused[message.id] = f"not a notification event: {error!r}"[:500]
-                continue
+        for start in range(0, len(events), MAX_EVENTS_PER_CALL):
+            refused |= await self._deliver(events[start : start + MAX_EVENTS_PER_CALL])
+        return refused
+
+    async def _deliver(self, chunk: Sequence[Event]) -> dict[int, str]:
+        response = await self._calls.response_of(
+            publish_notification_event_batch.asyncio_detailed(
+                # No Idempotency-Key: notification dedupes by (eventId, userId) already.
+                client=self._calls.client,
+                body=NotificationEventBatchInput(events=[event for _, event in chunk]),
+            )
+        )
+        if response.status_code == 400:
+            return await self._one_by_one(chunk)
+        answer = response.parsed
+        if response.status_code != 200 or not isinstance(answer, NotificationEventBatchResult):
+            raise DeliveryFailed(CONSUMER, f"answered {int(response.status_code)}")
+        if len(answer.results) != len(chunk):
+            raise DeliveryFailed(CONSUMER, "answered outside its contract (results per event)")
+        return {
+            message_id: _why(NOT_DELIVERED[result.outcome], result.problems)
+            for (message_id, _), result in zip(chunk, answer.results, strict=True)
+            if result.outcome in NOT_DELIVERED
+        }
+
+    async def _one_by_one(self, chunk: Sequence[Event]) -> dict[int, str]:
+        refused: dict[int, str] = {}
+        for message_id, event in chunk:
             status = await self._calls.status_of(
-                publish_notification_event.asyncio_detailed(
-                    # No Idempotency-Key: notification dedupes by (eventId, userId) already.
-                    client=self._calls.client,
-                    body=body,
-                )
+                publish_notification_event.asyncio_detailed(client=self._calls.client, body=event)
             )
             if status in REFUSED:
-                refused[message.id] = f"notification answered {status}"
+                refused[message_id] = f"notification answered {status}"
             elif status not in DELIVERED:
                 raise DeliveryFailed(CONSUMER, f"answered {status}")
         return refused
 
     async def aclose(self) -> None:
         await self._calls.aclose()
+
+
+def _why(reason: str, problems: object) -> str:
+    details = problems if isinstance(problems, list) else []
+    return "; ".join([reason, *map(str, details)])[:500]

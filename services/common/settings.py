@@ -188,8 +188,10 @@ class PublisherSettings(ServiceSettings):
         return checked(cls, info, value, http_target)
 
     def slowest_batch_seconds(self) -> float:
-        # Every notification call of a batch timing out.
-        return self.notification_timeout_seconds * self.notification_batch_size
+        # Every notification call of a batch timing out: its batch calls (≤ 500 events each),
+        # then one call per event if notification's contract refused a batch as a whole.
+        batch_calls = -(-self.notification_batch_size // 500)
+        return self.notification_timeout_seconds * (batch_calls + self.notification_batch_size)
 
     @property
     def relay_policy(self) -> RelayPolicy:

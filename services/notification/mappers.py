@@ -12,6 +12,7 @@ from services.notification.domain.alerts import PriceAlert
 from services.notification.domain.errors import InvalidEvent, InvalidTick
 from services.notification.domain.notifications import EventType, Notification, NotificationEvent
 from services.notification.domain.prices import PriceTick
+from services.notification.service_layer.notifications import EventDelivered
 from services.notification.service_layer.ticks import BatchOutcome, TickRefused, TickResult
 
 
@@ -37,6 +38,24 @@ def event_from_contract(body: dict[str, Any]) -> NotificationEvent:
         occurred_at=instant_from_contract(body["occurredAt"]),
         data=body.get("data", {}),
     )
+
+
+def batch_event_from_contract(body: dict[str, Any]) -> NotificationEvent | InvalidEvent:
+    """One event of a batch: an event that cannot be delivered as it is stands in its place as
+    its refusal, so the others still go."""
+    try:
+        return event_from_contract(body)
+    except InvalidEvent as refused:
+        return refused
+
+
+def event_outcome_to_contract(outcome: EventDelivered | InvalidEvent) -> dict[str, Any]:
+    if isinstance(outcome, InvalidEvent):
+        # Bounded as the contract says; the message quotes input only through quoted().
+        return {"outcome": "refused", "problems": [str(outcome)[:500]]}
+    if outcome.notification_id is None:
+        return {"outcome": outcome.outcome.value}
+    return {"outcome": outcome.outcome.value, "notificationId": str(outcome.notification_id)}
 
 
 def notification_to_contract(notification: Notification) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""Consumer-driven contract for nft -> notification: the outbox delivers each NFT event to each
-recipient with `POST /internal/notification-events` (eventId derived from the ledger
-transaction), and a redelivered event is answered 200 with the stored notification.
+"""Consumer-driven contract for nft -> notification: the outbox delivers NFT events, one per
+recipient, with `POST /internal/notification-events/batches` (eventId derived from the ledger
+transaction); a new event is `delivered`, a redelivered one `duplicate`, each with the user's
+notification id.
 
 Consumer side: nft's real NotificationEventDelivery adapter (generated client) talks to pact's mock
 notification service; the resulting pact must equal the committed one in contracts/pacts/
@@ -69,34 +70,35 @@ def _data(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def expect_delivery(pact: Pact, payload: dict[str, Any], state: str, status: int) -> None:
+def expect_delivery(pact: Pact, payload: dict[str, Any], state: str, outcome: str) -> None:
     (
-        pact.upon_receiving(f"an NFT event from nft ({state})")
+        pact.upon_receiving(f"a batch of NFT events from nft ({state})")
         .given(state, eventId=payload["eventId"], userId=payload["userId"], type=payload["type"])
-        .with_request("POST", "/internal/notification-events")
+        .with_request("POST", "/internal/notification-events/batches")
         .with_body(
             {
-                "eventId": match.uuid(payload["eventId"]),
-                "type": match.regex(payload["type"], regex=r"^nft\.(minted|transferred)$"),
-                "userId": match.uuid(payload["userId"]),
-                "occurredAt": match.regex(payload["occurredAt"], regex=RFC3339),
-                "data": _data(payload["data"]),
+                "events": [
+                    {
+                        "eventId": match.uuid(payload["eventId"]),
+                        "type": match.regex(payload["type"], regex=r"^nft\.(minted|transferred)$"),
+                        "userId": match.uuid(payload["userId"]),
+                        "occurredAt": match.regex(payload["occurredAt"], regex=RFC3339),
+                        "data": _data(payload["data"]),
+                    }
+                ]
             },
             content_type="application/json",
         )
-        .will_respond_with(status)
+        .will_respond_with(200)
         .with_body(
             {
-                # The generated client reads every field notification's contract requires.
-                "id": match.uuid("0b1d3f5a-7c9e-4b1d-8f5a-7c9e1b3d5f7a"),
-                "eventId": match.uuid(payload["eventId"]),
-                "type": match.str(payload["type"]),
-                "userId": match.uuid(payload["userId"]),
-                "occurredAt": match.regex(payload["occurredAt"], regex=RFC3339),
-                "data": _data(payload["data"]),
-                "createdAt": match.regex("2026-01-01T00:00:01Z", regex=RFC3339),
-                "read": match.bool(False),
-                "readAt": None,
+                # One result per event, in order: nft reads the outcome.
+                "results": [
+                    {
+                        "outcome": outcome,
+                        "notificationId": match.uuid("0b1d3f5a-7c9e-4b1d-8f5a-7c9e1b3d5f7a"),
+                    }
+                ]
             },
             content_type="application/json",
         )
@@ -108,15 +110,15 @@ def message(payload: dict[str, Any]) -> OutboxMessage:
 
 
 @pytest.mark.parametrize(
-    ("payload", "state", "status"),
+    ("payload", "state", "outcome"),
     [
-        (NEW_EVENT, "the event was not delivered to the user", 201),
-        (REDELIVERED_EVENT, "the event was already delivered to the user", 200),
+        (NEW_EVENT, "the event was not delivered to the user", "delivered"),
+        (REDELIVERED_EVENT, "the event was already delivered to the user", "duplicate"),
     ],
 )
-async def test_consumer_delivers_an_nft_event(pact_dir, payload, state, status):
+async def test_consumer_delivers_an_nft_event(pact_dir, payload, state, outcome):
     pact = nft_notification_pact()
-    expect_delivery(pact, payload, state, status)
+    expect_delivery(pact, payload, state, outcome)
     with pact.serve() as server:
         deliver = NotificationEventDelivery(str(server.url), 2.0)
         try:

@@ -1,7 +1,7 @@
 """Consumer-driven contract for trading -> notification: the outbox delivers price ticks with
 `POST /internal/price-ticks/batches` (sourceId = trading's tick id), and a redelivered tick is
 answered 200 like a new one (notification dedupes it); a completed sale is delivered to the
-buyer and the seller as `sale.completed` with `POST /internal/notification-events`.
+buyer and the seller as `sale.completed` with `POST /internal/notification-events/batches`.
 
 Consumer side: trading's real NotificationDelivery adapter (generated client) talks to pact's
 mock notification service; the resulting pact must equal the committed one in contracts/pacts/
@@ -142,32 +142,33 @@ def _sale_data(data: dict[str, Any]) -> dict[str, Any]:
 def expect_sale_event(pact: Pact, payload: dict[str, Any]) -> None:
     data = _sale_data(payload["data"])
     (
-        pact.upon_receiving("a completed sale from trading")
+        pact.upon_receiving("a batch with a completed sale from trading")
         .given("the event was not delivered to the user")
-        .with_request("POST", "/internal/notification-events")
+        .with_request("POST", "/internal/notification-events/batches")
         .with_body(
             {
-                "eventId": match.uuid(payload["eventId"]),
-                "type": match.regex("sale.completed", regex=r"^sale\.completed$"),
-                "userId": match.uuid(payload["userId"]),
-                "occurredAt": match.regex(payload["occurredAt"], regex=RFC3339),
-                "data": data,
+                "events": [
+                    {
+                        "eventId": match.uuid(payload["eventId"]),
+                        "type": match.regex("sale.completed", regex=r"^sale\.completed$"),
+                        "userId": match.uuid(payload["userId"]),
+                        "occurredAt": match.regex(payload["occurredAt"], regex=RFC3339),
+                        "data": data,
+                    }
+                ]
             },
             content_type="application/json",
         )
-        .will_respond_with(201)
+        .will_respond_with(200)
         .with_body(
             {
-                # The generated client reads every field notification's contract requires.
-                "id": match.uuid("0b1d3f5a-7c9e-4b1d-8f5a-7c9e1b3d5f7a"),
-                "eventId": match.uuid(payload["eventId"]),
-                "type": match.str("sale.completed"),
-                "userId": match.uuid(payload["userId"]),
-                "occurredAt": match.regex(payload["occurredAt"], regex=RFC3339),
-                "data": data,
-                "createdAt": match.regex("2026-01-01T00:00:01Z", regex=RFC3339),
-                "read": match.bool(False),
-                "readAt": None,
+                # One result per event, in order: trading reads the outcome.
+                "results": [
+                    {
+                        "outcome": "delivered",
+                        "notificationId": match.uuid("0b1d3f5a-7c9e-4b1d-8f5a-7c9e1b3d5f7a"),
+                    }
+                ]
             },
             content_type="application/json",
         )

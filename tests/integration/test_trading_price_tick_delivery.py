@@ -5,22 +5,20 @@ batch notification's contract refuses sent again one tick at a time to find the 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 from uuid import UUID
 
 import pytest
 
 from services.common.outbox import DeliveryFailed, OutboxMessage
-from services.common.workload_identity import XFCC_HEADER
 from services.notification.domain.prices import PriceTick
 from services.trading.adapters.notification_client import MAX_TICKS_PER_CALL, NotificationDelivery
 from services.trading.domain.ticks import MarketDataTick
 from services.trading.mappers import tick_to_message, ticks_to_bundle
 from services.trading.service_layer.topics import NOTIFICATION_TOPIC
-from tests.support.callers import called_by
 from tests.support.clock import FakeClock
-from tests.support.unix_sockets import serving_on_socket, socket_dir
-from tests.unit.notification_fakes import FakeDatabase, notification_app
+from tests.support.notification_peer import Calls, running_notification
+from tests.support.unix_sockets import socket_dir
+from tests.unit.notification_fakes import FakeDatabase
 
 pytestmark = pytest.mark.integration
 
@@ -28,39 +26,10 @@ FUTURE_MS = 4_102_444_800_000  # 2100: beyond any clock skew
 SYMBOL = "ETH-USD"
 
 
-def as_forwarded_from_trading(app: Any) -> Any:
-    """The app as notification's sidecar fronts it: every request arrives with the header
-    naming trading's verified certificate."""
-    header = called_by("trading")[XFCC_HEADER].encode()
-
-    async def fronted(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            headers = [h for h in scope["headers"] if h[0] != XFCC_HEADER.lower().encode()]
-            scope = {**scope, "headers": [*headers, (XFCC_HEADER.lower().encode(), header)]}
-        await app(scope, receive, send)
-
-    return fronted
-
-
-class Calls:
-    """Counts the HTTP calls that reach the app, by path."""
-
-    def __init__(self, app: Any) -> None:
-        self.app, self.paths = app, []
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            self.paths.append(scope["path"])
-        await self.app(scope, receive, send)
-
-
 @pytest.fixture
 async def notification() -> AsyncIterator[tuple[FakeDatabase, Calls, str]]:
-    db = FakeDatabase()
-    calls = Calls(as_forwarded_from_trading(notification_app(db)))
-    with socket_dir() as sockets:
-        async with serving_on_socket(calls, sockets / "notification.sock") as path:
-            yield db, calls, f"unix:{path}"
+    async with running_notification("trading") as peer:
+        yield peer
 
 
 def message(number: int, *, price: float = 100.0, timestamp: int | None = None) -> OutboxMessage:

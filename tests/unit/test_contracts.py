@@ -248,6 +248,7 @@ def test_internal_operations_are_those_under_internal_and_all_name_their_callers
         "publish_notification_event",
         "submit_price_tick",
         "submit_price_tick_batch",
+        "publish_notification_event_batch",
     }
     assert all(op.callers for op in internal)
 

@@ -131,7 +131,8 @@ def test_internal_operations_admit_exactly_their_x_callers_and_never_the_edge() 
             for edge_policy in edge_policies:  # the edge's paths never include /internal/
                 for permission in edge_policy["permissions"]:
                     assert "/internal" not in str(permission), (spec.name, permission)
-    assert seen == 4  # nft's marketplace transfer, notification's events, price ticks, batches
+    # nft's marketplace transfer; notification's events and price ticks, each one and batched
+    assert seen == 5
 
 
 def test_market_data_ingest_admits_trading_and_the_edge_only() -> None:

@@ -1,15 +1,18 @@
-"""The notification-event delivery adapter (nft's events, trading's sales): which
-notification answers are success, refusals (parked by the outbox after a few tries) or failures
-of the batch (retried, never parked)."""
+"""The notification-event delivery adapter (nft's events, trading's sales): which of
+notification's answers to a batch fail it (retried, never parked), and what is refused before
+any call. Outcomes per event against a real notification app:
+tests/integration/test_notification_event_batches.py."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 import httpx
 import pytest
 
+from generated.rest.notification_client.types import Response
 from services.common import notification_events
 from services.common.notification_events import NotificationEventDelivery
 from services.common.outbox import DeliveryFailed, OutboxMessage
@@ -40,12 +43,12 @@ class Notification:
         self.answers = list(answers)
         self.sent: list[dict[str, Any]] = []
 
-    async def __call__(self, *, client, body, **_: Any) -> httpx.Response:
-        self.sent.append(body.to_dict())
+    async def __call__(self, *, client, body, **_: Any) -> Response[None]:
+        self.sent.extend(body.to_dict()["events"])
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
-        return httpx.Response(answer)
+        return Response(status_code=HTTPStatus(answer), content=b"", headers={}, parsed=None)
 
 
 @pytest.fixture
@@ -57,29 +60,19 @@ async def deliver():
 
 def answering(monkeypatch, *answers: int | Exception) -> Notification:
     fake = Notification(*answers)
-    monkeypatch.setattr(notification_events.publish_notification_event, "asyncio_detailed", fake)
+    batches = notification_events.publish_notification_event_batch
+    monkeypatch.setattr(batches, "asyncio_detailed", fake)
     return fake
 
 
-async def test_created_and_already_delivered_are_both_success(deliver, monkeypatch):
-    fake = answering(monkeypatch, 201, 200, 201)
-    assert await deliver(BATCH) == {}
-    assert [s["userId"] for s in fake.sent] == USERS  # one call per recipient, in order
-    assert "Idempotency-Key" not in str(fake.sent)
-
-
-@pytest.mark.parametrize("status", [400, 409, 415, 422])
-async def test_answers_about_the_message_refuse_it_alone(deliver, monkeypatch, status):
-    answering(monkeypatch, 201, status, 200)
-    assert await deliver(BATCH) == {2: f"notification answered {status}"}
-
-
-@pytest.mark.parametrize("status", [404, 429, 500, 503])
-async def test_other_answers_fail_the_batch_to_be_retried(deliver, monkeypatch, status):
-    fake = answering(monkeypatch, 201, status, 201)
+@pytest.mark.parametrize("status", [404, 415, 422, 429, 500, 503])
+async def test_answers_other_than_results_fail_the_batch_to_be_retried(
+    deliver, monkeypatch, status
+):
+    fake = answering(monkeypatch, status)
     with pytest.raises(DeliveryFailed, match=str(status)):
         await deliver(BATCH)
-    assert len(fake.sent) == 2  # stops at the failure: the rest keeps its order
+    assert [s["userId"] for s in fake.sent] == USERS  # one call, in order
 
 
 @pytest.mark.parametrize(
@@ -96,11 +89,18 @@ async def test_transport_trouble_fails_the_batch(deliver, monkeypatch, error, re
         await deliver(BATCH)
 
 
-async def test_a_payload_that_is_no_event_is_refused_without_a_call(deliver, monkeypatch):
-    fake = answering(monkeypatch, 201)
+async def test_a_payload_that_is_no_event_is_refused_without_sending_it(deliver, monkeypatch):
+    fake = answering(monkeypatch, 503)
     broken = OutboxMessage(9, "nft.events", {"type": "nft.minted"}, T0, 0, T0)
-    refused = await deliver([broken, BATCH[0]])
-    assert list(refused) == [9] and len(fake.sent) == 1
+    with pytest.raises(DeliveryFailed):
+        await deliver([broken, BATCH[0]])
+    assert [s["userId"] for s in fake.sent] == USERS[:1]
+
+
+async def test_a_batch_of_payloads_that_are_no_events_makes_no_call(deliver, monkeypatch):
+    fake = answering(monkeypatch)
+    broken = OutboxMessage(9, "nft.events", {"type": "nft.minted"}, T0, 0, T0)
+    assert list(await deliver([broken])) == [9] and fake.sent == []
 
 
 async def test_against_a_real_socket_nobody_listens_on_it_fails_the_batch(deliver):

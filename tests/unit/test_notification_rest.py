@@ -61,6 +61,28 @@ async def test_internal_messages_come_only_from_their_declared_callers(
         assert (response.status_code, response.headers["content-type"]) == (403, PROBLEM)
 
 
+async def test_a_batch_of_events_gets_one_outcome_each_in_order(client):
+    first, again = an_event(), an_event(BOB)
+    assert (await client.post(EVENTS, json=again)).status_code == 201
+    conflicting = {**an_event(), "eventId": again["eventId"], "userId": str(BOB)}
+    body = {"events": [first, conflicting, again]}
+    response = await client.post(f"{EVENTS}/batches", json=body)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["outcome"] for r in results] == ["delivered", "conflict", "duplicate"]
+    assert "notificationId" not in results[1]
+    mine = (await client.get("/api/notifications", headers=bearer(ALICE))).json()
+    assert [n["id"] for n in mine] == [results[0]["notificationId"]]
+
+
+@pytest.mark.parametrize("caller", ["user", "analytics", "edge"])
+async def test_event_batches_come_only_from_publishers(client, caller):
+    body = {"events": [an_event()]}
+    headers = {XFCC: called_by(caller)[XFCC]}
+    response = await client.post(f"{EVENTS}/batches", json=body, headers=headers)
+    assert (response.status_code, response.headers["content-type"]) == (403, PROBLEM)
+
+
 def an_event(user=ALICE, **changes):
     return {
         "eventId": str(uuid4()),

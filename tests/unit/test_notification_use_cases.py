@@ -11,6 +11,7 @@ from services.notification.domain.errors import (
     AlertLimitReached,
     AlertNotFound,
     EventConflict,
+    InvalidEvent,
     NotificationNotFound,
     TickContention,
 )
@@ -72,6 +73,25 @@ async def test_the_same_event_id_with_another_body_is_a_conflict(deps):
         with pytest.raises(EventConflict):
             await notifications.deliver_event(deps, an_event(**{**vars(event), **changed}))
     assert len(await mine(deps)) == 1
+
+
+async def test_a_batch_delivers_each_event_as_alone_and_reports_the_rest_in_place(deps):
+    delivered_before, first = an_event(BOB), an_event()
+    await notifications.deliver_event(deps, delivered_before)
+    unreadable = InvalidEvent("occurredAt '...' is not a usable date-time")
+    conflicting = an_event(BOB, event_id=delivered_before.event_id, data={})
+    outcomes = await notifications.deliver_events(
+        deps, [first, unreadable, conflicting, delivered_before]
+    )
+    [new] = await mine(deps)
+    assert outcomes == [
+        notifications.EventDelivered(notifications.EventOutcome.DELIVERED, new.id),
+        unreadable,
+        notifications.EventDelivered(notifications.EventOutcome.CONFLICT),
+        notifications.EventDelivered(
+            notifications.EventOutcome.DUPLICATE, (await mine(deps, BOB))[0].id
+        ),
+    ]
 
 
 async def test_one_event_may_notify_several_users(deps):

@@ -12,9 +12,11 @@ from uuid import UUID
 from services.notification.domain.alerts import Direction
 from services.notification.mappers import (
     alert_to_contract,
+    batch_event_from_contract,
     batch_outcome_to_contract,
     batch_tick_from_contract,
     event_from_contract,
+    event_outcome_to_contract,
     notification_to_contract,
     tick_from_contract,
     tick_result_to_contract,
@@ -34,6 +36,12 @@ class NotificationHandlers:
             self._deps, event_from_contract(body)
         )
         return notification_to_contract(notification), 201 if created else 200
+
+    async def publish_notification_event_batch(self, body: Json) -> Json:
+        outcomes = await notifications.deliver_events(
+            self._deps, [batch_event_from_contract(e) for e in body["events"]]
+        )
+        return {"results": [event_outcome_to_contract(o) for o in outcomes]}
 
     async def submit_price_tick(self, body: Json) -> Json:
         result = await ticks.submit_price_tick(self._deps, tick_from_contract(body))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from services.notification.domain.errors import EventConflict, NotificationNotFound
+from services.notification.domain.errors import EventConflict, InvalidEvent, NotificationNotFound
 from services.notification.domain.notifications import Notification, NotificationEvent
 from services.notification.service_layer.deps import NotificationDeps
 
@@ -24,6 +27,43 @@ async def deliver_event(
     if not stored.delivers(event):
         raise EventConflict(event.event_id)
     return stored, False
+
+
+class EventOutcome(Enum):
+    DELIVERED = "delivered"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class EventDelivered:
+    """What became of one event of a batch (a refused one is an InvalidEvent in its place)."""
+
+    outcome: EventOutcome
+    notification_id: UUID | None = None
+
+
+async def deliver_events(
+    deps: NotificationDeps, events: Sequence[NotificationEvent | InvalidEvent]
+) -> list[EventDelivered | InvalidEvent]:
+    """Each event as deliver_event would deliver it, in order, one outcome each: events that
+    could not even be read (InvalidEvent, passed in their place) and conflicts are reported,
+    not raised, so one bad event never holds up the others of its batch."""
+    outcomes: list[EventDelivered | InvalidEvent] = []
+    for event in events:
+        if isinstance(event, InvalidEvent):
+            outcomes.append(event)
+            continue
+        try:
+            notification, created = await deliver_event(deps, event)
+        except EventConflict:
+            outcomes.append(EventDelivered(EventOutcome.CONFLICT))
+        except InvalidEvent as refused:
+            outcomes.append(refused)
+        else:
+            outcome = EventOutcome.DELIVERED if created else EventOutcome.DUPLICATE
+            outcomes.append(EventDelivered(outcome, notification.id))
+    return outcomes
 
 
 async def notifications_view(

@@ -4,7 +4,11 @@ from .direction import Direction
 from .event_data import EventData
 from .event_type import EventType
 from .notification import Notification
+from .notification_event_batch_input import NotificationEventBatchInput
+from .notification_event_batch_result import NotificationEventBatchResult
 from .notification_event_input import NotificationEventInput
+from .notification_event_outcome import NotificationEventOutcome
+from .notification_event_outcome_outcome import NotificationEventOutcomeOutcome
 from .price_alert import PriceAlert
 from .price_alert_input import PriceAlertInput
 from .price_alert_status import PriceAlertStatus
@@ -22,7 +26,11 @@ __all__ = (
     "EventData",
     "EventType",
     "Notification",
+    "NotificationEventBatchInput",
+    "NotificationEventBatchResult",
     "NotificationEventInput",
+    "NotificationEventOutcome",
+    "NotificationEventOutcomeOutcome",
     "PriceAlert",
     "PriceAlertInput",
     "PriceAlertStatus",
