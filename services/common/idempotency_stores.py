@@ -8,18 +8,45 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
+import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from services.common.idempotency import KeyRace, StoredResponse
 from services.common.idempotency_orm import IdempotencyRecordModel
 
+# One prepared statement each, per dialect ({p1}… are its placeholders): every keyed write runs
+# find and save, and the ORM compiled each query through pypika and built a model per row.
+_STATEMENTS = {
+    "clear": 'DELETE FROM {table} WHERE scope = {p1} AND "key" = {p2} AND expires_at <= {p3}',
+    "find": "SELECT fingerprint, response_status, response_body, response_headers FROM {table} "
+    'WHERE scope = {p1} AND "key" = {p2} AND expires_at > {p3}',
+    "save": 'INSERT INTO {table} (scope, "key", fingerprint, response_status, response_body, '
+    "response_headers, created_at, expires_at) "
+    "VALUES ({p1}, {p2}, {p3}, {p4}, {p5}, {p6}, {p7}, {p8})",
+    # Other expired records go a few at a time, with each save.
+    "sweep": "DELETE FROM {table} WHERE id IN "
+    "(SELECT id FROM {table} WHERE expires_at <= {p1} LIMIT 10)",
+}
+
+
+def _prepared(table: str, postgres: bool) -> dict[str, str]:
+    marks = {f"p{n}": f"${n}" if postgres else "?" for n in range(1, 9)}
+    return {name: sql.format(table=table, **marks) for name, sql in _STATEMENTS.items()}
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as the driver returns it (text on SQLite and asyncpg), decoded."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
 
 class DatabaseIdempotencyStore:
     def __init__(self, connection_name: str, model: type[IdempotencyRecordModel]) -> None:
         self._connection_name = connection_name
         self._model = model
+        self._sql: dict[bool, dict[str, str]] = {}
 
     @classmethod
     def of_service(cls, connection_name: str, models_module: str) -> DatabaseIdempotencyStore:
@@ -38,38 +65,53 @@ class DatabaseIdempotencyStore:
         # takes the write lock now, waiting its turn (busy_timeout). Reading first would pin a
         # snapshot that another instance's commit makes stale, and the later write would fail
         # at once with "database is locked" instead of waiting.
-        await self._model.filter(scope=scope, key=key, expires_at__lte=now).delete()
-        record = await self._model.get_or_none(scope=scope, key=key, expires_at__gt=now)
-        if record is None:
+        client, sql = self._client()
+        moment = self._moment(now)
+        await client.execute_query(sql["clear"], [scope, key, moment])
+        _, rows = await client.execute_query(sql["find"], [scope, key, moment])
+        if not rows:
             return None
+        row = dict(rows[0])
         return StoredResponse(
-            fingerprint=record.fingerprint,
-            status=record.response_status,
-            body=record.response_body,
-            headers=dict(record.response_headers or {}),
+            fingerprint=row["fingerprint"],
+            status=row["response_status"],
+            body=_json(row["response_body"]),
+            headers=dict(_json(row["response_headers"]) or {}),
         )
 
     async def save(
         self, scope: str, key: str, response: StoredResponse, now: datetime, expires_at: datetime
     ) -> None:
         # find() cleared an expired record of the key; other expired ones go a few at a time.
-        model = self._model
+        client, sql = self._client()
+        body = None if response.body is None else orjson.dumps(response.body).decode()
+        row = [
+            scope,
+            key,
+            response.fingerprint,
+            response.status,
+            body,
+            orjson.dumps(response.headers).decode(),
+            self._moment(now),
+            self._moment(expires_at),
+        ]
         try:
-            await model.create(
-                scope=scope,
-                key=key,
-                fingerprint=response.fingerprint,
-                response_status=response.status,
-                response_body=response.body,
-                response_headers=response.headers,
-                created_at=now,
-                expires_at=expires_at,
-            )
+            await client.execute_query(sql["save"], row)
         except IntegrityError as error:
             raise KeyRace() from error
-        expired = await model.filter(expires_at__lte=now).limit(10).values_list("id", flat=True)
-        if expired:
-            await model.filter(id__in=list(expired)).delete()
+        await client.execute_query(sql["sweep"], [self._moment(now)])
+
+    def _client(self) -> tuple[Any, dict[str, str]]:
+        # The connection Tortoise gives this task: the transaction it is in.
+        client = self._model._meta.db
+        postgres = client.capabilities.dialect == "postgres"
+        if postgres not in self._sql:
+            self._sql[postgres] = _prepared(self._model._meta.db_table, postgres)
+        return client, self._sql[postgres]
+
+    def _moment(self, value: datetime) -> Any:
+        # As Tortoise writes the column (text on SQLite: compared as text, so the same format).
+        return self._model._meta.fields_map["expires_at"].to_db_value(value, self._model)
 
 
 class InMemoryIdempotencyStore:

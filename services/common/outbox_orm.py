@@ -62,9 +62,9 @@ _PENDING_WITHIN = (
 
 _ADD = {
     "postgres": "INSERT INTO {table} "
-    "(topic, payload, created_at, attempts, next_attempt_at, items) VALUES ($1, $2, $3, 0, $4, 1)",
+    "(topic, payload, created_at, attempts, next_attempt_at, items) VALUES ($1, $2, $3, 0, $4, $5)",
     "sqlite": "INSERT INTO {table} "
-    "(topic, payload, created_at, attempts, next_attempt_at, items) VALUES (?, ?, ?, 0, ?, 1)",
+    "(topic, payload, created_at, attempts, next_attempt_at, items) VALUES (?, ?, ?, 0, ?, ?)",
 }
 # Delivered rows go in one statement per batch, its ids bound as parameters: Tortoise's
 # `filter(id__in=...).delete()` compiles an IN list of literals through pypika per call.
@@ -99,10 +99,12 @@ class TortoiseOutboxStore:
         self._clock = clock
 
     async def add(self, topic: str, payload: Payload, *, items: int = 1) -> None:
-        # No `using_db`: Tortoise writes in the transaction this task is in (contextvars).
-        now = self._clock()
-        await self._model.create(
-            topic=topic, payload=payload, created_at=now, next_attempt_at=now, items=items
+        # One prepared statement in the caller's transaction (the connection Tortoise gives
+        # this task), the payload by orjson: a model's create compiled the INSERT through
+        # pypika and encoded the JSON with the stdlib (a 1,000-tick bundle: ~5 % of trading).
+        client, statement, moment = self._insert()
+        await client.execute_query(
+            statement, [topic, orjson.dumps(payload).decode(), moment, moment, items]
         )
 
     async def add_many(self, topic: str, payloads: Sequence[Payload]) -> None:
@@ -110,14 +112,16 @@ class TortoiseOutboxStore:
         # list order), without a model per message: bulk_create's models were most of its CPU.
         if not payloads:
             return
-        client = self._model._meta.db
-        postgres = client.capabilities.dialect == "postgres"
-        moment = self._model._meta.fields_map["created_at"].to_db_value(self._clock(), self._model)
-        statement = _ADD["postgres" if postgres else "sqlite"].format(
-            table=self._model._meta.db_table
-        )
-        rows = [(topic, orjson.dumps(p).decode(), moment, moment) for p in payloads]
+        client, statement, moment = self._insert()
+        rows = [(topic, orjson.dumps(p).decode(), moment, moment, 1) for p in payloads]
         await client.execute_many(statement, rows)
+
+    def _insert(self) -> tuple[Any, str, Any]:
+        client = self._model._meta.db
+        dialect = "postgres" if client.capabilities.dialect == "postgres" else "sqlite"
+        statement = _ADD[dialect].format(table=self._model._meta.db_table)
+        moment = self._model._meta.fields_map["created_at"].to_db_value(self._clock(), self._model)
+        return client, statement, moment
 
     async def pending(
         self, topic: str, limit: int, max_items: int | None = None

@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from services.common.database import service_database
-from services.common.idempotency import StoredResponse
+from services.common.idempotency import KeyRace, StoredResponse
 from services.common.idempotency_stores import DatabaseIdempotencyStore
 from services.nft.adapters.orm import IdempotencyRecord, NftRecord
 from services.nft.bootstrap import bootstrap
@@ -69,3 +69,34 @@ async def test_an_expired_key_makes_way_for_a_new_request(database_url):
         async with store.transaction():
             await store.save("op:a", "k", second, later, later + timedelta(hours=1))
         assert await store.find("op:a", "k", later) == second
+
+
+@pytest.mark.parametrize(
+    "body", [None, {"id": 1, "tags": ["a"]}, [1, 2.5, None], "text", 0], ids=repr
+)
+async def test_every_kind_of_answer_body_is_replayed_as_it_was(database_url, body):
+    settings = NftSettings(database_url=database_url)
+    async with migrated_and_open(service_database("nft", settings)):
+        store = DatabaseIdempotencyStore("nft", IdempotencyRecord)
+        stored = StoredResponse("f", 200 if body is not None else 204, body, {"ETag": '"v1"'})
+        async with store.transaction():
+            await store.save("op:a", "k", stored, NOW, NOW + timedelta(hours=1))
+        assert await store.find("op:a", "k", NOW) == stored
+
+
+async def test_a_key_saved_twice_is_a_race_and_expired_records_go_ten_at_a_time(database_url):
+    settings = NftSettings(database_url=database_url)
+    async with migrated_and_open(service_database("nft", settings)):
+        store = DatabaseIdempotencyStore("nft", IdempotencyRecord)
+        answer = StoredResponse("f", 201, {"id": 1}, {})
+        async with store.transaction():
+            for n in range(12):  # expired an hour after NOW
+                await store.save("op:old", f"k{n}", answer, NOW, NOW + timedelta(hours=1))
+        later = NOW + timedelta(hours=2)
+        async with store.transaction():
+            await store.save("op:new", "k", answer, later, later + timedelta(hours=1))
+        assert await IdempotencyRecord.all().count() == 12 + 1 - 10
+        with pytest.raises(KeyRace):
+            async with store.transaction():
+                await store.save("op:new", "k", answer, later, later + timedelta(hours=1))
+        assert await store.find("op:new", "k", later) == answer
