@@ -16,25 +16,42 @@ from tortoise.transactions import in_transaction
 
 from services.common.idempotency import KeyRace, StoredResponse
 from services.common.idempotency_orm import IdempotencyRecordModel
-
-# One prepared statement each, per dialect ({p1}… are its placeholders): every keyed write runs
-# find and save, and the ORM compiled each query through pypika and built a model per row.
-_STATEMENTS = {
-    "clear": 'DELETE FROM {table} WHERE scope = {p1} AND "key" = {p2} AND expires_at <= {p3}',
-    "find": "SELECT fingerprint, response_status, response_body, response_headers FROM {table} "
-    'WHERE scope = {p1} AND "key" = {p2} AND expires_at > {p3}',
-    "save": 'INSERT INTO {table} (scope, "key", fingerprint, response_status, response_body, '
-    "response_headers, created_at, expires_at) "
-    "VALUES ({p1}, {p2}, {p3}, {p4}, {p5}, {p6}, {p7}, {p8})",
-    # Other expired records go a few at a time, with each save.
-    "sweep": "DELETE FROM {table} WHERE id IN "
-    "(SELECT id FROM {table} WHERE expires_at <= {p1} LIMIT 10)",
-}
+from services.common.sql_views import Statement, fetch, statement
 
 
-def _prepared(table: str, postgres: bool) -> dict[str, str]:
-    marks = {f"p{n}": f"${n}" if postgres else "?" for n in range(1, 9)}
-    return {name: sql.format(table=table, **marks) for name, sql in _STATEMENTS.items()}
+# One prepared statement each (services.common.sql_views): every keyed write runs find and
+# save, and the ORM compiled each query through pypika and built a model per row.
+def _statements(table: str) -> dict[str, Statement]:
+    return {
+        "clear": statement(
+            lambda d: (
+                f'DELETE FROM {table} WHERE scope = {d.param(1)} AND "key" = {d.param(2)} '
+                f"AND expires_at <= {d.param(3)}"
+            )
+        ),
+        "find": statement(
+            lambda d: (
+                "SELECT fingerprint, response_status, response_body, response_headers "
+                f'FROM {table} WHERE scope = {d.param(1)} AND "key" = {d.param(2)} '
+                f"AND expires_at > {d.param(3)}"
+            )
+        ),
+        "save": statement(
+            lambda d: (
+                f'INSERT INTO {table} (scope, "key", fingerprint, response_status, '
+                "response_body, response_headers, created_at, expires_at) VALUES ("
+                + ", ".join(d.param(n) for n in range(1, 9))
+                + ")"
+            )
+        ),
+        # Other expired records go a few at a time, with each save.
+        "sweep": statement(
+            lambda d: (
+                f"DELETE FROM {table} WHERE id IN "
+                f"(SELECT id FROM {table} WHERE expires_at <= {d.param(1)} LIMIT 10)"
+            )
+        ),
+    }
 
 
 def _json(value: Any) -> Any:
@@ -46,7 +63,7 @@ class DatabaseIdempotencyStore:
     def __init__(self, connection_name: str, model: type[IdempotencyRecordModel]) -> None:
         self._connection_name = connection_name
         self._model = model
-        self._sql: dict[bool, dict[str, str]] = {}
+        self._sql = _statements(model._meta.db_table)
 
     @classmethod
     def of_service(cls, connection_name: str, models_module: str) -> DatabaseIdempotencyStore:
@@ -65,13 +82,12 @@ class DatabaseIdempotencyStore:
         # takes the write lock now, waiting its turn (busy_timeout). Reading first would pin a
         # snapshot that another instance's commit makes stale, and the later write would fail
         # at once with "database is locked" instead of waiting.
-        client, sql = self._client()
         moment = self._moment(now)
-        await client.execute_query(sql["clear"], [scope, key, moment])
-        _, rows = await client.execute_query(sql["find"], [scope, key, moment])
+        await fetch(self._connection_name, self._sql["clear"], scope, key, moment)
+        rows = await fetch(self._connection_name, self._sql["find"], scope, key, moment)
         if not rows:
             return None
-        row = dict(rows[0])
+        row = rows[0]
         return StoredResponse(
             fingerprint=row["fingerprint"],
             status=row["response_status"],
@@ -83,9 +99,8 @@ class DatabaseIdempotencyStore:
         self, scope: str, key: str, response: StoredResponse, now: datetime, expires_at: datetime
     ) -> None:
         # find() cleared an expired record of the key; other expired ones go a few at a time.
-        client, sql = self._client()
         body = None if response.body is None else orjson.dumps(response.body).decode()
-        row = [
+        row = (
             scope,
             key,
             response.fingerprint,
@@ -94,20 +109,12 @@ class DatabaseIdempotencyStore:
             orjson.dumps(response.headers).decode(),
             self._moment(now),
             self._moment(expires_at),
-        ]
+        )
         try:
-            await client.execute_query(sql["save"], row)
+            await fetch(self._connection_name, self._sql["save"], *row)
         except IntegrityError as error:
             raise KeyRace() from error
-        await client.execute_query(sql["sweep"], [self._moment(now)])
-
-    def _client(self) -> tuple[Any, dict[str, str]]:
-        # The connection Tortoise gives this task: the transaction it is in.
-        client = self._model._meta.db
-        postgres = client.capabilities.dialect == "postgres"
-        if postgres not in self._sql:
-            self._sql[postgres] = _prepared(self._model._meta.db_table, postgres)
-        return client, self._sql[postgres]
+        await fetch(self._connection_name, self._sql["sweep"], self._moment(now))
 
     def _moment(self, value: datetime) -> Any:
         # As Tortoise writes the column (text on SQLite: compared as text, so the same format).

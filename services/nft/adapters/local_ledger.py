@@ -20,12 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from services.common.sql_views import fetch, statement
 from services.nft.adapters.orm import (
     CONNECTION,
     LEDGER_HEAD_ID,
@@ -109,47 +108,79 @@ class LocalLedgerChain:
         at: datetime,
     ) -> ChainTransaction:
         # Its own transaction, or a savepoint in the caller's: entry and head move together.
+        # Prepared statements (every mint and transfer runs these): the ORM compiled each one
+        # through pypika and built a model per row.
         async with in_transaction(CONNECTION):
-            claim: dict[str, Any] = {"block_number": F("block_number") + 1}
-            if kind is TxKind.MINT:
-                claim["last_token_id"] = F("last_token_id") + 1
-            if await LedgerHeadRecord.filter(id=LEDGER_HEAD_ID).update(**claim) != 1:
+            claim = _CLAIM_MINT if kind is TxKind.MINT else _CLAIM
+            rows = await fetch(CONNECTION, claim, LEDGER_HEAD_ID)
+            if not rows:
                 raise LedgerMissing()
-            head = await LedgerHeadRecord.get(id=LEDGER_HEAD_ID)
+            head = rows[0]
             if token_id is None:
-                token_id = head.last_token_id
+                token_id = int(head["last_token_id"])
             else:
                 await _check_owner(token_id, from_id)
             tx = next_transaction(
-                block_number=head.block_number,
-                prev_hash=head.tx_hash,
+                block_number=int(head["block_number"]),
+                prev_hash=head["tx_hash"],
                 kind=kind,
                 token_id=token_id,
                 from_id=from_id,
                 to_id=to_id,
                 at=at,
             )
-            await LedgerEntryRecord.create(
-                block_number=tx.block_number,
-                tx_hash=tx.tx_hash,
-                prev_hash=tx.prev_hash,
-                kind=tx.kind.value,
-                token_id=tx.token_id,
-                from_id=tx.from_id,
-                to_id=tx.to_id,
-                timestamp=tx.timestamp,
+            moment = LedgerEntryRecord._meta.fields_map["timestamp"].to_db_value(
+                tx.timestamp, LedgerEntryRecord
             )
-            await LedgerHeadRecord.filter(id=LEDGER_HEAD_ID).update(tx_hash=tx.tx_hash)
+            entry = (
+                tx.block_number,
+                tx.tx_hash,
+                tx.prev_hash,
+                tx.kind.value,
+                tx.token_id,
+                None if tx.from_id is None else str(tx.from_id),
+                str(tx.to_id),
+                moment,
+            )
+            await fetch(CONNECTION, _ENTRY, *entry)  # unique keys: a fork cannot commit
+            await fetch(CONNECTION, _HEAD_HASH, tx.tx_hash, LEDGER_HEAD_ID)
         return tx
+
+
+# The head is claimed (bumped) and read back in one statement: RETURNING (SQLite ≥ 3.35).
+_HEAD = "RETURNING block_number, tx_hash, last_token_id"
+_CLAIM = statement(
+    lambda d: (
+        f"UPDATE ledger_head SET block_number = block_number + 1 WHERE id = {d.param(1)} " + _HEAD
+    )
+)
+_CLAIM_MINT = statement(
+    lambda d: (
+        "UPDATE ledger_head SET block_number = block_number + 1, "
+        f"last_token_id = last_token_id + 1 WHERE id = {d.param(1)} " + _HEAD
+    )
+)
+_OWNER = statement(
+    lambda d: (
+        f"SELECT to_id FROM ledger_entry WHERE token_id = {d.param(1)} "
+        "ORDER BY block_number DESC LIMIT 1"
+    )
+)
+_ENTRY = statement(
+    lambda d: (
+        "INSERT INTO ledger_entry "
+        "(block_number, tx_hash, prev_hash, kind, token_id, from_id, to_id, timestamp) VALUES ("
+        + ", ".join(d.param(n) for n in range(1, 9))
+        + ")"
+    )
+)
+_HEAD_HASH = statement(
+    lambda d: f"UPDATE ledger_head SET tx_hash = {d.param(1)} WHERE id = {d.param(2)}"
+)
 
 
 async def _check_owner(token_id: int, sender: UUID | None) -> None:
     """A chain moves a token only for its owner: the receiver of its latest entry."""
-    latest = (
-        await LedgerEntryRecord.filter(token_id=token_id)
-        .order_by("-block_number")
-        .first()
-        .values_list("to_id", flat=True)
-    )
-    if latest is None or UUID(str(latest)) != sender:
+    rows = await fetch(CONNECTION, _OWNER, token_id)
+    if not rows or UUID(str(rows[0]["to_id"])) != sender:
         raise ChainRefused(token_id)
