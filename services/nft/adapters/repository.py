@@ -12,6 +12,7 @@ from uuid import UUID
 from tortoise.transactions import in_transaction
 
 from services.common.outbox_orm import TortoiseOutboxStore
+from services.common.sql_inserts import insert_row
 from services.nft.adapters.local_ledger import LocalLedgerChain
 from services.nft.adapters.orm import CONNECTION, NftRecord, NftVersionRecord, OutboxMessage
 from services.nft.adapters.views import SqlNftViews
@@ -81,20 +82,23 @@ class TortoiseNftRepository:
         return SqlNftViews()
 
     async def add(self, nft: Nft) -> None:
-        await NftRecord.create(
-            id=nft.id,
-            name=nft.name,
-            description=nft.description,
-            metadata=metadata_to_contract(nft.metadata),
-            owner_id=nft.owner_id,
-            creator_id=nft.creator_id,
-            created_at=nft.created_at,
-            updated_at=nft.updated_at,
-            token_id=nft.token_id,
-            mint_tx_hash=nft.mint_tx_hash,
-            last_tx_hash=nft.last_tx_hash,
-            version=nft.version,
-        )
+        # A prepared INSERT (every mint runs it), not NftRecord.create.
+        row = {
+            "id": nft.id,
+            "name": nft.name,
+            "description": nft.description,
+            "metadata": metadata_to_contract(nft.metadata),
+            "owner_id": nft.owner_id,
+            "creator_id": nft.creator_id,
+            "created_at": nft.created_at,
+            "updated_at": nft.updated_at,
+            "hidden": False,
+            "token_id": nft.token_id,
+            "mint_tx_hash": nft.mint_tx_hash,
+            "last_tx_hash": nft.last_tx_hash,
+            "version": nft.version,
+        }
+        await insert_row(CONNECTION, NftRecord, row)
 
     async def get(self, nft_id: UUID) -> Nft | None:
         record = await NftRecord.get_or_none(id=nft_id)
@@ -160,15 +164,16 @@ class TortoiseNftRepository:
         return updated == 1
 
     async def add_version(self, version: MetadataVersion) -> None:
-        await NftVersionRecord.create(
-            nft_id=version.nft_id,
-            version=version.version,
-            name=version.name,
-            description=version.description,
-            metadata=metadata_to_contract(version.metadata),
-            changed_by=version.changed_by,
-            changed_at=version.changed_at,
-        )
+        row = {
+            "nft_id": version.nft_id,
+            "version": version.version,
+            "name": version.name,
+            "description": version.description,
+            "metadata": metadata_to_contract(version.metadata),
+            "changed_by": version.changed_by,
+            "changed_at": version.changed_at,
+        }
+        await insert_row(CONNECTION, NftVersionRecord, row)
 
     async def versions(self, nft_id: UUID, *, limit: int, offset: int) -> Sequence[MetadataVersion]:
         records = (

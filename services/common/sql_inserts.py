@@ -1,0 +1,36 @@
+"""One row into a Tortoise model's table with a prepared INSERT (per dialect, built once per
+model and column set), each value converted by its field as Tortoise would write it: for the
+hot write paths, where `Model.create` compiled the INSERT through pypika and built a model
+instance on every call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from tortoise.models import Model
+
+from services.common.sql_views import Statement, fetch, statement
+
+
+@cache
+def _insert(model: type[Model], columns: tuple[str, ...]) -> Statement:
+    table = model._meta.db_table
+    names = ", ".join(f'"{model._meta.fields_map[c].source_field or c}"' for c in columns)
+    return statement(
+        lambda d: (
+            f'INSERT INTO "{table}" ({names}) VALUES ('
+            + ", ".join(d.param(n) for n in range(1, len(columns) + 1))
+            + ")"
+        )
+    )
+
+
+async def insert_row(connection: str, model: type[Model], values: Mapping[str, Any]) -> None:
+    """`values` by field name, every column the row needs (Python-side defaults are not
+    applied: pass them). In the current context's transaction, like the ORM."""
+    columns = tuple(values)
+    fields = model._meta.fields_map
+    row = [fields[c].to_db_value(values[c], model) for c in columns]
+    await fetch(connection, _insert(model, columns), *row)
