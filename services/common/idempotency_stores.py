@@ -16,11 +16,23 @@ from tortoise.transactions import in_transaction
 
 from services.common.idempotency import KeyRace, StoredResponse
 from services.common.idempotency_orm import IdempotencyRecordModel
+from services.common.sql_inserts import insert_statement
 from services.common.sql_views import Statement, fetch, statement
-
 
 # One prepared statement each (services.common.sql_views): every keyed write runs find and
 # save, and the ORM compiled each query through pypika and built a model per row.
+_SAVED = (
+    "scope",
+    "key",
+    "fingerprint",
+    "response_status",
+    "response_body",
+    "response_headers",
+    "created_at",
+    "expires_at",
+)
+
+
 def _statements(table: str) -> dict[str, Statement]:
     return {
         "clear": statement(
@@ -34,14 +46,6 @@ def _statements(table: str) -> dict[str, Statement]:
                 "SELECT fingerprint, response_status, response_body, response_headers "
                 f'FROM {table} WHERE scope = {d.param(1)} AND "key" = {d.param(2)} '
                 f"AND expires_at > {d.param(3)}"
-            )
-        ),
-        "save": statement(
-            lambda d: (
-                f'INSERT INTO {table} (scope, "key", fingerprint, response_status, '
-                "response_body, response_headers, created_at, expires_at) VALUES ("
-                + ", ".join(d.param(n) for n in range(1, 9))
-                + ")"
             )
         ),
         # Other expired records go a few at a time, with each save.
@@ -64,6 +68,7 @@ class DatabaseIdempotencyStore:
         self._connection_name = connection_name
         self._model = model
         self._sql = _statements(model._meta.db_table)
+        self._save = insert_statement(model, _SAVED)
 
     @classmethod
     def of_service(cls, connection_name: str, models_module: str) -> DatabaseIdempotencyStore:
@@ -99,6 +104,8 @@ class DatabaseIdempotencyStore:
         self, scope: str, key: str, response: StoredResponse, now: datetime, expires_at: datetime
     ) -> None:
         # find() cleared an expired record of the key; other expired ones go a few at a time.
+        # JSON encoded here, not by the field: Tortoise takes a str as JSON already encoded, so
+        # a handler answering a bare string would not be stored as that string.
         body = None if response.body is None else orjson.dumps(response.body).decode()
         row = (
             scope,
@@ -111,7 +118,7 @@ class DatabaseIdempotencyStore:
             self._moment(expires_at),
         )
         try:
-            await fetch(self._connection_name, self._sql["save"], *row)
+            await fetch(self._connection_name, self._save, *row)
         except IntegrityError as error:
             raise KeyRace() from error
         await fetch(self._connection_name, self._sql["sweep"], self._moment(now))

@@ -15,7 +15,8 @@ from services.common.sql_views import Statement, fetch, statement
 
 
 @cache
-def _insert(model: type[Model], columns: tuple[str, ...]) -> Statement:
+def insert_statement(model: type[Model], columns: tuple[str, ...]) -> Statement:
+    """`INSERT INTO` the model's table, these fields' columns, a parameter each in order."""
     table = model._meta.db_table
     names = ", ".join(f'"{model._meta.fields_map[c].source_field or c}"' for c in columns)
     return statement(
@@ -33,4 +34,4 @@ async def insert_row(connection: str, model: type[Model], values: Mapping[str, A
     columns = tuple(values)
     fields = model._meta.fields_map
     row = [fields[c].to_db_value(values[c], model) for c in columns]
-    await fetch(connection, _insert(model, columns), *row)
+    await fetch(connection, insert_statement(model, columns), *row)

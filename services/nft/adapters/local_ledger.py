@@ -24,6 +24,7 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from services.common.sql_inserts import insert_row
 from services.common.sql_views import fetch, statement
 from services.nft.adapters.orm import (
     CONNECTION,
@@ -129,20 +130,17 @@ class LocalLedgerChain:
                 to_id=to_id,
                 at=at,
             )
-            moment = LedgerEntryRecord._meta.fields_map["timestamp"].to_db_value(
-                tx.timestamp, LedgerEntryRecord
-            )
-            entry = (
-                tx.block_number,
-                tx.tx_hash,
-                tx.prev_hash,
-                tx.kind.value,
-                tx.token_id,
-                None if tx.from_id is None else str(tx.from_id),
-                str(tx.to_id),
-                moment,
-            )
-            await fetch(CONNECTION, _ENTRY, *entry)  # unique keys: a fork cannot commit
+            entry = {
+                "block_number": tx.block_number,
+                "tx_hash": tx.tx_hash,
+                "prev_hash": tx.prev_hash,
+                "kind": tx.kind.value,
+                "token_id": tx.token_id,
+                "from_id": tx.from_id,
+                "to_id": tx.to_id,
+                "timestamp": tx.timestamp,
+            }
+            await insert_row(CONNECTION, LedgerEntryRecord, entry)  # unique keys: no fork
             await fetch(CONNECTION, _HEAD_HASH, tx.tx_hash, LEDGER_HEAD_ID)
         return tx
 
@@ -164,14 +162,6 @@ _OWNER = statement(
     lambda d: (
         f"SELECT to_id FROM ledger_entry WHERE token_id = {d.param(1)} "
         "ORDER BY block_number DESC LIMIT 1"
-    )
-)
-_ENTRY = statement(
-    lambda d: (
-        "INSERT INTO ledger_entry "
-        "(block_number, tx_hash, prev_hash, kind, token_id, from_id, to_id, timestamp) VALUES ("
-        + ", ".join(d.param(n) for n in range(1, 9))
-        + ")"
     )
 )
 _HEAD_HASH = statement(
