@@ -42,5 +42,21 @@ class NotificationCalls:
         except (KeyError, ValueError, TypeError) as error:  # a body outside the contract
             raise DeliveryFailed(CONSUMER, "answered outside its contract") from error
 
+    async def batch_results(
+        self, call: Awaitable[Response[Any]], result_type: type[Any], sent: int
+    ) -> list[Any] | None:
+        """A batch operation's results, one per item sent, in order; None when notification
+        refused the batch as a whole (400: outside its contract, e.g. a newer caller), for the
+        caller to send the items one at a time. DeliveryFailed for any other answer."""
+        response = await self.response_of(call)
+        if response.status_code == 400:
+            return None
+        answer = response.parsed
+        if response.status_code != 200 or not isinstance(answer, result_type):
+            raise DeliveryFailed(CONSUMER, f"answered {int(response.status_code)}")
+        if len(answer.results) != sent:
+            raise DeliveryFailed(CONSUMER, "answered outside its contract (a result per item)")
+        return list(answer.results)
+
     async def aclose(self) -> None:
         await self.client.get_async_httpx_client().aclose()

@@ -58,23 +58,20 @@ class NotificationEventDelivery:
         return refused
 
     async def _deliver(self, chunk: Sequence[Event]) -> dict[int, str]:
-        response = await self._calls.response_of(
+        results = await self._calls.batch_results(
             publish_notification_event_batch.asyncio_detailed(
                 # No Idempotency-Key: notification dedupes by (eventId, userId) already.
                 client=self._calls.client,
                 body=NotificationEventBatchInput(events=[event for _, event in chunk]),
-            )
+            ),
+            NotificationEventBatchResult,
+            len(chunk),
         )
-        if response.status_code == 400:
+        if results is None:
             return await self._one_by_one(chunk)
-        answer = response.parsed
-        if response.status_code != 200 or not isinstance(answer, NotificationEventBatchResult):
-            raise DeliveryFailed(CONSUMER, f"answered {int(response.status_code)}")
-        if len(answer.results) != len(chunk):
-            raise DeliveryFailed(CONSUMER, "answered outside its contract (results per event)")
         return {
             message_id: _why(NOT_DELIVERED[result.outcome], result.problems)
-            for (message_id, _), result in zip(chunk, answer.results, strict=True)
+            for (message_id, _), result in zip(chunk, results, strict=True)
             if result.outcome in NOT_DELIVERED
         }
 

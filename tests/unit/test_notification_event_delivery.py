@@ -12,6 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
+from generated.rest.notification_client.models import (
+    NotificationEventBatchResult,
+    NotificationEventOutcome,
+    NotificationEventOutcomeOutcome,
+)
 from generated.rest.notification_client.types import Response
 from services.common import notification_events
 from services.common.notification_events import NotificationEventDelivery
@@ -39,7 +44,7 @@ BATCH = [OutboxMessage(n, "nft.events", event(u), T0, 0, T0) for n, u in enumera
 class Notification:
     """Answers each call with the next status (or raises it), recording what was sent."""
 
-    def __init__(self, *answers: int | Exception) -> None:
+    def __init__(self, *answers: int | Exception | Response[Any]) -> None:
         self.answers = list(answers)
         self.sent: list[dict[str, Any]] = []
 
@@ -48,6 +53,8 @@ class Notification:
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
+        if isinstance(answer, Response):
+            return answer
         return Response(status_code=HTTPStatus(answer), content=b"", headers={}, parsed=None)
 
 
@@ -95,6 +102,15 @@ async def test_a_payload_that_is_no_event_is_refused_without_sending_it(deliver,
     with pytest.raises(DeliveryFailed):
         await deliver([broken, BATCH[0]])
     assert [s["userId"] for s in fake.sent] == USERS[:1]
+
+
+async def test_fewer_results_than_events_sent_fail_the_batch(deliver, monkeypatch):
+    one = NotificationEventBatchResult(
+        results=[NotificationEventOutcome(outcome=NotificationEventOutcomeOutcome.DELIVERED)]
+    )
+    answering(monkeypatch, Response(HTTPStatus.OK, b"", {}, one))
+    with pytest.raises(DeliveryFailed, match="a result per item"):
+        await deliver(BATCH)
 
 
 async def test_a_batch_of_payloads_that_are_no_events_makes_no_call(deliver, monkeypatch):

@@ -48,22 +48,19 @@ class NotificationDelivery:
         return refused
 
     async def _deliver(self, chunk: Sequence[Tick]) -> list[tuple[int, str]]:
-        response = await self._calls.response_of(
+        results = await self._calls.batch_results(
             submit_price_tick_batch.asyncio_detailed(
                 client=self._calls.client,
                 body=PriceTickBatchInput(ticks=[message_to_price_tick(t) for _, t in chunk]),
-            )
+            ),
+            PriceTickBatchResult,
+            len(chunk),
         )
-        if response.status_code == 400:
+        if results is None:
             return await self._one_by_one(chunk)
-        answer = response.parsed
-        if response.status_code != 200 or not isinstance(answer, PriceTickBatchResult):
-            raise DeliveryFailed(CONSUMER, f"answered {int(response.status_code)}")
-        if len(answer.results) != len(chunk):
-            raise DeliveryFailed(CONSUMER, "answered outside its contract (results per tick)")
         return [
             (message_id, "notification refused it: " + "; ".join(result.problems or []))
-            for (message_id, _), result in zip(chunk, answer.results, strict=True)
+            for (message_id, _), result in zip(chunk, results, strict=True)
             if result.outcome is PriceTickOutcomeOutcome.REFUSED
         ]
 
