@@ -25,10 +25,14 @@ SOME_ID = "6f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"  # fixed: test ids must not var
 
 
 @pytest.fixture
-async def client():
+def db() -> FakeDatabase:
+    return FakeDatabase()
+
+
+@pytest.fixture
+async def client(db):
     """Called as trading's requests arrive through notification's sidecar: trading may post
     both kinds of internal message; public operations take no notice of the caller."""
-    db = FakeDatabase()
     settings = NotificationSettings(validate_responses=True, jwks_url=jwks_url())
     app = bootstrap(settings, deps=build_deps(db.notifications, db.alerts, db.prices))
     async with asgi_client(app, headers=called_by("trading")) as client:
@@ -75,12 +79,38 @@ async def test_a_batch_of_events_gets_one_outcome_each_in_order(client):
     assert [n["id"] for n in mine] == [results[0]["notificationId"]]
 
 
-@pytest.mark.parametrize("caller", ["user", "analytics", "edge"])
-async def test_event_batches_come_only_from_publishers(client, caller):
-    body = {"events": [an_event()]}
-    headers = {XFCC: called_by(caller)[XFCC]}
-    response = await client.post(f"{EVENTS}/batches", json=body, headers=headers)
+A_TICK = {"assetSymbol": "ETH-USD", "price": 1, "timestamp": 1}
+
+
+@pytest.mark.parametrize(
+    ("path", "caller"),
+    [
+        *((f"{EVENTS}/batches", c) for c in ("user", "analytics", "edge", "")),
+        *((f"{TICKS}/batches", c) for c in ("nft", "user", "edge", "")),
+    ],
+)
+async def test_batches_come_only_from_their_declared_callers(client, path, caller):
+    """x-callers: event batches from nft and trading, price-tick batches from trading only."""
+    body = {"events": [an_event()]} if path.startswith(EVENTS) else {"ticks": [A_TICK]}
+    headers = {XFCC: called_by(caller)[XFCC] if caller else ""}
+    response = await client.post(path, json=body, headers=headers)
     assert (response.status_code, response.headers["content-type"]) == (403, PROBLEM)
+
+
+@pytest.mark.parametrize(
+    ("path", "count"),
+    [(f"{EVENTS}/batches", 501), (f"{EVENTS}/batches", 0), (f"{TICKS}/batches", 1001)],
+    ids=["501 events", "no events", "1,001 ticks"],
+)
+async def test_a_batch_beyond_its_bounds_is_400_and_not_echoed(client, db, path, count):
+    if path.startswith(EVENTS):
+        body = {"events": [an_event() for _ in range(count)]}
+    else:
+        body = {"ticks": [A_TICK] * count}
+    response = await client.post(path, json=body)
+    assert (response.status_code, response.headers["content-type"]) == (400, PROBLEM)
+    assert len(response.content) < 2_000  # a bounded answer, not the batch back
+    assert db.store.notifications == {} and db.store.prices == {}
 
 
 def an_event(user=ALICE, **changes):
