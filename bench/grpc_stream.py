@@ -372,18 +372,40 @@ def post_body(symbol: str, batch_ticks: int) -> tuple[str, str]:
     return "/api/trading/market-data/batches", json.dumps({"ticks": [tick] * batch_ticks})
 
 
+# The processes a tick passes through from trading's POST, whose CPU each run reports per tick.
+TICK_APPS = ("trading", "analytics", "notification")
+
+
+def tick_app_cpu(mesh: Mesh) -> dict[str, float]:
+    return {name: cpu_seconds(mesh.instances[name][0].app.pid) for name in TICK_APPS}
+
+
+def cpu_us_per_tick(mesh: Mesh, before: dict[str, float], ticks: int) -> dict[str, float]:
+    after = tick_app_cpu(mesh)
+    return {name: (after[name] - before[name]) / max(ticks, 1) * 1e6 for name in TICK_APPS}
+
+
+def counted_by(analytics_url: str, symbol: str, accepted: int, deadline: float, poll: float) -> int:
+    """Analytics' count of the symbol once it reaches `accepted`, or at `deadline`."""
+    count = 0
+    while time.perf_counter() < deadline:
+        count = stored(analytics_url, symbol)
+        if count >= accepted:
+            break
+        time.sleep(poll)
+    return count
+
+
 def trading_run(mesh: Mesh, batch_ticks: int = 0) -> TradingRun:
     trading, analytics = mesh.instances["trading"][0].app, mesh.instances["analytics"][0].app
     symbol = new_symbol()
     authorization = bearer(uuid4(), ("Developer",))["Authorization"]
     path, body = post_body(symbol, batch_ticks)
     connections = POST_BATCH_CONNECTIONS if batch_ticks else POST_CONNECTIONS
-    notification = mesh.instances["notification"][0].app
-    apps = {"trading": trading.pid, "analytics": analytics.pid, "notification": notification.pid}
     with tempfile.TemporaryDirectory() as scratch:
         script = Path(scratch) / "post.lua"
         script.write_text(POST_SCRIPT.format(authorization=authorization, body=body))
-        cpu = {name: cpu_seconds(pid) for name, pid in apps.items()}
+        cpu = tick_app_cpu(mesh)
         began = time.perf_counter()
         output = subprocess.run(
             [
@@ -403,17 +425,12 @@ def trading_run(mesh: Mesh, batch_ticks: int = 0) -> TradingRun:
         posted = time.perf_counter()
     requests, errors, _ = (int(v) for v in output.split("RESULT", 1)[1].split())
     accepted = (requests - errors) * max(batch_ticks, 1)
-    count = 0
     # Batches: gently, as the drains (each answer aggregates up to ~200,000 ticks).
     poll_seconds = DRAIN_POLL_SECONDS if batch_ticks else 0.05
-    while time.perf_counter() - posted < DRAIN_TIMEOUT_SECONDS:
-        count = stored(analytics.url, symbol)
-        if count >= accepted:
-            break
-        time.sleep(poll_seconds)
+    deadline = posted + DRAIN_TIMEOUT_SECONDS
+    count = counted_by(analytics.url, symbol, accepted, deadline, poll_seconds)
     finished = time.perf_counter()
-    used = {name: cpu_seconds(pid) - cpu[name] for name, pid in apps.items()}
-    per_tick = {name: seconds / max(count, 1) * 1e6 for name, seconds in used.items()}
+    per_tick = cpu_us_per_tick(mesh, cpu, count)
     return TradingRun(
         path,
         accepted,
@@ -471,30 +488,23 @@ async def paced_posts(
 
 def paced_trading_run(mesh: Mesh, rate: int) -> PacedRun:
     trading, analytics = mesh.instances["trading"][0].app, mesh.instances["analytics"][0].app
-    notification = mesh.instances["notification"][0].app
-    apps = {"trading": trading.pid, "analytics": analytics.pid, "notification": notification.pid}
     symbol = new_symbol()
     path, body = post_body(symbol, POST_BATCH_TICKS)
     headers = {
         **bearer(uuid4(), ("Developer",)),
         "Content-Type": "application/json",
     }
-    cpu = {name: cpu_seconds(pid) for name, pid in apps.items()}
+    cpu = tick_app_cpu(mesh)
     began = time.perf_counter()
     answers = asyncio.run(paced_posts(f"{trading.url}{path}", headers, body.encode(), rate))
     accepted = sum(ok for ok, _ in answers) * POST_BATCH_TICKS
     late = sum(late for _, late in answers)
     scheduled_end = began + PACED_SECONDS
-    count = 0
-    while time.perf_counter() - began < PACED_SECONDS + DRAIN_TIMEOUT_SECONDS:
-        count = stored(analytics.url, symbol)
-        if count >= accepted:
-            break
-        # Gently: each answer aggregates the run's ticks (up to 300,000), on analytics' CPU.
-        time.sleep(DRAIN_POLL_SECONDS)
+    # Gently: each answer aggregates the run's ticks (up to 300,000), on analytics' CPU.
+    deadline = scheduled_end + DRAIN_TIMEOUT_SECONDS
+    count = counted_by(analytics.url, symbol, accepted, deadline, DRAIN_POLL_SECONDS)
     finished = time.perf_counter()
-    used = {name: cpu_seconds(pid) - cpu[name] for name, pid in apps.items()}
-    per_tick = {name: seconds / max(count, 1) * 1e6 for name, seconds in used.items()}
+    per_tick = cpu_us_per_tick(mesh, cpu, count)
     return PacedRun(
         rate,
         accepted,
