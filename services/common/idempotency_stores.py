@@ -17,10 +17,12 @@ from tortoise.transactions import in_transaction
 from services.common.idempotency import KeyRace, StoredResponse
 from services.common.idempotency_orm import IdempotencyRecordModel
 from services.common.sql_inserts import insert_statement
-from services.common.sql_views import Statement, fetch, statement
+from services.common.sql_trips import fetch_together
+from services.common.sql_views import Statement, statement
 
 # One prepared statement each (services.common.sql_views): every keyed write runs find and
-# save, and the ORM compiled each query through pypika and built a model per row.
+# save, and the ORM compiled each query through pypika and built a model per row. Each of find
+# and save is one trip to the database (services.common.sql_trips).
 _SAVED = (
     "scope",
     "key",
@@ -88,8 +90,11 @@ class DatabaseIdempotencyStore:
         # snapshot that another instance's commit makes stale, and the later write would fail
         # at once with "database is locked" instead of waiting.
         moment = self._moment(now)
-        await fetch(self._connection_name, self._sql["clear"], scope, key, moment)
-        rows = await fetch(self._connection_name, self._sql["find"], scope, key, moment)
+        _, rows = await fetch_together(
+            self._connection_name,
+            (self._sql["clear"], (scope, key, moment)),
+            (self._sql["find"], (scope, key, moment)),
+        )
         if not rows:
             return None
         row = rows[0]
@@ -118,10 +123,13 @@ class DatabaseIdempotencyStore:
             self._moment(expires_at),
         )
         try:
-            await fetch(self._connection_name, self._save, *row)
-        except IntegrityError as error:
+            await fetch_together(
+                self._connection_name,
+                (self._save, row),
+                (self._sql["sweep"], (self._moment(now),)),
+            )
+        except IntegrityError as error:  # the INSERT's: the sweep runs only after it
             raise KeyRace() from error
-        await fetch(self._connection_name, self._sql["sweep"], self._moment(now))
 
     def _moment(self, value: datetime) -> Any:
         # As Tortoise writes the column (text on SQLite: compared as text, so the same format).

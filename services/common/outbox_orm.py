@@ -66,6 +66,13 @@ _ADD = {
     "sqlite": "INSERT INTO {table} "
     "(topic, payload, created_at, attempts, next_attempt_at, items) VALUES (?, ?, ?, 0, ?, ?)",
 }
+# Compare-and-set on the lease column, prepared (every batch the relay sends claims its head).
+_CLAIM = {
+    "postgres": "UPDATE {table} SET next_attempt_at = $1 "
+    "WHERE id = $2 AND next_attempt_at = $3 AND parked_at IS NULL RETURNING id",
+    "sqlite": "UPDATE {table} SET next_attempt_at = ? "
+    "WHERE id = ? AND next_attempt_at = ? AND parked_at IS NULL RETURNING id",
+}
 # Delivered rows go in one statement per batch, its ids bound as parameters: Tortoise's
 # `filter(id__in=...).delete()` compiles an IN list of literals through pypika per call.
 _DELIVERED = {
@@ -142,10 +149,16 @@ class TortoiseOutboxStore:
 
     async def claim(self, message: OutboxMessage, until: datetime) -> bool:
         # Compare-and-set on the lease column: of two relays reading the same head, one wins.
-        changed = await self._model.filter(
-            id=message.id, next_attempt_at=message.next_attempt_at, parked_at__isnull=True
-        ).update(next_attempt_at=until)
-        return changed == 1
+        client = self._model._meta.db
+        dialect = "postgres" if client.capabilities.dialect == "postgres" else "sqlite"
+        lease = self._model._meta.fields_map["next_attempt_at"]
+        bound = [
+            lease.to_db_value(until, self._model),
+            message.id,
+            lease.to_db_value(message.next_attempt_at, self._model),
+        ]
+        statement = _CLAIM[dialect].format(table=self._model._meta.db_table)
+        return len(await client.execute_query_dict(statement, bound)) == 1
 
     async def delivered(self, ids: Sequence[int]) -> None:
         if not ids:

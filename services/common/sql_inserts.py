@@ -31,7 +31,15 @@ def insert_statement(model: type[Model], columns: tuple[str, ...]) -> Statement:
 async def insert_row(connection: str, model: type[Model], values: Mapping[str, Any]) -> None:
     """`values` by field name, every column the row needs (Python-side defaults are not
     applied: pass them). In the current context's transaction, like the ORM."""
+    query, row = insert_step(model, values)
+    await fetch(connection, query, *row)
+
+
+def insert_step(model: type[Model], values: Mapping[str, Any]) -> tuple[Statement, list[Any]]:
+    """The INSERT of `values` (as `insert_row` takes them) and its parameters, to run with
+    others in one trip (services.common.sql_trips)."""
     columns = tuple(values)
     fields = model._meta.fields_map
-    row = [fields[c].to_db_value(values[c], model) for c in columns]
-    await fetch(connection, insert_statement(model, columns), *row)
+    return insert_statement(model, columns), [
+        fields[c].to_db_value(values[c], model) for c in columns
+    ]

@@ -74,10 +74,11 @@ async def test_a_transfer_queues_the_event_for_both_sides(deps):
 
 
 async def test_a_failure_after_the_ledger_append_rolls_the_message_back(deps, repo, monkeypatch):
-    async def broken(version):
+    async def broken(nft, first_version):
+        await repo.add(nft)
         raise ConnectionError("lost the database mid-transaction")
 
-    monkeypatch.setattr(repo, "add_version", broken)  # after the chain and the NFT rows
+    monkeypatch.setattr(repo, "add_minted", broken)  # after the chain and the NFT's row
     with pytest.raises(ConnectionError):
         await mint(deps)
     assert await counts() == (0, 0, 0)

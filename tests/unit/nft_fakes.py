@@ -144,6 +144,10 @@ class InMemoryNftRepository:
     async def add(self, nft: Nft) -> None:
         self.nfts[nft.id] = nft
 
+    async def add_minted(self, nft: Nft, first_version: MetadataVersion) -> None:
+        await self.add(nft)
+        await self.add_version(first_version)
+
     async def get(self, nft_id: UUID) -> Nft | None:
         return self.nfts.get(nft_id)
 

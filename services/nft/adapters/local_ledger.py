@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from tortoise.transactions import in_transaction
-
-from services.common.sql_inserts import insert_row
+from services.common.sql_inserts import insert_step
+from services.common.sql_trips import fetch_together
 from services.common.sql_views import fetch, statement
+from services.common.transactions import joined_transaction
 from services.nft.adapters.orm import (
     CONNECTION,
     LEDGER_HEAD_ID,
@@ -108,10 +108,11 @@ class LocalLedgerChain:
         to_id: UUID,
         at: datetime,
     ) -> ChainTransaction:
-        # Its own transaction, or a savepoint in the caller's: entry and head move together.
-        # Prepared statements (every mint and transfer runs these): the ORM compiled each one
-        # through pypika and built a model per row.
-        async with in_transaction(CONNECTION):
+        # Its own transaction, or the caller's (every use case appends inside its atomic block,
+        # which an error leaving here rolls back): entry and head move together. Prepared
+        # statements (every mint and transfer runs these): the ORM compiled each one through
+        # pypika and built a model per row.
+        async with joined_transaction(CONNECTION):
             claim = _CLAIM_MINT if kind is TxKind.MINT else _CLAIM
             rows = await fetch(CONNECTION, claim, LEDGER_HEAD_ID)
             if not rows:
@@ -140,8 +141,11 @@ class LocalLedgerChain:
                 "to_id": tx.to_id,
                 "timestamp": tx.timestamp,
             }
-            await insert_row(CONNECTION, LedgerEntryRecord, entry)  # unique keys: no fork
-            await fetch(CONNECTION, _HEAD_HASH, tx.tx_hash, LEDGER_HEAD_ID)
+            await fetch_together(
+                CONNECTION,
+                insert_step(LedgerEntryRecord, entry),  # its unique keys: no fork
+                (_HEAD_HASH, (tx.tx_hash, LEDGER_HEAD_ID)),
+            )
         return tx
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
 from services.common.outbox_orm import TortoiseOutboxStore
-from services.common.sql_inserts import insert_row
+from services.common.sql_inserts import insert_row, insert_step
+from services.common.sql_trips import fetch_together
 from services.nft.adapters.local_ledger import LocalLedgerChain
 from services.nft.adapters.orm import CONNECTION, NftRecord, NftVersionRecord, OutboxMessage
 from services.nft.adapters.views import SqlNftViews
@@ -67,6 +69,36 @@ def outbox_store() -> TortoiseOutboxStore:
     return TortoiseOutboxStore(OutboxMessage, lambda: datetime.now(UTC))
 
 
+def _nft_row(nft: Nft) -> dict[str, Any]:
+    return {
+        "id": nft.id,
+        "name": nft.name,
+        "description": nft.description,
+        "metadata": metadata_to_contract(nft.metadata),
+        "owner_id": nft.owner_id,
+        "creator_id": nft.creator_id,
+        "created_at": nft.created_at,
+        "updated_at": nft.updated_at,
+        "hidden": False,
+        "token_id": nft.token_id,
+        "mint_tx_hash": nft.mint_tx_hash,
+        "last_tx_hash": nft.last_tx_hash,
+        "version": nft.version,
+    }
+
+
+def _version_row(version: MetadataVersion) -> dict[str, Any]:
+    return {
+        "nft_id": version.nft_id,
+        "version": version.version,
+        "name": version.name,
+        "description": version.description,
+        "metadata": metadata_to_contract(version.metadata),
+        "changed_by": version.changed_by,
+        "changed_at": version.changed_at,
+    }
+
+
 class TortoiseNftRepository:
     def atomic(self) -> AbstractAsyncContextManager[object]:
         # Tortoise binds the transaction to this task; nested, it is a savepoint.
@@ -83,22 +115,15 @@ class TortoiseNftRepository:
 
     async def add(self, nft: Nft) -> None:
         # A prepared INSERT (every mint runs it), not NftRecord.create.
-        row = {
-            "id": nft.id,
-            "name": nft.name,
-            "description": nft.description,
-            "metadata": metadata_to_contract(nft.metadata),
-            "owner_id": nft.owner_id,
-            "creator_id": nft.creator_id,
-            "created_at": nft.created_at,
-            "updated_at": nft.updated_at,
-            "hidden": False,
-            "token_id": nft.token_id,
-            "mint_tx_hash": nft.mint_tx_hash,
-            "last_tx_hash": nft.last_tx_hash,
-            "version": nft.version,
-        }
-        await insert_row(CONNECTION, NftRecord, row)
+        await insert_row(CONNECTION, NftRecord, _nft_row(nft))
+
+    async def add_minted(self, nft: Nft, first_version: MetadataVersion) -> None:
+        # Both INSERTs in one trip to the database (every mint runs them).
+        await fetch_together(
+            CONNECTION,
+            insert_step(NftRecord, _nft_row(nft)),
+            insert_step(NftVersionRecord, _version_row(first_version)),
+        )
 
     async def get(self, nft_id: UUID) -> Nft | None:
         record = await NftRecord.get_or_none(id=nft_id)
@@ -164,16 +189,7 @@ class TortoiseNftRepository:
         return updated == 1
 
     async def add_version(self, version: MetadataVersion) -> None:
-        row = {
-            "nft_id": version.nft_id,
-            "version": version.version,
-            "name": version.name,
-            "description": version.description,
-            "metadata": metadata_to_contract(version.metadata),
-            "changed_by": version.changed_by,
-            "changed_at": version.changed_at,
-        }
-        await insert_row(CONNECTION, NftVersionRecord, row)
+        await insert_row(CONNECTION, NftVersionRecord, _version_row(version))
 
     async def versions(self, nft_id: UUID, *, limit: int, offset: int) -> Sequence[MetadataVersion]:
         records = (

@@ -100,6 +100,10 @@ class NftRepository(Protocol):
 
     async def add(self, nft: Nft) -> None: ...
 
+    async def add_minted(self, nft: Nft, first_version: MetadataVersion) -> None:
+        """A new NFT with its first metadata version (as `add` then `add_version`)."""
+        ...
+
     async def get(self, nft_id: UUID) -> Nft | None: ...
 
     async def list_by_owner(self, owner_id: UUID, *, limit: int, offset: int) -> Sequence[Nft]:

@@ -69,8 +69,7 @@ async def mint_nft(
             mint_tx_hash=minted.tx_hash,
             last_tx_hash=minted.tx_hash,
         )
-        await deps.repository.add(nft)
-        await deps.repository.add_version(nft.details_version(by=minter_id))
+        await deps.repository.add_minted(nft, nft.details_version(by=minter_id))
         await _announce(deps, nft, minted)
     # Nested in an Idempotency-Key transaction this is not yet committed: the relay's next
     # poll, not this wake-up, finds the messages then.
