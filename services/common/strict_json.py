@@ -4,7 +4,13 @@
 exhaust the recursion limit (a RecursionError, a 500), integers past CPython's 4,300-digit
 int() limit (a ValueError, a 500), `NaN` and `Infinity` (not JSON at all), and a `\\ud800`
 escape, which gives a string no UTF-8 encoder accepts (the database write fails later). Each is
-the client's error: `loads` refuses it with a message fit for a 400 problem."""
+the client's error: `loads` refuses it with a message fit for a 400 problem.
+
+orjson reads a body first (a 1,000-tick batch: 0.5 ms where json.loads, calling back into Python
+for every number, took 2.4 ms). It refuses NaN, infinite numbers and lone surrogates itself, but
+reads an integer wider than 64 bits as a float: a body it refuses, or whose value holds a float
+that may have been such an integer, is read again by the json.loads path, which decides and
+words the refusal."""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ import math
 import re
 from itertools import accumulate
 from typing import Any
+
+import orjson
 
 # The deepest body of any contract nests 4 levels (nft metadata.attributes[i].value); 32 leaves
 # room for new ones while staying far below the recursion limit (1000) of json, jsonschema,
@@ -36,8 +44,50 @@ class UnacceptableJson(ValueError):
     """The body is not JSON the services accept; the message says why, quoting nothing."""
 
 
+# orjson keeps integers within [-2**63, 2**64) as int; a float outside (-2**63, 2**63) may be
+# one it could not keep.
+_WIDE = float(2**63)
+
+
 def loads(text: str) -> Any:
     """The JSON value of `text`, refusing what `json.loads` would let through to break later."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return strict_loads(text)  # refused: the json path says why (or accepts, as before)
+    if _needs_a_second_look(value):
+        return strict_loads(text)
+    return value
+
+
+def _needs_a_second_look(value: Any) -> bool:
+    """Deeper than MAX_DEPTH, or holding a float orjson may have made of a wide integer: one
+    pass over the containers, a level at a time."""
+    level = [value]
+    for _ in range(MAX_DEPTH):  # level n holds the containers n deep
+        deeper = []
+        for container in level:
+            kind = type(container)
+            if kind is dict:
+                items = container.values()
+            elif kind is list:
+                items = container
+            else:  # a scalar at the top
+                items = (container,)
+            for item in items:
+                kind = type(item)
+                if kind is dict or kind is list:
+                    deeper.append(item)
+                elif kind is float and not -_WIDE < item < _WIDE:
+                    return True
+        if not deeper:
+            return False
+        level = deeper
+    return True
+
+
+def strict_loads(text: str) -> Any:
+    """`loads` by json.loads alone: the reference, and the path that words every refusal."""
     too_deep = UnacceptableJson(f"the body nests deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(
