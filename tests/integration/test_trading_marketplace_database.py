@@ -25,9 +25,13 @@ from services.trading.adapters.tick_repository import TortoiseTickRepository
 from services.trading.adapters.wallet_repository import TortoiseWalletRepository
 from services.trading.bootstrap import build_deps
 from services.trading.config import TradingSettings
-from services.trading.domain.errors import InsufficientFunds, NftAlreadyListed
+from services.trading.domain.errors import (
+    InsufficientFunds,
+    NftAlreadyListed,
+    WalletLimitExceeded,
+)
 from services.trading.domain.listing import Listing, ListingStatus
-from services.trading.domain.money import Money
+from services.trading.domain.money import MAX_BALANCE_CENTS, Money
 from services.trading.domain.purchase import Purchase, PurchaseStatus
 from services.trading.domain.wallet import EntryReason
 from services.trading.service_layer import purchases, wallets
@@ -98,6 +102,20 @@ async def test_a_hold_never_overdraws_even_when_holds_race(deps):
     wallet = await repo.get(BUYER)
     assert (str(wallet.available), str(wallet.held)) == ("40.00", "60.00")
     assert [e.reason for e in await repo.entries(BUYER)] == [EntryReason.DEPOSIT, EntryReason.HOLD]
+
+
+async def test_each_change_answers_the_balances_and_none_leaves_their_bounds(deps):
+    repo, user = deps.marketplace.wallets, uuid4()
+    wallet = await repo.apply(user, EntryReason.DEPOSIT, Money(MAX_BALANCE_CENTS - 5), utc_now())
+    assert (wallet.available, wallet.held) == (Money(MAX_BALANCE_CENTS - 5), Money(0))
+    with pytest.raises(WalletLimitExceeded):  # past the limit, even without the use case's check
+        await repo.apply(user, EntryReason.DEPOSIT, Money(6), utc_now())
+    wallet = await repo.apply(user, EntryReason.HOLD, Money(MAX_BALANCE_CENTS - 5), utc_now())
+    assert (wallet.available, wallet.held) == (Money(0), Money(MAX_BALANCE_CENTS - 5))
+    with pytest.raises(RuntimeError, match="cannot"):  # settling more than is held: a bug
+        await repo.apply(user, EntryReason.SETTLE, Money(MAX_BALANCE_CENTS), utc_now())
+    assert await repo.get(user) == wallet
+    assert [e.reason for e in await repo.entries(user)] == [EntryReason.DEPOSIT, EntryReason.HOLD]
 
 
 async def test_concurrent_first_deposits_create_one_wallet(deps):

@@ -1,4 +1,4 @@
-"""WalletRepository on Tortoise ORM. Each change is one conditional UPDATE (the balance rule
+"""WalletRepository on Tortoise ORM. Each change is one conditional UPDATE (the balance rules
 in its WHERE clause, so concurrent changes cannot overdraw) plus its entry, in the caller's
 transaction."""
 
@@ -10,13 +10,41 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import F
+from tortoise.models import Model
 
-from services.common.uncancellable import finished_even_if_cancelled
-from services.trading.adapters.orm import WalletEntryRecord, WalletRecord
+from services.common.sql_inserts import insert_step
+from services.common.sql_trips import fetch_together
+from services.common.sql_views import statement
+from services.trading.adapters.orm import CONNECTION, WalletEntryRecord, WalletRecord
 from services.trading.domain.errors import InsufficientFunds, WalletLimitExceeded
 from services.trading.domain.money import MAX_BALANCE_CENTS, Money
 from services.trading.domain.wallet import EntryReason, Wallet, WalletEntry, entry_deltas
+
+# Prepared (every deposit, hold, release, settlement and payout runs them): the ORM compiled
+# each through pypika, and a created entry cost one more trip for its row id.
+_OPEN = statement(
+    lambda d: (
+        "INSERT INTO wallet (user_id, available_cents, held_cents, updated_at) "
+        f"VALUES ({d.param(1)}, 0, 0, {d.param(2)}) ON CONFLICT (user_id) DO NOTHING"
+    )
+)
+# Balances never go below zero, nor available above MAX_BALANCE_CENTS: a change that would
+# leave them so changes nothing (no row answered).
+_CHANGE = statement(
+    lambda d: (
+        f"UPDATE wallet SET available_cents = available_cents + {d.param(1)}, "
+        f"held_cents = held_cents + {d.param(2)}, updated_at = {d.param(3)} "
+        f"WHERE user_id = {d.param(4)} "
+        f"AND available_cents + {d.param(5)} BETWEEN 0 AND {d.param(6)} "
+        f"AND held_cents + {d.param(7)} >= 0 "
+        "RETURNING available_cents, held_cents"
+    )
+)
+
+
+def _column(model: type[Model], field: str, value: Any) -> Any:
+    """`value` as Tortoise writes it to `field`'s column."""
+    return model._meta.fields_map[field].to_db_value(value, model)
 
 
 def _to_domain(record: WalletRecord) -> Wallet:
@@ -39,34 +67,35 @@ class TortoiseWalletRepository:
         reference: str | None = None,
     ) -> Wallet:
         available, held = entry_deltas(reason, amount)
-        # A first deposit or payout creates the wallet; concurrent first ones do not collide.
-        first = WalletRecord(user_id=user_id, available_cents=0, held_cents=0, updated_at=at)
-        await finished_even_if_cancelled(WalletRecord.bulk_create([first], ignore_conflicts=True))
-        rules: dict[str, Any] = {}
-        if available < 0:
-            rules["available_cents__gte"] = -available
-        if available > 0:
-            rules["available_cents__lte"] = MAX_BALANCE_CENTS - available
-        if held < 0:
-            rules["held_cents__gte"] = -held
-        changed = await WalletRecord.filter(user_id=user_id, **rules).update(
-            available_cents=F("available_cents") + available,
-            held_cents=F("held_cents") + held,
-            updated_at=at,
+        user, moment = (
+            _column(WalletRecord, "user_id", user_id),
+            _column(WalletRecord, "updated_at", at),
+        )
+        # One trip: a first deposit or payout creates the wallet (concurrent first ones do not
+        # collide), then the change applies only where the balances stay within their rules
+        # (so concurrent changes cannot overdraw) and answers the new balances.
+        _, changed = await fetch_together(
+            CONNECTION,
+            (_OPEN, (user, moment)),
+            (_CHANGE, (available, held, moment, user, available, MAX_BALANCE_CENTS, held)),
         )
         if not changed:
             await self._refuse(user_id, reason, amount)
-        await WalletEntryRecord.create(
-            id=uuid.uuid4(),
-            user_id=user_id,
-            reason=str(reason),
-            available_delta_cents=available,
-            held_delta_cents=held,
-            purchase_id=purchase_id,
-            reference=reference,
-            created_at=at,
+        entry = {
+            "id": uuid.uuid4(),
+            "user_id": user_id,
+            "reason": str(reason),
+            "available_delta_cents": available,
+            "held_delta_cents": held,
+            "purchase_id": purchase_id,
+            "reference": reference,
+            "created_at": at,
+        }
+        await fetch_together(CONNECTION, insert_step(WalletEntryRecord, entry))
+        balances = changed[0]
+        return Wallet(
+            user_id, Money(int(balances["available_cents"])), Money(int(balances["held_cents"]))
         )
-        return await self.get(user_id)
 
     async def _refuse(self, user_id: UUID, reason: EntryReason, amount: Money) -> None:
         wallet = await self.get(user_id)
