@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from services.notification.adapters.orm import PriceAlertRecord
+from services.common.sql_inserts import insert_row
+from services.common.sql_views import fetch, statement
+from services.notification.adapters.orm import CONNECTION, PriceAlertRecord
 from services.notification.domain.alerts import PriceAlert
+
+# Prepared (every new alert counts the user's armed ones first).
+_COUNT_ARMED = statement(
+    lambda d: (
+        f"SELECT COUNT(*) AS n FROM price_alert WHERE user_id = {d.param(1)} AND fired_at IS NULL"
+    )
+)
 
 
 def to_domain(record: PriceAlertRecord) -> PriceAlert:
@@ -24,19 +33,24 @@ def to_domain(record: PriceAlertRecord) -> PriceAlert:
 
 class TortoiseAlertRepository:
     async def add(self, alert: PriceAlert) -> None:
-        await PriceAlertRecord.create(
-            id=alert.id,
-            user_id=alert.user_id,
-            asset_symbol=alert.asset_symbol,
-            direction=alert.direction.value,
-            threshold=alert.threshold,
-            created_at=alert.created_at,
-            fired_at=alert.fired_at,
-            fired_price=alert.fired_price,
-        )
+        # A prepared INSERT (every new alert runs it): the ORM's create compiled it through
+        # pypika and asked SQLite for a row id it did not need.
+        row = {
+            "id": alert.id,
+            "user_id": alert.user_id,
+            "asset_symbol": alert.asset_symbol,
+            "direction": alert.direction.value,
+            "threshold": alert.threshold,
+            "created_at": alert.created_at,
+            "fired_at": alert.fired_at,
+            "fired_price": alert.fired_price,
+        }
+        await insert_row(CONNECTION, PriceAlertRecord, row)
 
     async def count_armed(self, user_id: UUID) -> int:
-        return await PriceAlertRecord.filter(user_id=user_id, fired_at__isnull=True).count()
+        user = PriceAlertRecord._meta.fields_map["user_id"].to_db_value(user_id, PriceAlertRecord)
+        [counted] = await fetch(CONNECTION, _COUNT_ARMED, user)
+        return int(counted["n"])
 
     async def list_for(self, user_id: UUID, *, limit: int, offset: int) -> Sequence[PriceAlert]:
         records = (
