@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.trading.adapters.orm import MarketDataTickRecord
+from services.common.sql_inserts import insert_row
+from services.trading.adapters.orm import CONNECTION, MarketDataTickRecord
 from services.trading.domain.ticks import MarketDataTick
 
 _COLUMNS = '(id, asset_symbol, price, "timestamp", received_at, quantity)'
@@ -25,14 +26,16 @@ def _to_domain(record: MarketDataTickRecord) -> MarketDataTick:
 
 class TortoiseTickRepository:
     async def add(self, tick: MarketDataTick) -> None:
-        await MarketDataTickRecord.create(
-            id=tick.id,
-            asset_symbol=tick.asset_symbol,
-            price=tick.price,
-            timestamp=tick.timestamp,
-            received_at=tick.received_at,
-            quantity=tick.quantity,
-        )
+        # A prepared INSERT: the ORM's create compiled it and fetched a row id nobody read.
+        row = {
+            "id": tick.id,
+            "asset_symbol": tick.asset_symbol,
+            "price": tick.price,
+            "timestamp": tick.timestamp,
+            "received_at": tick.received_at,
+            "quantity": tick.quantity,
+        }
+        await insert_row(CONNECTION, MarketDataTickRecord, row)
 
     async def add_many(self, ticks: Sequence[MarketDataTick]) -> None:
         # One executemany in the caller's transaction, without a model per tick (bulk_create
