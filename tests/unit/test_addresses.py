@@ -20,6 +20,7 @@ from services.common.addresses import (
     parse_address,
     socket_path,
 )
+from services.common.http_transport import PooledTransport
 from services.nft.config import NftSettings
 from services.registry.config import RegistrySettings
 from services.trading.config import TradingSettings
@@ -113,10 +114,13 @@ def test_an_http_unix_url_round_trips():
     )
 
 
-def test_a_tcp_peer_keeps_httpxs_own_transport():
-    # The socket transport is exercised for real in tests/integration/test_unix_socket_clients.py.
-    assert http_target("127.0.0.1:1").httpx_args() == {}
-    assert http_target("127.0.0.1:1").transport() is None
+def test_plain_http_goes_through_the_pooled_transport_and_https_through_httpxs_own():
+    # Both transports are exercised for real in tests/integration/test_http_transport.py and
+    # tests/integration/test_unix_socket_clients.py.
+    assert isinstance(http_target("127.0.0.1:1").transport(), PooledTransport)
+    assert isinstance(http_target("unix:/run/t/egress-nft.sock").transport(), PooledTransport)
+    assert http_target("https://idp.example/jwks.json").transport() is None
+    assert http_target("https://idp.example/jwks.json").httpx_args() == {}
 
 
 def test_settings_take_every_address_form(monkeypatch):
