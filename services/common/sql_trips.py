@@ -11,7 +11,7 @@ Semantics are those of calling `sql_views.fetch` for each statement in turn: in 
 context's transaction (or autocommit outside one), stopping at the first error, which is raised
 as Tortoise raises it (`IntegrityError`, `OperationalError`); the statements before it stay
 done, as they would. Leans on aiosqlite's `Connection._execute` (run a function on the
-connection's thread), pinned by tests/unit/test_sql_trips_pins.py.
+connection's thread), pinned by tests/integration/test_sql_trips.py.
 """
 
 from __future__ import annotations
