@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from services.common.idempotency import KeyRace, StoredResponse
 from services.common.idempotency_orm import IdempotencyRecordModel
-from services.common.sql_inserts import insert_statement
+from services.common.sql_inserts import column_value, insert_statement
 from services.common.sql_trips import fetch_together
 from services.common.sql_views import Statement, statement
 
@@ -133,7 +133,7 @@ class DatabaseIdempotencyStore:
 
     def _moment(self, value: datetime) -> Any:
         # As Tortoise writes the column (text on SQLite: compared as text, so the same format).
-        return self._model._meta.fields_map["expires_at"].to_db_value(value, self._model)
+        return column_value(self._model, "expires_at", value)
 
 
 class InMemoryIdempotencyStore:

@@ -19,6 +19,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from services.common.outbox import OutboxMessage, Payload
+from services.common.sql_inserts import column_value
 
 TABLE = "outbox_message"
 # Serves "the oldest pending messages of a topic", and counts their items from the index alone
@@ -127,7 +128,7 @@ class TortoiseOutboxStore:
         client = self._model._meta.db
         dialect = "postgres" if client.capabilities.dialect == "postgres" else "sqlite"
         statement = _ADD[dialect].format(table=self._model._meta.db_table)
-        moment = self._model._meta.fields_map["created_at"].to_db_value(self._clock(), self._model)
+        moment = column_value(self._model, "created_at", self._clock())
         return client, statement, moment
 
     async def pending(
@@ -151,11 +152,10 @@ class TortoiseOutboxStore:
         # Compare-and-set on the lease column: of two relays reading the same head, one wins.
         client = self._model._meta.db
         dialect = "postgres" if client.capabilities.dialect == "postgres" else "sqlite"
-        lease = self._model._meta.fields_map["next_attempt_at"]
         bound = [
-            lease.to_db_value(until, self._model),
+            column_value(self._model, "next_attempt_at", until),
             message.id,
-            lease.to_db_value(message.next_attempt_at, self._model),
+            column_value(self._model, "next_attempt_at", message.next_attempt_at),
         ]
         statement = _CLAIM[dialect].format(table=self._model._meta.db_table)
         return len(await client.execute_query_dict(statement, bound)) == 1

@@ -39,7 +39,10 @@ def insert_step(model: type[Model], values: Mapping[str, Any]) -> tuple[Statemen
     """The INSERT of `values` (as `insert_row` takes them) and its parameters, to run with
     others in one trip (services.common.sql_trips)."""
     columns = tuple(values)
-    fields = model._meta.fields_map
-    return insert_statement(model, columns), [
-        fields[c].to_db_value(values[c], model) for c in columns
-    ]
+    return insert_statement(model, columns), [column_value(model, c, values[c]) for c in columns]
+
+
+def column_value(model: type[Model], field: str, value: Any) -> Any:
+    """`value` as Tortoise writes it to `field`'s column: a parameter of a prepared statement
+    (on SQLite a datetime is text, compared as text, so it must be written the same way)."""
+    return model._meta.fields_map[field].to_db_value(value, model)

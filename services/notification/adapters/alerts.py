@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from services.common.sql_inserts import insert_row
+from services.common.sql_inserts import column_value, insert_row
 from services.common.sql_views import fetch, statement
 from services.notification.adapters.orm import CONNECTION, PriceAlertRecord
 from services.notification.domain.alerts import PriceAlert
@@ -48,7 +48,7 @@ class TortoiseAlertRepository:
         await insert_row(CONNECTION, PriceAlertRecord, row)
 
     async def count_armed(self, user_id: UUID) -> int:
-        user = PriceAlertRecord._meta.fields_map["user_id"].to_db_value(user_id, PriceAlertRecord)
+        user = column_value(PriceAlertRecord, "user_id", user_id)
         [counted] = await fetch(CONNECTION, _COUNT_ARMED, user)
         return int(counted["n"])
 

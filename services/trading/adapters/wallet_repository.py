@@ -7,12 +7,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from tortoise.models import Model
-
-from services.common.sql_inserts import insert_step
+from services.common.sql_inserts import column_value, insert_row
 from services.common.sql_trips import fetch_together
 from services.common.sql_views import statement
 from services.trading.adapters.orm import CONNECTION, WalletEntryRecord, WalletRecord
@@ -42,11 +39,6 @@ _CHANGE = statement(
 )
 
 
-def _column(model: type[Model], field: str, value: Any) -> Any:
-    """`value` as Tortoise writes it to `field`'s column."""
-    return model._meta.fields_map[field].to_db_value(value, model)
-
-
 def _to_domain(record: WalletRecord) -> Wallet:
     return Wallet(record.user_id, Money(record.available_cents), Money(record.held_cents))
 
@@ -68,8 +60,8 @@ class TortoiseWalletRepository:
     ) -> Wallet:
         available, held = entry_deltas(reason, amount)
         user, moment = (
-            _column(WalletRecord, "user_id", user_id),
-            _column(WalletRecord, "updated_at", at),
+            column_value(WalletRecord, "user_id", user_id),
+            column_value(WalletRecord, "updated_at", at),
         )
         # One trip: a first deposit or payout creates the wallet (concurrent first ones do not
         # collide), then the change applies only where the balances stay within their rules
@@ -91,7 +83,7 @@ class TortoiseWalletRepository:
             "reference": reference,
             "created_at": at,
         }
-        await fetch_together(CONNECTION, insert_step(WalletEntryRecord, entry))
+        await insert_row(CONNECTION, WalletEntryRecord, entry)
         balances = changed[0]
         return Wallet(
             user_id, Money(int(balances["available_cents"])), Money(int(balances["held_cents"]))
