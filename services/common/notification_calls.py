@@ -15,6 +15,16 @@ from services.common.addresses import http_target
 from services.common.outbox import DeliveryFailed
 
 CONSUMER = "notification"
+# The most items of each batch operation (the contract's maxItems; a test keeps them equal).
+MAX_EVENTS_PER_CALL = 500  # NotificationEventBatchInput.events
+MAX_TICKS_PER_CALL = 1000  # PriceTickBatchInput.ticks
+
+
+def refusal(reason: str, problems: object) -> str:
+    """Why notification refused one item of a batch, with the problems it named, bounded as
+    the outbox keeps a message's last error."""
+    details = problems if isinstance(problems, list) else []
+    return "; ".join([reason, *map(str, details)])[:500]
 
 
 class NotificationCalls:

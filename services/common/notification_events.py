@@ -26,10 +26,14 @@ from generated.rest.notification_client.models import (
     NotificationEventInput,
     NotificationEventOutcomeOutcome,
 )
-from services.common.notification_calls import CONSUMER, NotificationCalls
+from services.common.notification_calls import (
+    CONSUMER,
+    MAX_EVENTS_PER_CALL,
+    NotificationCalls,
+    refusal,
+)
 from services.common.outbox import DeliveryFailed, OutboxMessage
 
-MAX_EVENTS_PER_CALL = 500  # notification's NotificationEventBatchInput.maxItems
 DELIVERED = frozenset({200, 201})
 REFUSED = frozenset({400, 409, 415, 422})
 NOT_DELIVERED = {
@@ -70,7 +74,7 @@ class NotificationEventDelivery:
         if results is None:
             return await self._one_by_one(chunk)
         return {
-            message_id: _why(NOT_DELIVERED[result.outcome], result.problems)
+            message_id: refusal(NOT_DELIVERED[result.outcome], result.problems)
             for (message_id, _), result in zip(chunk, results, strict=True)
             if result.outcome in NOT_DELIVERED
         }
@@ -89,8 +93,3 @@ class NotificationEventDelivery:
 
     async def aclose(self) -> None:
         await self._calls.aclose()
-
-
-def _why(reason: str, problems: object) -> str:
-    details = problems if isinstance(problems, list) else []
-    return "; ".join([reason, *map(str, details)])[:500]

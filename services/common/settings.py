@@ -11,6 +11,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.addresses import http_target, http_url_target, socket_path, split_address
+from services.common.notification_calls import MAX_EVENTS_PER_CALL
 from services.common.outbox import RelayPolicy
 
 T = TypeVar("T")
@@ -188,9 +189,9 @@ class PublisherSettings(ServiceSettings):
         return checked(cls, info, value, http_target)
 
     def slowest_batch_seconds(self) -> float:
-        # Every notification call of a batch timing out: its batch calls (≤ 500 events each),
-        # then one call per event if notification's contract refused a batch as a whole.
-        batch_calls = -(-self.notification_batch_size // 500)
+        # Every notification call of a batch timing out: its batch calls, then one call per
+        # event if notification's contract refused a batch as a whole.
+        batch_calls = -(-self.notification_batch_size // MAX_EVENTS_PER_CALL)
         return self.notification_timeout_seconds * (batch_calls + self.notification_batch_size)
 
     @property

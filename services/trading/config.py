@@ -7,6 +7,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.addresses import Address, http_target, parse_address
+from services.common.notification_calls import MAX_TICKS_PER_CALL
 from services.common.settings import PublisherSettings, checked
 
 # The most ticks one outbox bundle carries: MarketDataTickBatchInput.ticks' maxItems in the
@@ -65,7 +66,8 @@ class TradingSettings(PublisherSettings):
 
     def slowest_batch_seconds(self) -> float:
         # The first bundle is taken whole: up to MAX_BUNDLE_TICKS even below the batch size.
-        tick_calls = -(-max(self.notification_ticks_batch_size, MAX_BUNDLE_TICKS) // 1000)
+        ticks = max(self.notification_ticks_batch_size, MAX_BUNDLE_TICKS)
+        tick_calls = -(-ticks // MAX_TICKS_PER_CALL)
         return max(
             self.analytics_timeout_seconds,
             self.notification_timeout_seconds * tick_calls,

@@ -19,6 +19,8 @@ from generated.rest.notification_client.models import (
 )
 from generated.rest.notification_client.types import Response
 from services.common import notification_events
+from services.common.contracts import load_contract
+from services.common.notification_calls import MAX_EVENTS_PER_CALL, MAX_TICKS_PER_CALL, refusal
 from services.common.notification_events import NotificationEventDelivery
 from services.common.outbox import DeliveryFailed, OutboxMessage
 
@@ -122,3 +124,20 @@ async def test_a_batch_of_payloads_that_are_no_events_makes_no_call(deliver, mon
 async def test_against_a_real_socket_nobody_listens_on_it_fails_the_batch(deliver):
     with pytest.raises(DeliveryFailed):
         await deliver(BATCH[:1])
+
+
+def test_the_callers_batch_limits_are_notifications_own():
+    # The publishers split their batches by these; a larger call would be refused whole.
+    schemas = load_contract("notification")["components"]["schemas"]
+    assert schemas["NotificationEventBatchInput"]["properties"]["events"]["maxItems"] == (
+        MAX_EVENTS_PER_CALL
+    )
+    assert schemas["PriceTickBatchInput"]["properties"]["ticks"]["maxItems"] == MAX_TICKS_PER_CALL
+
+
+def test_a_refusal_names_the_problems_and_is_bounded():
+    assert refusal("notification refused it", ["price", "timestamp"]) == (
+        "notification refused it; price; timestamp"
+    )
+    assert refusal("refused", None) == "refused"
+    assert len(refusal("refused", ["x" * 400, "y" * 400])) == 500

@@ -23,14 +23,18 @@ from generated.rest.notification_client.models import (
     PriceTickBatchResult,
     PriceTickOutcomeOutcome,
 )
-from services.common.notification_calls import CONSUMER, NotificationCalls
+from services.common.notification_calls import (
+    CONSUMER,
+    MAX_TICKS_PER_CALL,
+    NotificationCalls,
+    refusal,
+)
 from services.common.outbox import DeliveryFailed, OutboxMessage
 from services.trading.adapters.consumer_messages import (
     message_to_price_tick,
     ticks_with_message_ids,
 )
 
-MAX_TICKS_PER_CALL = 1000  # notification's PriceTickBatchInput.maxItems
 Tick = tuple[int, dict[str, Any]]  # (the id of the outbox message carrying it, the tick)
 
 
@@ -59,7 +63,7 @@ class NotificationDelivery:
         if results is None:
             return await self._one_by_one(chunk)
         return [
-            (message_id, "notification refused it: " + "; ".join(result.problems or []))
+            (message_id, refusal("notification refused it", result.problems))
             for (message_id, _), result in zip(chunk, results, strict=True)
             if result.outcome is PriceTickOutcomeOutcome.REFUSED
         ]
