@@ -18,7 +18,6 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 
-from services.common.http_transport import pooled_transport
 from services.common.quoting import quoted
 
 if TYPE_CHECKING:
@@ -107,6 +106,10 @@ class HttpTarget:
         through the socket when there is one; None for https: httpx's own, verifying TLS."""
         if self.url.startswith("https://"):
             return None
+        # Imported here: aiohttp costs ~0.25 s of start-up to the launcher, which imports this
+        # module for socket_path and never makes a client.
+        from services.common.http_transport import pooled_transport
+
         return pooled_transport(self.socket)
 
     def httpx_args(self) -> dict[str, Any]:
