@@ -104,7 +104,7 @@ async def test_the_first_error_stops_them_as_tortoise_raises_it(database, databa
         )
     # Outside a transaction each statement commits alone, as one fetch after another would.
     assert await names(owner) == [(1, "one")]
-    with pytest.raises(OperationalError if database_url.startswith("sqlite") else Exception):
+    with pytest.raises(OperationalError):
         await fetch_together(CONNECTION, (BROKEN, ()))
 
 
