@@ -8,6 +8,7 @@ parked messages), so the relay's query stays cheap without a clean-up job."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from tortoise.models import Model
 
 from services.common.outbox import OutboxMessage, Payload
 from services.common.sql_inserts import column_value
+from services.common.sql_views import POSTGRES, Dialect, Statement, statement
 
 TABLE = "outbox_message"
 # Serves "the oldest pending messages of a topic", and counts their items from the index alone
@@ -45,41 +47,64 @@ class OutboxMessageModel(Model):
 
 
 _COLUMNS = "id, topic, payload, created_at, attempts, next_attempt_at, items"
-_PENDING = (
-    f"SELECT {_COLUMNS} FROM {{table}} "
-    "WHERE topic = {topic} AND parked_at IS NULL ORDER BY id LIMIT {limit}"
-)
-# The same head, cut where its running count of items passes {max_items} (the first message is
-# always taken): the count runs over the index, and only the chosen rows' payloads are read.
-_PENDING_WITHIN = (
-    f"SELECT {_COLUMNS} FROM {{table}} WHERE id IN ("
-    "SELECT id FROM (SELECT id, items, SUM(items) OVER (ORDER BY id) AS upto FROM ("
-    "SELECT id, items FROM {table} WHERE topic = {topic} AND parked_at IS NULL "
-    "ORDER BY id LIMIT {limit}) AS head) AS counted "
-    "WHERE upto <= {max_items} OR upto = items"
-    ") ORDER BY id"
-)
 
 
-_ADD = {
-    "postgres": "INSERT INTO {table} "
-    "(topic, payload, created_at, attempts, next_attempt_at, items) VALUES ($1, $2, $3, 0, $4, $5)",
-    "sqlite": "INSERT INTO {table} "
-    "(topic, payload, created_at, attempts, next_attempt_at, items) VALUES (?, ?, ?, 0, ?, ?)",
-}
-# Compare-and-set on the lease column, prepared (every batch the relay sends claims its head).
-_CLAIM = {
-    "postgres": "UPDATE {table} SET next_attempt_at = $1 "
-    "WHERE id = $2 AND next_attempt_at = $3 AND parked_at IS NULL RETURNING id",
-    "sqlite": "UPDATE {table} SET next_attempt_at = ? "
-    "WHERE id = ? AND next_attempt_at = ? AND parked_at IS NULL RETURNING id",
-}
-# Delivered rows go in one statement per batch, its ids bound as parameters: Tortoise's
-# `filter(id__in=...).delete()` compiles an IN list of literals through pypika per call.
-_DELIVERED = {
-    "postgres": "DELETE FROM {table} WHERE id = ANY($1::bigint[])",
-    "sqlite": "DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?))",
-}
+@dataclass(frozen=True)
+class _Statements:
+    """One outbox table's statements, each in both dialects (services.common.sql_views)."""
+
+    add: Statement
+    pending: Statement
+    pending_within: Statement
+    claim: Statement
+    delivered: Statement
+
+
+def _statements(table: str) -> _Statements:
+    def head(d: Dialect, columns: str) -> str:
+        return (
+            f"SELECT {columns} FROM {table} WHERE topic = {d.param(1)} AND parked_at IS NULL "
+            f"ORDER BY id LIMIT {d.param(2)}"
+        )
+
+    def delivered(d: Dialect) -> str:
+        # SQLite binds the list as one JSON text (no limit on bound variables to mind).
+        if d.name == POSTGRES.name:
+            return f"DELETE FROM {table} WHERE id = ANY({d.param(1)}::bigint[])"
+        return f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each({d.param(1)}))"
+
+    return _Statements(
+        add=statement(
+            lambda d: (
+                f"INSERT INTO {table} "
+                "(topic, payload, created_at, attempts, next_attempt_at, items) VALUES "
+                f"({d.param(1)}, {d.param(2)}, {d.param(3)}, 0, {d.param(4)}, {d.param(5)})"
+            )
+        ),
+        pending=statement(lambda d: head(d, _COLUMNS)),
+        # The same head, cut where its running count of items passes the third parameter (the
+        # first message always taken): the count runs over the index, and only the chosen
+        # rows' payloads are read.
+        pending_within=statement(
+            lambda d: (
+                f"SELECT {_COLUMNS} FROM {table} WHERE id IN ("
+                "SELECT id FROM (SELECT id, items, SUM(items) OVER (ORDER BY id) AS upto FROM ("
+                f"{head(d, 'id, items')}) AS head) AS counted "
+                f"WHERE upto <= {d.param(3)} OR upto = items"
+                ") ORDER BY id"
+            )
+        ),
+        # Compare-and-set on the lease column (every batch the relay sends claims its head).
+        claim=statement(
+            lambda d: (
+                f"UPDATE {table} SET next_attempt_at = {d.param(1)} WHERE id = {d.param(2)} "
+                f"AND next_attempt_at = {d.param(3)} AND parked_at IS NULL RETURNING id"
+            )
+        ),
+        # Delivered rows go in one statement per batch, its ids bound as parameters: Tortoise's
+        # `filter(id__in=...).delete()` compiles an IN list of literals through pypika per call.
+        delivered=statement(delivered),
+    )
 
 
 def _message_of(row: dict[str, Any]) -> OutboxMessage:
@@ -102,75 +127,66 @@ def _moment(value: datetime | str) -> datetime:
 
 
 class TortoiseOutboxStore:
+    """Every statement in the caller's transaction: the connection Tortoise gives this task
+    (`Model._meta.db`). Prepared, rows straight to messages: the ORM compiled each query
+    through pypika, built a model per row and encoded or parsed its JSON with the stdlib,
+    most of a relay's CPU per message at feed rates (a 1,000-tick bundle: ~5 % of trading's)."""
+
     def __init__(self, model: type[OutboxMessageModel], clock: Callable[[], datetime]) -> None:
         self._model = model
         self._clock = clock
+        self._sql = _statements(model._meta.db_table)
 
     async def add(self, topic: str, payload: Payload, *, items: int = 1) -> None:
-        # One prepared statement in the caller's transaction (the connection Tortoise gives
-        # this task), the payload by orjson: a model's create compiled the INSERT through
-        # pypika and encoded the JSON with the stdlib (a 1,000-tick bundle: ~5 % of trading).
-        client, statement, moment = self._insert()
+        client, moment = self._model._meta.db, self._now()
         await client.execute_query(
-            statement, [topic, orjson.dumps(payload).decode(), moment, moment, items]
+            self._in(client, self._sql.add),
+            [topic, orjson.dumps(payload).decode(), moment, moment, items],
         )
 
     async def add_many(self, topic: str, payloads: Sequence[Payload]) -> None:
-        # One executemany in the caller's transaction (ids from the database, increasing in
-        # list order), without a model per message: bulk_create's models were most of its CPU.
+        # One executemany (ids from the database, increasing in list order).
         if not payloads:
             return
-        client, statement, moment = self._insert()
+        client, moment = self._model._meta.db, self._now()
         rows = [(topic, orjson.dumps(p).decode(), moment, moment, 1) for p in payloads]
-        await client.execute_many(statement, rows)
-
-    def _insert(self) -> tuple[Any, str, Any]:
-        client = self._model._meta.db
-        dialect = "postgres" if client.capabilities.dialect == "postgres" else "sqlite"
-        statement = _ADD[dialect].format(table=self._model._meta.db_table)
-        moment = column_value(self._model, "created_at", self._clock())
-        return client, statement, moment
+        await client.execute_many(self._in(client, self._sql.add), rows)
 
     async def pending(
         self, topic: str, limit: int, max_items: int | None = None
     ) -> list[OutboxMessage]:
-        # One statement, rows straight to messages: a model per row (its JSON and dates parsed
-        # by Tortoise) was most of a relay's CPU per message at feed rates.
         client = self._model._meta.db
-        postgres = client.capabilities.dialect == "postgres"
-        statement = (_PENDING if max_items is None else _PENDING_WITHIN).format(
-            table=self._model._meta.db_table,
-            topic="$1" if postgres else "?",
-            limit="$2" if postgres else "?",
-            max_items="$3" if postgres else "?",
-        )
-        bound = [topic, limit] if max_items is None else [topic, limit, max_items]
-        rows = await client.execute_query_dict(statement, bound)
+        if max_items is None:
+            query, bound = self._sql.pending, [topic, limit]
+        else:
+            query, bound = self._sql.pending_within, [topic, limit, max_items]
+        rows = await client.execute_query_dict(self._in(client, query), bound)
         return [_message_of(row) for row in rows]
 
     async def claim(self, message: OutboxMessage, until: datetime) -> bool:
-        # Compare-and-set on the lease column: of two relays reading the same head, one wins.
+        # Of two relays reading the same head, one wins.
         client = self._model._meta.db
-        dialect = "postgres" if client.capabilities.dialect == "postgres" else "sqlite"
         bound = [
             column_value(self._model, "next_attempt_at", until),
             message.id,
             column_value(self._model, "next_attempt_at", message.next_attempt_at),
         ]
-        statement = _CLAIM[dialect].format(table=self._model._meta.db_table)
-        return len(await client.execute_query_dict(statement, bound)) == 1
+        return len(await client.execute_query_dict(self._in(client, self._sql.claim), bound)) == 1
 
     async def delivered(self, ids: Sequence[int]) -> None:
         if not ids:
             return
         client = self._model._meta.db
-        postgres = client.capabilities.dialect == "postgres"
-        statement = _DELIVERED["postgres" if postgres else "sqlite"].format(
-            table=self._model._meta.db_table
-        )
-        # SQLite binds the list as one JSON text (no limit on bound variables to mind).
+        postgres = client.capabilities.dialect == POSTGRES.name
         bound = list(ids) if postgres else orjson.dumps(list(ids)).decode()
-        await client.execute_query(statement, [bound])
+        await client.execute_query(self._in(client, self._sql.delivered), [bound])
+
+    def _now(self) -> Any:
+        return column_value(self._model, "created_at", self._clock())
+
+    @staticmethod
+    def _in(client: Any, query: Statement) -> str:
+        return query.for_dialect(client.capabilities.dialect)
 
     async def retry_later(self, ids: Sequence[int], at: datetime, error: str) -> None:
         if ids:
