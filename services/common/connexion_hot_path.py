@@ -85,8 +85,11 @@ from connexion.validators import (
     JSONResponseBodyValidator,
     ParameterValidator,
 )
+from connexion.validators.abstract import AbstractRequestBodyValidator
 from jsonschema import Draft4Validator
 from starlette.types import Receive, Scope, Send
+
+from services.common.request_validators import PARSED_BODY
 
 PINNED_CONNEXION = "3.3.0"
 logger = logging.getLogger("connexion.middleware.validation")  # Connexion's, as it logs
@@ -104,6 +107,8 @@ RELIED_ON: tuple[Any, ...] = (
     ResponseValidationOperation,  # __call__ mirrored by PrebuiltResponseValidation
     ResponseValidationAPI,  # make_operation and validate_responses
     JSONRequestBodyValidator,  # `_validator`: the compiled one is handed in (request_validators)
+    # wrap_receive: `_parse` gets the scope the handler's request is built on (PARSED_BODY)
+    AbstractRequestBodyValidator,
     JSONResponseBodyValidator,  # `validator`: the compiled one is handed in
     ParameterValidator,  # validate_parameter called per parameter (request_validators)
     AbstractSecurityHandler,  # _accepts_kwarg answered once (rest_fixes.RuntimeBearerHandler)
@@ -170,6 +175,7 @@ def _decorated(
 
 
 _IMMUTABLE = (str, int, float, bool, type(None))
+_UNPARSED = object()
 
 
 class PrebuiltParameterDecorator(AsyncParameterDecorator):
@@ -208,7 +214,10 @@ class PrebuiltParameterDecorator(AsyncParameterDecorator):
             if (body_name in arguments or has_kwargs) or (
                 mimetype in FORM_CONTENT_TYPES and self._is_swagger2
             ):
-                body = request.get_body()
+                # Parsed once, by the body's validator; else as Connexion reads it.
+                body = request.scope.get(PARSED_BODY, _UNPARSED)
+                if body is _UNPARSED:
+                    body = request.get_body()
             while asyncio.iscoroutine(body):
                 body = await body
             files = await request.files() if mimetype in FORM_CONTENT_TYPES else {}

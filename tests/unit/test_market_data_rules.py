@@ -6,13 +6,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.common.market_data import (
+    ASSET_SYMBOL,
     MAX_FUTURE_SKEW,
+    MAX_PRICE,
     MAX_TIMESTAMP_MS,
     TickFromTheFuture,
     future_problems,
+    is_valid_tick,
     refuse_ticks_from_the_future,
+    rule_breaks,
     tick_problems,
 )
 from services.common.quoting import MAX_QUOTED_CHARACTERS
@@ -76,3 +82,43 @@ def test_every_receiver_refuses_a_tick_from_the_future_with_one_error(clock) -> 
         refuse_ticks_from_the_future(MAX_TIMESTAMP_MS, now=clock())
     assert refused.value.problems == tuple(future_problems(MAX_TIMESTAMP_MS, now=clock()))
     assert str(refused.value).startswith("invalid market data tick: timestamp")
+
+
+# --- the fast path: every tick of a feed is checked by is_valid_tick first -------------------
+
+_SYMBOLS = st.one_of(
+    st.from_regex(ASSET_SYMBOL, fullmatch=True),
+    st.text(alphabet="AZ09-\n az", max_size=30),
+    st.sampled_from(["BTC", "ETH-USD", "A" * 12, "A" * 13, "A-" + "B" * 12, "BTC\n", "", "-"]),
+    st.builds(str.upper, st.text(max_size=26)),
+    st.integers(),
+    st.none(),
+)
+_PRICES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([0, 0.0, -0.0, 5e-324, MAX_PRICE, MAX_PRICE + 1, 10**12, 10**12 + 1, True]),
+    st.text(max_size=3),
+)
+_TIMESTAMPS = st.one_of(
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.sampled_from([0, -1, MAX_TIMESTAMP_MS, MAX_TIMESTAMP_MS + 1, False, True, 1.0]),
+    st.floats(),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(symbol=_SYMBOLS, price=_PRICES, timestamp=_TIMESTAMPS)
+def test_the_fast_path_passes_exactly_the_plain_ticks_the_rules_pass(
+    symbol: object, price: object, timestamp: object
+) -> None:
+    broken = rule_breaks(symbol, price, timestamp, symbol_field="assetSymbol")
+    plain = type(symbol) is str and type(price) in (int, float) and type(timestamp) is int
+    assert is_valid_tick(symbol, price, timestamp) == (plain and not broken)
+    assert tick_problems(symbol, price, timestamp, symbol_field="assetSymbol") == broken
+
+
+def test_the_fast_path_keeps_no_long_text() -> None:
+    assert not is_valid_tick("A" * 26, 1.0, 1)
+    assert not is_valid_tick("A" * 1_000_000, 1.0, 1)
+    assert not is_valid_tick("BTC\n", 1.0, 1)  # fullmatch, never `$`

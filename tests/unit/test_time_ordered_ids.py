@@ -29,3 +29,18 @@ def test_ids_increase_within_a_millisecond_past_the_counter_and_when_the_clock_s
 def test_two_generators_at_the_same_moment_differ():
     first, second = time_ordered_ids(lambda: 1.0), time_ordered_ids(lambda: 1.0)
     assert first() != second()
+
+
+def test_an_id_is_the_uuid_its_number_makes():
+    """Made without UUID's constructor: equal, hashed, printed, pickled and copied as
+    UUID(int=...) is."""
+    import copy
+    import pickle
+    from uuid import UUID
+
+    made = time_ordered_ids()()
+    same = UUID(int=made.int)
+    assert made == same and hash(made) == hash(same) and str(made) == str(same)
+    assert repr(made) == repr(same) and made.is_safe == same.is_safe
+    assert pickle.loads(pickle.dumps(made)) == same and copy.copy(made) == same
+    assert UUID(str(made)) == made and made.bytes == same.bytes

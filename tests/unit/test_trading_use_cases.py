@@ -87,6 +87,21 @@ def test_invalid_ticks_are_refused_with_the_rule_they_break(symbol, price, times
     assert [p.split()[0] for p in refused.value.problems] == [rule]
 
 
+@pytest.mark.parametrize("quantity", [0, 0.0, -0.0, 2.5, 10**15, 1e15])
+def test_a_quantity_from_zero_to_the_bound_is_kept_as_a_double(quantity):
+    tick = MarketDataTick(uuid4(), "BTC", 1.0, 1, FakeClock().now, quantity=quantity)
+    assert tick.quantity == quantity and type(tick.quantity) is float
+
+
+@pytest.mark.parametrize(
+    "quantity", [-1, -1e-300, math.nan, math.inf, 1e15 * (1 + 2**-52), 10**15 + 1, 10**400, True]
+)
+def test_a_quantity_outside_the_bound_is_refused(quantity):
+    with pytest.raises(InvalidTick) as refused:
+        MarketDataTick(uuid4(), "BTC", 1.0, 1, FakeClock().now, quantity=quantity)
+    assert refused.value.problems == ("quantity",)
+
+
 # --- submitting ----------------------------------------------------------------------------
 
 

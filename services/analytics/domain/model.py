@@ -13,8 +13,7 @@ from services.common import market_data
 from services.common.quoting import quoted
 
 MAX_SOURCE_ID_LENGTH = 128
-# Bounded so that price * quantity (at most 1e27) and sums of it stay finite.
-MAX_QUANTITY = 1e15
+MAX_QUANTITY = market_data.MAX_QUANTITY
 
 
 def tick_problems(
@@ -32,11 +31,7 @@ def tick_problems(
         not isinstance(source_id, str) or not 0 < len(source_id) <= MAX_SOURCE_ID_LENGTH
     ):
         problems.append(f"source_id must be empty or 1-{MAX_SOURCE_ID_LENGTH} characters long")
-    if (
-        isinstance(quantity, bool)
-        or not isinstance(quantity, int | float)
-        or not (0 <= quantity <= MAX_QUANTITY and math.isfinite(quantity))
-    ):
+    if not market_data.is_valid_quantity(quantity):
         problems.append(
             f"quantity {quoted(quantity)} must be a finite number >= 0 and <= {MAX_QUANTITY:.0e} "
             "(0: a price quote, not a trade)"

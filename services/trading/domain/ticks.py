@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -15,19 +14,6 @@ def tick_problems(asset_symbol: object, price: object, timestamp: object) -> tup
     """Every rule a tick breaks, named as in the REST contract; empty when it is valid."""
     return tuple(
         market_data.tick_problems(asset_symbol, price, timestamp, symbol_field="assetSymbol")
-    )
-
-
-# As analytics bounds it: price * quantity and its sums stay finite.
-MAX_QUANTITY = 1e15
-
-
-def _valid_quantity(quantity: object) -> bool:
-    return (
-        isinstance(quantity, int | float)
-        and not isinstance(quantity, bool)
-        and 0 <= quantity <= MAX_QUANTITY  # before isfinite(), which overflows on a huge int
-        and math.isfinite(quantity)
     )
 
 
@@ -44,10 +30,12 @@ class MarketDataTick:
 
     def __post_init__(self) -> None:
         problems = tick_problems(self.asset_symbol, self.price, self.timestamp)
-        if not _valid_quantity(self.quantity):
+        if not market_data.is_valid_quantity(self.quantity):
             problems += ("quantity",)
         if problems:
             raise InvalidTick(problems)
         # JSON has one number type: 42 is a valid price, kept as the double it stands for.
-        object.__setattr__(self, "price", float(self.price))
-        object.__setattr__(self, "quantity", float(self.quantity))
+        if type(self.price) is not float:
+            object.__setattr__(self, "price", float(self.price))
+        if type(self.quantity) is not float:
+            object.__setattr__(self, "quantity", float(self.quantity))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from services.common import market_data
 from services.trading.domain.ticks import MarketDataTick
@@ -37,9 +37,8 @@ async def submit_market_data(
     return tick
 
 
-@dataclass(frozen=True)
-class TickInput:
-    """One tick of a batch as a feed sends it."""
+class TickInput(NamedTuple):
+    """One tick of a batch as a feed sends it (a tuple: made for every tick of a feed)."""
 
     asset_symbol: str
     price: float
