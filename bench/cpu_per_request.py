@@ -14,8 +14,13 @@ Idempotency-Key with every request (a wrk Lua `request` function), so none is a 
 The headline read, `GET /api/nfts/user/{id}` (NFTS NFTs), is measured in interleaved rounds
 beside: the floor (bench/bare_starlette.py's ONE_SQL_PATH: bare Starlette, one SQL statement,
 rows straight to the contract's JSON, uvicorn as the services run it), the bare Starlette app
-with nft's ORM repository (what Connexion costs), and the same read through the edge (edge ->
-sidecar -> app: what the mesh keeps of direct throughput)."""
+with nft's ORM repository (what Connexion costs), the same read through the edge (edge ->
+sidecar -> app: what the mesh keeps of direct throughput), and through two plaintext sidecars
+of the mesh's own config (bench/hop_envoys.py: the floor of any path of two Envoys). For the
+paths through Envoys the Envoys' CPU per request is reported too, and for every path the
+machine's (/proc/stat: every process, the load generator's included): on two cores the direct
+path leaves CPU idle and the Envoys' paths use it, so what the edge keeps of direct req/s
+follows what it adds to the machine's CPU per request."""
 
 from __future__ import annotations
 
@@ -23,14 +28,16 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 import yaml
@@ -42,6 +49,7 @@ from bench.common import (
     compare,
     cpu_seconds,
     get,
+    machine_cpu_seconds,
     ms,
     running_mesh,
     seed_nfts,
@@ -51,6 +59,7 @@ from bench.common import (
     wrk,
     wrk_path,
 )
+from bench.hop_envoys import CallerVariant, Hop, running_hops
 from bench.postgres import (
     POSTGRES,
     drop_databases,
@@ -79,11 +88,12 @@ QUERIES = {"get_candles": "?interval=1m"}
 READ = "GET /api/nfts/user/{userId}"
 PROTECTED_READ = "GET /api/users/me"
 MINT = "POST /api/nfts (keyed)"
-DIRECT, FLOOR, BARE, EDGE = (
+DIRECT, FLOOR, BARE, EDGE, TWO_ENVOYS = (
     "Connexion app, direct",
     "floor: bare Starlette + one SQL statement",
     "bare Starlette + nft's ORM repository",
     "edge → sidecar → app",
+    "floor of two Envoys: plaintext sidecar → sidecar → app",
 )
 SQLITE, POSTGRESQL = "SQLite", "PostgreSQL"
 GOAL_CPU_MS = 0.4
@@ -112,6 +122,7 @@ class Target:
     pid: int
     headers: Mapping[str, str] = field(default_factory=dict)
     lua: str = ""  # a request function: a write with a key of its own per request
+    envoys: tuple[int, ...] = ()  # the Envoys on its path, whose CPU is counted apart
 
 
 @dataclass
@@ -119,6 +130,8 @@ class Figures:
     requests: int = 0
     seconds: float = 0.0
     cpu: float = 0.0  # the app's CPU seconds over the runs
+    envoy_cpu: float = 0.0  # the path's Envoys' CPU seconds
+    machine_cpu: float = 0.0  # every core's busy seconds
     errors: int = 0
     p50s: list[float] = field(default_factory=list)
 
@@ -128,11 +141,18 @@ class Figures:
 
     @property
     def cpu_ms(self) -> float:
-        return self.cpu * 1e3 / self.requests if self.requests else float("nan")
+        return self.per_request_ms(self.cpu)
+
+    def per_request_ms(self, seconds: float) -> float:
+        return seconds * 1e3 / self.requests if self.requests else float("nan")
 
     def add(self, target: Target) -> None:
         before = cpu_seconds(target.pid)
+        envoys = sum(cpu_seconds(pid) for pid in target.envoys)
+        machine = machine_cpu_seconds()
         result = wrk(target.url, CONNECTIONS, SECONDS, headers=target.headers, lua=target.lua)
+        self.machine_cpu += machine_cpu_seconds() - machine
+        self.envoy_cpu += sum(cpu_seconds(pid) for pid in target.envoys) - envoys
         self.cpu += cpu_seconds(target.pid) - before
         self.requests += result.requests
         self.seconds += result.seconds
@@ -339,22 +359,43 @@ def measure_database(database: str, env: Mapping[str, str], operations: list[Ope
             for label, path in ((BARE, read_path), (FLOOR, floor_path))
             if json.loads(get(bare.url + path)[1]) != answer
         ]
-        headline = measure_headline(mesh, bare, read_path)
+        hops = stack.enter_context(two_envoys(mesh, read_path))
+        headline = measure_headline(mesh, bare, read_path, hops)
         print(f"   {database}: every operation", file=sys.stderr, flush=True)
         measured = measure_operations(mesh, seeded, operations)
     notes = [f"**{label} answered another JSON than the app** (check it)." for label in differ]
     return Section(database, headline, measured, notes)
 
 
-def measure_headline(mesh: Mesh, bare: BareStarlette, read_path: str) -> dict[str, Figures]:
+PLAINTEXT = CallerVariant("plaintext", secure=False)
+
+
+@contextmanager
+def two_envoys(mesh: Mesh, read_path: str) -> Iterator[Hop]:
+    """A plaintext caller sidecar and nft's sidecar, both of the mesh's config, in front of
+    the nft app: the path of two Envoys with no TLS, RBAC or JWT check on it."""
+    app_port = urlsplit(mesh.instances["nft"][0].app.url).port
+    assert app_port is not None  # private_apps=False: the app is on a loopback port
+    with (
+        tempfile.TemporaryDirectory(prefix="capsure-bench-hop-") as workdir,
+        running_hops([PLAINTEXT], app_port, read_path, Path(workdir)) as hops,
+    ):
+        yield hops[PLAINTEXT.label]
+
+
+def measure_headline(
+    mesh: Mesh, bare: BareStarlette, read_path: str, hop: Hop
+) -> dict[str, Figures]:
     """The seed's read and what it is compared with, in interleaved rounds."""
     nft = mesh.instances["nft"][0]
     floor_path = ONE_SQL_PATH.format(userId=read_path.rsplit("/", 1)[1])
+    assert mesh.edge is not None
     targets = {
         DIRECT: Target(nft.app.url + read_path, nft.app.pid),
         FLOOR: Target(bare.url + floor_path, bare.pid),
         BARE: Target(bare.url + read_path, bare.pid),
-        EDGE: Target(mesh.edge_url + read_path, nft.app.pid),
+        EDGE: Target(mesh.edge_url + read_path, nft.app.pid, envoys=edge_envoys(mesh)),
+        TWO_ENVOYS: Target(hop.url, nft.app.pid, envoys=(hop.caller.pid, hop.callee.pid)),
     }
     for target in targets.values():
         wrk(target.url, CONNECTIONS, WARM_UP_SECONDS)
@@ -364,6 +405,12 @@ def measure_headline(mesh: Mesh, bare: BareStarlette, read_path: str) -> dict[st
         for label in order:
             figures[label].add(targets[label])
     return figures
+
+
+def edge_envoys(mesh: Mesh) -> tuple[int, int]:
+    """The edge and nft's sidecar: the Envoys of the edge path."""
+    assert mesh.edge is not None
+    return mesh.edge.pid, mesh.instances["nft"][0].sidecar.pid
 
 
 def read_target(mesh: Mesh, seeded: Seed, operation: Operation) -> Target | None:
@@ -427,8 +474,9 @@ def report(sections: list[Section], skipped: str) -> str:
         compare(TITLE, f"app CPU/request, {READ}", POSTGRESQL, pg.cpu_ms, SQLITE,
                 lite.cpu_ms, "ms")  # fmt: skip
     headline_rows = [row for section in sections for row in headline(section)]
-    header = ["database", "path", "req/s (16 conns)", "÷ floor", "app CPU ms/req",
-              "p50 ms (median of rounds)", "errors"]  # fmt: skip
+    header = ["database", "path", "req/s (16 conns)", "÷ floor", "÷ direct", "app CPU ms/req",
+              "Envoys' CPU ms/req", "machine CPU ms/req", "p50 ms (median of rounds)",
+              "errors"]  # fmt: skip
     databases = [s.database for s in sections]
     op_header = ["operation", "service", "auth"]
     for database in databases:
@@ -448,8 +496,13 @@ def report(sections: list[Section], skipped: str) -> str:
         f"{GOAL_OF_FLOOR}x the floor's req/s, the edge path ≥ {GOAL_EDGE}x direct. "
         f"{HEADLINE_ROUNDS} interleaved rounds of {SECONDS} s per path at {CONNECTIONS} "
         "connections (wrk, keep-alive, after a warm-up); CPU ms/req is the serving process's "
-        "utime + stime (/proc/<pid>/stat) over the rounds ÷ the requests wrk counted; for the "
-        "edge row it is still the nft app's alone (the Envoys' CPU is not in it).\n\n"
+        "utime + stime (/proc/<pid>/stat) over the rounds ÷ the requests wrk counted; on the "
+        "paths through Envoys it is still the nft app's alone, and the Envoys' is beside it "
+        "(the edge's and nft's sidecar; the two plaintext sidecars'). Machine CPU: every "
+        "core's busy time (/proc/stat), wrk and the database included. On two cores the "
+        "direct path leaves CPU idle (the one app process is its bottleneck); a path through "
+        "Envoys keeps of direct req/s about what it adds to the machine's CPU per request "
+        "allows, so the floor of two Envoys shows what any such path can keep here.\n\n"
         "### Every operation, straight to its app\n\n"
         f"{table(op_header, op_rows)}\n"
         f"One run of {SECONDS} s per operation at {CONNECTIONS} connections after a "
@@ -470,14 +523,18 @@ def cells(found: Figures | str) -> list[object]:
 
 
 def headline(section: Section) -> Iterator[list[object]]:
-    floor = section.headline[FLOOR].rps
+    floor, direct = section.headline[FLOOR].rps, section.headline[DIRECT].rps
     for label, figures in section.headline.items():
+        envoys = figures.per_request_ms(figures.envoy_cpu) if figures.envoy_cpu else None
         yield [
             section.database,
             label,
             f"{figures.rps:.0f}",
             f"{figures.rps / floor:.2f}" if floor else "-",
+            f"{figures.rps / direct:.2f}" if direct else "-",
             f"{figures.cpu_ms:.3f}",
+            "" if envoys is None else f"{envoys:.3f}",
+            f"{figures.per_request_ms(figures.machine_cpu):.3f}",
             ms(statistics.median(figures.p50s)),
             figures.errors,
         ]
@@ -492,6 +549,8 @@ def record(section: Section) -> None:
             at[FLOOR].cpu_ms, "ms")  # fmt: skip
     compare(TITLE, f"req/s, {READ}, {db}", EDGE, at[EDGE].rps, DIRECT, read.rps, "req/s",
             higher_is_better=True)  # fmt: skip
+    compare(TITLE, f"req/s, {READ}, {db}", EDGE, at[EDGE].rps, TWO_ENVOYS, at[TWO_ENVOYS].rps,
+            "req/s", higher_is_better=True)  # fmt: skip
     for name in (PROTECTED_READ, MINT):
         measured = section.operations.get(name)
         if measured is not None and isinstance(found := measured.found, Figures):
