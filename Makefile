@@ -7,12 +7,13 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install generate check-generated compose lint run status add-instance rotate-keys seed \
+.PHONY: help install generate check-generated compose lint run status logs add-instance rotate-keys seed \
 	remove-instance bench profile soak test test-unit test-integration test-contract test-e2e clean
 
 help:
 	@echo "make run               the whole mesh on SQLite: registry, edge, services + sidecars"
 	@echo "make status            instances of the running mesh, with their restarts"
+	@echo "make logs SERVICE=nft  follow one service's instances and sidecars (JSON lines), merged"
 	@echo "make add-instance SERVICE=nft | remove-instance INSTANCE=nft-3   scale it, live"
 	@echo "make seed              demo users, NFTs, prices and an alert, into the running mesh"
 	@echo "make rotate-keys       new token-signing key for the running mesh (no restart)"
@@ -61,6 +62,9 @@ run: install
 
 status:
 	$(PY) -m mesh.ctl status
+
+logs:
+	$(PY) -m mesh.ctl logs $(SERVICE)
 
 add-instance:
 	$(PY) -m mesh.ctl add $(SERVICE)

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from mesh.envoy import edge_config, sidecar_config, write_config
+from mesh.envoy.access_logs import ENVOY_LOG_FORMAT
 from mesh.envoy.clusters import ControlPlane
 from mesh.envoy.registry_sidecar import registry_sidecar_config
 from mesh.envoy.tls import MeshTls
@@ -89,7 +90,16 @@ def _healthy(*names: str) -> dict[str, dict[str, str]]:
 
 
 def _envoy(config_file: str, concurrency: int) -> list[str]:
-    return ["envoy", "-c", f"{ENVOY_MOUNT}/{config_file}", "--concurrency", str(concurrency)]
+    return [
+        "envoy",
+        "-c",
+        f"{ENVOY_MOUNT}/{config_file}",
+        "--concurrency",
+        str(concurrency),
+        # Its own lines as JSON, like its access log's and the apps' (mesh/envoy/access_logs.py).
+        "--log-format",
+        ENVOY_LOG_FORMAT,
+    ]
 
 
 def _database(spec: ServiceSpec) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 python -m mesh.ctl status           # every instance: pids, health, restarts and their reasons
 python -m mesh.ctl add nft          # one more nft instance: app + sidecar, registered
 python -m mesh.ctl remove nft-3     # drain and stop that instance
+python -m mesh.ctl logs nft         # follow nft's instances' and sidecars' logs, merged
 """
 
 from __future__ import annotations
@@ -41,6 +42,19 @@ def _refusal(error: urllib.error.HTTPError) -> str:
     return said if isinstance(said, str) else f"{error.code} {error.reason}"
 
 
+def _follow_logs(log_dir: Path, service: str, lines: int) -> int:
+    from mesh.logs import follow, service_logs
+
+    if not service_logs(log_dir, service):
+        raise SystemExit(f"no log of {service!r} in {log_dir}: is the mesh running there?")
+    try:
+        for line in follow(log_dir, service, max(lines, 0)):
+            print(line, flush=True)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="control a running mesh (make run)")
     parser.add_argument("--workdir", type=Path, default=Path("var"))
@@ -48,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("status")
     commands.add_parser("add").add_argument("service")
     commands.add_parser("remove").add_argument("instance_id")
+    logs = commands.add_parser("logs")
+    logs.add_argument("service")
+    logs.add_argument("--lines", type=int, default=20, help="of each file first (default 20)")
     args = parser.parse_args(argv)
+    if args.command == "logs":
+        return _follow_logs(args.workdir / "log", args.service, args.lines)
 
     state = args.workdir / "run" / "control.json"
     if not state.exists():

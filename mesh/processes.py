@@ -465,6 +465,7 @@ def start_envoy(
     concurrency: int = 1,
 ) -> EnvoyProcess:
     from mesh.envoy import write_config  # the generator pulls in more than the launcher needs
+    from mesh.envoy.access_logs import ENVOY_LOG_FORMAT
 
     config_path = write_config(dict(config), run_dir / f"{name}.yaml")
     command = [
@@ -475,6 +476,7 @@ def start_envoy(
         # Load-balancer state is per worker; one worker per sidecar is plenty and predictable.
         "--concurrency", str(concurrency),
         "--log-level", "warning",
+        "--log-format", ENVOY_LOG_FORMAT,
     ]  # fmt: skip
     managed = spawn(name, command, {}, log_dir)
     return EnvoyProcess(

@@ -27,6 +27,7 @@ import ctypes
 import gc
 import importlib
 import json
+import logging
 import os
 import pkgutil
 import re
@@ -40,7 +41,10 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from services.common.json_logs import configure_json_logging
 from services.common.readiness import READY_FD_ENV
+
+log = logging.getLogger("mesh.zygote")
 
 # Requests come from the launcher only (a socket pair nobody else holds); still bounded.
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -201,8 +205,7 @@ class Zygote:
                 if not found.name.endswith("__main__"):
                     importlib.import_module(found.name)
         except Exception:
-            print(f"preloading {module} failed:", file=sys.stderr)
-            traceback.print_exc()
+            log.exception("preloading %s failed", module)
 
     def serve_request(self) -> bool:
         """One request; False once the launcher is gone."""
@@ -322,6 +325,9 @@ def name_process(name: str) -> None:
 
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # first: Ctrl-C during the imports too
+    # Its log as JSON lines like every app's, warnings of the preloaded imports included; a
+    # forked app configures its own (services/common/serve.py).
+    configure_json_logging("INFO", "zygote", "zygote")
     if not argv:
         print("usage: python -m mesh.zygote <control fd> [services.<name>...]", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from mesh.envoy.access_logs import json_access_log
 from mesh.envoy.common import Config, LocalAddress, local_address, typed
 from mesh.envoy.envoy_headers import drop_envoy_request_headers
 from mesh.envoy.policies import BUFFER_LIMIT_BYTES
@@ -38,6 +39,8 @@ def http_connection_manager(
     the connection manager (`common_http_protocol_options` to UNDERSCORE_HEADERS)."""
     early = [drop_envoy_request_headers(), *options.pop("early_header_mutation_extensions", ())]
     common = {**UNDERSCORE_HEADERS, **options.pop("common_http_protocol_options", {})}
+    # Every request one JSON line on stdout, with the ids the apps log (access_logs.py).
+    access_log = [json_access_log(stat_prefix), *options.pop("access_log", ())]
     return typed(
         HCM,
         stat_prefix=stat_prefix,
@@ -49,6 +52,7 @@ def http_connection_manager(
         http_filters=[*http_filters, ROUTER],
         **{**PATH_NORMALISATION, **options},
         common_http_protocol_options=common,
+        access_log=access_log,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import uvicorn
 
+from services.common.json_logs import RequestLogContext, configure_json_logging
 from services.common.readiness import REGISTERED, SERVING, announce
 from services.common.registrar import InstanceIdentity, Registrar
 from services.common.settings import ServiceSettings
@@ -22,15 +23,6 @@ log = logging.getLogger(__name__)
 # ever: then only the registrar's own beats, every heartbeat interval, try).
 FIRST_REGISTRATION_RETRY_SECONDS = 0.1
 FIRST_REGISTRATION_EAGER_SECONDS = 10.0
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # One line per outgoing call is noise at INFO; failures surface as domain errors.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class DrainingServer(uvicorn.Server):
@@ -91,12 +83,16 @@ class DrainingServer(uvicorn.Server):
         self.should_exit = True
 
 
-def _registrar(settings: ServiceSettings, service: str) -> Registrar | None:
+def _instance_id(settings: ServiceSettings, service: str) -> str:
+    return settings.instance_id or f"{service}-{uuid.uuid4().hex[:8]}"
+
+
+def _registrar(settings: ServiceSettings, service: str, instance_id: str) -> Registrar | None:
     if not settings.registry_addr:
         return None
     identity = InstanceIdentity(
         service=service,
-        instance_id=settings.instance_id or f"{service}-{uuid.uuid4().hex[:8]}",
+        instance_id=instance_id,
         advertise_addr=settings.advertise_addr or f"{settings.host}:{settings.port}",
         health_url=f"http://{settings.host}:{settings.port}/healthz",
         health_socket=settings.uds,
@@ -115,13 +111,16 @@ def uvicorn_config(app: Any, settings: ServiceSettings) -> uvicorn.Config:
         http=settings.http_implementation,
         loop=settings.event_loop,
         access_log=False,
+        # uvicorn's loggers propagate to the root's JSON lines (json_logs) instead of getting
+        # text handlers of their own.
+        log_config=None,
         timeout_graceful_shutdown=10,
     )
 
 
-async def _serve(app: Any, settings: ServiceSettings, service: str) -> None:
-    config = uvicorn_config(app, settings)
-    registrar = _registrar(settings, service)
+async def _serve(app: Any, settings: ServiceSettings, service: str, instance_id: str) -> None:
+    config = uvicorn_config(RequestLogContext(app), settings)
+    registrar = _registrar(settings, service, instance_id)
     server = DrainingServer(config, registrar, settings.drain_seconds)
     registration: AbstractAsyncContextManager[Any] = (
         registrar.running() if registrar else nullcontext()
@@ -134,9 +133,10 @@ async def _serve(app: Any, settings: ServiceSettings, service: str) -> None:
 
 def serve(app: Any, settings: ServiceSettings, service: str) -> None:
     """Serve until SIGINT/SIGTERM, then drain and stop gracefully."""
-    configure_logging(settings.log_level)
+    instance_id = _instance_id(settings, service)
+    configure_json_logging(settings.log_level, service, instance_id)
     # The loop uvicorn.run would pick (uvloop for "auto" when installed): asyncio.run alone
     # always ran the default asyncio loop, whatever the config said.
     loop_factory = uvicorn_config(app, settings).get_loop_factory()
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(_serve(app, settings, service))
+        runner.run(_serve(app, settings, service, instance_id))

@@ -15,13 +15,13 @@ from services.common.settings import ServiceSettings
 def loop_serve_runs_on(monkeypatch: pytest.MonkeyPatch, **env: str) -> type:
     seen: list[type] = []
 
-    async def fake_serve(app: Any, settings: ServiceSettings, service: str) -> None:
+    async def fake_serve(app: Any, settings: ServiceSettings, service: str, instance: str) -> None:
         seen.append(type(asyncio.get_running_loop()))
 
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(serving, "_serve", fake_serve)
-    monkeypatch.setattr(serving, "configure_logging", lambda level: None)
+    monkeypatch.setattr(serving, "configure_json_logging", lambda *args: None)
     serving.serve(object(), ServiceSettings(), "test")
     return seen[0]
 
