@@ -38,6 +38,7 @@ def lines() -> Iterator[io.StringIO]:
     logger.propagate = False
     yield stream
     logger.removeHandler(handler)
+    logger.propagate = True
 
 
 def records(stream: io.StringIO) -> list[dict[str, Any]]:
@@ -120,7 +121,8 @@ def test_every_logger_writes_through_the_roots_json_lines(
     saved = root.handlers[:], root.level
     try:
         configure_json_logging("info", "trading", "trading-1")
-        logging.getLogger("uvicorn.error").info("started")
+        # A logger nobody gave a handler (uvicorn's, under serve()'s log_config=None).
+        logging.getLogger("propagating.to.root").info("started")
         logging.getLogger("httpx").info("a call")  # quietened below WARNING
     finally:
         root.handlers[:], level = saved
@@ -129,7 +131,7 @@ def test_every_logger_writes_through_the_roots_json_lines(
     (line,) = capsys.readouterr().err.splitlines()
     record = json.loads(line)
     assert (record["logger"], record["service"], record["instance"], record["message"]) == (
-        "uvicorn.error",
+        "propagating.to.root",
         "trading",
         "trading-1",
         "started",
