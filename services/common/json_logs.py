@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -90,6 +92,29 @@ def trace_id_of(traceparent: bytes) -> str | None:
     return matched.group(1).decode("ascii")
 
 
+def ids_of(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | None, str | None]:
+    """(request id, trace id) of a request's headers (names in lower case), each None when
+    absent or of another shape; the last of a repeated header counts."""
+    request_id = trace_id = None
+    for name, value in headers:
+        if name == b"x-request-id":
+            request_id = request_id_of(value)
+        elif name == b"traceparent":
+            trace_id = trace_id_of(value)
+    return request_id, trace_id
+
+
+@contextmanager
+def logging_for(request_id: str | None, trace_id: str | None) -> Iterator[None]:
+    """What is logged inside carries these ids (a request's handling; one task)."""
+    request_token, trace_token = REQUEST_ID.set(request_id), TRACE_ID.set(trace_id)
+    try:
+        yield
+    finally:
+        REQUEST_ID.reset(request_token)
+        TRACE_ID.reset(trace_token)
+
+
 class RequestLogContext:
     """ASGI middleware: what the app logs while serving a request carries the request's ids."""
 
@@ -100,15 +125,5 @@ class RequestLogContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = trace_id = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                request_id = request_id_of(value)
-            elif name == b"traceparent":
-                trace_id = trace_id_of(value)
-        request_token, trace_token = REQUEST_ID.set(request_id), TRACE_ID.set(trace_id)
-        try:
+        with logging_for(*ids_of(scope["headers"])):
             await self.app(scope, receive, send)
-        finally:
-            REQUEST_ID.reset(request_token)
-            TRACE_ID.reset(trace_token)

@@ -22,6 +22,7 @@ from services.analytics.entrypoints.tick_batch_codec import (
 from services.analytics.service_layer.use_cases import AnalyticsDeps
 from services.common.database import READINESS_TIMEOUT_SECONDS
 from services.common.grpc_callers import admitting_only
+from services.common.grpc_log_context import logging_call_ids
 from services.common.grpc_messages import MessageLimits, refusing_long_requests
 from services.common.market_data import MAX_TICK_MESSAGE_BYTES
 from services.common.unix_sockets import bind_private_socket
@@ -119,8 +120,11 @@ async def start_grpc_endpoint(
     servables = [*ingest, _health(services, drain, ready)]
     server = Server(
         [
-            refusing_long_requests(
-                s, MAX_TICK_MESSAGE_BYTES, per_method={BATCH_METHOD: MAX_BATCH_MESSAGE_BYTES}
+            # Outermost: what the checks inside refuse is logged with the call's ids.
+            logging_call_ids(
+                refusing_long_requests(
+                    s, MAX_TICK_MESSAGE_BYTES, per_method={BATCH_METHOD: MAX_BATCH_MESSAGE_BYTES}
+                )
             )
             for s in servables
         ],
