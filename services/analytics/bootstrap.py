@@ -17,6 +17,7 @@ from services.analytics.entrypoints.rest import AnalyticsHandlers
 from services.analytics.service_layer.ports import TickRepository
 from services.analytics.service_layer.use_cases import AnalyticsDeps
 from services.common.database import readiness, service_database
+from services.common.metrics import AppMetrics
 from services.common.rest_app import RestAppSpec, build_rest_app
 from services.common.time_ordered_ids import time_ordered_ids
 
@@ -44,6 +45,7 @@ def bootstrap(settings: AnalyticsSettings, deps: AnalyticsDeps | None = None) ->
     Tests pass `deps` with fakes; by default it uses its own database."""
     database = service_database(SERVICE, settings) if deps is None else None
     deps = deps or build_deps(TortoiseTickRepository())
+    metrics = AppMetrics(SERVICE)  # REST requests and gRPC calls, served at /metrics together
     grpc_endpoint = partial(
         serving_grpc,
         deps,
@@ -53,6 +55,7 @@ def bootstrap(settings: AnalyticsSettings, deps: AnalyticsDeps | None = None) ->
         socket=settings.grpc_uds,
         grace_seconds=settings.grpc_shutdown_grace_seconds,
         callers=INGEST_CALLERS if settings.authenticate_callers else None,
+        metrics=metrics,
     )
     return build_rest_app(
         RestAppSpec(
@@ -63,5 +66,6 @@ def bootstrap(settings: AnalyticsSettings, deps: AnalyticsDeps | None = None) ->
             settings=settings,
             resources=grpc_endpoint,
             error_statuses=ERROR_STATUSES,
+            metrics=metrics,
         )
     )

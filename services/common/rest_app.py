@@ -35,6 +35,7 @@ from services.common.database import (
 from services.common.idempotency import Idempotency, IdempotencyKeyReused, operations_with_key
 from services.common.idempotency_stores import DatabaseIdempotencyStore, InMemoryIdempotencyStore
 from services.common.maintenance import MaintenanceSwitch
+from services.common.metrics import METRICS_PATH, AppMetrics, RequestMetrics, metrics_endpoint
 from services.common.problems import (
     ErrorMap,
     contract_problem,
@@ -70,6 +71,9 @@ class RestAppSpec:
     resources: Callable[[], AbstractAsyncContextManager[None]] = nullcontext
     error_statuses: ErrorMap = field(default_factory=dict)
     verify_token: Callable[[str], Any] | None = None
+    # Its RED metrics (served at /metrics); a service with a gRPC server counts its calls
+    # into the same (analytics); None: the app makes its own.
+    metrics: AppMetrics | None = None
 
 
 def build_rest_app(spec: RestAppSpec) -> AsyncApp:
@@ -83,6 +87,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     # idempotency table.
     idempotency = _idempotency(spec) if keyed else None
     maintenance = MaintenanceSwitch()
+    metrics = spec.metrics or AppMetrics(spec.service)
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -128,6 +133,9 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     # (/healthz asks the database, which may be busy behind a sibling's write lock). Its
     # sidecar's RBAC admits no caller to it: only the supervisor, on the app's own socket.
     app.add_url_rule("/livez", "livez", _alive, methods=["GET"])
+    # No sidecar RBAC policy names it: no mesh caller reaches it (services/common/metrics.py).
+    app.add_url_rule(METRICS_PATH, "metrics", metrics_endpoint(metrics), methods=["GET"])
+    app.metrics = metrics
     # What SIGUSR1/SIGUSR2 flip, reachable without a signal: an in-process test may run off
     # the main thread, where the switch installs no handler and SIGUSR1 would kill it.
     app.maintenance = maintenance
@@ -139,8 +147,11 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     for error_type, status in {**common_errors, **spec.error_statuses}.items():
         app.add_error_handler(error_type, problem_for(status))
     app.add_error_handler(Exception, _unexpected_error_or_outage)
-    # Middlewares at one position run in the order added: the request target is checked before
-    # anything routes it (405s, redirects).
+    # Middlewares at one position run in the order added: every request is counted, and the
+    # request target is checked before anything routes it (405s, redirects).
+    app.add_middleware(
+        RequestMetrics, position=MiddlewarePosition.BEFORE_EXCEPTION, metrics=metrics
+    )
     app.add_middleware(
         RequestTargetMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,

@@ -25,6 +25,7 @@ from services.common.grpc_callers import admitting_only
 from services.common.grpc_log_context import logging_call_ids
 from services.common.grpc_messages import MessageLimits, refusing_long_requests
 from services.common.market_data import MAX_TICK_MESSAGE_BYTES
+from services.common.metrics import AppMetrics, counting_calls
 from services.common.unix_sockets import bind_private_socket
 
 if TYPE_CHECKING:
@@ -92,10 +93,11 @@ async def serving_grpc(
     grace_seconds: float,
     socket: Path | None = None,
     callers: frozenset[str] | None = None,
+    metrics: AppMetrics | None = None,
 ) -> AsyncIterator[GrpcEndpoint]:
     """The endpoint for the lifetime of the app: running RPCs get `grace_seconds` at the end."""
     endpoint = await start_grpc_endpoint(
-        deps, ready, host=host, port=port, socket=socket, callers=callers
+        deps, ready, host=host, port=port, socket=socket, callers=callers, metrics=metrics
     )
     try:
         yield endpoint
@@ -111,13 +113,17 @@ async def start_grpc_endpoint(
     port: int,
     socket: Path | None = None,
     callers: frozenset[str] | None = None,
+    metrics: AppMetrics | None = None,
 ) -> GrpcEndpoint:
     """Serves on host:port, or on the Unix socket `socket` (mode 0600: only the sidecar).
-    `callers`: the workloads the market data services admit (None: any, without sidecars)."""
+    `callers`: the workloads the market data services admit (None: any, without sidecars);
+    `metrics`: where its calls are counted (None: nowhere)."""
     drain = Drain()
     services = [MarketDataService(deps, drain), LegacyMarketDataService(deps, drain)]
     ingest = [s if callers is None else admitting_only(s, callers) for s in services]
     servables = [*ingest, _health(services, drain, ready)]
+    if metrics is not None:
+        servables = [counting_calls(s, metrics) for s in servables]
     server = Server(
         [
             # Outermost: what the checks inside refuse is logged with the call's ids.

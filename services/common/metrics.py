@@ -1,0 +1,166 @@
+"""An app's RED metrics (issue 14), in Prometheus' text format at `GET /metrics`:
+
+- `capsure_http_requests_total{service, operation, method, status_class}`: requests answered,
+  by the contract's operationId (`other` for what no operation routes: /healthz, a 404 …);
+- `capsure_http_request_duration_seconds{service, operation, method}`: a histogram, from the
+  request's arrival to the end of its answer;
+- `capsure_http_requests_in_flight{service}`;
+- `capsure_grpc_requests_total{service, method, code}` and
+  `capsure_grpc_request_duration_seconds{service, method}` for gRPC servers
+  (`counting_calls`).
+
+Every label takes a bounded set of values (the contract's operations and methods, status
+classes, gRPC status names): nothing a client sends becomes a label. Each app keeps its own
+registry (no process-wide state). /metrics is the app's own route: no sidecar RBAC policy
+names it, so no caller reaches it through the mesh (tests/e2e/test_mesh_logs.py tries)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError
+from grpclib.server import Stream
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+
+from services.common.grpc_servables import Method, Servable
+
+METRICS_PATH = "/metrics"
+# From a fast read (0.4 ms) to a route timeout (10 s).
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+OTHER = "other"  # what no contract operation routes
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+ROUTING = "connexion_routing"  # where Connexion's routing leaves the operationId in the scope
+
+
+class AppMetrics:
+    """One app's metrics and their registry."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.http_requests = Counter(
+            "capsure_http_requests",
+            "HTTP requests answered, by operation, method and status class.",
+            ("service", "operation", "method", "status_class"),
+            registry=self.registry,
+        )
+        self.http_latency = Histogram(
+            "capsure_http_request_duration_seconds",
+            "Time from a request's arrival to the end of its answer.",
+            ("service", "operation", "method"),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.http_in_flight = Gauge(
+            "capsure_http_requests_in_flight",
+            "HTTP requests being served.",
+            ("service",),
+            registry=self.registry,
+        ).labels(service)
+        self.grpc_requests = Counter(
+            "capsure_grpc_requests",
+            "gRPC calls ended, by method and status code.",
+            ("service", "method", "code"),
+            registry=self.registry,
+        )
+        self.grpc_latency = Histogram(
+            "capsure_grpc_request_duration_seconds",
+            "Time from a call's start to its end.",
+            ("service", "method"),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        # Children by label values: labels() per request costs more than the count itself.
+        self._http: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def observe_http(self, operation: str, method: str, status: int, seconds: float) -> None:
+        key = (operation, method, f"{status // 100}xx")
+        children = self._http.get(key)
+        if children is None:
+            children = (
+                self.http_requests.labels(self.service, *key),
+                self.http_latency.labels(self.service, operation, method),
+            )
+            self._http[key] = children
+        count, latency = children
+        count.inc()
+        latency.observe(seconds)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class RequestMetrics:
+    """ASGI middleware counting every HTTP request of the app it wraps (outermost of what the
+    app answers: refusals before routing count too)."""
+
+    def __init__(self, app: Any, metrics: AppMetrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Shared with the copies Connexion's routing makes: it writes the operationId here.
+        extensions = scope.setdefault("extensions", {})
+        status = 500  # an app that answers nothing has failed
+        started = time.perf_counter()
+
+        async def send_counting(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        self.metrics.http_in_flight.inc()
+        try:
+            await self.app(scope, receive, send_counting)
+        finally:
+            self.metrics.http_in_flight.dec()
+            operation = extensions.get(ROUTING, {}).get("operation_id") or OTHER
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER
+            self.metrics.observe_http(operation, method, status, time.perf_counter() - started)
+
+
+def metrics_endpoint(metrics: AppMetrics) -> Callable[..., Any]:
+    """The handler of GET /metrics."""
+    from starlette.responses import Response
+
+    async def serve_metrics(*_: Any, **__: Any) -> Response:
+        # The text format every Prometheus 2.x and 3.x reads (Debian's is 2.x).
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+    return serve_metrics
+
+
+def counting_calls(servable: Any, metrics: AppMetrics) -> Servable:
+    """`servable` with each call counted by its method and the status it ended with."""
+
+    def wrap(method: Method, path: str) -> Method:
+        latency = metrics.grpc_latency.labels(metrics.service, path)
+
+        async def handle(stream: Stream[Any, Any]) -> None:
+            code = Status.UNKNOWN
+            started = time.perf_counter()
+            try:
+                await method(stream)
+                code = Status.OK
+            except GRPCError as error:
+                code = error.status
+                raise
+            finally:
+                latency.observe(time.perf_counter() - started)
+                metrics.grpc_requests.labels(metrics.service, path, code.name).inc()
+
+        return handle
+
+    return Servable(
+        {
+            path: handler._replace(func=wrap(handler.func, path))
+            for path, handler in servable.__mapping__().items()
+        }
+    )
