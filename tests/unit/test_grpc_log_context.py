@@ -3,7 +3,6 @@ ids (from the call's metadata), as a REST handler does; other shapes are left ou
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from types import SimpleNamespace
@@ -14,7 +13,8 @@ from grpclib.const import Cardinality, Handler
 from multidict import MultiDict
 
 from services.common.grpc_log_context import logging_call_ids
-from services.common.json_logs import REQUEST_ID, JsonLines
+from services.common.json_logs import REQUEST_ID
+from tests.support.json_log_capture import captured_json_lines
 
 pytestmark = pytest.mark.unit
 
@@ -33,18 +33,9 @@ class LoggingServable:
 
 
 async def call_with(metadata: MultiDict[Any]) -> dict[str, Any]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonLines("analytics", "analytics-1"))
-    logger = logging.getLogger("test.grpc_log_context")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
+    with captured_json_lines("test.grpc_log_context", "analytics", "analytics-1") as stream:
         method = logging_call_ids(LoggingServable()).__mapping__()["/m.S/Ingest"].func
         await method(SimpleNamespace(metadata=metadata))
-    finally:
-        logger.removeHandler(handler)
     return json.loads(stream.getvalue())
 
 

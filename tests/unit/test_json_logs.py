@@ -15,10 +15,10 @@ import pytest
 
 from services.common.json_logs import (
     MAX_MESSAGE_CHARS,
-    JsonLines,
     RequestLogContext,
     configure_json_logging,
 )
+from tests.support.json_log_capture import captured_json_lines
 
 pytestmark = pytest.mark.unit
 
@@ -29,16 +29,8 @@ TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 
 @pytest.fixture
 def lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonLines("nft", "nft-2"))
-    logger = logging.getLogger("test.json_logs")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    yield stream
-    logger.removeHandler(handler)
-    logger.propagate = True
+    with captured_json_lines("test.json_logs", "nft", "nft-2") as stream:
+        yield stream
 
 
 def records(stream: io.StringIO) -> list[dict[str, Any]]:
