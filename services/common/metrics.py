@@ -12,7 +12,7 @@
 Every label takes a bounded set of values (the contract's operations and methods, status
 classes, gRPC status names): nothing a client sends becomes a label. Each app keeps its own
 registry (no process-wide state). /metrics is the app's own route: no sidecar RBAC policy
-names it, so no caller reaches it through the mesh (tests/e2e/test_mesh_logs.py tries)."""
+names it, so no caller reaches it through the mesh (tests/e2e/test_mesh_metrics.py tries)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from grpclib.exceptions import GRPCError
 from grpclib.server import Stream
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from starlette.responses import Response
 
 from services.common.grpc_servables import Method, Servable
 
@@ -128,7 +129,6 @@ class RequestMetrics:
 
 def metrics_endpoint(metrics: AppMetrics) -> Callable[..., Any]:
     """The handler of GET /metrics."""
-    from starlette.responses import Response
 
     async def serve_metrics(*_: Any, **__: Any) -> Response:
         # The text format every Prometheus 2.x and 3.x reads (Debian's is 2.x).
