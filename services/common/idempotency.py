@@ -81,6 +81,8 @@ class Idempotency:
     store: IdempotencyStore
     ttl: timedelta
     clock: Callable[[], datetime]
+    # Told the operationId of every answer replayed (the app's metrics count them).
+    on_replay: Callable[[str], None] = lambda operation_id: None
 
     def wrap(
         self, operation_id: str, handler: Callable[..., Awaitable[Any]]
@@ -93,17 +95,23 @@ class Idempotency:
             fingerprint = _fingerprint(kwargs.get("body"))
             scope = f"{operation_id}:{_caller() or f'{ANONYMOUS}:{fingerprint}'}"
             try:
-                return await self._first_or_replay(scope, key, fingerprint, handler, args, kwargs)
+                stored, result = await self._first_or_stored(
+                    scope, key, fingerprint, handler, args, kwargs
+                )
             except KeyRace:
                 # The other request committed first: its response is the answer.
                 stored = await self.store.find(scope, key, self.clock())
                 if stored is None:
                     raise
-                return _replay(stored, fingerprint)
+            if stored is None:
+                return result
+            replayed = _replay(stored, fingerprint)
+            self.on_replay(operation_id)
+            return replayed
 
         return idempotent
 
-    async def _first_or_replay(
+    async def _first_or_stored(
         self,
         scope: str,
         key: str,
@@ -111,17 +119,19 @@ class Idempotency:
         handler: Callable[..., Awaitable[Any]],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-    ) -> Any:
+    ) -> tuple[StoredResponse | None, Any]:
+        """(the stored answer, None) when the key was used before, else (None, the handler's
+        result, now stored under the key), in one transaction."""
         async with self.store.transaction():
             now = self.clock()
             stored = await self.store.find(scope, key, now)
             if stored is not None:
-                return _replay(stored, fingerprint)
+                return stored, None
             result = await handler(*args, **kwargs)
             body, status, headers = response_parts(result)
             response = StoredResponse(fingerprint, status, body, _kept(headers))
             await self.store.save(scope, key, response, now, now + self.ttl)
-            return result
+            return None, result
 
 
 def response_parts(result: Any) -> tuple[Any, int, Mapping[str, str]]:

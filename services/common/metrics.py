@@ -5,6 +5,8 @@
 - `capsure_http_request_duration_seconds{service, operation, method}`: a histogram, from the
   request's arrival to the end of its answer;
 - `capsure_http_requests_in_flight{service}`;
+- `capsure_idempotent_replays_total{service, operation}`: answers replayed for a repeated
+  Idempotency-Key (a client's retries, seen);
 - `capsure_grpc_requests_total{service, method, code}` and
   `capsure_grpc_request_duration_seconds{service, method}` for gRPC servers
   (`counting_calls`).
@@ -75,6 +77,12 @@ class AppMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.idempotent_replays = Counter(
+            "capsure_idempotent_replays",
+            "Answers replayed for a repeated Idempotency-Key, by operation.",
+            ("service", "operation"),
+            registry=self.registry,
+        )
         # Children by label values: labels() per request costs more than the count itself.
         self._http: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
@@ -90,6 +98,9 @@ class AppMetrics:
         count, latency = children
         count.inc()
         latency.observe(seconds)
+
+    def count_replay(self, operation_id: str) -> None:
+        self.idempotent_replays.labels(self.service, operation_id).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

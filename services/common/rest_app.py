@@ -85,9 +85,9 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     keyed = operations_with_key(contract)
     # Only a contract with keyed operations gets a store: a read-only API (analytics) keeps no
     # idempotency table.
-    idempotency = _idempotency(spec) if keyed else None
-    maintenance = MaintenanceSwitch()
     metrics = spec.metrics or AppMetrics(spec.service)
+    idempotency = _idempotency(spec, metrics) if keyed else None
+    maintenance = MaintenanceSwitch()
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -171,7 +171,7 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     return app
 
 
-def _idempotency(spec: RestAppSpec) -> Idempotency:
+def _idempotency(spec: RestAppSpec, metrics: AppMetrics) -> Idempotency:
     """The service's own table when it has a database (its models module's IdempotencyRecord),
     else memory; answers kept for the settings' idempotency_ttl_seconds."""
     database = spec.database
@@ -181,6 +181,7 @@ def _idempotency(spec: RestAppSpec) -> Idempotency:
         else InMemoryIdempotencyStore(),
         ttl=timedelta(seconds=spec.settings.idempotency_ttl_seconds),
         clock=lambda: datetime.now(UTC),
+        on_replay=metrics.count_replay,
     )
 
 

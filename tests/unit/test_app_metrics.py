@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.common.metrics import AppMetrics, counting_calls
 from tests.support.asgi import asgi_client
+from tests.support.tokens import bearer
 from tests.unit.nft_fakes import InMemoryUserDirectory, nft_app
 
 pytestmark = pytest.mark.unit
@@ -103,3 +104,19 @@ async def test_grpc_calls_are_counted_by_method_and_status() -> None:
         {"service": "analytics", "method": "/m.S/Refuses"}.items()
     ))  # fmt: skip
     assert found[timed] == 2
+
+
+async def test_replays_of_an_idempotency_key_are_counted() -> None:
+    owner = uuid.uuid4()
+    headers = {**bearer(owner), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"name": "x", "metadata": {"attributes": []}}
+    async with asgi_client(nft_app(InMemoryUserDirectory(owner))) as client:
+        for _ in range(3):
+            assert (await client.post("/api/nfts", json=body, headers=headers)).status_code == 201
+        reused = await client.post("/api/nfts", json={**body, "name": "y"}, headers=headers)
+        assert reused.status_code == 422  # another request under the key: refused, no replay
+        found = samples((await client.get("/metrics")).text)
+    replays = ("capsure_idempotent_replays_total", frozenset(
+        {"service": "nft", "operation": "mint_nft"}.items()
+    ))  # fmt: skip
+    assert found[replays] == 2
