@@ -43,6 +43,7 @@ ENVOY_DIR = "deploy/envoy"  # relative to the compose file
 IMAGE = "capsure-mesh:latest"
 ENVOY_MOUNT = "/etc/capsure/envoy"
 APP_HTTP, APP_GRPC, INBOUND, ADMIN, FIRST_EGRESS = 8000, 50051, 15000, 9901, 15001
+METRICS = 15090  # the sidecar's metrics listener (Istio's Envoy serves its stats there too)
 REGISTRY_APP_XDS = 18001  # the registry app's xDS, on loopback behind its sidecar
 IDENTITY_MOUNT = "/etc/capsure/identity"  # an Envoy's own identity volume, read-only
 AGENT_ROOT, AGENT_CA = "/var/lib/capsure/identity", "/var/lib/capsure/ca"
@@ -62,6 +63,7 @@ def container_instance(spec: ServiceSpec, number: int) -> Instance:
         admin=ADMIN,
         egress={peer: FIRST_EGRESS + i for i, peer in enumerate(spec.egress)},
         control=FIRST_EGRESS + len(spec.egress),
+        metrics=METRICS,
     )
     return Instance(spec, f"{spec.name}-{number}", ports)
 

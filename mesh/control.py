@@ -51,6 +51,9 @@ def _instance_status(running: RunningInstance, supervisor: Supervisor | None) ->
         "inbound": running.instance.inbound_address,
         "app": running.app.location,
         "sidecar_admin": running.sidecar.admin_url,
+        # Prometheus scrapes /metrics (the app's) and /stats/prometheus (the sidecar's) here.
+        "metrics": f"http://{running.instance.inbound_address.rsplit(':', 1)[0]}:"
+        f"{running.instance.ports.metrics}",
     }
     if supervisor is not None:
         processes = supervisor.status(running.id)

@@ -25,7 +25,10 @@ if TYPE_CHECKING:
     from mesh.runner import Mesh
     from mesh.supervisor import Supervisor
 
-COLUMNS = ("SERVICE", "INSTANCE", "HEALTH", "RESTARTS", "SIDECAR INBOUND", "APP", "SIDECAR ADMIN")
+COLUMNS = (
+    *("SERVICE", "INSTANCE", "HEALTH", "RESTARTS"),
+    *("SIDECAR INBOUND", "APP", "SIDECAR ADMIN", "METRICS"),
+)
 
 
 def status_table(mesh: Mesh, supervisor: Supervisor | None = None) -> str:
@@ -35,9 +38,8 @@ def status_table(mesh: Mesh, supervisor: Supervisor | None = None) -> str:
     for name, instances in mesh_status(mesh, supervisor)["services"].items():
         for i in instances:
             health, restarts = _health(i), _restarts(i)
-            rows.append(
-                (name, i["id"], health, restarts, i["inbound"], i["app"], i["sidecar_admin"])
-            )
+            where = (i["inbound"], i["app"], i["sidecar_admin"], i["metrics"])
+            rows.append((name, i["id"], health, restarts, *where))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     prefixes = [spec.api_prefix for spec in mesh.topology.services.values()]

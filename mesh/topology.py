@@ -119,6 +119,7 @@ class InstancePorts:
     admin: int
     egress: Mapping[str, LocalAddress]  # peer (a dependency, the identity service) -> egress
     control: LocalAddress  # egress to the registry (the app's REGISTRY_ADDR)
+    metrics: int  # the sidecar's metrics listener: the app's and its own, for Prometheus
 
     @classmethod
     def allocate(cls, spec: ServiceSpec, next_port: Callable[[], int]) -> InstancePorts:
@@ -129,14 +130,15 @@ class InstancePorts:
             admin=next_port(),
             egress={peer: next_port() for peer in spec.egress},
             control=next_port(),
+            metrics=next_port(),
         )
 
     @classmethod
     def private(
         cls, spec: ServiceSpec, next_port: Callable[[], int], sockets: Path
     ) -> InstancePorts:
-        """Inbound and admin ports; every app <-> sidecar address a socket in `sockets` (the
-        instance's own 0700 directory)."""
+        """Inbound, admin and metrics ports; every app <-> sidecar address a socket in
+        `sockets` (the instance's own 0700 directory)."""
         return cls(
             app_http=sockets / "app.sock",
             app_grpc=sockets / "app-grpc.sock" if spec.has_grpc else None,
@@ -144,6 +146,7 @@ class InstancePorts:
             admin=next_port(),
             egress={peer: sockets / f"egress-{peer}.sock" for peer in spec.egress},
             control=sockets / "egress-registry.sock",
+            metrics=next_port(),
         )
 
 

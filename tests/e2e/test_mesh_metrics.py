@@ -1,12 +1,18 @@
 """An app's /metrics (issue 14) is its own: the edge routes no client to it, and nft's sidecar
-admits no mesh caller to it, not even the edge it admits to the API and health checks."""
+admits no mesh caller to it, not even the edge it admits to the API and health checks. Its
+sidecar's metrics listener serves it and the Envoy's own statistics, and nothing else of the
+app or of the Envoy's admin endpoint."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from mesh.runner import Mesh
+from mesh.topology import HOST
 from tests.support.workload_tls import workload_context
 
 pytestmark = pytest.mark.e2e
@@ -25,3 +31,48 @@ def test_no_caller_reaches_an_apps_metrics(platform_mesh: Mesh) -> None:
         refused = as_edge.get(f"{inbound}/metrics")
         assert refused.status_code == 403
         assert "capsure_http_requests" not in refused.text
+
+
+def test_a_sidecars_metrics_listener_serves_the_apps_and_its_own_figures_only(
+    platform_mesh: Mesh,
+) -> None:
+    (nft,) = platform_mesh.instances["nft"]
+    base = f"http://{HOST}:{nft.instance.ports.metrics}"
+    with httpx.Client(trust_env=False, timeout=10) as client:
+        # Some traffic of the app's own first: its figures are what the scrape shows.
+        read = f"/api/nfts/user/{uuid.uuid4()}"
+        assert client.get(platform_mesh.edge_url + read).status_code == 200
+        app = client.get(f"{base}/metrics")
+        assert app.status_code == 200
+        counted = {"service": "nft", "operation": "list_user_nfts", "method": "GET"}
+        assert any(
+            sample.name == "capsure_http_requests_total"
+            and counted.items() <= sample.labels.items()
+            for family in text_string_to_metric_families(app.text)
+            for sample in family.samples
+        ), app.text
+        envoy = client.get(f"{base}/stats/prometheus")
+        assert envoy.status_code == 200
+        assert "envoy_cluster_upstream_rq_total" in envoy.text
+        # Nothing else of the admin endpoint or the app, by any path or method.
+        for method, path in [
+            ("POST", "/quitquitquit"),
+            ("GET", "/quitquitquit"),
+            ("GET", "/config_dump"),
+            ("GET", "/clusters"),
+            ("POST", "/logging?level=trace"),
+            ("POST", "/metrics"),
+            ("POST", "/stats/prometheus"),
+            ("GET", "/stats"),
+            ("GET", "/stats/prometheus/../../config_dump"),
+            ("GET", "/metrics/../quitquitquit"),
+            ("GET", "/%2e%2e/config_dump"),
+            ("GET", f"/api/nfts/user/{uuid.uuid4()}"),
+            ("GET", "/healthz"),
+        ]:
+            status = client.request(method, base + path).status_code
+            assert status in (400, 404), (method, path, status)
+        # The sidecar still runs and still serves.
+        admin = f"http://{HOST}:{nft.instance.ports.admin}/ready"
+        assert client.get(admin).status_code == 200
+        assert client.get(platform_mesh.edge_url + read).status_code == 200

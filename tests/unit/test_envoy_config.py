@@ -16,6 +16,7 @@ import yaml
 
 from mesh.envoy import edge_config, write_config
 from mesh.envoy.common import duration
+from mesh.envoy.metrics_listener import ENVOY_ADMIN, METRICS_LISTENER
 from mesh.envoy.refusals import listener_refusal_mappers
 from mesh.envoy.registry_sidecar import registry_sidecar_config
 from mesh.topology import Instance, Topology, cluster_name, load_topology
@@ -312,7 +313,11 @@ def test_sidecar_has_one_egress_per_peer_on_its_port(
     for instance in instances:
         config = sidecars[instance.id]
         spec = instance.service
-        egress = {name: lst for name, lst in listeners(config).items() if name != "inbound"}
+        egress = {
+            name: lst
+            for name, lst in listeners(config).items()
+            if name not in ("inbound", METRICS_LISTENER)
+        }
         # Every peer, and the registry (the app's registrar goes through its sidecar).
         assert set(egress) == {f"egress_{peer}" for peer in spec.egress} | {"egress_registry"}
         assert port_of(egress["egress_registry"]) == instance.ports.control
@@ -338,6 +343,7 @@ def test_sidecar_has_only_the_clusters_it_needs(
         "notification": {"local_app", "user"},
     }
     control_plane = {"xds_cluster", "registry"}  # xDS for the sidecar, REST for the registrar
+    control_plane.add(ENVOY_ADMIN)  # its own stats, for its metrics listener
     for instance in instances:
         wanted = expected[instance.service.name] | control_plane
         assert set(clusters(sidecars[instance.id])) == wanted

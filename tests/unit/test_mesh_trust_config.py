@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from mesh.envoy.access_policies import inbound_policies
+from mesh.envoy.metrics_listener import ENVOY_ADMIN, METRICS_LISTENER
 from mesh.envoy.rbac import ANY_WORKLOAD, identities
 from mesh.envoy.registry_sidecar import registry_sidecar_config
-from mesh.topology import load_topology
+from mesh.topology import HOST, load_topology
 from services.common.contracts import load_operations
 from services.common.workload_identity import OPERATOR_ID, SERVICE_NAME, TRUST_DOMAIN, spiffe_id
 from tests.support.envoy_configs import (
@@ -62,6 +63,10 @@ def test_every_upstream_hop_is_mtls_to_the_one_identity_it_expects(sidecars) -> 
             if name.startswith("local_app"):
                 assert "transport_socket" not in cluster  # the app, over its private socket
                 continue
+            if name == ENVOY_ADMIN:  # the metrics listener reading its own Envoy's stats
+                address = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]
+                assert address["endpoint"]["address"]["socket_address"]["address"] == HOST
+                continue
             service = {"xds_cluster": "registry", "registry": "registry"}.get(name)
             expected = spiffe_id(service or name.removesuffix("_grpc"))
             assert peer_identity(cluster) == expected, name
@@ -95,7 +100,7 @@ def test_every_inbound_demands_a_mesh_certificate_and_reports_the_caller(sidecar
 def test_the_app_and_its_egress_are_private_sockets(sidecars) -> None:
     for config in sidecars.values():
         for name, listener in listeners(config).items():
-            if name == "inbound":
+            if name in ("inbound", METRICS_LISTENER):
                 assert "socket_address" in listener["address"]
                 continue
             assert listener["address"]["pipe"]["mode"] == 0o600, name

@@ -1,0 +1,52 @@
+"""A sidecar's metrics listener: where Prometheus scrapes one instance, in plaintext, as Istio's
+sidecars serve theirs (ports 15020 and 15090). Exactly two reads, nothing else:
+
+- `GET /metrics`: the app's own RED metrics (services/common/metrics.py), which no caller
+  reaches through the inbound (no RBAC policy names the path);
+- `GET /stats/prometheus`: the sidecar's Envoy statistics, read from its admin endpoint, whose
+  other pages (`/quitquitquit`, `/config_dump`, …) stay unreachable from here.
+
+Every other path or method is a 404 from Envoy itself. Figures only: no identity is needed to
+read them, so the listener takes no TLS; it is on the instance's inbound host (loopback under
+`make run`, the container's network under compose, never published)."""
+
+from __future__ import annotations
+
+from mesh.envoy.clusters import LOCAL_APP, local_app_cluster
+from mesh.envoy.common import Config
+from mesh.envoy.listeners import http_listener
+from mesh.envoy.routes import rest_action, route_config
+from mesh.topology import HOST, Instance
+
+METRICS_LISTENER = "metrics"
+ENVOY_ADMIN = "envoy_admin"  # the sidecar's own admin endpoint, on loopback
+APP_METRICS_PATH = "/metrics"
+ENVOY_METRICS_PATH = "/stats/prometheus"
+SCRAPE_TIMEOUT_SECONDS = 10.0  # Prometheus' default scrape timeout
+
+
+def metrics_listener(instance: Instance, host: str = HOST) -> Config:
+    get = [{"name": ":method", "string_match": {"exact": "GET"}}]
+    routes = [
+        {
+            "name": "app-metrics",
+            "match": {"path": APP_METRICS_PATH, "headers": get},
+            "route": rest_action(LOCAL_APP, SCRAPE_TIMEOUT_SECONDS),
+        },
+        {
+            "name": "envoy-metrics",
+            "match": {"path": ENVOY_METRICS_PATH, "headers": get},
+            "route": rest_action(ENVOY_ADMIN, SCRAPE_TIMEOUT_SECONDS),
+        },
+        {"name": "nothing-else", "match": {"prefix": "/"}, "direct_response": {"status": 404}},
+    ]
+    return http_listener(
+        METRICS_LISTENER,
+        (host, instance.ports.metrics),
+        route_config(METRICS_LISTENER, routes),
+    )
+
+
+def envoy_admin_cluster(instance: Instance) -> Config:
+    """The sidecar's admin endpoint as an upstream of its metrics listener."""
+    return local_app_cluster(ENVOY_ADMIN, instance.ports.admin, "http")
