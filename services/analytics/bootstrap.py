@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from uuid import UUID
 
 from connexion import AsyncApp
 
+from services.analytics.adapters.ingest_metrics import TickIngestCounter
 from services.analytics.adapters.repository import TortoiseTickRepository
 from services.analytics.config import AnalyticsSettings
 from services.analytics.domain.errors import InvalidQuery, NoMarketData
@@ -44,8 +46,10 @@ def bootstrap(settings: AnalyticsSettings, deps: AnalyticsDeps | None = None) ->
     """The analytics app: REST, with the gRPC endpoint running in its lifespan.
     Tests pass `deps` with fakes; by default it uses its own database."""
     database = service_database(SERVICE, settings) if deps is None else None
-    deps = deps or build_deps(TortoiseTickRepository())
-    metrics = AppMetrics(SERVICE)  # REST requests and gRPC calls, served at /metrics together
+    metrics = AppMetrics(SERVICE)  # REST, gRPC and ticks ingested, served at /metrics together
+    deps = replace(
+        deps or build_deps(TortoiseTickRepository()), on_ingested=TickIngestCounter(metrics)
+    )
     grpc_endpoint = partial(
         serving_grpc,
         deps,

@@ -13,6 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from mesh.runner import Mesh
 from mesh.topology import HOST
+from tests.support.mesh import poll
+from tests.support.tokens import bearer
 from tests.support.workload_tls import workload_context
 
 pytestmark = pytest.mark.e2e
@@ -76,3 +78,35 @@ def test_a_sidecars_metrics_listener_serves_the_apps_and_its_own_figures_only(
         admin = f"http://{HOST}:{nft.instance.ports.admin}/ready"
         assert client.get(admin).status_code == 200
         assert client.get(platform_mesh.edge_url + read).status_code == 200
+
+
+def ticks_stored(metrics_url: str) -> float:
+    text = httpx.get(f"{metrics_url}/metrics", trust_env=False, timeout=10).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "capsure_ticks_ingested_total" and sample.labels["outcome"] == "stored"
+    )
+
+
+def test_ticks_posted_to_trading_are_counted_where_analytics_stores_them(
+    platform_mesh: Mesh,
+) -> None:
+    (analytics,) = platform_mesh.instances["analytics"]
+    metrics_url = f"http://{HOST}:{analytics.instance.ports.metrics}"
+    before = ticks_stored(metrics_url)
+    symbol = f"M{uuid.uuid4().hex[:8].upper()}"
+    ticks = [
+        {"assetSymbol": symbol, "price": 1.0 + n, "timestamp": 1_700_000_000_000 + n}
+        for n in range(3)
+    ]
+    posted = httpx.post(
+        f"{platform_mesh.edge_url}/api/trading/market-data/batches",
+        json={"ticks": ticks},
+        headers=bearer(uuid.uuid4(), roles=["Developer"]),
+        trust_env=False,
+        timeout=10,
+    )
+    assert posted.status_code == 201, posted.text
+    poll(lambda: ticks_stored(metrics_url) >= before + 3, "3 more ticks stored", within=15)

@@ -270,3 +270,42 @@ async def test_stats_are_listed_by_symbol_and_paginated(deps):
     page = await use_cases.list_asset_stats(deps, limit=2, offset=1)
     assert [s.asset_symbol for s in page] == ["BTC", "ETH-USD"]
     assert await use_cases.list_asset_stats(deps, limit=2, offset=4) == []
+
+
+# --- ticks ingested, counted (the app's metrics) --------------------------------------------
+
+
+class IngestTally:
+    """An IngestCounter that adds up what it is told."""
+
+    def __init__(self) -> None:
+        self.stored = self.duplicates = self.refused = 0
+
+    def __call__(self, stored: int, duplicates: int, refused: int) -> None:
+        self.stored += stored
+        self.duplicates += duplicates
+        self.refused += refused
+
+    @property
+    def totals(self) -> tuple[int, int, int]:
+        return self.stored, self.duplicates, self.refused
+
+
+async def test_every_way_in_counts_what_became_of_each_tick(deps, repo, clock):
+    tally = IngestTally()
+    deps = replace(deps, on_ingested=tally, stream_batch_size=2)
+    await use_cases.record_tick(deps, tick(source_id="a"))
+    await use_cases.record_tick(deps, tick(source_id="a"))  # its repeat, kept once
+    with pytest.raises(TickFromTheFuture):
+        await use_cases.record_tick(deps, tick(timestamp=MAX_TIMESTAMP_MS))
+    assert tally.totals == (1, 1, 1)
+    invalid = InvalidTick(("price nan must be ...",))
+    stream = [tick(source_id="b"), invalid, tick(source_id="a"), tick(timestamp=MAX_TIMESTAMP_MS)]
+    await use_cases.record_tick_stream(deps, items(stream))
+    assert tally.totals == (2, 2, 3)
+    await use_cases.record_tick_batch(deps, [tick(source_id="c"), tick(source_id="b")])
+    assert tally.totals == (3, 3, 3)
+    with pytest.raises(use_cases.BatchRefused):
+        await use_cases.record_tick_batch(deps, [tick(source_id="d"), invalid, tick()])
+    assert tally.totals == (3, 3, 6)  # a batch refused whole: each of its ticks
+    assert sorted(t.tick.source_id for t in repo.ticks) == ["a", "b", "c"]

@@ -120,3 +120,19 @@ async def test_replays_of_an_idempotency_key_are_counted() -> None:
         {"service": "nft", "operation": "mint_nft"}.items()
     ))  # fmt: skip
     assert found[replays] == 2
+
+
+def test_analytics_counts_ticks_by_what_became_of_them() -> None:
+    from services.analytics.adapters.ingest_metrics import TickIngestCounter
+
+    metrics = AppMetrics("analytics")
+    count = TickIngestCounter(metrics)
+    count(5, 2, 0)
+    count(0, 0, 3)
+    found = samples(metrics.exposition().decode())
+
+    def ticks(outcome: str) -> float:
+        labels = {"service": "analytics", "outcome": outcome}
+        return found[("capsure_ticks_ingested_total", frozenset(labels.items()))]
+
+    assert (ticks("stored"), ticks("duplicate"), ticks("refused")) == (5, 2, 3)

@@ -22,6 +22,13 @@ from services.analytics.service_layer.ports import TickRepository
 from services.common import market_data
 from services.common.market_data import TickFromTheFuture
 
+# Told how many ticks were stored, were duplicates (kept once already) and were refused.
+IngestCounter = Callable[[int, int, int], None]
+
+
+def _not_counted(stored: int, duplicates: int, refused: int) -> None:
+    pass
+
 
 @dataclass(frozen=True)
 class AnalyticsDeps:
@@ -30,6 +37,7 @@ class AnalyticsDeps:
     new_id: Callable[[], UUID]
     # Ticks of a stream are written in batches: one transaction per batch, not per tick.
     stream_batch_size: int = 200
+    on_ingested: IngestCounter = _not_counted  # the app's metrics (ticks ingested)
 
 
 def _received(deps: AnalyticsDeps, tick: MarketTick) -> ReceivedTick:
@@ -42,7 +50,14 @@ def _received(deps: AnalyticsDeps, tick: MarketTick) -> ReceivedTick:
 async def record_tick(deps: AnalyticsDeps, tick: MarketTick) -> bool:
     """Keep one tick; False when its source_id was seen before (acknowledged, kept once).
     Raises TickFromTheFuture for a tick from the future."""
-    return await deps.ticks.add(_received(deps, tick))
+    try:
+        received = _received(deps, tick)
+    except TickFromTheFuture:
+        deps.on_ingested(0, 0, 1)
+        raise
+    kept = await deps.ticks.add(received)
+    deps.on_ingested(int(kept), int(not kept), 0)
+    return kept
 
 
 async def record_tick_stream(
@@ -57,19 +72,27 @@ async def record_tick_stream(
     async for item in ticks:
         if isinstance(item, InvalidTick):
             rejected += 1
+            deps.on_ingested(0, 0, 1)
             continue
         try:
             batch.append(_received(deps, item))
         except TickFromTheFuture:
             rejected += 1
+            deps.on_ingested(0, 0, 1)
             continue
         accepted += 1
         if len(batch) >= deps.stream_batch_size:
-            await deps.ticks.add_many(batch)
+            await _store(deps, batch)
             batch = []
     if batch:
-        await deps.ticks.add_many(batch)
+        await _store(deps, batch)
     return IngestSummary(accepted=accepted, rejected=rejected)
+
+
+async def _store(deps: AnalyticsDeps, batch: Sequence[ReceivedTick]) -> int:
+    stored = await deps.ticks.add_many(batch)
+    deps.on_ingested(stored, len(batch) - stored, 0)
+    return stored
 
 
 def receive_tick_batch(
@@ -79,17 +102,21 @@ def receive_tick_batch(
     future) refuses the batch (BatchRefused, naming it)."""
     now = deps.clock()
     for index, tick in enumerate(ticks):
-        if isinstance(tick, InvalidTick):
-            raise BatchRefused(index, tick.problems)
-        if problems := market_data.future_problems(tick.timestamp, now=now):
-            raise BatchRefused(index, tuple(problems))
+        problems = (
+            tick.problems
+            if isinstance(tick, InvalidTick)
+            else tuple(market_data.future_problems(tick.timestamp, now=now))
+        )
+        if problems:
+            deps.on_ingested(0, 0, len(ticks))  # refused whole
+            raise BatchRefused(index, problems)
     return [ReceivedTick(id=deps.new_id(), tick=t, received_at=now) for t in ticks]
 
 
 async def store_tick_batch(deps: AnalyticsDeps, received: Sequence[ReceivedTick]) -> BatchOutcome:
     """Keep a received batch in one write. A tick whose source_id is stored already, or
     repeated in the batch, is kept once (a duplicate)."""
-    stored = await deps.ticks.add_many(received) if received else 0
+    stored = await _store(deps, received) if received else 0
     return BatchOutcome(stored=stored, duplicates=len(received) - stored)
 
 
