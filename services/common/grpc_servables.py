@@ -26,9 +26,14 @@ class Servable:
 
 def each_method(servable: Any, wrap: Callable[[Method], Method]) -> Servable:
     """`servable` (a servicer, Health, another Servable) with each method run as `wrap(it)`."""
+    return each_method_by_path(servable, lambda _, method: wrap(method))
+
+
+def each_method_by_path(servable: Any, wrap: Callable[[str, Method], Method]) -> Servable:
+    """As `each_method`, `wrap` also told the method's path (`/package.Service/Method`)."""
     return Servable(
         {
-            path: handler._replace(func=wrap(handler.func))
+            path: handler._replace(func=wrap(path, handler.func))
             for path, handler in servable.__mapping__().items()
         }
     )

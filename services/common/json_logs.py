@@ -30,7 +30,7 @@ TRACE_ID: ContextVar[str | None] = ContextVar("trace_id", default=None)
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 # version-trace_id-parent_id-flags (W3C Trace Context, level 1); an all-zero trace id is invalid.
 _TRACEPARENT = re.compile(rb"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
-_NO_TRACE = "0" * 32
+_NO_TRACE = b"0" * 32
 
 
 class JsonLines(logging.Formatter):
@@ -87,7 +87,7 @@ def request_id_of(value: bytes) -> str | None:
 
 def trace_id_of(traceparent: bytes) -> str | None:
     matched = _TRACEPARENT.fullmatch(traceparent)
-    if matched is None or matched.group(1) == _NO_TRACE.encode():
+    if matched is None or matched.group(1) == _NO_TRACE:
         return None
     return matched.group(1).decode("ascii")
 

@@ -29,13 +29,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from starlette.responses import Response
 
-from services.common.grpc_servables import Method, Servable
+from services.common.contracts import HTTP_METHODS
+from services.common.grpc_servables import Method, Servable, each_method_by_path
 
 METRICS_PATH = "/metrics"
 # From a fast read (0.4 ms) to a route timeout (10 s).
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 OTHER = "other"  # what no contract operation routes
-KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+KNOWN_METHODS = frozenset(method.upper() for method in HTTP_METHODS)  # what a contract can name
 ROUTING = "connexion_routing"  # where Connexion's routing leaves the operationId in the scope
 
 
@@ -151,7 +152,7 @@ def metrics_endpoint(metrics: AppMetrics) -> Callable[..., Any]:
 def counting_calls(servable: Any, metrics: AppMetrics) -> Servable:
     """`servable` with each call counted by its method and the status it ended with."""
 
-    def wrap(method: Method, path: str) -> Method:
+    def wrap(path: str, method: Method) -> Method:
         latency = metrics.grpc_latency.labels(metrics.service, path)
 
         async def handle(stream: Stream[Any, Any]) -> None:
@@ -169,9 +170,4 @@ def counting_calls(servable: Any, metrics: AppMetrics) -> Servable:
 
         return handle
 
-    return Servable(
-        {
-            path: handler._replace(func=wrap(handler.func, path))
-            for path, handler in servable.__mapping__().items()
-        }
-    )
+    return each_method_by_path(servable, wrap)

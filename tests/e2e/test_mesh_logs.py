@@ -74,7 +74,7 @@ def test_every_line_of_every_app_and_envoy_is_json(platform_mesh: Mesh) -> None:
     for path in logs:
         for record in json_lines(path):  # fails on a line that is not JSON, naming it
             assert isinstance(record.get("time"), str) and record.get("level"), (path, record)
-    apps = [json_lines(logs_dir) for logs_dir in logs if not logs_dir.stem.endswith("sidecar")]
+    apps = [json_lines(path) for path in logs if not path.stem.endswith("sidecar")]
     app_records = [r for records in apps for r in records if "service" in r]
     assert {"nft", "user", "registry"} <= {r["service"] for r in app_records}
 
