@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.common.sql_inserts import insert_row
+from services.common.sql_inserts import insert_row, insert_statement
 from services.trading.adapters.orm import CONNECTION, MarketDataTickRecord
 from services.trading.domain.ticks import MarketDataTick
 
-_COLUMNS = '(id, asset_symbol, price, "timestamp", received_at, quantity)'
-_INSERT_SQLITE = f"INSERT INTO market_data_tick {_COLUMNS} VALUES (?, ?, ?, ?, ?, ?)"
-_INSERT_POSTGRES = f"INSERT INTO market_data_tick {_COLUMNS} VALUES ($1, $2, $3, $4, $5, $6)"
+# A batch's columns, in the order add_many binds them.
+_BATCH_COLUMNS = ("id", "asset_symbol", "price", "timestamp", "received_at", "quantity")
 
 
 def _to_domain(record: MarketDataTickRecord) -> MarketDataTick:
@@ -60,8 +59,8 @@ class TortoiseTickRepository:
             )
             for t in ticks
         ]
-        postgres = client.capabilities.dialect == "postgres"
-        await client.execute_many(_INSERT_POSTGRES if postgres else _INSERT_SQLITE, rows)
+        insert = insert_statement(MarketDataTickRecord, _BATCH_COLUMNS)
+        await client.execute_many(insert.for_dialect(client.capabilities.dialect), rows)
 
     async def list_recent(self, asset_symbol: str, *, limit: int) -> Sequence[MarketDataTick]:
         records = (
