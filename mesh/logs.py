@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 POLL_SECONDS = 0.2
-# A line longer than this is printed in pieces: a follower's memory stays bounded.
+# A line longer than this is printed in pieces, and a poll reads at most this much of a file
+# (the rest at the next): a follower's memory stays bounded however fast a file grows.
 MAX_LINE_BYTES = 64 * 1024
+MAX_POLL_BYTES = 1024 * 1024
 
 
 def service_logs(log_dir: Path, service: str) -> list[Path]:
@@ -85,8 +87,9 @@ class LogFollower:
                 offset, self._partial[path] = 0, b""
             with path.open("rb") as log:
                 log.seek(offset)
-                data = self._partial.pop(path, b"") + log.read(size - offset)
-            self._offsets[path] = size
+                read = log.read(min(size - offset, MAX_POLL_BYTES))
+            data = self._partial.pop(path, b"") + read
+            self._offsets[path] = offset + len(read)
             *complete, rest = data.split(b"\n")
             if len(rest) > MAX_LINE_BYTES:
                 complete, rest = [*complete, rest], b""

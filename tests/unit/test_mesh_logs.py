@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mesh import ctl
-from mesh.logs import MAX_LINE_BYTES, LogFollower, last_lines, service_logs
+from mesh.logs import MAX_LINE_BYTES, MAX_POLL_BYTES, LogFollower, last_lines, service_logs
 
 pytestmark = pytest.mark.unit
 
@@ -89,3 +89,17 @@ def test_a_line_without_an_end_is_printed_in_bounded_pieces(log_dir: Path) -> No
 def test_the_command_says_when_the_service_has_no_log(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="no log of 'nft'"):
         ctl.main(["--workdir", str(tmp_path), "logs", "nft"])
+
+
+def test_a_fast_growing_file_is_read_a_bounded_piece_per_poll(log_dir: Path) -> None:
+    follower = LogFollower(log_dir, "nft")
+    burst = [line(f"2026-12-07T10:01:{n % 60:02d}Z", "x" * 200) for n in range(12_000)]
+    with (log_dir / "nft-1.log").open("a") as log:
+        log.write("".join(burst))
+    assert sum(map(len, burst)) > 2 * MAX_POLL_BYTES
+    polls = []
+    while found := follower.poll():
+        polls.append(found)
+    assert all(sum(len(text) for _, text in found) <= MAX_POLL_BYTES for found in polls)
+    assert len(polls) >= 3
+    assert [text + "\n" for found in polls for _, text in found] == burst
