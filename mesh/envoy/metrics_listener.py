@@ -6,9 +6,9 @@ sidecars serve theirs (ports 15020 and 15090). Exactly two reads, nothing else:
 - `GET /stats/prometheus`: the sidecar's Envoy statistics, read from its admin endpoint, whose
   other pages (`/quitquitquit`, `/config_dump`, …) stay unreachable from here.
 
-Every other path or method is a 404 from Envoy itself. Figures only: no identity is needed to
-read them, so the listener takes no TLS; it is on the instance's inbound host (loopback under
-`make run`, the container's network under compose, never published)."""
+Every other path, method or query is a 404 from Envoy itself. Figures only: no identity is
+needed to read them, so the listener takes no TLS; it is on the instance's inbound host
+(loopback under `make run`, the container's network under compose, never published)."""
 
 from __future__ import annotations
 
@@ -25,17 +25,28 @@ ENVOY_METRICS_PATH = "/stats/prometheus"
 SCRAPE_TIMEOUT_SECONDS = 10.0  # Prometheus' default scrape timeout
 
 
+def _exactly_get(path: str) -> Config:
+    """GET of `path` with no query: a route's `path` ignores the query, and the admin page
+    would take one (`?filter=<regex>` over every stat, from whoever can reach the port)."""
+    return {
+        "path": path,
+        "headers": [
+            {"name": ":method", "string_match": {"exact": "GET"}},
+            {"name": ":path", "string_match": {"exact": path}},
+        ],
+    }
+
+
 def metrics_listener(instance: Instance, host: str = HOST) -> Config:
-    get = [{"name": ":method", "string_match": {"exact": "GET"}}]
     routes = [
         {
             "name": "app-metrics",
-            "match": {"path": APP_METRICS_PATH, "headers": get},
+            "match": _exactly_get(APP_METRICS_PATH),
             "route": rest_action(LOCAL_APP, SCRAPE_TIMEOUT_SECONDS),
         },
         {
             "name": "envoy-metrics",
-            "match": {"path": ENVOY_METRICS_PATH, "headers": get},
+            "match": _exactly_get(ENVOY_METRICS_PATH),
             "route": rest_action(ENVOY_ADMIN, SCRAPE_TIMEOUT_SECONDS),
         },
         {"name": "nothing-else", "match": {"prefix": "/"}, "direct_response": {"status": 404}},

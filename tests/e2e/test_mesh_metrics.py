@@ -71,6 +71,8 @@ def test_a_sidecars_metrics_listener_serves_the_apps_and_its_own_figures_only(
             ("GET", "/%2e%2e/config_dump"),
             ("GET", f"/api/nfts/user/{uuid.uuid4()}"),
             ("GET", "/healthz"),
+            ("GET", "/stats/prometheus?filter=.*&usedonly"),  # the admin page's own query
+            ("GET", "/metrics?x=1"),
         ]:
             status = client.request(method, base + path).status_code
             assert status in (400, 404), (method, path, status)
