@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 PYTEST := $(PY) -m pytest
 
 .PHONY: help install generate check-generated compose lint run status logs add-instance rotate-keys seed \
-	remove-instance bench profile soak test test-unit test-integration test-contract test-e2e clean
+	remove-instance prometheus bench profile soak test test-unit test-integration test-contract test-e2e clean
 
 help:
 	@echo "make run               the whole mesh on SQLite: registry, edge, services + sidecars"
@@ -20,6 +20,7 @@ help:
 	@echo "make test              the whole test suite"
 	@echo "make test-unit|test-integration|test-contract|test-e2e   one level of it"
 	@echo "make generate          contracts/ -> generated/; mesh.yaml -> docker-compose.yml, deploy/"
+	@echo "make prometheus        Prometheus (127.0.0.1:9090) scraping the running mesh, found via the registry"
 	@echo "make check-generated   fail when generated/ is stale; buf lint"
 	@echo "make compose           docker-compose.yml + deploy/envoy/ from mesh/mesh.yaml"
 	@echo "make bench             mesh benchmarks (figures in bench/results/)"
@@ -39,6 +40,7 @@ $(VENV)/.installed: pyproject.toml
 generate: install
 	$(PY) -m tools.codegen
 	$(PY) -m mesh.compose
+	$(PY) -m mesh.prometheus_config
 
 check-generated: install
 	buf lint
@@ -74,6 +76,12 @@ remove-instance:
 
 seed:
 	$(PY) -m tools.seed
+
+# Debian's prometheus package; targets come from the registry (deploy/prometheus/prometheus.yml).
+prometheus:
+	@command -v prometheus >/dev/null || { echo "prometheus not found: apt-get install prometheus"; exit 1; }
+	prometheus --config.file=deploy/prometheus/prometheus.yml --storage.tsdb.path=var/prometheus \
+		--web.listen-address=127.0.0.1:9090
 
 rotate-keys:
 	USER_DATA_DIR=var/data $(PY) -m services.user.rotate_key

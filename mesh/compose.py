@@ -131,6 +131,7 @@ def _app_environment(topology: Topology, instance: Instance) -> dict[str, str]:
         **listen_environment(prefix, ports.app_http),
         f"{prefix}INSTANCE_ID": instance.id,
         f"{prefix}ADVERTISE_ADDR": f"{instance.id}:{ports.inbound}",
+        f"{prefix}METRICS_PORT": str(ports.metrics),
         f"{prefix}DATABASE_URL": (
             f"postgres://{DB_USER}:{DB_PASSWORD}@{spec.name}-db:5432/{spec.name}"
         ),
@@ -223,6 +224,9 @@ def compose_document(topology: Topology) -> dict[str, Any]:
                 "REGISTRY_HOST": HOST,
                 "REGISTRY_PORT": str(APP_HTTP),
                 "REGISTRY_XDS_PORT": str(REGISTRY_APP_XDS),
+                # Served to Prometheus' discovery with the instances (never published).
+                "REGISTRY_METRICS_LISTENER": f"{REGISTRY}:{METRICS}",
+                "REGISTRY_EDGE_METRICS_LISTENER": f"{EDGE}:{METRICS}",
             },
             "depends_on": _healthy(REGISTRY),
             "healthcheck": _healthcheck(f"http://127.0.0.1:{APP_HTTP}/healthz"),
@@ -268,7 +272,9 @@ def envoy_configs(topology: Topology) -> dict[str, dict[str, Any]]:
     control = control_plane(topology)
     tls = MeshTls(PurePosixPath(IDENTITY_MOUNT))
     configs = {
-        "edge.yaml": edge_config(topology, control, tls=tls, listen_host="0.0.0.0"),
+        "edge.yaml": edge_config(
+            topology, control, tls=tls, listen_host="0.0.0.0", metrics_port=METRICS
+        ),
         f"{REGISTRY}.yaml": registry_sidecar_config(
             topology,
             tls=tls,
@@ -276,6 +282,7 @@ def envoy_configs(topology: Topology) -> dict[str, dict[str, Any]]:
             xds_app=(HOST, REGISTRY_APP_XDS),
             admin_port=ADMIN,
             listen_host="0.0.0.0",
+            metrics_port=METRICS,
         ),
     }
     for instance in instances(topology):

@@ -147,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         registry_xds=topology.registry.xds_port,
         edge=topology.edge.port,
         edge_admin=topology.edge.admin_port,
+        registry_metrics=free_port(),
+        edge_metrics=free_port(),
     )
     mesh = Mesh(
         topology,

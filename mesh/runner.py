@@ -99,10 +99,14 @@ class MeshPorts:
     registry_xds: int
     edge: int
     edge_admin: int
+    # The metrics listeners of the registry's sidecar and the edge (Prometheus finds them
+    # through the registry, so any free port does).
+    registry_metrics: int
+    edge_metrics: int
 
     @classmethod
     def free(cls) -> MeshPorts:
-        return cls(free_port(), free_port(), free_port(), free_port())
+        return cls(*(free_port() for _ in range(6)))
 
 
 @dataclass
@@ -178,6 +182,7 @@ class Mesh:
             tls=self._tls(Workload(EDGE, spiffe_id(EDGE))),
             port=self.ports.edge,
             admin_port=self.ports.edge_admin,
+            metrics_port=self.ports.edge_metrics,
         )
         self.edge = start_envoy(
             "edge", edge, self.ports.edge_admin, self._dir("envoy"), self._dir("log"), 2
@@ -259,10 +264,18 @@ class Mesh:
             self._dir("log"),
             rest=sockets / "rest.sock",
             xds=sockets / "xds.sock",
-            extra_env={**(defaults or {}), **self.registry_env},
+            extra_env={**(defaults or {}), **self._control_plane_listeners(), **self.registry_env},
             zygote=self._forks_if_preloading(),
         )
         return self.registry
+
+    def _control_plane_listeners(self) -> dict[str, str]:
+        """What the registry serves to Prometheus besides the instances: the metrics
+        listeners of its own sidecar and of the edge."""
+        return {
+            "REGISTRY_METRICS_LISTENER": f"{HOST}:{self.ports.registry_metrics}",
+            "REGISTRY_EDGE_METRICS_LISTENER": f"{HOST}:{self.ports.edge_metrics}",
+        }
 
     def _spawn_registry_sidecar(self) -> EnvoyProcess:
         """The registry's sidecar, without waiting, unless it still runs."""
@@ -277,6 +290,7 @@ class Mesh:
                 admin_port=admin,
                 rest_port=self.ports.registry_http,
                 xds_port=self.ports.registry_xds,
+                metrics_port=self.ports.registry_metrics,
             )
             self.registry_sidecar = start_envoy(
                 "registry-sidecar", config, admin, self._dir("envoy"), self._dir("log")
@@ -420,6 +434,7 @@ class Mesh:
             **AUTHENTICATED_CALLERS,
             "REGISTRY_ADDR": peer_address(ports.control),
             f"{spec.env_prefix}ADVERTISE_ADDR": instance.inbound_address,
+            f"{spec.env_prefix}METRICS_PORT": str(ports.metrics),
             **self.app_env,
         }
         return app_environment(instance, self._dir("data"), peers, mesh_env)

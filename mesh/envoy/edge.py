@@ -10,6 +10,7 @@ from mesh.envoy.gateway_problems import gateway_problem_mappers
 from mesh.envoy.jwt_authn import jwt_authn_filter, problem_mappers
 from mesh.envoy.listeners import http_listener
 from mesh.envoy.local_replies import overwrite
+from mesh.envoy.metrics_listener import envoy_admin_cluster, metrics_listener
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE
 from mesh.envoy.refusals import edge_refusals, refusal_mappers
 from mesh.envoy.routes import not_found_route, route_config, routes_to, unsupported_method_route
@@ -57,10 +58,12 @@ def edge_config(
     listen_host: str = HOST,
     admin_port: int | None = None,
     port: int | None = None,
+    metrics_port: int | None = None,
 ) -> Config:
     """The edge Envoy's v3 bootstrap; ports default to topology.edge's. `tls`: the edge's
     identity, presented to every instance it forwards to (None: plaintext, only for tests of
-    the edge alone against a test upstream). Its public listener is plaintext HTTP."""
+    the edge alone against a test upstream). Its public listener is plaintext HTTP; with
+    `metrics_port`, a metrics listener serves its statistics to Prometheus (never published)."""
     listener = http_listener(
         EDGE,
         (listen_host, topology.edge.port if port is None else port),
@@ -77,13 +80,18 @@ def edge_config(
         http_filters=[*token_check(topology), *edge_role_check(topology)],
         local_reply_config=edge_local_replies(topology),
     )
+    admin_port = topology.edge.admin_port if admin_port is None else admin_port
+    listeners, clusters = [listener], mesh_clusters(topology, tls)
+    if metrics_port is not None:
+        listeners.append(metrics_listener((listen_host, metrics_port), app_cluster=None))
+        clusters.append(envoy_admin_cluster(admin_port))
     return bootstrap(
         node_id=EDGE,
         node_cluster=EDGE,
-        admin_port=topology.edge.admin_port if admin_port is None else admin_port,
+        admin_port=admin_port,
         control_plane=control_plane,
-        listeners=[listener],
-        clusters=mesh_clusters(topology, tls),
+        listeners=listeners,
+        clusters=clusters,
         tls=tls,
         overload_manager=overload_manager(),
     )

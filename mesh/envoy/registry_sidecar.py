@@ -15,6 +15,7 @@ from mesh.envoy.bootstrap import bootstrap
 from mesh.envoy.clusters import local_app_cluster
 from mesh.envoy.common import Config, LocalAddress, duration
 from mesh.envoy.listeners import http_listener
+from mesh.envoy.metrics_listener import envoy_admin_cluster, metrics_listener
 from mesh.envoy.rbac import (
     any_workload,
     denied_problem_mapper,
@@ -48,9 +49,11 @@ def registry_sidecar_config(
     listen_host: str = HOST,
     rest_port: int | None = None,
     xds_port: int | None = None,
+    metrics_port: int | None = None,
 ) -> Config:
     """Static (it serves the control plane, so it takes nothing from it). Ports default to
-    topology.registry's."""
+    topology.registry's; a metrics listener (the registry's page and this Envoy's) only with
+    `metrics_port`."""
     rest_port = topology.registry.http_port if rest_port is None else rest_port
     xds_port = topology.registry.xds_port if xds_port is None else xds_port
     rest = http_listener(
@@ -73,16 +76,23 @@ def registry_sidecar_config(
         stream_idle_timeout=duration(0),
         **verified_callers(tls, details=("uri", "subject"), protocols=("grpc",)),
     )
+    listeners, clusters = (
+        [rest, xds],
+        [
+            local_app_cluster(REST_APP, rest_app, "http"),
+            local_app_cluster(XDS_APP, xds_app, "grpc"),
+        ],
+    )
+    if metrics_port is not None:
+        listeners.append(metrics_listener((listen_host, metrics_port), REST_APP))
+        clusters.append(envoy_admin_cluster(admin_port))
     return bootstrap(
         node_id=REGISTRY,
         node_cluster=REGISTRY,
         admin_port=admin_port,
         control_plane=None,
-        listeners=[rest, xds],
-        clusters=[
-            local_app_cluster(REST_APP, rest_app, "http"),
-            local_app_cluster(XDS_APP, xds_app, "grpc"),
-        ],
+        listeners=listeners,
+        clusters=clusters,
         tls=tls,
     )
 

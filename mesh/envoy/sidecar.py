@@ -19,7 +19,7 @@ from mesh.envoy.common import Config
 from mesh.envoy.faults import fault_filter, fault_runtime_defaults, without_faults
 from mesh.envoy.listeners import http_listener
 from mesh.envoy.local_replies import overwrite
-from mesh.envoy.metrics_listener import envoy_admin_cluster, metrics_listener
+from mesh.envoy.metrics_listener import envoy_admin_cluster, instance_metrics_listener
 from mesh.envoy.policies import GRPC_HEALTH_SERVICE, HEALTH_PATH
 from mesh.envoy.rbac import denied_problem_mapper
 from mesh.envoy.refusals import listener_refusal_mappers
@@ -58,13 +58,13 @@ def sidecar_config(
         control_plane=control_plane,
         listeners=[
             inbound_listener(topology, instance, tls, inbound_host),
-            metrics_listener(instance, inbound_host),
+            instance_metrics_listener(instance, inbound_host),
             *egress_listeners(topology, instance),
             registry_egress_listener(instance),
         ],
         clusters=[
             *local_app_clusters(instance),
-            envoy_admin_cluster(instance),
+            envoy_admin_cluster(ports.admin),
             *mesh_clusters(topology, tls, needed),
             registry_cluster(control_plane, tls),
         ],

@@ -33,6 +33,8 @@ from services.common.contracts import HTTP_METHODS
 from services.common.grpc_servables import Method, Servable, each_method_by_path
 
 METRICS_PATH = "/metrics"
+# An Envoy's statistics in the same format, as its metrics listener serves them (mesh/envoy).
+ENVOY_METRICS_PATH = "/stats/prometheus"
 # From a fast read (0.4 ms) to a route timeout (10 s).
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 OTHER = "other"  # what no contract operation routes

@@ -32,6 +32,7 @@ class InstanceIdentity:
     advertise_addr: str  # where peers reach it (its sidecar's inbound listener)
     health_url: str  # its own readiness probe
     health_socket: Path | None = None  # where the app listens, when not on health_url's port
+    metrics_port: int | None = None  # its sidecar's metrics listener, for Prometheus
 
 
 class Registrar:
@@ -97,7 +98,7 @@ class Registrar:
                 self._identity.service,
                 self._identity.instance_id,
                 client=self._registry,
-                body=Registration(host=host, port=port, status=status),
+                body=self._registration(host, port, status),
             )
         except httpx.HTTPError as error:
             self._report(f"registry unreachable: {error!r}")
@@ -114,6 +115,12 @@ class Registrar:
                 "registered %s at %s", self._identity.instance_id, self._identity.advertise_addr
             )
         self._registered, self._failing = True, False
+
+    def _registration(self, host: str, port: int, status: Status) -> Registration:
+        registration = Registration(host=host, port=port, status=status)
+        if self._identity.metrics_port is not None:
+            registration.metrics_port = self._identity.metrics_port
+        return registration
 
     async def _ready(self) -> bool:
         try:

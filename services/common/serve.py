@@ -96,6 +96,7 @@ def _registrar(settings: ServiceSettings, service: str, instance_id: str) -> Reg
         advertise_addr=settings.advertise_addr or f"{settings.host}:{settings.port}",
         health_url=f"http://{settings.host}:{settings.port}/healthz",
         health_socket=settings.uds,
+        metrics_port=settings.metrics_port,
     )
     return Registrar(settings.registry_addr, identity, settings.heartbeat_interval_seconds)
 

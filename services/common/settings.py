@@ -91,6 +91,8 @@ class ServiceSettings(BaseSettings):
     instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     # Where peers reach this instance: its sidecar's inbound listener (default: host:port).
     advertise_addr: str | None = None
+    # Its sidecar's metrics listener, on the advertised host: registered for Prometheus.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     heartbeat_interval_seconds: float = Field(default=1.0, gt=0, le=60)
     # On SIGTERM: leave the registry, keep serving this long while Envoys stop routing here,
     # then stop accepting and finish in-flight requests.

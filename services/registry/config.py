@@ -5,7 +5,8 @@ from pathlib import Path
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings, checked_socket, env_name
+from services.common.addresses import split_address
+from services.common.settings import ServiceSettings, checked, checked_socket, env_name
 
 
 class RegistrySettings(ServiceSettings):
@@ -23,6 +24,16 @@ class RegistrySettings(ServiceSettings):
     xds_warmup_seconds: float = Field(default=2.5, ge=0, le=60)
     # How often expired instances are looked for.
     expiry_interval_seconds: float = Field(default=0.25, gt=0, le=60)
+    # Metrics listeners (host:port) of the workloads that do not register, served to
+    # Prometheus' service discovery with the instances': the registry's own sidecar (its app's
+    # page and its Envoy's) and the edge (its Envoy's).
+    metrics_listener: str | None = None
+    edge_metrics_listener: str | None = None
+
+    @field_validator("metrics_listener", "edge_metrics_listener")
+    @classmethod
+    def _listeners_are_host_port(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return checked(cls, info, value, split_address)
 
     @field_validator("xds_uds")
     @classmethod

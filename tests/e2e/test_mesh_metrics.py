@@ -19,6 +19,34 @@ from tests.support.workload_tls import workload_context
 
 pytestmark = pytest.mark.e2e
 
+# What a metrics listener must not serve: the admin endpoint's other pages, other methods, the
+# app's other routes, queries, and paths that try to climb out of the two pages.
+NOT_SERVED = [
+    ("POST", "/quitquitquit"),
+    ("GET", "/quitquitquit"),
+    ("GET", "/config_dump"),
+    ("GET", "/clusters"),
+    ("POST", "/logging?level=trace"),
+    ("POST", "/metrics"),
+    ("POST", "/stats/prometheus"),
+    ("GET", "/stats"),
+    ("GET", "/stats/prometheus/../../config_dump"),
+    ("GET", "/metrics/../quitquitquit"),
+    ("GET", "/%2e%2e/config_dump"),
+    ("GET", "/healthz"),
+    ("GET", "/stats/prometheus?filter=.*&usedonly"),  # the admin page's own query
+    ("GET", "/metrics?x=1"),
+]
+
+
+def samples(text: str, name: str) -> list[tuple[dict[str, str], float]]:
+    return [
+        (sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    ]
+
 
 def test_no_caller_reaches_an_apps_metrics(platform_mesh: Mesh) -> None:
     through_edge = httpx.get(f"{platform_mesh.edge_url}/metrics", trust_env=False, timeout=10)
@@ -57,23 +85,7 @@ def test_a_sidecars_metrics_listener_serves_the_apps_and_its_own_figures_only(
         assert envoy.status_code == 200
         assert "envoy_cluster_upstream_rq_total" in envoy.text
         # Nothing else of the admin endpoint or the app, by any path or method.
-        for method, path in [
-            ("POST", "/quitquitquit"),
-            ("GET", "/quitquitquit"),
-            ("GET", "/config_dump"),
-            ("GET", "/clusters"),
-            ("POST", "/logging?level=trace"),
-            ("POST", "/metrics"),
-            ("POST", "/stats/prometheus"),
-            ("GET", "/stats"),
-            ("GET", "/stats/prometheus/../../config_dump"),
-            ("GET", "/metrics/../quitquitquit"),
-            ("GET", "/%2e%2e/config_dump"),
-            ("GET", f"/api/nfts/user/{uuid.uuid4()}"),
-            ("GET", "/healthz"),
-            ("GET", "/stats/prometheus?filter=.*&usedonly"),  # the admin page's own query
-            ("GET", "/metrics?x=1"),
-        ]:
+        for method, path in [*NOT_SERVED, ("GET", f"/api/nfts/user/{uuid.uuid4()}")]:
             status = client.request(method, base + path).status_code
             assert status in (400, 404), (method, path, status)
         # The sidecar still runs and still serves.
@@ -112,3 +124,33 @@ def test_ticks_posted_to_trading_are_counted_where_analytics_stores_them(
     )
     assert posted.status_code == 201, posted.text
     poll(lambda: ticks_stored(metrics_url) >= before + 3, "3 more ticks stored", within=15)
+
+
+def test_the_registrys_and_the_edges_metrics_listeners_serve_their_figures_only(
+    platform_mesh: Mesh,
+) -> None:
+    registry = f"http://{HOST}:{platform_mesh.ports.registry_metrics}"
+    edge = f"http://{HOST}:{platform_mesh.ports.edge_metrics}"
+    with httpx.Client(trust_env=False, timeout=10) as client:
+        page = client.get(f"{registry}/metrics")
+        assert page.status_code == 200
+        instances = samples(page.text, "capsure_registry_instances")
+        assert ({"service": "nft", "status": "SERVING"}, 1.0) in instances, page.text
+        streams = samples(page.text, "capsure_registry_xds_streams")
+        assert streams and streams[0][1] >= len(platform_mesh.instances) + 1  # sidecars, edge
+        assert samples(page.text, "capsure_registry_xds_pushes_total")[0][1] > 0
+        registry_envoy = client.get(f"{registry}/stats/prometheus")
+        assert registry_envoy.status_code == 200
+        assert "envoy_http_downstream_rq_total" in registry_envoy.text
+        edge_envoy = client.get(f"{edge}/stats/prometheus")
+        assert edge_envoy.status_code == 200
+        assert 'envoy_http_conn_manager_prefix="edge"' in edge_envoy.text
+        # The edge has no app: its listener serves its Envoy's page alone.
+        assert client.get(f"{edge}/metrics").status_code == 404
+        for base in (registry, edge):
+            for method, path in NOT_SERVED:
+                status = client.request(method, base + path).status_code
+                assert status in (400, 404), (base, method, path, status)
+        assert (
+            client.get(f"http://{HOST}:{platform_mesh.ports.edge_admin}/ready").status_code == 200
+        )

@@ -3,6 +3,7 @@ reports it once and keeps beating (a heartbeat that died would get the instance 
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -39,3 +40,23 @@ async def test_the_heartbeat_outlives_answers_off_the_contract(status, body, cap
     reports = [r.getMessage() for r in caplog.records if r.name == "services.common.registrar"]
     assert len(reports) == 1, reports  # once per outage, not per beat
     assert reports[0].startswith("heartbeat of nft-x failed: registry answered ")
+
+
+@pytest.mark.parametrize(("metrics_port", "sent"), [(9101, {"metricsPort": 9101}), (None, {})])
+async def test_the_heartbeat_tells_where_prometheus_scrapes_the_instance(metrics_port, sent):
+    beats: list[bytes] = []
+    async with (
+        tcp_server(http_answer("200 OK", b'{"status": "ok"}')) as app,
+        tcp_server(http_answer("503 Service Unavailable", b"", requests=beats)) as registry,
+    ):
+        identity = InstanceIdentity(
+            "nft", "nft-x", "127.0.0.1:1", f"http://{app}/healthz", metrics_port=metrics_port
+        )
+        async with Registrar(registry, identity, interval=0.01).running():
+
+            async def beat_sent() -> bool:
+                return len(beats) >= 1
+
+            await wait_until(beat_sent, "a heartbeat", within=10)
+    body = json.loads(beats[0].partition(b"\r\n\r\n")[2])
+    assert body == {"host": "127.0.0.1", "port": 1, "status": "SERVING", **sent}

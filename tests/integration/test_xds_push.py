@@ -201,11 +201,30 @@ def xds_port() -> int:
     return free_port()
 
 
+@dataclass
+class RecordingObserver:
+    """What the server tells its metrics (services/registry/adapters/registry_metrics.py)."""
+
+    latencies: list[float | None] = field(default_factory=list)
+    rejections: int = 0
+
+    def pushed(self, latency_seconds: float | None) -> None:
+        self.latencies.append(latency_seconds)
+
+    def rejected(self) -> None:
+        self.rejections += 1
+
+
 @pytest.fixture
-async def xds(xds_port: int) -> AsyncIterator[XdsServer]:
+def observer() -> RecordingObserver:
+    return RecordingObserver()
+
+
+@pytest.fixture
+async def xds(xds_port: int, observer: RecordingObserver) -> AsyncIterator[XdsServer]:
     # No sidecar in front: the push itself is tested here; who may subscribe as which node,
     # through the registry's sidecar, is tests/e2e/test_trust_attacks.py.
-    server = XdsServer(authenticate_callers=False)
+    server = XdsServer(authenticate_callers=False, observer=observer)
     await server.start(HOST, xds_port)
     try:
         yield server
@@ -409,7 +428,7 @@ def _eds_request(names: list[str], ack: DiscoveryResponse | None = None) -> Disc
 
 
 async def test_protocol_subscriptions_nack_and_stream_cleanup(
-    xds: XdsServer, xds_port: int, caplog: pytest.LogCaptureFixture
+    xds: XdsServer, xds_port: int, caplog: pytest.LogCaptureFixture, observer: RecordingObserver
 ) -> None:
     """What Envoy relies on, checked with a bare gRPC client that can misbehave on purpose."""
     xds.publish({"a": [Endpoint(HOST, 1)], "b": [Endpoint(HOST, 2)]})
@@ -451,6 +470,12 @@ async def test_protocol_subscriptions_nack_and_stream_cleanup(
             assert switched is not None
             assert _ports(switched) == {"b": [(3, HealthStatus.HEALTHY)]}
             assert xds.connected_streams == 1
+            # Observed: three pushes, one NACK; only the push a change caused has a latency
+            # (the first answer and the subscription's change have none).
+            assert observer.rejections == 1
+            first_answer, change, subscription = observer.latencies
+            assert first_answer is None and subscription is None
+            assert change is not None and 0 <= change < PUSH_BOUND_SECONDS
             await stream.end()  # the reader sees EOF; the server ends the call with OK
     finally:
         channel.close()

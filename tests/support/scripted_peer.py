@@ -45,14 +45,14 @@ def http_answer(
     content_type: str = "application/json",
 ) -> Handler:
     """Answer every request with `status` (e.g. "503 Service Unavailable") and `body`; the
-    request heads go to `requests` when given."""
+    requests (head and body) go to `requests` when given."""
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
-        if requests is not None:
-            requests.append(head)
         # Read the request's body too: a socket closed on unread bytes resets the connection.
-        await reader.readexactly(int(parse_head(head).headers.get("content-length", 0)))
+        sent = await reader.readexactly(int(parse_head(head).headers.get("content-length", 0)))
+        if requests is not None:
+            requests.append(head + sent)
         writer.write(
             f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()

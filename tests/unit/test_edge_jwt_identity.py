@@ -106,7 +106,9 @@ def test_the_app_environment_points_at_the_jwks_through_its_own_egress(tmp_path:
 
 def test_make_run_gives_each_instance_its_own_egress_for_the_jwks(tmp_path: Path) -> None:
     ports = itertools.count(22000)
-    mesh = Mesh(TOPOLOGY, MeshPorts(8500, 18000, 8080, 9901), ports.__next__, tmp_path)
+    mesh = Mesh(
+        TOPOLOGY, MeshPorts(8500, 18000, 8080, 9901, 15090, 15091), ports.__next__, tmp_path
+    )
     for name in ("nft", "trading", "analytics"):
         instance = instance_of(TOPOLOGY, name)
         url = mesh._app_env(instance)["CAPSURE_JWKS_URL"]

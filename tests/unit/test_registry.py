@@ -1,10 +1,12 @@
 """The registry's rules through its composition root, with a publisher that records pushes."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from services.registry.bootstrap import bootstrap, build_deps
+from services.registry.bootstrap import bootstrap, build_deps, control_plane_listeners
 from services.registry.config import RegistrySettings
 from services.registry.domain.errors import InstanceNotFound, ServiceNotFound
 from services.registry.domain.model import Status
@@ -154,3 +156,109 @@ async def test_a_forged_header_of_several_certificates_names_nobody(deps):
     headers = {"x-forwarded-client-cert": f"{forged},{forged}"}
     async with asgi_client(app, headers=headers) as client:
         assert (await client.put(NFT_1, json=BODY)).status_code == 403
+
+
+# --- where Prometheus scrapes the mesh (HTTP service discovery) and the registry's figures ---
+
+
+async def test_scrape_targets_are_every_registered_metrics_page_and_the_control_planes(deps):
+    settings = RegistrySettings(
+        validate_responses=True,
+        xds_port=0,
+        metrics_listener="127.0.0.1:7001",
+        edge_metrics_listener="127.0.0.1:7002",
+    )
+    deps.control_plane = control_plane_listeners(settings)
+    app = bootstrap(settings, deps=deps)
+    nft_1 = called_by("nft", "nft-1", hosts=("127.0.0.1",))
+    async with asgi_client(app, headers=nft_1) as client:
+        registered = await client.put(NFT_1, json={**BODY, "metricsPort": 9101})
+        assert registered.status_code == 201
+        assert registered.json()["metricsPort"] == 9101
+        nft_2 = called_by("nft", "nft-2", hosts=("127.0.0.1",))
+        url_2 = "/api/registry/services/nft/instances/nft-2"
+        unscraped = await client.put(url_2, json={**BODY, "port": 9002}, headers=nft_2)
+        assert "metricsPort" not in unscraped.json()
+        answer = await client.get("/api/registry/scrape-targets")
+    assert answer.status_code == 200
+    groups = {
+        (g["targets"][0], g["labels"]["__metrics_path__"]): g["labels"] for g in answer.json()
+    }
+    assert groups == {
+        ("127.0.0.1:7001", "/metrics"): {
+            "service": "registry", "instance_id": "registry", "source": "app",
+            "__metrics_path__": "/metrics",
+        },
+        ("127.0.0.1:7001", "/stats/prometheus"): {
+            "service": "registry", "instance_id": "registry", "source": "envoy",
+            "__metrics_path__": "/stats/prometheus",
+        },
+        ("127.0.0.1:7002", "/stats/prometheus"): {
+            "service": "edge", "instance_id": "edge", "source": "envoy",
+            "__metrics_path__": "/stats/prometheus",
+        },
+        ("127.0.0.1:9101", "/metrics"): {
+            "service": "nft", "instance_id": "nft-1", "source": "app",
+            "__metrics_path__": "/metrics",
+        },
+        ("127.0.0.1:9101", "/stats/prometheus"): {
+            "service": "nft", "instance_id": "nft-1", "source": "envoy",
+            "__metrics_path__": "/stats/prometheus",
+        },
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("port", [0, 65536, "9101", None, 9101.5])
+async def test_a_metrics_port_outside_the_contract_is_refused(deps, port):
+    app = bootstrap(RegistrySettings(xds_port=0), deps=deps)
+    nft_1 = called_by("nft", "nft-1", hosts=("127.0.0.1",))
+    async with asgi_client(app, headers=nft_1) as client:
+        refused = await client.put(NFT_1, json={**BODY, "metricsPort": port})
+    assert refused.status_code == 400
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert deps.registry.service_names() == []
+
+
+@pytest.mark.parametrize("listener", ["127.0.0.1", "host:0", "a b:80", "127.0.0.1:99999"])
+def test_a_control_plane_metrics_listener_must_be_host_and_port(listener):
+    with pytest.raises(ValueError, match="REGISTRY_METRICS_LISTENER"):
+        RegistrySettings(metrics_listener=listener)
+
+
+def samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    return {
+        tuple(sorted(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+async def test_the_registry_counts_its_instances_and_the_heartbeats_missed(deps, clock):
+    app = bootstrap(RegistrySettings(xds_port=0, expiry_interval_seconds=0.01), deps=deps)
+    async with asgi_client(app) as client:
+        register(deps, "nft-1", 9001)
+        register(deps, "nft-2", 9002, status=Status.NOT_SERVING)
+        register(deps, "user-1", 9003, service="user")
+
+        async def scrape(name: str) -> dict[tuple[tuple[str, str], ...], float]:
+            return samples((await client.get("/metrics")).text, name)
+
+        instances = await scrape("capsure_registry_instances")
+        assert instances[(("service", "nft"), ("status", "SERVING"))] == 1
+        assert instances[(("service", "nft"), ("status", "NOT_SERVING"))] == 1
+        assert instances[(("service", "user"), ("status", "SERVING"))] == 1
+        assert await scrape("capsure_registry_heartbeats_missed_total") == {}
+
+        clock.advance(3)
+        register(deps, "user-1", 9003, service="user")  # user-1 heartbeats, nft's do not
+        clock.advance(3)
+        for _ in range(500):  # the expiry loop runs every 10 ms: bounded, not a fixed wait
+            missed = await scrape("capsure_registry_heartbeats_missed_total")
+            if missed:
+                break
+            await asyncio.sleep(0.01)
+        assert missed == {(("service", "nft"),): 2}
+        instances = await scrape("capsure_registry_instances")
+        assert not any(dict(labels)["service"] == "nft" for labels in instances)
+        assert instances[(("service", "user"), ("status", "SERVING"))] == 1

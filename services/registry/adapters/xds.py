@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import grpclib.const
 import grpclib.server
@@ -34,6 +36,23 @@ ADS_METHOD = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggre
 AdsStream = grpclib.server.Stream[DiscoveryRequest, DiscoveryResponse]
 
 
+class XdsObserver(Protocol):
+    """Told of every push (with its latency from the change that caused it, if one did) and
+    every push an Envoy refused."""
+
+    def pushed(self, latency_seconds: float | None) -> None: ...
+
+    def rejected(self) -> None: ...
+
+
+class _Unobserved:
+    def pushed(self, latency_seconds: float | None) -> None:
+        pass
+
+    def rejected(self) -> None:
+        pass
+
+
 # What one Envoy was (or is to be) sent: (cluster, endpoints) per subscribed cluster, sorted.
 Content = tuple[tuple[str, tuple[Endpoint, ...]], ...]
 
@@ -52,10 +71,19 @@ class _Session:
     closed: bool = False
     caller: PeerCertificate | None = None  # as the registry's sidecar verified it
     denied: str | None = None  # why the stream is refused
+    sent_at: float = 0.0  # monotonic time of its last response
 
 
 class XdsServer:
-    def __init__(self, warmup_seconds: float = 0.0, *, authenticate_callers: bool = True) -> None:
+    def __init__(
+        self,
+        warmup_seconds: float = 0.0,
+        *,
+        authenticate_callers: bool = True,
+        observer: XdsObserver | None = None,
+    ) -> None:
+        self._observer = observer or _Unobserved()
+        self._changed_at: float | None = None  # monotonic time of the last change published
         # Each Envoy subscribes as itself only: its node (id, cluster) must be the instance and
         # service its certificate names. Off only without a sidecar in front (tests of pushes).
         self._authenticate = authenticate_callers
@@ -123,6 +151,7 @@ class XdsServer:
         for name in changed:
             self._encoded.pop(name, None)
         self._version = f"{self._boot}-{next(self._versions)}"
+        self._changed_at = time.monotonic()
         for session in self._sessions:
             if changed.intersection(session.names):
                 session.wake.set()
@@ -195,6 +224,7 @@ class XdsServer:
         if request.response_nonce and request.response_nonce != session.nonce:
             return True  # answers a response we have since superseded: the protocol says ignore it
         if request.response_nonce and request.error_detail is not None:
+            self._observer.rejected()
             log.warning(
                 "%s rejected EDS version %s: %s",
                 session.node, session.version, request.error_detail.message,
@@ -210,6 +240,10 @@ class XdsServer:
         if content == session.sent or not content:
             session.sent = content
             return
+        # A change since this Envoy's last response caused this one (not its first, nor a new
+        # subscription of its own): how long the change took to reach it.
+        changed_at = self._changed_at
+        caused = bool(session.sent) and changed_at is not None and changed_at > session.sent_at
         session.sent, session.version = content, self._version
         session.nonce = f"{self._boot}-n{next(self._nonces)}"
         await session.stream.send_message(
@@ -220,6 +254,9 @@ class XdsServer:
                 nonce=session.nonce,
             )
         )
+        session.sent_at = time.monotonic()
+        latency = session.sent_at - changed_at if caused and changed_at is not None else None
+        self._observer.pushed(latency)
 
     def _encode(self, cluster: str) -> Any:
         if cluster not in self._encoded:

@@ -25,6 +25,7 @@ class RegisteredInstance:
     registered_at: datetime
     last_heartbeat_at: datetime
     expires_at: datetime
+    metrics_port: int | None = None  # its sidecar's metrics listener, at `host`
 
     @property
     def address(self) -> tuple[str, int]:
@@ -39,7 +40,14 @@ class Registry:
         self._services: dict[str, dict[str, RegisteredInstance]] = {}
 
     def register(
-        self, service: str, instance_id: str, host: str, port: int, status: Status, now: datetime
+        self,
+        service: str,
+        instance_id: str,
+        host: str,
+        port: int,
+        status: Status,
+        now: datetime,
+        metrics_port: int | None = None,
     ) -> tuple[RegisteredInstance, bool]:
         """Register or renew; True when the instance is new. Another id at the same address is
         dropped: it cannot be serving there any more (it crashed and the port was reused)."""
@@ -57,6 +65,7 @@ class Registry:
             registered_at=known.registered_at if known else now,
             last_heartbeat_at=now,
             expires_at=now + self._ttl,
+            metrics_port=metrics_port,
         )
         instances[instance_id] = renewed
         return renewed, known is None

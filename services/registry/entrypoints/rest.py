@@ -6,7 +6,11 @@ from typing import Any
 
 from services.common.caller import verified_caller
 from services.registry.domain.model import Status
-from services.registry.mappers import instance_to_contract, service_to_contract
+from services.registry.mappers import (
+    instance_to_contract,
+    service_to_contract,
+    target_group_to_contract,
+)
 from services.registry.service_layer import use_cases
 from services.registry.service_layer.authorization import check_registrant
 from services.registry.service_layer.use_cases import RegistryDeps
@@ -37,6 +41,7 @@ class RegistryHandlers:
             host=body["host"],
             port=body["port"],
             status=Status(body["status"]),
+            metrics_port=body.get("metricsPort"),
         )
         return instance_to_contract(instance), 201 if created else 200
 
@@ -48,3 +53,7 @@ class RegistryHandlers:
             check_registrant(verified_caller(), service, instanceId)
         use_cases.deregister_instance(self._deps, service, instanceId)
         return None, 204
+
+    async def list_scrape_targets(self) -> list[dict[str, Any]]:
+        targets = use_cases.list_scrape_targets(self._deps)
+        return [target_group_to_contract(target) for target in targets]

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.registry.domain.model import RegisteredInstance, Registry, Status
+from services.registry.domain.scrape_targets import MetricsListener, ScrapeTarget, scrape_targets
 
 Endpoints = dict[str, list[tuple[str, int, Status]]]
 
@@ -24,6 +25,7 @@ class RegistryDeps:
     publisher: EndpointPublisher
     clock: Callable[[], datetime]
     published: Endpoints | None = None
+    control_plane: tuple[MetricsListener, ...] = ()  # metrics listeners that do not register
 
     def publish_if_changed(self) -> None:
         # A heartbeat that changes nothing pushes nothing: Envoys only hear about changes.
@@ -34,9 +36,18 @@ class RegistryDeps:
 
 
 def register_instance(
-    deps: RegistryDeps, service: str, instance_id: str, *, host: str, port: int, status: Status
+    deps: RegistryDeps,
+    service: str,
+    instance_id: str,
+    *,
+    host: str,
+    port: int,
+    status: Status,
+    metrics_port: int | None = None,
 ) -> tuple[RegisteredInstance, bool]:
-    registered = deps.registry.register(service, instance_id, host, port, status, deps.clock())
+    registered = deps.registry.register(
+        service, instance_id, host, port, status, deps.clock(), metrics_port
+    )
     deps.publish_if_changed()
     return registered
 
@@ -50,3 +61,7 @@ def expire_instances(deps: RegistryDeps) -> list[RegisteredInstance]:
     expired = deps.registry.expire(deps.clock())
     deps.publish_if_changed()
     return expired
+
+
+def list_scrape_targets(deps: RegistryDeps) -> list[ScrapeTarget]:
+    return scrape_targets(deps.registry.all_instances(), deps.control_plane)

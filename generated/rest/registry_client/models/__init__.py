@@ -5,6 +5,8 @@ from .problem import Problem
 from .registration import Registration
 from .service import Service
 from .status import Status
+from .target_group import TargetGroup
+from .target_group_labels import TargetGroupLabels
 
 __all__ = (
     "Instance",
@@ -12,4 +14,6 @@ __all__ = (
     "Registration",
     "Service",
     "Status",
+    "TargetGroup",
+    "TargetGroupLabels",
 )

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 
 from ..models.status import Status
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Instance")
 
@@ -24,6 +25,7 @@ class Instance:
         registered_at (datetime.datetime):
         last_heartbeat_at (datetime.datetime):
         expires_at (datetime.datetime): When the instance is dropped unless it heartbeats again
+        metrics_port (int | Unset):
     """
 
     id: str
@@ -34,6 +36,7 @@ class Instance:
     registered_at: datetime.datetime
     last_heartbeat_at: datetime.datetime
     expires_at: datetime.datetime
+    metrics_port: int | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -52,6 +55,8 @@ class Instance:
 
         expires_at = self.expires_at.isoformat()
 
+        metrics_port = self.metrics_port
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -66,6 +71,8 @@ class Instance:
                 "expiresAt": expires_at,
             }
         )
+        if metrics_port is not UNSET:
+            field_dict["metricsPort"] = metrics_port
 
         return field_dict
 
@@ -88,6 +95,8 @@ class Instance:
 
         expires_at = datetime.datetime.fromisoformat(d.pop("expiresAt"))
 
+        metrics_port = d.pop("metricsPort", UNSET)
+
         instance = cls(
             id=id,
             service=service,
@@ -97,6 +106,7 @@ class Instance:
             registered_at=registered_at,
             last_heartbeat_at=last_heartbeat_at,
             expires_at=expires_at,
+            metrics_port=metrics_port,
         )
 
         return instance

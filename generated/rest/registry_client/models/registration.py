@@ -6,23 +6,28 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 
 from ..models.status import Status
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Registration")
 
 
 @_attrs_define
 class Registration:
-    """
-    Attributes:
-        host (str): IPv4 address or DNS name the instance's sidecar listens on
-        port (int):
-        status (Status): SERVING takes traffic; NOT_SERVING (its readiness fails) and DRAINING (stopping) get
-            no new requests.
+    """Where the instance's sidecar takes calls (`host`, `port`) and, when it has one, where
+    Prometheus scrapes it at `host` (`metricsPort`: its sidecar's metrics listener).
+
+        Attributes:
+            host (str): IPv4 address or DNS name the instance's sidecar listens on
+            port (int):
+            status (Status): SERVING takes traffic; NOT_SERVING (its readiness fails) and DRAINING (stopping) get
+                no new requests.
+            metrics_port (int | Unset):
     """
 
     host: str
     port: int
     status: Status
+    metrics_port: int | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         host = self.host
@@ -30,6 +35,8 @@ class Registration:
         port = self.port
 
         status = self.status.value
+
+        metrics_port = self.metrics_port
 
         field_dict: dict[str, Any] = {}
 
@@ -40,6 +47,8 @@ class Registration:
                 "status": status,
             }
         )
+        if metrics_port is not UNSET:
+            field_dict["metricsPort"] = metrics_port
 
         return field_dict
 
@@ -52,10 +61,13 @@ class Registration:
 
         status = Status(d.pop("status"))
 
+        metrics_port = d.pop("metricsPort", UNSET)
+
         registration = cls(
             host=host,
             port=port,
             status=status,
+            metrics_port=metrics_port,
         )
 
         return registration

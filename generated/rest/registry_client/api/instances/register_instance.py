@@ -106,7 +106,9 @@ def sync_detailed(
     Args:
         service (str):
         instance_id (str):
-        body (Registration):
+        body (Registration): Where the instance's sidecar takes calls (`host`, `port`) and, when
+            it has one, where
+            Prometheus scrapes it at `host` (`metricsPort`: its sidecar's metrics listener).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,7 +146,9 @@ def sync(
     Args:
         service (str):
         instance_id (str):
-        body (Registration):
+        body (Registration): Where the instance's sidecar takes calls (`host`, `port`) and, when
+            it has one, where
+            Prometheus scrapes it at `host` (`metricsPort`: its sidecar's metrics listener).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -177,7 +181,9 @@ async def asyncio_detailed(
     Args:
         service (str):
         instance_id (str):
-        body (Registration):
+        body (Registration): Where the instance's sidecar takes calls (`host`, `port`) and, when
+            it has one, where
+            Prometheus scrapes it at `host` (`metricsPort`: its sidecar's metrics listener).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -213,7 +219,9 @@ async def asyncio(
     Args:
         service (str):
         instance_id (str):
-        body (Registration):
+        body (Registration): Where the instance's sidecar takes calls (`host`, `port`) and, when
+            it has one, where
+            Prometheus scrapes it at `host` (`metricsPort`: its sidecar's metrics listener).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
