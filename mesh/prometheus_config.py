@@ -151,11 +151,11 @@ def alerting_rules() -> list[dict[str, Any]]:
         ),
         _alert(
             "CapsureOutboxStuck",
-            f"max by (service, consumer) (capsure_outbox_oldest_age_seconds)"
+            f"max by (service, topic) (capsure_outbox_oldest_age_seconds)"
             f" > {OUTBOX_AGE_LIMIT_SECONDS}",
             "1m",
             "page",
-            "{{ $labels.service }}'s outbox to {{ $labels.consumer }} has held an event"
+            "{{ $labels.service }}'s outbox {{ $labels.topic }} has held a message"
             " undelivered for over 5 minutes",
         ),
         _alert(

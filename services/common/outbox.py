@@ -92,6 +92,18 @@ class OutboxStore(Protocol):
         """{topic: {"pending": n, "parked": m}} for operators."""
         ...
 
+    async def backlog(self) -> dict[str, TopicBacklog]:
+        """Each topic's undelivered and parked messages, and when its oldest undelivered
+        one was queued (topics with neither are left out)."""
+        ...
+
+
+@dataclass(frozen=True)
+class TopicBacklog:
+    pending: int = 0
+    parked: int = 0
+    oldest_pending_at: datetime | None = None
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -310,6 +322,19 @@ class InMemoryOutboxStore:
 
     async def park(self, message_id: int, at: datetime, error: str) -> None:
         self.parked[message_id] = (self.messages.pop(message_id), error)
+
+    async def backlog(self) -> dict[str, TopicBacklog]:
+        found: dict[str, TopicBacklog] = {}
+        for message in self.messages.values():
+            known = found.get(message.topic, TopicBacklog())
+            oldest = min(filter(None, (known.oldest_pending_at, message.created_at)))
+            found[message.topic] = replace(
+                known, pending=known.pending + 1, oldest_pending_at=oldest
+            )
+        for message, _ in self.parked.values():
+            known = found.get(message.topic, TopicBacklog())
+            found[message.topic] = replace(known, parked=known.parked + 1)
+        return found
 
     async def counts(self) -> dict[str, dict[str, int]]:
         found: dict[str, dict[str, int]] = {}

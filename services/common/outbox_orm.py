@@ -8,18 +8,18 @@ parked messages), so the relay's query stays cheap without a clean-up job."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import orjson
 from tortoise import fields
 from tortoise.expressions import F
-from tortoise.functions import Count
+from tortoise.functions import Count, Min
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from services.common.outbox import OutboxMessage, Payload
+from services.common.outbox import OutboxMessage, Payload, TopicBacklog
 from services.common.sql_inserts import column_value
 from services.common.sql_views import POSTGRES, Dialect, Statement, statement
 
@@ -210,4 +210,22 @@ class TortoiseOutboxStore:
             )
             for row in rows:
                 found.setdefault(row["topic"], {"pending": 0, "parked": 0})[kind] = row["n"]
+        return found
+
+    async def backlog(self) -> dict[str, TopicBacklog]:
+        pending = (
+            await self._model.filter(parked_at__isnull=True)
+            .annotate(n=Count("id"), oldest=Min("created_at"))
+            .group_by("topic")
+            .values("topic", "n", "oldest")
+        )
+        parked = (
+            await self._model.filter(parked_at__isnull=False)
+            .annotate(n=Count("id"))
+            .group_by("topic")
+            .values("topic", "n")
+        )
+        found = {row["topic"]: TopicBacklog(row["n"], 0, _moment(row["oldest"])) for row in pending}
+        for row in parked:
+            found[row["topic"]] = replace(found.get(row["topic"], TopicBacklog()), parked=row["n"])
         return found

@@ -19,8 +19,10 @@ from connexion import AsyncApp
 from services.common.auth import bearer_info
 from services.common.database import service_database
 from services.common.jwks import jwks_token_verifier
+from services.common.metrics import AppMetrics
 from services.common.notification_events import NotificationEventDelivery
 from services.common.outbox import OutboxRelay, Topic
+from services.common.outbox_metrics import OutboxMetrics
 from services.common.rest_app import RestAppSpec, build_rest_app
 from services.nft.adapters.repository import TortoiseNftRepository, outbox_store
 from services.nft.adapters.user_directory import RestUserDirectory
@@ -117,11 +119,13 @@ def bootstrap(
     test on the real database passes its own directory."""
     database = service_database(SERVICE, settings) if deps is None else None
     resources: Callable[[], AbstractAsyncContextManager[None]] = nullcontext
+    metrics = AppMetrics(SERVICE)  # REST, and the outbox's figures when it relays
     if deps is None:
         notification = NotificationEventDelivery(
             settings.notification_addr, settings.notification_timeout_seconds
         )
         relay = build_relay(settings, notification)
+        OutboxMetrics(metrics, relay, utc_now)
         clients: list[NotificationEventDelivery | RestUserDirectory] = [notification]
         if users is None:
             users = RestUserDirectory(settings.user_addr, settings.user_timeout_seconds)
@@ -141,6 +145,7 @@ def bootstrap(
             resources=resources,
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(jwks_token_verifier(settings)),
+            metrics=metrics,
         )
     )
 

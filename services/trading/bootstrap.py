@@ -17,8 +17,10 @@ from services.common.auth import bearer_info
 from services.common.database import service_database
 from services.common.jwks import jwks_token_verifier
 from services.common.market_data import TickFromTheFuture
+from services.common.metrics import AppMetrics
 from services.common.notification_events import NotificationEventDelivery
 from services.common.outbox import OutboxRelay, Topic
+from services.common.outbox_metrics import OutboxMetrics
 from services.common.outbox_orm import TortoiseOutboxStore
 from services.common.rest_app import RestAppSpec, build_rest_app
 from services.common.time_ordered_ids import time_ordered_ids
@@ -28,6 +30,7 @@ from services.trading.adapters.nft_marketplace import RestNftMarketplace
 from services.trading.adapters.notification_client import NotificationDelivery
 from services.trading.adapters.orm import OutboxMessage
 from services.trading.adapters.payment_provider import FakePaymentProvider
+from services.trading.adapters.purchase_metrics import PurchaseStateGauge
 from services.trading.adapters.purchase_repository import (
     TortoisePurchaseRepository,
     TortoiseSaleRepository,
@@ -153,6 +156,7 @@ def bootstrap(settings: TradingSettings, deps: TradingDeps | None = None) -> Asy
     its own database and delivers from its outbox to analytics and notification."""
     real = deps is None
     resources: Callable[[], AbstractAsyncContextManager[None]] = nullcontext
+    metrics = AppMetrics(SERVICE)  # REST, and the outbox's figures when it relays
     if deps is None:
         consumers = Consumers(
             AnalyticsDelivery(
@@ -165,6 +169,7 @@ def bootstrap(settings: TradingSettings, deps: TradingDeps | None = None) -> Asy
             ),
         )
         relay = build_relay(settings, consumers)
+        OutboxMetrics(metrics, relay, utc_now)
         nft = RestNftMarketplace(settings.nft_addr, settings.nft_timeout_seconds)
         deps = build_deps(
             TortoiseTickRepository(),
@@ -173,6 +178,7 @@ def bootstrap(settings: TradingSettings, deps: TradingDeps | None = None) -> Asy
             wake_relay=relay.wake,
             market=build_marketplace(settings, nft),
         )
+        PurchaseStateGauge(metrics, TortoisePurchaseRepository().count_by_status)
         resumer = PurchaseResumer(deps, resume_policy(settings))
         resources = partial(_running, consumers, relay, nft, resumer)
     return build_rest_app(
@@ -187,6 +193,7 @@ def bootstrap(settings: TradingSettings, deps: TradingDeps | None = None) -> Asy
             resources=resources,
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(jwks_token_verifier(settings)),
+            metrics=metrics,
         )
     )
 

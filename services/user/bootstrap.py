@@ -6,7 +6,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -14,7 +14,9 @@ from connexion import AsyncApp
 
 from services.common.auth import TokenIssuer, TokenVerifier, bearer_info
 from services.common.database import service_database
+from services.common.metrics import AppMetrics
 from services.common.rest_app import RestAppSpec, build_rest_app, load_contract
+from services.user.adapters.login_metrics import throttled_logins
 from services.user.adapters.login_throttle import DatabaseLoginAttempts
 from services.user.adapters.nft_catalog import RestNftCatalog
 from services.user.adapters.passwords import Argon2PasswordHasher
@@ -143,7 +145,8 @@ def bootstrap(settings: UserSettings, adapters: Adapters | None = None) -> Async
     adapters = adapters or real_adapters(settings)
     # Before anything can ask for a key: the first instance to start creates one.
     adapters.keyring.ensure()
-    deps = build_deps(settings, adapters)
+    metrics = AppMetrics(SERVICE)  # REST, and the logins the throttle refused
+    deps = replace(build_deps(settings, adapters), on_throttled=throttled_logins(metrics))
     verifier = TokenVerifier(
         keys=adapters.keyring, issuer=settings.jwt_issuer, leeway_seconds=LEEWAY_SECONDS
     )
@@ -172,5 +175,6 @@ def bootstrap(settings: UserSettings, adapters: Adapters | None = None) -> Async
             resources=resources,
             error_statuses=ERROR_STATUSES,
             verify_token=bearer_info(verifier),
+            metrics=metrics,
         )
     )

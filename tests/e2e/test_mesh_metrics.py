@@ -81,6 +81,9 @@ def test_a_sidecars_metrics_listener_serves_the_apps_and_its_own_figures_only(
             for family in text_string_to_metric_families(app.text)
             for sample in family.samples
         ), app.text
+        # The outbox's figures, read from its database at the scrape.
+        backlog = samples(app.text, "capsure_outbox_backlog")
+        assert [labels["topic"] for labels, _ in backlog] == ["nft.events"], app.text
         envoy = client.get(f"{base}/stats/prometheus")
         assert envoy.status_code == 200
         assert "envoy_cluster_upstream_rq_total" in envoy.text

@@ -72,7 +72,7 @@ def latency(service: str, fast_per_minute: int, all_per_minute: int) -> list[dic
 
 
 def outbox_age(service: str, values: str) -> dict[str, str]:
-    labels = f'service="{service}",consumer="notification"'
+    labels = f'service="{service}",topic="notification.events"'
     return {"series": f"capsure_outbox_oldest_age_seconds{{{labels}}}", "values": values}
 
 
@@ -131,8 +131,9 @@ RULE_TESTS: dict[str, Any] = {
                 ),
                 alert(
                     "CapsureOutboxStuck",
-                    {"severity": "page", "service": "nft", "consumer": "notification"},
-                    "nft's outbox to notification has held an event undelivered for over 5 minutes",
+                    {"severity": "page", "service": "nft", "topic": "notification.events"},
+                    "nft's outbox notification.events has held a message undelivered for over"
+                    " 5 minutes",
                 ),
                 alert(
                     "CapsureInstanceEjected",

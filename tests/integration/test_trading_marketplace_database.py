@@ -11,12 +11,15 @@ from functools import partial
 from uuid import UUID, uuid4
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from tortoise.transactions import in_transaction
 
 from services.common.database import service_database
+from services.common.metrics import AppMetrics
 from services.common.outbox_orm import TortoiseOutboxStore
 from services.trading.adapters.listing_repository import TortoiseListingRepository
 from services.trading.adapters.orm import OutboxMessage, PurchaseRecord
+from services.trading.adapters.purchase_metrics import PurchaseStateGauge
 from services.trading.adapters.purchase_repository import (
     TortoisePurchaseRepository,
     TortoiseSaleRepository,
@@ -230,3 +233,31 @@ async def test_a_refusal_compensates(deps, nft):
     assert (await deps.marketplace.listings.get(listing.id)).status is ListingStatus.CANCELLED
     [record] = await PurchaseRecord.all()
     assert record.status == "failed" and await OutboxMessage.all().count() == 0
+
+
+async def test_purchases_are_scraped_by_the_state_of_their_saga(deps):
+    repo, now = deps.marketplace.purchases, utc_now()
+    metrics = AppMetrics("trading")
+    PurchaseStateGauge(metrics, repo.count_by_status)
+    for key, status in [("a", "pending"), ("b", "pending"), ("c", "completed")]:
+        purchase = Purchase(
+            uuid4(),
+            BUYER,
+            key,
+            uuid4(),
+            uuid4(),
+            SELLER,
+            Money(1),
+            PurchaseStatus(status),
+            now,
+            now,
+        )
+        await repo.add(purchase)
+    await metrics.refresh()
+    states = {
+        sample.labels["state"]: sample.value
+        for family in text_string_to_metric_families(metrics.exposition().decode())
+        for sample in family.samples
+        if sample.name == "capsure_purchases"
+    }
+    assert states == {"pending": 2, "completed": 1, "failed": 0}

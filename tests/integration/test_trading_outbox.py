@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from tortoise.transactions import in_transaction
 
 from services.common.database import service_database
+from services.common.metrics import AppMetrics
 from services.common.outbox import OutboxRelay, RelayPolicy, Topic, within_items
+from services.common.outbox_metrics import OutboxMetrics
 from services.common.outbox_orm import TortoiseOutboxStore
 from services.trading.adapters.consumer_messages import ticks_of
 from services.trading.adapters.orm import MarketDataTickRecord, OutboxMessage
@@ -233,3 +236,46 @@ async def test_the_database_and_the_in_memory_store_cut_batches_alike(store):
         for max_items in (1, 2, 5, 8, 13, 100):
             cut = await store.pending("analytics.ticks", limit, max_items)
             assert cut == within_items(messages[:limit], max_items), (limit, max_items)
+
+
+def outbox_samples(metrics: AppMetrics) -> dict[tuple[str, str], float]:
+    """(metric, topic) -> value, as a scrape reads them."""
+    return {
+        (sample.name, sample.labels["topic"]): sample.value
+        for family in text_string_to_metric_families(metrics.exposition().decode())
+        for sample in family.samples
+        if sample.name.startswith("capsure_outbox_")
+    }
+
+
+async def test_the_outbox_backlog_its_age_and_the_relays_work_are_scraped(store):
+    now = utc_now()
+    analytics, notification = FakeConsumer(), FakeConsumer()
+    relay = OutboxRelay(
+        store,
+        [Topic("analytics.ticks", analytics), Topic("notification.events", notification)],
+        clock=lambda: now + timedelta(minutes=10),  # the relay's passes, 10 min later
+        policy=RelayPolicy(max_attempts=1),
+    )
+    metrics = AppMetrics("trading")
+    OutboxMetrics(metrics, relay, clock=lambda: now + timedelta(seconds=90))
+    await store.add("analytics.ticks", {"id": "a"})
+    await store.add("analytics.ticks", {"id": "b"})
+    await store.add("notification.events", {"id": "refused"})
+    await store.add("notification.events", {"id": "taken"})
+    analytics.down = ConnectionError("analytics is down")
+    notification.refuse = {"refused"}
+    await relay.run_once()  # analytics' batch fails; notification parks one, takes the other
+
+    await metrics.refresh()
+    figures = outbox_samples(metrics)
+    assert figures[("capsure_outbox_backlog", "analytics.ticks")] == 2
+    assert figures[("capsure_outbox_backlog", "notification.events")] == 0
+    # Queued "now" (the store's clock), read 90 s later: a second's leeway for the inserts.
+    assert 89 <= figures[("capsure_outbox_oldest_age_seconds", "analytics.ticks")] <= 91
+    assert figures[("capsure_outbox_oldest_age_seconds", "notification.events")] == 0
+    assert figures[("capsure_outbox_parked_messages", "notification.events")] == 1
+    assert figures[("capsure_outbox_failed_deliveries_total", "analytics.ticks")] == 1
+    assert figures[("capsure_outbox_delivered_total", "notification.events")] == 1
+    assert figures[("capsure_outbox_parkings_total", "notification.events")] == 1
+    assert figures[("capsure_outbox_delivered_total", "analytics.ticks")] == 0

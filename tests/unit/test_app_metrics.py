@@ -4,6 +4,7 @@ nothing a client sends becomes a label. gRPC calls are counted by method and sta
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -12,6 +13,7 @@ from grpclib.const import Cardinality, Handler, Status
 from grpclib.exceptions import GRPCError
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.common import metrics as metrics_module
 from services.common.metrics import AppMetrics, counting_calls
 from tests.support.asgi import asgi_client
 from tests.support.tokens import bearer
@@ -136,3 +138,25 @@ def test_analytics_counts_ticks_by_what_became_of_them() -> None:
         return found[("capsure_ticks_ingested_total", frozenset(labels.items()))]
 
     assert (ticks("stored"), ticks("duplicate"), ticks("refused")) == (5, 2, 3)
+
+
+async def test_a_refresher_that_fails_or_hangs_leaves_the_scrape_answering(monkeypatch) -> None:
+    monkeypatch.setattr(metrics_module, "REFRESH_TIMEOUT_SECONDS", 0.05)
+    metrics = AppMetrics("nft")
+    refreshed: list[str] = []
+
+    async def database_away() -> None:
+        raise ConnectionError("the database is away")
+
+    async def hangs() -> None:
+        await asyncio.Event().wait()
+
+    async def fresh() -> None:
+        refreshed.append("fresh")
+
+    for refresher in (database_away, hangs, fresh):
+        metrics.refresh_before_scrape(refresher)
+    async with asyncio.timeout(5):  # bounded: the hung one is cut at its timeout
+        await metrics.refresh()
+    assert refreshed == ["fresh"]  # the others' failures did not stop it
+    assert b"capsure_http_requests_in_flight" in metrics.exposition()

@@ -9,7 +9,13 @@ from datetime import timedelta
 
 import pytest
 
-from services.common.outbox import InMemoryOutboxStore, OutboxRelay, RelayPolicy, Topic
+from services.common.outbox import (
+    InMemoryOutboxStore,
+    OutboxRelay,
+    RelayPolicy,
+    Topic,
+    TopicBacklog,
+)
 from tests.unit.trading_fakes import FakeConsumer
 
 pytestmark = pytest.mark.unit
@@ -213,3 +219,18 @@ async def test_a_consumer_that_hangs_holds_up_only_its_own_topic(store, clock):
 def test_backoff_doubles_from_the_base_up_to_the_cap():
     policy = RelayPolicy(base_backoff_seconds=0.5, max_backoff_seconds=3.0)
     assert [policy.backoff(n).total_seconds() for n in range(1, 6)] == [0.5, 1, 2, 3, 3]
+
+
+async def test_the_in_memory_store_reports_its_backlog_like_the_database(
+    relay, store, ticks, clock
+):
+    await queue(store, "ticks", "t1")
+    clock.advance(5)
+    await queue(store, "ticks", "t2", "bad")
+    await queue(store, "alerts", "a1")
+    assert (await store.backlog())["ticks"] == TopicBacklog(3, 0, clock.now - timedelta(seconds=5))
+    ticks.refuse = {"bad"}
+    for _ in range(POLICY.max_attempts):
+        await relay.run_once()
+        clock.advance(POLICY.max_backoff_seconds)
+    assert await store.backlog() == {"ticks": TopicBacklog(parked=1)}

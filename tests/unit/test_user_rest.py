@@ -2,6 +2,7 @@
 
 import jwt
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.common.workload_identity import OPERATOR_ID
 from services.user.bootstrap import bootstrap
@@ -112,10 +113,23 @@ async def test_failed_logins_are_throttled_with_retry_after(client):
     for _ in range(3):
         wrong = await client.post("/api/users/login", json={**LOGIN, "password": "wrong"})
         assert wrong.status_code == 401
+    assert await throttled_logins(client) == 0  # wrong passwords are failures, not refusals
     throttled = await client.post("/api/users/login", json=LOGIN)
     assert throttled.status_code == 429
     assert 1 <= int(throttled.headers["retry-after"]) <= 300
     assert throttled.headers["content-type"] == "application/problem+json"
+    assert await throttled_logins(client) == 1
+
+
+async def throttled_logins(client) -> float:
+    """What user's /metrics counts as logins the throttle refused."""
+    text = (await client.get("/metrics")).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "capsure_login_throttled_total"
+    )
 
 
 def from_edge(address: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
+from tortoise.functions import Count
 
 from services.trading.adapters.marketplace_views import SqlSaleViews
 from services.trading.adapters.orm import PurchaseRecord, SaleRecord
@@ -34,6 +35,11 @@ def _purchase(r: PurchaseRecord) -> Purchase:
 
 
 class TortoisePurchaseRepository:
+    async def count_by_status(self) -> dict[PurchaseStatus, int]:
+        """How many purchases are in each state of the saga (for the app's metrics)."""
+        rows = await PurchaseRecord.annotate(n=Count("id")).group_by("status").values("status", "n")
+        return {PurchaseStatus(row["status"]): row["n"] for row in rows}
+
     async def add(self, purchase: Purchase) -> None:
         try:
             await PurchaseRecord.create(

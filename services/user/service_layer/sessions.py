@@ -43,6 +43,7 @@ async def login(
     if wait is not None:
         # No password was checked: no failure, and hammering does not make the wait longer.
         await deps.login_attempts.withdraw(attempt.id)
+        deps.on_throttled()
         raise LoginThrottled(wait)
     user = await deps.users.get_by_username(username)
     # Known or not, one hash is verified; the attempt stays counted as a failure unless the

@@ -41,6 +41,8 @@ class UserDeps:
     # answer takes as long as for a known user with a wrong password.
     decoy_password_hash: str
     refresh_ttl: timedelta
+    # Told of each login the throttle refused (the app's metrics count them).
+    on_throttled: Callable[[], None] = lambda: None
 
 
 def _new_account(
