@@ -12,6 +12,7 @@ start.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         None if args.spawn else Zygote(args.workdir / "log", (), args.workdir / "cache" / "python")
     )
     from mesh.control import control_endpoint
+    from mesh.envoy.tracing import trace_export_from
     from mesh.identity.agent import DEFAULT_TTL, NodeAgent
     from mesh.ports import free_port
     from mesh.processes import ProcessFailed
@@ -139,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ValueError as error:
         parser.error(f"--certificate-ttl-seconds {error}")
+
+    try:
+        trace_export = trace_export_from(os.environ)
+    except ValueError as error:
+        parser.error(str(error))
 
     signal.signal(signal.SIGTERM, _interrupt)
     topology = load_topology_or_exit()
@@ -158,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         certificate_ttl=certificate_ttl,
         preload=not args.spawn,
         preloaded=preloaded,
+        trace_export=trace_export,
     )
     supervisor = None if args.no_restart else Supervisor(mesh)
     try:

@@ -16,12 +16,15 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path, PurePath
+from typing import Any
 
 from mesh.envoy import edge_config, sidecar_config
 from mesh.envoy.clusters import ControlPlane
+from mesh.envoy.edge import EDGE as EDGE_LISTENER
 from mesh.envoy.jwt_authn import JWKS_FETCH_SUCCESS_STAT
 from mesh.envoy.registry_sidecar import registry_sidecar_config
 from mesh.envoy.tls import MeshTls
+from mesh.envoy.tracing import TraceExport, traced_sidecar_hops, with_tracing
 from mesh.files import private_directory
 from mesh.identity.agent import DEFAULT_TTL, NodeAgent, Workload
 from mesh.identity.local import local_node_agent
@@ -128,6 +131,9 @@ class Mesh:
     # The preloaded parent, when the caller started it early (the launcher: before its own
     # imports); else the mesh starts one on first use. The mesh stops it.
     preloaded: Zygote | None = None
+    # Where the Envoys and apps export spans (OTLP over HTTP), and the edge's sampling; None:
+    # no tracing anywhere (mesh/envoy/tracing.py, services/common/tracing.py).
+    trace_export: TraceExport | None = None
     registry: RegistryProcess | None = None
     registry_sidecar: EnvoyProcess | None = None
     edge: EnvoyProcess | None = None
@@ -176,13 +182,17 @@ class Mesh:
         agent.provision(operator_workload())
         self._resources.enter_context(agent.renewing())
         self._spawn_registry_sidecar()
-        edge = edge_config(
-            self.topology,
-            self.control_plane,
-            tls=self._tls(Workload(EDGE, spiffe_id(EDGE))),
-            port=self.ports.edge,
-            admin_port=self.ports.edge_admin,
-            metrics_port=self.ports.edge_metrics,
+        edge = self._traced(
+            edge_config(
+                self.topology,
+                self.control_plane,
+                tls=self._tls(Workload(EDGE, spiffe_id(EDGE))),
+                port=self.ports.edge,
+                admin_port=self.ports.edge_admin,
+                metrics_port=self.ports.edge_metrics,
+            ),
+            EDGE,
+            {EDGE_LISTENER: True},
         )
         self.edge = start_envoy(
             "edge", edge, self.ports.edge_admin, self._dir("envoy"), self._dir("log"), 2
@@ -269,6 +279,14 @@ class Mesh:
         )
         return self.registry
 
+    def _traced(
+        self, config: dict[str, Any], service: str, hops: dict[str, bool]
+    ) -> dict[str, Any]:
+        """`config` with its request hops traced, when the mesh exports traces."""
+        if self.trace_export is None:
+            return config
+        return with_tracing(config, self.trace_export, service, hops)
+
     def _control_plane_listeners(self) -> dict[str, str]:
         """What the registry serves to Prometheus besides the instances: the metrics
         listeners of its own sidecar and of the edge."""
@@ -352,9 +370,14 @@ class Mesh:
         config, the identity the node agent keeps renewing) when the supervisor restarts it."""
         # Envoy replaces a socket file its dead predecessor left; the app does likewise.
         tls = MeshTls(self._identity().directory(instance.id).resolve())
+        config = self._traced(
+            sidecar_config(self.topology, instance, self.control_plane, tls=tls),
+            instance.service.name,
+            traced_sidecar_hops(instance),
+        )
         return start_envoy(
             f"{instance.id}-sidecar",
-            sidecar_config(self.topology, instance, self.control_plane, tls=tls),
+            config,
             instance.ports.admin,
             self._dir("envoy"),
             self._dir("log"),
@@ -435,6 +458,7 @@ class Mesh:
             "REGISTRY_ADDR": peer_address(ports.control),
             f"{spec.env_prefix}ADVERTISE_ADDR": instance.inbound_address,
             f"{spec.env_prefix}METRICS_PORT": str(ports.metrics),
+            **(self.trace_export.app_environment() if self.trace_export else {}),
             **self.app_env,
         }
         return app_environment(instance, self._dir("data"), peers, mesh_env)
@@ -489,6 +513,7 @@ def running_mesh(
     registry_env: Mapping[str, str] | None = None,
     certificate_ttl: timedelta = DEFAULT_TTL,
     private_apps: bool = True,
+    trace_export: TraceExport | None = None,
 ) -> Iterator[Mesh]:
     """A whole mesh on free ports in `workdir`; every process is stopped on the way out, also
     when start-up fails half-way (tests and benchmarks)."""
@@ -501,6 +526,7 @@ def running_mesh(
         registry_env=dict(registry_env or {}),
         certificate_ttl=certificate_ttl,
         private_apps=private_apps,
+        trace_export=trace_export,
     )
     try:
         mesh.start(instances=instances)

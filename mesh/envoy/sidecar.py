@@ -30,6 +30,8 @@ from mesh.topology import HOST, Instance, Topology, cluster_name
 from services.common.headers import NOT_FORWARDED
 
 INBOUND = "inbound"
+HEALTH_ROUTE = "health"
+EGRESS_PREFIX = "egress_"  # egress_<peer>: the app's way to one peer
 
 # Envoy's own answers that prove the request never reached the app: the connection to it
 # failed (UF: app down or restarting), or the local circuit breaker refused it (UO), or there
@@ -94,7 +96,7 @@ def inbound_listener(
     timeout = spec.rest_timeout_seconds
     health = {"path": HEALTH_PATH}
     routes.append(
-        _spared({"name": "health", "match": health, "route": rest_action(LOCAL_APP, timeout)})
+        _spared({"name": HEALTH_ROUTE, "match": health, "route": rest_action(LOCAL_APP, timeout)})
     )
     routes.append(
         {"name": LOCAL_APP, "match": {"prefix": "/"}, "route": rest_action(LOCAL_APP, timeout)}
@@ -131,7 +133,7 @@ def egress_listeners(topology: Topology, instance: Instance) -> list[Config]:
     goes to the peer's cluster."""
     listeners = []
     for peer, protocol in instance.service.egress.items():
-        name = f"egress_{peer}"
+        name = f"{EGRESS_PREFIX}{peer}"
         cluster = cluster_name(peer, protocol)
         routes = routes_to(cluster, topology.services[peer], protocol, {"prefix": "/"})
         port = instance.ports.egress[peer]

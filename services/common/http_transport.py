@@ -19,9 +19,13 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
+from services.common.tracing import inject_trace_context
+
 
 class PooledTransport(AiohttpTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # The caller's trace goes on through its sidecar to the peer (when tracing is on).
+        inject_trace_context(request.headers)
         try:
             response = await super().handle_async_request(request)
         except (httpx.TimeoutException, TimeoutError, aiohttp.ClientError) as error:

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from services.common.background import running_in_background
+from services.common.tracing import current_traceparent, delivery_span
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class OutboxMessage:
     attempts: int  # failed deliveries so far
     next_attempt_at: datetime
     items: int = 1  # what the payload carries (a bundle's ticks): bounds a batch's size
+    # The `traceparent` of the request that queued it: its delivery joins that trace.
+    trace_context: str | None = None
 
 
 class DeliveryFailed(Exception):
@@ -213,7 +216,8 @@ class OutboxRelay:
         if not due or not await self.store.claim(due[0], now + self._lease()):
             return 0
         try:
-            refused = await topic.deliver(due)
+            with delivery_span(f"outbox {topic.name}", [m.trace_context for m in due]):
+                refused = await topic.deliver(due)
         except Exception as error:
             await self._retry_batch(topic, due, error)
             return 0
@@ -290,7 +294,9 @@ class InMemoryOutboxStore:
     async def add(self, topic: str, payload: Payload, *, items: int = 1) -> None:
         now = self._clock()
         message_id = next(self._ids)
-        self.messages[message_id] = OutboxMessage(message_id, topic, payload, now, 0, now, items)
+        self.messages[message_id] = OutboxMessage(
+            message_id, topic, payload, now, 0, now, items, current_traceparent()
+        )
 
     async def add_many(self, topic: str, payloads: Sequence[Payload]) -> None:
         for payload in payloads:

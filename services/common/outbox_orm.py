@@ -22,6 +22,7 @@ from tortoise.models import Model
 from services.common.outbox import OutboxMessage, Payload, TopicBacklog
 from services.common.sql_inserts import column_value
 from services.common.sql_views import POSTGRES, Dialect, Statement, statement
+from services.common.tracing import current_traceparent
 
 TABLE = "outbox_message"
 # Serves "the oldest pending messages of a topic", and counts their items from the index alone
@@ -41,12 +42,14 @@ class OutboxMessageModel(Model):
     parked_at = fields.DatetimeField(null=True)  # set when the relay gave up on it
     last_error = fields.CharField(max_length=500, null=True)
     items = fields.IntField(db_default=1)  # what the payload carries: 1, or a bundle's count
+    # The traceparent of the request that queued it (services/common/tracing.py).
+    trace_context = fields.CharField(max_length=55, null=True)
 
     class Meta:
         abstract = True
 
 
-_COLUMNS = "id, topic, payload, created_at, attempts, next_attempt_at, items"
+_COLUMNS = "id, topic, payload, created_at, attempts, next_attempt_at, items, trace_context"
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,9 @@ def _statements(table: str) -> _Statements:
         add=statement(
             lambda d: (
                 f"INSERT INTO {table} "
-                "(topic, payload, created_at, attempts, next_attempt_at, items) VALUES "
-                f"({d.param(1)}, {d.param(2)}, {d.param(3)}, 0, {d.param(4)}, {d.param(5)})"
+                "(topic, payload, created_at, attempts, next_attempt_at, items, trace_context) "
+                f"VALUES ({d.param(1)}, {d.param(2)}, {d.param(3)}, 0, {d.param(4)}, "
+                f"{d.param(5)}, {d.param(6)})"
             )
         ),
         pending=statement(lambda d: head(d, _COLUMNS)),
@@ -119,6 +123,7 @@ def _message_of(row: dict[str, Any]) -> OutboxMessage:
         attempts=row["attempts"],
         next_attempt_at=_moment(row["next_attempt_at"]),
         items=row["items"],
+        trace_context=row["trace_context"],
     )
 
 
@@ -141,7 +146,7 @@ class TortoiseOutboxStore:
         client, moment = self._model._meta.db, self._now()
         await client.execute_query(
             self._in(client, self._sql.add),
-            [topic, orjson.dumps(payload).decode(), moment, moment, items],
+            [topic, orjson.dumps(payload).decode(), moment, moment, items, current_traceparent()],
         )
 
     async def add_many(self, topic: str, payloads: Sequence[Payload]) -> None:
@@ -149,7 +154,8 @@ class TortoiseOutboxStore:
         if not payloads:
             return
         client, moment = self._model._meta.db, self._now()
-        rows = [(topic, orjson.dumps(p).decode(), moment, moment, 1) for p in payloads]
+        traced = current_traceparent()
+        rows = [(topic, orjson.dumps(p).decode(), moment, moment, 1, traced) for p in payloads]
         await client.execute_many(self._in(client, self._sql.add), rows)
 
     async def pending(

@@ -15,6 +15,7 @@ from services.common.json_logs import RequestLogContext, configure_json_logging
 from services.common.readiness import REGISTERED, SERVING, announce
 from services.common.registrar import InstanceIdentity, Registrar
 from services.common.settings import ServiceSettings
+from services.common.tracing import configure_tracing, shutdown_tracing, traced_app
 from services.common.unix_sockets import bind_private_socket
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,8 @@ def uvicorn_config(app: Any, settings: ServiceSettings) -> uvicorn.Config:
 
 
 async def _serve(app: Any, settings: ServiceSettings, service: str, instance_id: str) -> None:
-    config = uvicorn_config(RequestLogContext(app), settings)
+    # Logs outermost: a request's log lines have its ids whatever its span does.
+    config = uvicorn_config(RequestLogContext(traced_app(app)), settings)
     registrar = _registrar(settings, service, instance_id)
     server = DrainingServer(config, registrar, settings.drain_seconds)
     registration: AbstractAsyncContextManager[Any] = (
@@ -136,8 +138,12 @@ def serve(app: Any, settings: ServiceSettings, service: str) -> None:
     """Serve until SIGINT/SIGTERM, then drain and stop gracefully."""
     instance_id = _instance_id(settings, service)
     configure_json_logging(settings.log_level, service, instance_id)
+    configure_tracing(service, instance_id)
     # The loop uvicorn.run would pick (uvloop for "auto" when installed): asyncio.run alone
     # always ran the default asyncio loop, whatever the config said.
     loop_factory = uvicorn_config(app, settings).get_loop_factory()
-    with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(_serve(app, settings, service, instance_id))
+    try:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(_serve(app, settings, service, instance_id))
+    finally:
+        shutdown_tracing()

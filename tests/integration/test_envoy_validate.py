@@ -20,6 +20,7 @@ from mesh.envoy import edge_config, sidecar_config, write_config
 from mesh.envoy.clusters import ControlPlane
 from mesh.envoy.registry_sidecar import registry_sidecar_config
 from mesh.envoy.tls import MeshTls
+from mesh.envoy.tracing import TraceExport, traced_sidecar_hops, with_tracing
 from mesh.identity.agent import NodeAgent, Workload
 from mesh.identity.ca import LocalCertificateAuthority
 from mesh.topology import Instance, InstancePorts, Topology, load_topology
@@ -66,6 +67,23 @@ def default_configs(identity: Path) -> dict[str, dict[str, Any]]:
         xds_app=identity / "sockets" / "xds.sock",
         admin_port=next(ports),
     )
+    # As `make run` starts them with an OTLP endpoint: traced (mesh/envoy/tracing.py).
+    export = TraceExport("127.0.0.1", 4318, sampling_percent=1.0)
+    configs["traced/edge"] = with_tracing(
+        edge_config(topology, control, tls=MeshTls(identity / "edge")),
+        export,
+        "edge",
+        {"edge": True},
+    )
+    for spec in topology.start_order():
+        sockets = identity / "sockets" / f"traced-{spec.name}"
+        instance = Instance(
+            spec, f"{spec.name}-1", InstancePorts.private(spec, ports.__next__, sockets)
+        )
+        config = sidecar_config(topology, instance, control, tls=MeshTls(identity / instance.id))
+        configs[f"traced/{instance.id}"] = with_tracing(
+            config, export, spec.name, traced_sidecar_hops(instance)
+        )
     # docker-compose.yml's Envoys: the registry by name, listeners on all interfaces, the
     # identity volume where each mounts it.
     for file, config in envoy_configs(topology).items():

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from mesh.envoy.tracing import TraceExport
 from mesh.identity.agent import DEFAULT_TTL
 from mesh.processes import EnvoyProcess
 from mesh.runner import Mesh, RunningInstance
@@ -51,6 +52,7 @@ def running_mesh(
     registry_env: Mapping[str, str] | None = None,
     app_env: Mapping[str, str] | None = None,
     certificate_ttl: timedelta = DEFAULT_TTL,
+    trace_export: TraceExport | None = None,
 ) -> Iterator[Mesh]:
     """The named services (all by default, with their dependencies) behind a fresh edge and
     registry on free ports; `instances` per service (default: mesh.yaml's). The user service
@@ -66,6 +68,7 @@ def running_mesh(
         app_env={**trusting_env(), **(app_env or {})},
         registry_env=registry_env,
         certificate_ttl=certificate_ttl,
+        trace_export=trace_export,
     ) as mesh:
         yield mesh
 

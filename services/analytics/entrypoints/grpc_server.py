@@ -26,6 +26,7 @@ from services.common.grpc_log_context import logging_call_ids
 from services.common.grpc_messages import MessageLimits, refusing_long_requests
 from services.common.market_data import MAX_TICK_MESSAGE_BYTES
 from services.common.metrics import AppMetrics, counting_calls
+from services.common.tracing import traced_calls
 from services.common.unix_sockets import bind_private_socket
 
 if TYPE_CHECKING:
@@ -124,6 +125,7 @@ async def start_grpc_endpoint(
     servables = [*ingest, _health(services, drain, ready)]
     if metrics is not None:
         servables = [counting_calls(s, metrics) for s in servables]
+    servables = [traced_calls(s) for s in servables]  # a span per call, when tracing is on
     server = Server(
         [
             # Outermost: what the checks inside refuse is logged with the call's ids.

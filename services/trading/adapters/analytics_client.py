@@ -32,6 +32,7 @@ from services.common.tick_batch_wire import (
     WireTick,
     encode_tick_batch,
 )
+from services.common.tracing import injecting_trace_context
 from services.trading.adapters.consumer_messages import message_to_wire_tick, ticks_of
 
 CONSUMER = "analytics"
@@ -47,7 +48,10 @@ MESSAGE_LIMITS = MessageLimits(
 
 def channel_to(address: Address) -> Callable[[], Channel]:
     # A Channel connects lazily on the first call and reconnects after the peer restarts.
-    return lambda: grpc_channel(address, codec=client_codec(MESSAGE_LIMITS))
+    # Each call carries the caller's trace context (when tracing is on).
+    return lambda: injecting_trace_context(
+        grpc_channel(address, codec=client_codec(MESSAGE_LIMITS))
+    )
 
 
 class EncodedTickBatch:

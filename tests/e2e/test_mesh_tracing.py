@@ -1,0 +1,160 @@
+"""One trace across every hop (issue 14), as an OTLP receiver is given it by the Envoys' tracer
+and the apps' SDK: the edge starts it, each sidecar's inbound and egress and each app continue
+it with the right parent, and an outbox delivery joins the trace of the request that queued it.
+A client's own trace context is dropped at the edge."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import httpx
+import pytest
+
+from mesh.envoy.tracing import TraceExport
+from mesh.runner import Mesh
+from tests.support.mesh import poll, running_mesh
+from tests.support.otlp_receiver import OtlpReceiver, ReceivedSpan, running_otlp_receiver
+from tests.support.tokens import bearer
+
+pytestmark = pytest.mark.e2e
+T = TypeVar("T")
+
+EXPORTED_WITHIN_SECONDS = 20.0  # Envoys flush every second, apps' SDKs every second
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[OtlpReceiver]:
+    with running_otlp_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="module")
+def traced_mesh(tmp_path_factory: pytest.TempPathFactory, receiver: OtlpReceiver) -> Iterator[Mesh]:
+    services = ("user", "nft", "notification", "trading", "analytics")
+    export = TraceExport.from_endpoint(receiver.endpoint)
+    with running_mesh(
+        tmp_path_factory.mktemp("traced-mesh"),
+        instances=dict.fromkeys(services, 1),
+        trace_export=export,
+    ) as mesh:
+        yield mesh
+
+
+def found(condition: Callable[[], T | None], what: str, within: float) -> T:
+    """What `condition` returns once it returns something (poll's bounded wait)."""
+    seen: list[T] = []
+
+    def holds() -> bool:
+        value = condition()
+        if value:
+            seen.append(value)
+        return bool(value)
+
+    poll(holds, what, within)
+    return seen[-1]
+
+
+def marked() -> dict[str, str]:
+    """A User-Agent no other request has: the edge's span records it."""
+    return {"user-agent": f"trace-test/{uuid.uuid4().hex}"}
+
+
+def edge_span_of(receiver: OtlpReceiver, client: dict[str, str]) -> ReceivedSpan | None:
+    for span in receiver.spans():
+        if span.hop == "edge" and span.attributes.get("user_agent") == client["user-agent"]:
+            return span
+    return None
+
+
+def one(spans: list[ReceivedSpan], description: str, **wanted: object) -> ReceivedSpan:
+    found = [s for s in spans if all(getattr(s, k) == v for k, v in wanted.items())]
+    assert len(found) == 1, (description, found, spans)
+    return found[0]
+
+
+def test_one_request_is_one_trace_from_the_edge_through_user_to_nft(
+    traced_mesh: Mesh, receiver: OtlpReceiver
+) -> None:
+    client = marked()
+    answer = httpx.get(
+        f"{traced_mesh.edge_url}/api/users/me/nfts",
+        headers={**bearer(uuid.uuid4()), **client},
+        trust_env=False,
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    edge = found(lambda: edge_span_of(receiver, client), "the edge's span exported", 20)
+    assert edge.parent_id == "" and edge.service == "edge"
+
+    def whole() -> list[ReceivedSpan] | None:
+        spans = receiver.trace(edge.trace_id)
+        return spans if len(spans) >= 6 else None
+
+    spans = found(whole, "six spans of the trace exported", EXPORTED_WITHIN_SECONDS)
+    user_inbound = one(spans, "user's sidecar", service="user", hop="inbound")
+    user_app = one(spans, "user's app", service="user", hop=None)
+    user_egress = one(spans, "user's egress to nft", service="user", hop="egress_nft")
+    nft_inbound = one(spans, "nft's sidecar", service="nft", hop="inbound")
+    nft_app = one(spans, "nft's app", service="nft", hop=None)
+    # Each hop the child of the one before.
+    chain = [edge, user_inbound, user_app, user_egress, nft_inbound, nft_app]
+    for parent, child in itertools.pairwise(chain):
+        assert child.parent_id == parent.span_id, (parent, child)
+    assert (user_inbound.kind, user_app.kind, nft_app.kind) == ("SERVER", "SERVER", "SERVER")
+    assert user_egress.kind == "CLIENT"
+
+
+def test_a_ticks_delivery_to_analytics_is_in_the_trace_of_the_post_that_queued_it(
+    traced_mesh: Mesh, receiver: OtlpReceiver
+) -> None:
+    symbol, client = f"T{uuid.uuid4().hex[:8].upper()}", marked()
+    posted = httpx.post(
+        f"{traced_mesh.edge_url}/api/trading/market-data",
+        json={"assetSymbol": symbol, "price": 1.5, "timestamp": 1_700_000_000_000},
+        headers={**bearer(uuid.uuid4(), roles=["Developer"]), **client},
+        trust_env=False,
+        timeout=10,
+    )
+    assert posted.status_code == 201, posted.text
+    edge = found(lambda: edge_span_of(receiver, client), "the POST's edge span exported", 20)
+
+    def delivered() -> list[ReceivedSpan] | None:
+        spans = receiver.trace(edge.trace_id)
+        return spans if any(s.service == "analytics" and s.hop is None for s in spans) else None
+
+    spans = found(delivered, "analytics' ingest in the POST's trace", EXPORTED_WITHIN_SECONDS)
+    by_id = {s.span_id: s for s in spans}
+    ingest = one(spans, "analytics' gRPC span", service="analytics", hop=None)
+    # Up its parents: analytics' sidecar, trading's egress to analytics, the outbox's delivery,
+    # then the POST's own spans up to the edge.
+    ancestors = []
+    span: ReceivedSpan | None = ingest
+    while span is not None and span.parent_id:
+        span = by_id.get(span.parent_id)
+        if span is not None:
+            ancestors.append((span.service, span.hop, span.name))
+    assert ancestors[:3] == [
+        ("analytics", "inbound", ancestors[0][2]),
+        ("trading", "egress_analytics", ancestors[1][2]),
+        ("trading", None, "outbox analytics.ticks"),
+    ], ancestors
+    assert ancestors[-1][:2] == ("edge", "edge")
+
+
+def test_a_clients_trace_context_is_dropped_at_the_edge(
+    traced_mesh: Mesh, receiver: OtlpReceiver
+) -> None:
+    forced, client = uuid.uuid4().hex, marked()  # a trace id of the client's choosing, sampled
+    answer = httpx.get(
+        f"{traced_mesh.edge_url}/api/nfts/user/{uuid.uuid4()}",
+        headers={"traceparent": f"00-{forced}-{'1' * 16}-01", "tracestate": "x=1", **client},
+        trust_env=False,
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    edge = found(lambda: edge_span_of(receiver, client), "the edge's span exported", 20)
+    assert edge.trace_id != forced and edge.parent_id == ""
+    assert receiver.trace(forced) == []
