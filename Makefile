@@ -7,13 +7,14 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install generate check-generated compose lint run status logs add-instance rotate-keys seed \
+.PHONY: help install generate check-generated compose lint run status logs top add-instance rotate-keys seed \
 	remove-instance prometheus bench profile soak test test-unit test-integration test-contract test-e2e clean
 
 help:
 	@echo "make run               the whole mesh on SQLite: registry, edge, services + sidecars"
 	@echo "make status            instances of the running mesh, with their restarts"
 	@echo "make logs SERVICE=nft  follow one service's instances and sidecars (JSON lines), merged"
+	@echo "make top               live: every instance's requests/s, errors, p50/p99 and health"
 	@echo "make add-instance SERVICE=nft | remove-instance INSTANCE=nft-3   scale it, live"
 	@echo "make seed              demo users, NFTs, prices and an alert, into the running mesh"
 	@echo "make rotate-keys       new token-signing key for the running mesh (no restart)"
@@ -67,6 +68,9 @@ status:
 
 logs:
 	$(PY) -m mesh.ctl logs $(SERVICE)
+
+top:
+	$(PY) -m mesh.ctl top
 
 add-instance:
 	$(PY) -m mesh.ctl add $(SERVICE)

@@ -4,6 +4,7 @@ python -m mesh.ctl status           # every instance: pids, health, restarts and
 python -m mesh.ctl add nft          # one more nft instance: app + sidecar, registered
 python -m mesh.ctl remove nft-3     # drain and stop that instance
 python -m mesh.ctl logs nft         # follow nft's instances' and sidecars' logs, merged
+python -m mesh.ctl top              # live: each instance's rps, errors, p50/p99 and health
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+import httpx
 
 # Adding an instance waits for it to be ready and registered (a cold start on a busy machine).
 CALL_TIMEOUT_SECONDS = 120
@@ -55,6 +58,27 @@ def _follow_logs(log_dir: Path, service: str, lines: int) -> int:
     return 0
 
 
+def _top(workdir: Path, registry_url: str | None, interval: float, iterations: int) -> int:
+    from mesh.identity.operator import OPERATOR, OperatorCredential
+    from mesh.top import Registry, Top, watch
+    from mesh.topology import HOST, load_topology_or_exit
+
+    credential = OperatorCredential(workdir / "identity" / OPERATOR)
+    if not credential.identity_file.exists():
+        raise SystemExit(f"no operator credential in {credential.directory}: is the mesh running?")
+    url = registry_url or f"https://{HOST}:{load_topology_or_exit().registry.http_port}"
+    top = Top(Registry(url, credential.ssl_context()))
+    try:
+        watch(top, interval, iterations)
+    except KeyboardInterrupt:
+        pass
+    except httpx.HTTPError as error:
+        raise SystemExit(f"the registry at {url} does not answer: {error}") from error
+    finally:
+        top.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="control a running mesh (make run)")
     parser.add_argument("--workdir", type=Path, default=Path("var"))
@@ -65,9 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     logs = commands.add_parser("logs")
     logs.add_argument("service")
     logs.add_argument("--lines", type=int, default=20, help="of each file first (default 20)")
+    top = commands.add_parser("top")
+    top.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes")
+    top.add_argument("--iterations", type=int, default=0, help="refreshes, then stop (0: never)")
+    top.add_argument("--registry", help="the registry's URL (default: mesh.yaml's, on loopback)")
     args = parser.parse_args(argv)
     if args.command == "logs":
         return _follow_logs(args.workdir / "log", args.service, args.lines)
+    if args.command == "top":
+        return _top(args.workdir, args.registry, args.interval, args.iterations)
 
     state = args.workdir / "run" / "control.json"
     if not state.exists():
