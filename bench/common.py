@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
+from mesh.envoy.tracing import TraceExport
 from mesh.processes import envoy_binary
 from mesh.runner import Mesh
 from mesh.runner import running_mesh as mesh_on_free_ports
@@ -113,6 +114,7 @@ def running_mesh(
     app_env: Mapping[str, str] | None = None,
     *,
     private_apps: bool = True,
+    trace_export: TraceExport | None = None,
 ) -> Iterator[Mesh]:
     """Registry, edge and `instances` (service -> count; a dependency not named gets one) on
     free ports, in a temp dir; everything it started is stopped on the way out.
@@ -131,6 +133,7 @@ def running_mesh(
             instances=counts,
             app_env={**trusting_env(), **(app_env or {})},
             private_apps=private_apps,
+            trace_export=trace_export,
         ) as mesh,
     ):
         yield mesh

@@ -59,7 +59,7 @@ def bootstrap(settings: AnalyticsSettings, deps: AnalyticsDeps | None = None) ->
         socket=settings.grpc_uds,
         grace_seconds=settings.grpc_shutdown_grace_seconds,
         callers=INGEST_CALLERS if settings.authenticate_callers else None,
-        metrics=metrics,
+        metrics=metrics if settings.metrics_enabled else None,
     )
     return build_rest_app(
         RestAppSpec(

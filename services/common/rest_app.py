@@ -133,8 +133,9 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     # (/healthz asks the database, which may be busy behind a sibling's write lock). Its
     # sidecar's RBAC admits no caller to it: only the supervisor, on the app's own socket.
     app.add_url_rule("/livez", "livez", _alive, methods=["GET"])
-    # No sidecar RBAC policy names it: no mesh caller reaches it (services/common/metrics.py).
-    app.add_url_rule(METRICS_PATH, "metrics", metrics_endpoint(metrics), methods=["GET"])
+    if spec.settings.metrics_enabled:
+        # No sidecar RBAC policy names it: no mesh caller reaches it (services/common/metrics.py).
+        app.add_url_rule(METRICS_PATH, "metrics", metrics_endpoint(metrics), methods=["GET"])
     app.metrics = metrics
     # What SIGUSR1/SIGUSR2 flip, reachable without a signal: an in-process test may run off
     # the main thread, where the switch installs no handler and SIGUSR1 would kill it.
@@ -149,9 +150,10 @@ def build_rest_app(spec: RestAppSpec) -> AsyncApp:
     app.add_error_handler(Exception, _unexpected_error_or_outage)
     # Middlewares at one position run in the order added: every request is counted, and the
     # request target is checked before anything routes it (405s, redirects).
-    app.add_middleware(
-        RequestMetrics, position=MiddlewarePosition.BEFORE_EXCEPTION, metrics=metrics
-    )
+    if spec.settings.metrics_enabled:
+        app.add_middleware(
+            RequestMetrics, position=MiddlewarePosition.BEFORE_EXCEPTION, metrics=metrics
+        )
     app.add_middleware(
         RequestTargetMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,

@@ -103,6 +103,9 @@ class ServiceSettings(BaseSettings):
 
     # Mesh-wide settings, read without the service's prefix.
     environment: str = Field(default="development", validation_alias="CAPSURE_ENV")
+    # Each app's RED metrics at /metrics (services/common/metrics.py). Off (`false`): no
+    # counting and no page, as `make bench` measures what they cost.
+    metrics_enabled: bool = Field(default=True, validation_alias="CAPSURE_METRICS")
     # Internal operations (x-callers) and the registry's writes demand the caller its sidecar
     # verified (mTLS). Off only where no sidecar stands in front (mesh.direct, fuzzing one
     # API): then any caller is believed, so it is refused outside development.

@@ -255,10 +255,13 @@ class InMemoryUserDirectory:
 
 
 def nft_app(
-    users: InMemoryUserDirectory, repository: InMemoryNftRepository | None = None
+    users: InMemoryUserDirectory,
+    repository: InMemoryNftRepository | None = None,
+    **settings_given: object,
 ) -> AsyncApp:
     """nft's REST app on the fakes (a new repository unless given), its answers validated
-    against the contract, trusting the test tokens (tests.support.tokens)."""
-    settings = NftSettings(validate_responses=True, jwks_url=jwks_url())
+    against the contract, trusting the test tokens (tests.support.tokens); `settings_given`
+    add to its settings."""
+    settings = NftSettings(validate_responses=True, jwks_url=jwks_url(), **settings_given)
     repository = InMemoryNftRepository() if repository is None else repository
     return bootstrap(settings, deps=build_deps(repository, users))

@@ -160,3 +160,11 @@ async def test_a_refresher_that_fails_or_hangs_leaves_the_scrape_answering(monke
         await metrics.refresh()
     assert refreshed == ["fresh"]  # the others' failures did not stop it
     assert b"capsure_http_requests_in_flight" in metrics.exposition()
+
+
+async def test_with_metrics_off_nothing_is_counted_or_served() -> None:
+    app = nft_app(InMemoryUserDirectory(), metrics_enabled=False)
+    async with asgi_client(app) as client:
+        assert (await client.get(f"/api/nfts/user/{uuid.uuid4()}")).status_code == 200
+        assert (await client.get("/metrics")).status_code == 404
+    assert b"list_user_nfts" not in app.metrics.exposition()
