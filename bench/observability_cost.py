@@ -55,27 +55,31 @@ class Variant:
     receiver: OtlpReceiver | None
     url: str = ""
     requests: int = 0
-    cpu: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # by role: edge, sidecars, apps
     p99s: list[float] = field(default_factory=list)
 
-    def pids(self) -> Iterator[int]:
+    def pids(self) -> Iterator[tuple[str, int]]:
         assert self.mesh.edge is not None
-        yield self.mesh.edge.pid
+        yield "edge", self.mesh.edge.pid
         for group in self.mesh.instances.values():
             for running in group:
-                yield running.app.pid
-                yield running.sidecar.pid
+                yield "apps", running.app.pid
+                yield "sidecars", running.sidecar.pid
 
     def round(self) -> None:
-        before = sum(cpu_seconds(pid) for pid in self.pids())
+        before = [(role, pid, cpu_seconds(pid)) for role, pid in self.pids()]
         load = wrk(self.url, CONNECTIONS, SECONDS)
-        self.cpu += sum(cpu_seconds(pid) for pid in self.pids()) - before
+        for role, pid, used in before:
+            self.cpu[role] = self.cpu.get(role, 0.0) + cpu_seconds(pid) - used
         self.requests += load.requests
         self.p99s.append(load.p99_ms)
 
+    def role_us(self, role: str) -> float:
+        return self.cpu.get(role, 0.0) / max(self.requests, 1) * 1e6
+
     @property
     def cpu_us(self) -> float:
-        return self.cpu / max(self.requests, 1) * 1e6
+        return sum(self.cpu.values()) / max(self.requests, 1) * 1e6
 
     @property
     def rps(self) -> float:
@@ -112,6 +116,7 @@ def measure() -> str:
                 f"{variant.rps:.0f}",
                 f"{variant.cpu_us:.0f}",
                 f"{more:+.1%}" if variant is not off else "-",
+                *(f"{variant.role_us(role):.0f}" for role in ("edge", "sidecars", "apps")),
                 ms(max(variant.p99s)),
                 exported,
             ]
@@ -119,7 +124,10 @@ def measure() -> str:
         if variant is not off:
             compare(TITLE, "mesh CPU per request", variant.name, variant.cpu_us, off.name,
                     off.cpu_us, "µs")  # fmt: skip
-    header = ["variant", "req/s", "mesh CPU µs/request", "vs off", "p99 ms (worst round)", "spans"]
+    header = [
+        *("variant", "req/s", "mesh CPU µs/request", "vs off"),
+        *("edge µs", "sidecars µs", "apps µs", "p99 ms (worst round)", "spans"),
+    ]
     return (
         f"`GET /api/nfts/user/{{id}}` ({NFTS} NFTs) through the edge, {CONNECTIONS} connections, "
         f"{ROUNDS} rounds of {SECONDS} s each, interleaved; CPU of the edge, every sidecar and "

@@ -16,6 +16,8 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 
 from services.common import tracing
 from services.common.outbox import InMemoryOutboxStore, OutboxMessage, OutboxRelay, Topic
+from tests.support.asgi import asgi_client
+from tests.unit.nft_fakes import InMemoryUserDirectory, nft_app
 
 pytestmark = pytest.mark.unit
 
@@ -89,3 +91,47 @@ async def test_an_outbox_delivery_joins_the_trace_of_the_request_that_queued_it(
     assert [seen_trace.split("-")[1] for seen_trace in seen if seen_trace] == [
         f"{delivery.context.trace_id:032x}"
     ]
+
+
+async def test_a_sampled_request_is_a_span_named_by_its_operation_an_unsampled_one_none(
+    traced,
+) -> None:
+    app = tracing.traced_app(nft_app(InMemoryUserDirectory()))
+    unsampled = SAMPLED[:-2] + "00"
+    async with asgi_client(app) as client:
+        for traceparent in (SAMPLED, unsampled):
+            answer = await client.get(
+                "/api/nfts/user/0af76519-16cd-43dd-8448-eb211c80319c",
+                headers={"traceparent": traceparent},
+            )
+            assert answer.status_code == 200
+        assert (await client.get("/healthz", headers={"traceparent": SAMPLED})).status_code
+    [span] = traced.get_finished_spans()
+    assert span.name == "GET list_user_nfts"
+    assert f"{span.context.trace_id:032x}" == SAMPLED.split("-")[1]
+    assert span.attributes["http.response.status_code"] == 200
+
+
+async def test_an_unsampled_requests_calls_carry_its_traceparent_as_it_came(traced) -> None:
+    unsampled = SAMPLED[:-2] + "00"
+    seen: list[str | None] = []
+
+    async def app(scope, receive, send) -> None:
+        seen.append(tracing.current_traceparent())
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict) -> None:
+        pass
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/x",
+        "headers": [(b"traceparent", unsampled.encode())],
+    }
+    await tracing.traced_app(app)(scope, receive, send)
+    assert seen == [unsampled] and traced.get_finished_spans() == ()
