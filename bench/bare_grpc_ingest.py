@@ -27,6 +27,7 @@ from pathlib import Path
 import grpc
 
 from mesh.ports import free_port
+from mesh.processes import end_process
 from services.analytics.domain.errors import InvalidTick
 from services.analytics.domain.model import MarketTick
 
@@ -116,12 +117,7 @@ def running_bare_grpc_ingest(workdir: Path) -> Iterator[str]:
             raise RuntimeError(f"bare grpcio server did not start (exit {process.poll()})")
         yield f"127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        end_process(process, 10)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from starlette.routing import Route
 
 from bench.common import get, wait_for
 from mesh.ports import free_port
+from mesh.processes import end_process
 from services.common.database import close_database, open_database, service_database
 from services.common.serve import uvicorn_config
 from services.nft.adapters.repository import TortoiseNftRepository
@@ -137,12 +138,7 @@ def running_bare_starlette(nft_env: Mapping[str, str]) -> Iterator[BareStarlette
             _wait_answers(url, process, log)
             yield BareStarlette(url, process.pid)
         finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            end_process(process, 15)
 
 
 def _wait_answers(url: str, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:

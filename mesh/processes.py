@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mesh.topology import HOST, Instance, LocalAddress, ServiceSpec
 from mesh.zygote_client import ForkedProcess, ForkFailed, Zygote
@@ -123,6 +124,17 @@ class ReadyPipe:
             data = os.read(self.read_fd, self.MAX_WORD_BYTES)
             self.word = data.decode("ascii", "replace").strip()
         return self.word
+
+
+def end_process(process: subprocess.Popen[Any], grace_seconds: float = STOP_TIMEOUT_SECONDS) -> int:
+    """SIGTERM, then SIGKILL if it has not ended after `grace_seconds`; its exit status."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            return process.wait(grace_seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait()
 
 
 @dataclass

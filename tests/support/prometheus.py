@@ -14,6 +14,7 @@ import httpx
 import yaml
 
 from mesh.ports import free_port
+from mesh.processes import end_process
 from mesh.topology import HOST
 from tests.support.mesh import poll
 from tests.support.required_tools import required_tool
@@ -78,9 +79,4 @@ def running_prometheus(config: dict[str, Any], workdir: Path) -> Iterator[Runnin
             raise AssertionError(f"Prometheus exited: {log.read_text()[-2000:]}")
         yield RunningPrometheus(url, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        end_process(process, 10)

@@ -181,31 +181,20 @@ async def test_scrape_targets_are_every_registered_metrics_page_and_the_control_
         assert "metricsPort" not in unscraped.json()
         answer = await client.get("/api/registry/scrape-targets")
     assert answer.status_code == 200
-    groups = {
-        (g["targets"][0], g["labels"]["__metrics_path__"]): g["labels"] for g in answer.json()
+    listed = {(g["targets"][0], g["labels"]["source"]): g["labels"] for g in answer.json()}
+    assert listed == {
+        ("127.0.0.1:7001", "app"): labels("registry", "registry", "app"),
+        ("127.0.0.1:7001", "envoy"): labels("registry", "registry", "envoy"),
+        ("127.0.0.1:7002", "envoy"): labels("edge", "edge", "envoy"),
+        ("127.0.0.1:9101", "app"): labels("nft", "nft-1", "app"),
+        ("127.0.0.1:9101", "envoy"): labels("nft", "nft-1", "envoy"),
     }
-    assert groups == {
-        ("127.0.0.1:7001", "/metrics"): {
-            "service": "registry", "instance_id": "registry", "source": "app",
-            "__metrics_path__": "/metrics",
-        },
-        ("127.0.0.1:7001", "/stats/prometheus"): {
-            "service": "registry", "instance_id": "registry", "source": "envoy",
-            "__metrics_path__": "/stats/prometheus",
-        },
-        ("127.0.0.1:7002", "/stats/prometheus"): {
-            "service": "edge", "instance_id": "edge", "source": "envoy",
-            "__metrics_path__": "/stats/prometheus",
-        },
-        ("127.0.0.1:9101", "/metrics"): {
-            "service": "nft", "instance_id": "nft-1", "source": "app",
-            "__metrics_path__": "/metrics",
-        },
-        ("127.0.0.1:9101", "/stats/prometheus"): {
-            "service": "nft", "instance_id": "nft-1", "source": "envoy",
-            "__metrics_path__": "/stats/prometheus",
-        },
-    }  # fmt: skip
+
+
+def labels(service: str, instance: str, source: str) -> dict[str, str]:
+    """A target group's labels, as Prometheus' discovery takes them."""
+    path = {"app": "/metrics", "envoy": "/stats/prometheus"}[source]
+    return {"service": service, "instance_id": instance, "source": source, "__metrics_path__": path}
 
 
 @pytest.mark.parametrize("port", [0, 65536, "9101", None, 9101.5])
