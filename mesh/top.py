@@ -4,7 +4,8 @@ requests a second, share of errors, p50 and p99 latency, and health.
 Instances are found as Prometheus finds them, through the registry (its scrape targets and its
 instances' status, read as the operator); each instance's figures are its app's own metrics
 (services/common/metrics.py) at its sidecar's metrics listener, two readings apart. Requests no
-operation routes (health checks, probes) are left out, as the dashboards leave them out."""
+operation routes (health checks, probes) and gRPC health checks are left out, as the dashboards
+leave them out."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from rich.live import Live
 from rich.table import Table
 
 OTHER = "other"  # services/common/metrics.py: what no operation routes
+GRPC_HEALTH = "/grpc.health.v1.Health/"  # Envoys' health checks of a gRPC server
 # gRPC codes a server answers when it failed, not when the caller asked for something wrong.
 GRPC_ERRORS = frozenset({"UNKNOWN", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "DEADLINE_EXCEEDED"})
 SCRAPE_TIMEOUT_SECONDS = 2.0
@@ -46,6 +48,8 @@ def reading_of(text: str, at: float) -> Reading:
             if sample.name == "capsure_http_requests_total" and labels["operation"] != OTHER:
                 reading.requests += sample.value
                 reading.errors += sample.value if labels["status_class"] == "5xx" else 0.0
+            elif labels.get("method", "").startswith(GRPC_HEALTH):
+                continue
             elif sample.name == "capsure_grpc_requests_total":
                 reading.requests += sample.value
                 reading.errors += sample.value if labels["code"] in GRPC_ERRORS else 0.0

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mesh.prometheus_config import prometheus_config
+from mesh.prometheus_config import PROMETHEUS_DIR, ROOT, RULES_FILE, prometheus_config
 from mesh.runner import Mesh
 from tests.support.mesh import poll
 from tests.support.prometheus import RunningPrometheus, running_prometheus
@@ -54,8 +54,13 @@ def scalar(result: list[dict[str, Any]]) -> float | None:
 def test_prometheus_finds_the_whole_mesh_through_the_registry_and_follows_scaling(
     platform_mesh: Mesh, tmp_path: Path
 ) -> None:
+    # The generated rules too: their recording rules must name what the mesh really exports.
+    rules = str(ROOT / PROMETHEUS_DIR / RULES_FILE)
     config = prometheus_config(
-        platform_mesh.registry_url, platform_mesh.operator.directory, interval="1s", rule_files=()
+        platform_mesh.registry_url,
+        platform_mesh.operator.directory,
+        interval="1s",
+        rule_files=(rules,),
     )
     with running_prometheus(config, tmp_path / "prometheus") as prometheus:
         poll(
@@ -72,6 +77,16 @@ def test_prometheus_finds_the_whole_mesh_through_the_registry_and_follows_scalin
                 return (scalar(prometheus.query(EDGE_RATE)) or 0.0) > 0
 
             poll(edge_rate_seen, "the edge's request rate above 0", DISCOVERY_WITHIN_SECONDS)
+            for recorded in (
+                "edge:envoy_http_downstream_rq:rate1m",
+                'service:capsure_http_requests:rate1m{service="nft"}',
+                'service:capsure_http_request_duration_seconds:p99_5m{service="nft"}',
+            ):
+                poll(
+                    lambda recorded=recorded: (scalar(prometheus.query(recorded)) or 0.0) > 0,
+                    f"{recorded} recorded",
+                    DISCOVERY_WITHIN_SECONDS,
+                )
         serving = 'sum(capsure_registry_instances{status="SERVING"})'
         running = sum(len(group) for group in platform_mesh.instances.values())
         assert scalar(prometheus.query(serving)) == running  # the registry's own figure

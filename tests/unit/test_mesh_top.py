@@ -42,8 +42,12 @@ def test_grpc_calls_count_and_only_server_failures_are_errors() -> None:
     path = "/market.MarketDataService/SendMarketData"
     metrics.grpc_requests.labels("analytics", path, "INVALID_ARGUMENT").inc(1)  # the caller's
     metrics.grpc_requests.labels("analytics", path, "UNAVAILABLE").inc(1)  # the server's
+    health = "/grpc.health.v1.Health/Check"
+    metrics.grpc_requests.labels("analytics", health, "OK").inc(50)  # Envoys' checks: left out
+    metrics.grpc_latency.labels("analytics", health).observe(9.0)
     shown = figures(before, reading_of(page(metrics), at=1.0))
     assert (shown.rps, shown.error_ratio) == (10.0, pytest.approx(0.1))
+    assert shown.p99 is None  # only the health check was timed
 
 
 def test_quantiles_are_interpolated_within_their_bucket() -> None:
