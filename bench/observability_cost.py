@@ -32,7 +32,7 @@ from bench.common import (
 )
 from mesh.envoy.tracing import TraceExport
 from mesh.runner import Mesh
-from tests.support.otlp_receiver import OtlpReceiver, running_otlp_receiver
+from mesh.trace_store import TraceStore, running_trace_store
 
 TITLE = "Cost of tracing"
 COMMAND = "python -m bench.observability_cost"
@@ -54,7 +54,7 @@ VARIANTS: dict[str, tuple[dict[str, str], float | None]] = {
 class Variant:
     name: str
     mesh: Mesh
-    receiver: OtlpReceiver | None
+    receiver: TraceStore | None
     url: str = ""
     requests: int = 0
     cpu: dict[str, float] = field(default_factory=dict)  # by role: edge, sidecars, apps
@@ -94,7 +94,7 @@ def measure() -> str:
     variants: list[Variant] = []
     with ExitStack() as stack:
         for name, (app_env, percent) in VARIANTS.items():
-            receiver = None if percent is None else stack.enter_context(running_otlp_receiver())
+            receiver = None if percent is None else stack.enter_context(running_trace_store())
             export = (
                 None if receiver is None else TraceExport.from_endpoint(receiver.endpoint, percent)
             )

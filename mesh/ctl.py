@@ -5,6 +5,7 @@ python -m mesh.ctl add nft          # one more nft instance: app + sidecar, regi
 python -m mesh.ctl remove nft-3     # drain and stop that instance
 python -m mesh.ctl logs nft         # follow nft's instances' and sidecars' logs, merged
 python -m mesh.ctl top              # live: each instance's rps, errors, p50/p99 and health
+python -m mesh.ctl trace <trace-id> # a trace's spans as a tree (make run's --traces store)
 """
 
 from __future__ import annotations
@@ -79,6 +80,27 @@ def _top(workdir: Path, registry_url: str | None, interval: float, iterations: i
     return 0
 
 
+def _print_trace(trace_id: str, store_url: str | None) -> int:
+    from mesh.topology import HOST
+    from mesh.trace_store import DEFAULT_PORT, TRACE_ID, StoredSpan, span_tree
+
+    if not TRACE_ID.fullmatch(trace_id):
+        raise SystemExit(f"a trace id is 32 lowercase hex digits, not {trace_id[:40]!r}")
+    url = f"{store_url or f'http://{HOST}:{DEFAULT_PORT}'}/api/traces/{trace_id}"
+    try:
+        answer = httpx.get(url, timeout=5, trust_env=False)
+    except httpx.HTTPError as error:
+        raise SystemExit(
+            f"no trace store answers at {url} (make run with --traces): {error}"
+        ) from None
+    if answer.status_code == 404:
+        raise SystemExit(f"the trace store keeps no trace {trace_id}")
+    answer.raise_for_status()
+    spans = [StoredSpan(**span) for span in answer.json()["spans"]]
+    print("\n".join(span_tree(spans)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="control a running mesh (make run)")
     parser.add_argument("--workdir", type=Path, default=Path("var"))
@@ -93,7 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     top.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes")
     top.add_argument("--iterations", type=int, default=0, help="refreshes, then stop (0: never)")
     top.add_argument("--registry", help="the registry's URL (default: mesh.yaml's, on loopback)")
+    trace = commands.add_parser("trace")
+    trace.add_argument("trace_id", help="32 hex digits (a log line's trace_id)")
+    trace.add_argument("--store", default=None, help="the trace store (default: 127.0.0.1:4318)")
     args = parser.parse_args(argv)
+    if args.command == "trace":
+        return _print_trace(args.trace_id, args.store)
     if args.command == "logs":
         return _follow_logs(args.workdir / "log", args.service, args.lines)
     if args.command == "top":

@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,6 +120,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="lifetime of each workload certificate (renewed at half of it); default 1 h",
     )
+    parser.add_argument(
+        "--traces",
+        action="store_true",
+        help="trace every request into a local trace store on 127.0.0.1:4318"
+        " (read with `python -m mesh.ctl trace <trace-id>`); without it, traces go where"
+        " OTEL_EXPORTER_OTLP_ENDPOINT says, if set",
+    )
     args = parser.parse_args(argv)
     # First of all, the preloaded parent: it imports the services' stack (seconds) while this
     # process imports its own and starts everything else.
@@ -126,13 +134,15 @@ def main(argv: list[str] | None = None) -> int:
         None if args.spawn else Zygote(args.workdir / "log", (), args.workdir / "cache" / "python")
     )
     from mesh.control import control_endpoint
-    from mesh.envoy.tracing import trace_export_from
+    from mesh.envoy.tracing import TraceExport, trace_export_from
     from mesh.identity.agent import DEFAULT_TTL, NodeAgent
     from mesh.ports import free_port
     from mesh.processes import ProcessFailed
     from mesh.runner import Mesh, MeshPorts
     from mesh.supervisor import Supervisor
     from mesh.topology import load_topology_or_exit
+    from mesh.trace_store import DEFAULT_PORT as TRACE_STORE_PORT
+    from mesh.trace_store import running_trace_store
 
     try:
         seconds = args.certificate_ttl_seconds
@@ -146,6 +156,14 @@ def main(argv: list[str] | None = None) -> int:
         trace_export = trace_export_from(os.environ)
     except ValueError as error:
         parser.error(str(error))
+    store = ExitStack()  # the local trace store, when asked for: closed after the mesh
+    if args.traces:
+        try:
+            local = store.enter_context(running_trace_store(TRACE_STORE_PORT))
+        except OSError as error:
+            parser.error(f"--traces: 127.0.0.1:{TRACE_STORE_PORT} is not free ({error})")
+        sampling = trace_export.sampling_percent if trace_export else 100.0
+        trace_export = TraceExport.from_endpoint(local.endpoint, sampling)
 
     signal.signal(signal.SIGTERM, _interrupt)
     topology = load_topology_or_exit()
@@ -194,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         if supervisor is not None:
             supervisor.stop()  # first: nothing stopped below is restarted
         mesh.stop()
+        store.close()  # last: the apps' last spans are in
 
 
 if __name__ == "__main__":

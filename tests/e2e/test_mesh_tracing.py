@@ -6,6 +6,8 @@ A client's own trace context is dropped at the edge."""
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -15,8 +17,8 @@ import pytest
 
 from mesh.envoy.tracing import TraceExport
 from mesh.runner import Mesh
+from mesh.trace_store import StoredSpan, TraceStore, running_trace_store
 from tests.support.mesh import poll, running_mesh
-from tests.support.otlp_receiver import OtlpReceiver, ReceivedSpan, running_otlp_receiver
 from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.e2e
@@ -26,13 +28,13 @@ EXPORTED_WITHIN_SECONDS = 20.0  # Envoys flush every second, apps' SDKs every se
 
 
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[OtlpReceiver]:
-    with running_otlp_receiver() as receiver:
+def receiver() -> Iterator[TraceStore]:
+    with running_trace_store() as receiver:
         yield receiver
 
 
 @pytest.fixture(scope="module")
-def traced_mesh(tmp_path_factory: pytest.TempPathFactory, receiver: OtlpReceiver) -> Iterator[Mesh]:
+def traced_mesh(tmp_path_factory: pytest.TempPathFactory, receiver: TraceStore) -> Iterator[Mesh]:
     services = ("user", "nft", "notification", "trading", "analytics")
     export = TraceExport.from_endpoint(receiver.endpoint)
     with running_mesh(
@@ -62,21 +64,21 @@ def marked() -> dict[str, str]:
     return {"user-agent": f"trace-test/{uuid.uuid4().hex}"}
 
 
-def edge_span_of(receiver: OtlpReceiver, client: dict[str, str]) -> ReceivedSpan | None:
+def edge_span_of(receiver: TraceStore, client: dict[str, str]) -> StoredSpan | None:
     for span in receiver.spans():
         if span.hop == "edge" and span.attributes.get("user_agent") == client["user-agent"]:
             return span
     return None
 
 
-def one(spans: list[ReceivedSpan], description: str, **wanted: object) -> ReceivedSpan:
+def one(spans: list[StoredSpan], description: str, **wanted: object) -> StoredSpan:
     found = [s for s in spans if all(getattr(s, k) == v for k, v in wanted.items())]
     assert len(found) == 1, (description, found, spans)
     return found[0]
 
 
 def test_one_request_is_one_trace_from_the_edge_through_user_to_nft(
-    traced_mesh: Mesh, receiver: OtlpReceiver
+    traced_mesh: Mesh, receiver: TraceStore
 ) -> None:
     client = marked()
     answer = httpx.get(
@@ -89,7 +91,7 @@ def test_one_request_is_one_trace_from_the_edge_through_user_to_nft(
     edge = found(lambda: edge_span_of(receiver, client), "the edge's span exported", 20)
     assert edge.parent_id == "" and edge.service == "edge"
 
-    def whole() -> list[ReceivedSpan] | None:
+    def whole() -> list[StoredSpan] | None:
         spans = receiver.trace(edge.trace_id)
         return spans if len(spans) >= 6 else None
 
@@ -106,9 +108,22 @@ def test_one_request_is_one_trace_from_the_edge_through_user_to_nft(
     assert (user_inbound.kind, user_app.kind, nft_app.kind) == ("SERVER", "SERVER", "SERVER")
     assert user_egress.kind == "CLIENT"
 
+    # `mesh.ctl trace` prints the same chain as a tree, each hop one level deeper.
+    printed = subprocess.run(
+        [sys.executable, "-m", "mesh.ctl", "trace", edge.trace_id, "--store", receiver.endpoint],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert printed.returncode == 0, printed.stderr
+    lines = printed.stdout.splitlines()
+    wanted = ["edge edge:", "user inbound:", "user:", "user egress_nft:", "nft inbound:", "nft:"]
+    for depth, start in enumerate(wanted):
+        assert any(line.startswith("  " * depth + start) for line in lines), printed.stdout
+
 
 def test_a_ticks_delivery_to_analytics_is_in_the_trace_of_the_post_that_queued_it(
-    traced_mesh: Mesh, receiver: OtlpReceiver
+    traced_mesh: Mesh, receiver: TraceStore
 ) -> None:
     symbol, client = f"T{uuid.uuid4().hex[:8].upper()}", marked()
     posted = httpx.post(
@@ -121,7 +136,7 @@ def test_a_ticks_delivery_to_analytics_is_in_the_trace_of_the_post_that_queued_i
     assert posted.status_code == 201, posted.text
     edge = found(lambda: edge_span_of(receiver, client), "the POST's edge span exported", 20)
 
-    def delivered() -> list[ReceivedSpan] | None:
+    def delivered() -> list[StoredSpan] | None:
         spans = receiver.trace(edge.trace_id)
         return spans if any(s.service == "analytics" and s.hop is None for s in spans) else None
 
@@ -131,7 +146,7 @@ def test_a_ticks_delivery_to_analytics_is_in_the_trace_of_the_post_that_queued_i
     # Up its parents: analytics' sidecar, trading's egress to analytics, the outbox's delivery,
     # then the POST's own spans up to the edge.
     ancestors = []
-    span: ReceivedSpan | None = ingest
+    span: StoredSpan | None = ingest
     while span is not None and span.parent_id:
         span = by_id.get(span.parent_id)
         if span is not None:
@@ -145,7 +160,7 @@ def test_a_ticks_delivery_to_analytics_is_in_the_trace_of_the_post_that_queued_i
 
 
 def test_a_clients_trace_context_is_dropped_at_the_edge(
-    traced_mesh: Mesh, receiver: OtlpReceiver
+    traced_mesh: Mesh, receiver: TraceStore
 ) -> None:
     forced, client = uuid.uuid4().hex, marked()  # a trace id of the client's choosing, sampled
     answer = httpx.get(
