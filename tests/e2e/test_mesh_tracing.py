@@ -136,21 +136,26 @@ def test_a_ticks_delivery_to_analytics_is_in_the_trace_of_the_post_that_queued_i
     assert posted.status_code == 201, posted.text
     edge = found(lambda: edge_span_of(receiver, client), "the POST's edge span exported", 20)
 
-    def delivered() -> list[StoredSpan] | None:
+    def ancestry() -> list[tuple[str, str | None, str]] | None:
+        """analytics' gRPC span's parents, up to the trace's root: once every span of the chain
+        is exported (each app's and Envoy's exporter sends on its own schedule)."""
         spans = receiver.trace(edge.trace_id)
-        return spans if any(s.service == "analytics" and s.hop is None for s in spans) else None
+        by_id = {s.span_id: s for s in spans}
+        ingest = [s for s in spans if s.service == "analytics" and s.hop is None]
+        if len(ingest) != 1:
+            return None
+        chain, span = [], ingest[0]
+        while span.parent_id:
+            parent = by_id.get(span.parent_id)
+            if parent is None:
+                return None  # a link of the chain not exported yet
+            chain.append((parent.service, parent.hop, parent.name))
+            span = parent
+        return chain
 
-    spans = found(delivered, "analytics' ingest in the POST's trace", EXPORTED_WITHIN_SECONDS)
-    by_id = {s.span_id: s for s in spans}
-    ingest = one(spans, "analytics' gRPC span", service="analytics", hop=None)
     # Up its parents: analytics' sidecar, trading's egress to analytics, the outbox's delivery,
     # then the POST's own spans up to the edge.
-    ancestors = []
-    span: StoredSpan | None = ingest
-    while span is not None and span.parent_id:
-        span = by_id.get(span.parent_id)
-        if span is not None:
-            ancestors.append((span.service, span.hop, span.name))
+    ancestors = found(ancestry, "analytics' ingest in the POST's trace", EXPORTED_WITHIN_SECONDS)
     assert ancestors[:3] == [
         ("analytics", "inbound", ancestors[0][2]),
         ("trading", "egress_analytics", ancestors[1][2]),
