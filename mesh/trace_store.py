@@ -3,8 +3,9 @@ given (`python -m mesh.launcher --traces`), and what `mesh.ctl trace <trace-id>`
 
 It takes OTLP over HTTP (POST /v1/traces, protobuf, as Envoy's tracer and the apps' SDK send
 it; a length or chunked body) and keeps the last MAX_SPANS spans in memory, the oldest traces
-dropped first. `GET /api/traces/<trace-id>` answers one trace's spans as JSON (404 when it is
-not kept), `GET /api/traces` the ids of the latest traces. On loopback only, for one machine's
+dropped first, each span's name and attributes cut short (so what it holds stays bounded).
+`GET /api/traces/<trace-id>` answers one trace's spans as JSON (404 when it is not kept),
+`GET /api/traces` the ids of the latest traces. On loopback only, for one machine's
 development: bounded in what it takes (a body of at most MAX_BODY_BYTES, spans), and it echoes
 nothing a caller sent but the spans it was given."""
 
@@ -30,6 +31,8 @@ from mesh.topology import HOST
 DEFAULT_PORT = 4318  # OTLP/HTTP's own
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_SPANS = 50_000
+MAX_VALUE_CHARACTERS = 256  # an attribute's string value, kept
+MAX_ATTRIBUTES = 64  # kept per span
 LATEST_TRACES = 50
 KINDS = {1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
 TRACE_ID = re.compile(r"[0-9a-f]{32}")
@@ -59,9 +62,12 @@ class StoredSpan:
 
 
 def _value(any_value: Any) -> Any:
+    """A scalar attribute's value, a string cut at MAX_VALUE_CHARACTERS (what is kept per
+    span stays small, whatever an exporter sends); arrays and maps are not kept."""
     kind = any_value.WhichOneof("value")
-    return getattr(any_value, kind) if kind in ("string_value", "int_value", "bool_value",
-                                                "double_value") else None  # fmt: skip
+    if kind == "string_value":
+        return str(any_value.string_value)[:MAX_VALUE_CHARACTERS]
+    return getattr(any_value, kind) if kind in ("int_value", "bool_value", "double_value") else None
 
 
 def decode(body: bytes) -> list[StoredSpan]:
@@ -85,7 +91,9 @@ def decode(body: bytes) -> list[StoredSpan]:
                         service=str(resource.get("service.name", ""))[:64],
                         start_ns=span.start_time_unix_nano,
                         end_ns=span.end_time_unix_nano,
-                        attributes={a.key: _value(a.value) for a in span.attributes[:64]},
+                        attributes={
+                            a.key[:64]: _value(a.value) for a in span.attributes[:MAX_ATTRIBUTES]
+                        },
                     )
                 )
     return spans

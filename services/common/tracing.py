@@ -25,6 +25,8 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from services.common.json_logs import trace_id_of
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
@@ -83,10 +85,21 @@ def sampled(traceparent: str | None) -> bool:
     return traceparent is not None and len(traceparent) == 55 and traceparent[-1] in "13579bdf"
 
 
-def _header(scope: Any, name: bytes) -> str | None:
+def traceparent_of(value: object) -> str | None:
+    """What a caller sent as `traceparent`, when it is one (version 00's 55 characters, a trace
+    id not all zeros): only such a value goes on with the calls an app makes and into an
+    outbox message (55 characters in the database); anything else counts as none."""
+    if isinstance(value, str):
+        value = value.encode("latin-1", "replace")
+    if not isinstance(value, bytes) or trace_id_of(value) is None or not value.startswith(b"00-"):
+        return None
+    return value.decode("ascii")
+
+
+def _header(scope: Any, name: bytes) -> bytes | None:
     for key, value in scope["headers"]:
         if key == name:
-            return str(value.decode("latin-1"))
+            return bytes(value)
     return None
 
 
@@ -106,7 +119,7 @@ class TracedRequests:
         if scope["type"] != "http" or scope["path"] in NOT_TRACED_PATHS:
             await self.app(scope, receive, send)
             return
-        traceparent = _header(scope, b"traceparent")
+        traceparent = traceparent_of(_header(scope, b"traceparent"))
         if not sampled(traceparent):
             token = _UNSAMPLED.set(traceparent)
             try:
@@ -195,7 +208,7 @@ def delivery_span(name: str, traceparents: Sequence[str | None]) -> AbstractCont
 
 
 @contextmanager
-def _carrying_unsampled(traceparent: str) -> Iterator[None]:
+def _carrying_unsampled(traceparent: str | None) -> Iterator[None]:
     token = _UNSAMPLED.set(traceparent)
     try:
         yield
@@ -231,13 +244,12 @@ def traced_calls(servable: Any) -> Servable | Any:
 
     def wrap(path: str, method: Method) -> Method:
         async def handle(stream: Any) -> None:
-            metadata = dict(stream.metadata or {})
-            traceparent = metadata.get(TRACEPARENT)
-            if not sampled(traceparent if isinstance(traceparent, str) else None):
-                with _carrying_unsampled(traceparent if isinstance(traceparent, str) else ""):
+            traceparent = traceparent_of((stream.metadata or {}).get(TRACEPARENT))
+            if not sampled(traceparent):
+                with _carrying_unsampled(traceparent):
                     await method(stream)
                 return
-            parent = propagate.extract(metadata)
+            parent = propagate.extract({TRACEPARENT: traceparent})
             with tracer.start_as_current_span(
                 path, context=parent, kind=trace.SpanKind.SERVER
             ) as span:

@@ -112,8 +112,8 @@ async def test_a_sampled_request_is_a_span_named_by_its_operation_an_unsampled_o
     assert span.attributes["http.response.status_code"] == 200
 
 
-async def test_an_unsampled_requests_calls_carry_its_traceparent_as_it_came(traced) -> None:
-    unsampled = SAMPLED[:-2] + "00"
+async def carried_by_calls_of(traceparent: bytes) -> str | None:
+    """The traceparent the calls of a request that came with `traceparent` carry."""
     seen: list[str | None] = []
 
     async def app(scope, receive, send) -> None:
@@ -127,11 +127,35 @@ async def test_an_unsampled_requests_calls_carry_its_traceparent_as_it_came(trac
     async def send(message: dict) -> None:
         pass
 
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/x",
-        "headers": [(b"traceparent", unsampled.encode())],
-    }
-    await tracing.traced_app(app)(scope, receive, send)
-    assert seen == [unsampled] and traced.get_finished_spans() == ()
+    headers = [(b"traceparent", traceparent)]
+    await tracing.traced_app(app)(
+        {"type": "http", "method": "GET", "path": "/x", "headers": headers}, receive, send
+    )
+    [carried] = seen
+    return carried
+
+
+async def test_an_unsampled_requests_calls_carry_its_traceparent_as_it_came(traced) -> None:
+    unsampled = SAMPLED[:-2] + "00"
+    assert await carried_by_calls_of(unsampled.encode()) == unsampled
+    assert traced.get_finished_spans() == ()
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"00-" + b"a" * 5000,  # long: would not fit the outbox's column (PostgreSQL refuses it)
+        b"ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",  # a version not known
+        b"00-00000000000000000000000000000000-b7ad6b7169203331-01",  # the invalid trace id
+        b"00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01",  # not lower-case hex
+        b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\nx-evil: 1",
+    ],
+    ids=["long", "version", "zero-trace", "upper-case", "header-split"],
+)
+async def test_a_traceparent_that_is_none_goes_nowhere(traced, sent: bytes) -> None:
+    """A caller's malformed traceparent is neither passed on nor stored: the request's calls
+    go as a fresh trace of their own, not sampled."""
+    carried = await carried_by_calls_of(sent)
+    assert carried is not None and carried.encode() != sent
+    assert tracing.traceparent_of(carried) == carried and carried.endswith("-00")
+    assert traced.get_finished_spans() == ()

@@ -93,3 +93,24 @@ def test_the_oldest_traces_go_first_past_the_bound() -> None:
             store.add([StoredSpan(trace, f"{number:016x}", "", "s", "SERVER", "x", 0, 1, {})])
         assert store.latest() == [f"{2:032x}", f"{1:032x}"]
         assert store.trace(f"{0:032x}") == []
+
+
+def test_what_a_span_carries_is_kept_cut_short() -> None:
+    """An exporter's huge names and attributes do not make the store hold them."""
+    big = "x" * 10_000  # 100 of them: 2 MB, within a body's bound
+    attributes = [KeyValue(key=f"k{n}{big}", value=AnyValue(string_value=big)) for n in range(100)]
+    span = Span(
+        trace_id=TRACE, span_id=b"\x01" * 8, name=big, attributes=attributes,
+        start_time_unix_nano=1, end_time_unix_nano=2,
+    )  # fmt: skip
+    request = ExportTraceServiceRequest(
+        resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=[span])])]
+    )
+    with running_trace_store() as store:
+        answer = httpx.post(
+            f"{store.endpoint}/v1/traces", content=request.SerializeToString(), trust_env=False
+        )
+        assert answer.status_code == 200
+        [kept] = store.trace(TRACE.hex())
+    assert len(kept.name) == 200 and len(kept.attributes) == 64
+    assert all(len(key) <= 64 and len(value) == 256 for key, value in kept.attributes.items())
