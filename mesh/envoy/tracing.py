@@ -140,8 +140,9 @@ def hcm_tracing(export: TraceExport, service_name: str, hop: str, *, starts: boo
 def with_tracing(
     bootstrap: Config, export: TraceExport, service_name: str, hops: dict[str, bool]
 ) -> Config:
-    """`bootstrap` with the listeners named in `hops` traced (True: it starts traces), the
-    collector's cluster and the tracer's flush interval; the rest unchanged."""
+    """`bootstrap`, changed in place and returned, with the listeners named in `hops` traced
+    (True: it starts traces), the collector's cluster and the tracer's flush interval; the rest
+    unchanged. Only on a config just generated: nothing else may hold it."""
     for listener in bootstrap["static_resources"]["listeners"]:
         hop = listener["name"]
         if hop not in hops:

@@ -9,8 +9,7 @@ import itertools
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -18,11 +17,10 @@ import pytest
 from mesh.envoy.tracing import TraceExport
 from mesh.runner import Mesh
 from mesh.trace_store import StoredSpan, TraceStore, running_trace_store
-from tests.support.mesh import poll, running_mesh
+from tests.support.mesh import poll_for, running_mesh
 from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.e2e
-T = TypeVar("T")
 
 EXPORTED_WITHIN_SECONDS = 20.0  # Envoys flush every second, apps' SDKs every second
 
@@ -43,20 +41,6 @@ def traced_mesh(tmp_path_factory: pytest.TempPathFactory, receiver: TraceStore) 
         trace_export=export,
     ) as mesh:
         yield mesh
-
-
-def found(condition: Callable[[], T | None], what: str, within: float) -> T:
-    """What `condition` returns once it returns something (poll's bounded wait)."""
-    seen: list[T] = []
-
-    def holds() -> bool:
-        value = condition()
-        if value:
-            seen.append(value)
-        return bool(value)
-
-    poll(holds, what, within)
-    return seen[-1]
 
 
 def marked() -> dict[str, str]:
@@ -88,14 +72,14 @@ def test_one_request_is_one_trace_from_the_edge_through_user_to_nft(
         timeout=10,
     )
     assert answer.status_code == 200, answer.text
-    edge = found(lambda: edge_span_of(receiver, client), "the edge's span exported", 20)
+    edge = poll_for(lambda: edge_span_of(receiver, client), "the edge's span exported", 20)
     assert edge.parent_id == "" and edge.service == "edge"
 
     def whole() -> list[StoredSpan] | None:
         spans = receiver.trace(edge.trace_id)
         return spans if len(spans) >= 6 else None
 
-    spans = found(whole, "six spans of the trace exported", EXPORTED_WITHIN_SECONDS)
+    spans = poll_for(whole, "six spans of the trace exported", EXPORTED_WITHIN_SECONDS)
     user_inbound = one(spans, "user's sidecar", service="user", hop="inbound")
     user_app = one(spans, "user's app", service="user", hop=None)
     user_egress = one(spans, "user's egress to nft", service="user", hop="egress_nft")
@@ -134,7 +118,7 @@ def test_a_ticks_delivery_to_analytics_is_in_the_trace_of_the_post_that_queued_i
         timeout=10,
     )
     assert posted.status_code == 201, posted.text
-    edge = found(lambda: edge_span_of(receiver, client), "the POST's edge span exported", 20)
+    edge = poll_for(lambda: edge_span_of(receiver, client), "the POST's edge span exported", 20)
 
     def ancestry() -> list[tuple[str, str | None, str]] | None:
         """analytics' gRPC span's parents, up to the trace's root: once every span of the chain
@@ -155,7 +139,7 @@ def test_a_ticks_delivery_to_analytics_is_in_the_trace_of_the_post_that_queued_i
 
     # Up its parents: analytics' sidecar, trading's egress to analytics, the outbox's delivery,
     # then the POST's own spans up to the edge.
-    ancestors = found(ancestry, "analytics' ingest in the POST's trace", EXPORTED_WITHIN_SECONDS)
+    ancestors = poll_for(ancestry, "analytics' ingest in the POST's trace", EXPORTED_WITHIN_SECONDS)
     assert ancestors[:3] == [
         ("analytics", "inbound", ancestors[0][2]),
         ("trading", "egress_analytics", ancestors[1][2]),
@@ -175,6 +159,6 @@ def test_a_clients_trace_context_is_dropped_at_the_edge(
         timeout=10,
     )
     assert answer.status_code == 200
-    edge = found(lambda: edge_span_of(receiver, client), "the edge's span exported", 20)
+    edge = poll_for(lambda: edge_span_of(receiver, client), "the edge's span exported", 20)
     assert edge.trace_id != forced and edge.parent_id == ""
     assert receiver.trace(forced) == []

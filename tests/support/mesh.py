@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -34,6 +34,7 @@ from mesh.topology import load_topology
 from tests.support.tokens import bearer, trusting_env
 
 POLL_INTERVAL_SECONDS = 0.02
+T = TypeVar("T")
 REQUEST_TIMEOUT_SECONDS = 5.0
 # No load runs longer; the longest is one a recovery may need (test_self_healing.py).
 MAX_LOAD_SECONDS = 30.0
@@ -188,6 +189,20 @@ def poll(condition: Callable[[], Any], what: str, within: float) -> float:
         if time.monotonic() - started > within:
             raise AssertionError(f"not {what} within {within}s")
         time.sleep(POLL_INTERVAL_SECONDS)
+
+
+def poll_for(condition: Callable[[], T | None], what: str, within: float) -> T:
+    """`poll`, for what `condition` returns once it returns something."""
+    seen: list[T] = []
+
+    def holds() -> bool:
+        value = condition()
+        if value:
+            seen.append(value)
+        return bool(value)
+
+    poll(holds, what, within)
+    return seen[-1]
 
 
 # --- load -----------------------------------------------------------------------------------

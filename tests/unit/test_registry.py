@@ -1,6 +1,5 @@
 """The registry's rules through its composition root, with a publisher that records pushes."""
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from services.registry.domain.model import Status
 from services.registry.service_layer import use_cases
 from tests.support.asgi import asgi_client
 from tests.support.callers import called_by
+from tests.support.envoy import wait_until
 
 pytestmark = pytest.mark.unit
 
@@ -242,11 +242,12 @@ async def test_the_registry_counts_its_instances_and_the_heartbeats_missed(deps,
         clock.advance(3)
         register(deps, "user-1", 9003, service="user")  # user-1 heartbeats, nft's do not
         clock.advance(3)
-        for _ in range(500):  # the expiry loop runs every 10 ms: bounded, not a fixed wait
-            missed = await scrape("capsure_registry_heartbeats_missed_total")
-            if missed:
-                break
-            await asyncio.sleep(0.01)
+
+        async def counted() -> bool:  # by the expiry loop, every 10 ms
+            return bool(await scrape("capsure_registry_heartbeats_missed_total"))
+
+        await wait_until(counted, "the missed heartbeats counted")
+        missed = await scrape("capsure_registry_heartbeats_missed_total")
         assert missed == {(("service", "nft"),): 2}
         instances = await scrape("capsure_registry_instances")
         assert not any(dict(labels)["service"] == "nft" for labels in instances)
